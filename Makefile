@@ -1,0 +1,57 @@
+# joinedup — the two commands that matter:
+#   make demo   set everything up on a fresh machine, build the synthetic region, run the
+#               pipeline and serve the app on http://127.0.0.1:8000
+#   make test   lint, type-check and run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+VENV_STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install assets browser demo test lint typecheck pytest bench lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV_STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+install: $(VENV_STAMP) assets ## Create the venv and install Python and front-end dependencies
+
+assets: ## Build GOV.UK Frontend / MOJ Frontend assets from the pinned npm packages
+	@scripts/build-assets.sh
+
+browser: ## Install Debian's chromium for the browser tests when it is missing
+	@scripts/ensure-chromium.sh
+
+demo: install ## Build the synthetic region, run the whole pipeline and serve the app
+	$(BIN)/joinedup demo
+
+test: install browser lint typecheck pytest ## Lint, type-check and run every test
+
+lint: $(VENV_STAMP) ## ruff lint and format check
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(VENV_STAMP) ## mypy over the package
+	$(BIN)/mypy
+
+pytest: $(VENV_STAMP) ## The test suite (unit, PostgreSQL when configured, browser, slow)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install ## Run every benchmark script (long; see docs/benchmarks.md)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lock: ## Re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock -q
+
+clean: ## Remove the venv, built assets and caches (not your data)
+	rm -rf $(VENV) node_modules src/joinedup/web/static/vendor .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Build the web app's front-end assets from the pinned npm packages (package-lock.json).
+#
+#   scripts/build-assets.sh           build if out of date (no-op when up to date)
+#   scripts/build-assets.sh --force   rebuild even if the stamp matches
+#   scripts/build-assets.sh --check   exit 1 if the assets are missing or out of date
+#
+# Runs `npm ci` and copies the compiled files of govuk-frontend, @ministryofjustice/frontend and
+# axe-core (used by the browser tests) into src/joinedup/web/static/vendor/ (gitignored):
+#
+#   vendor/govuk/  govuk-frontend.min.{css,js} + assets/{fonts,images,manifest.json}
+#   vendor/moj/    moj-frontend.min.{css,js}   + assets/images
+#   vendor/axe/    axe.min.js
+#
+# The precompiled CSS refers to url(/assets/...); we rewrite that to url(assets/...), relative to
+# the CSS file, so the files work wherever the static folder is mounted. The build is skipped
+# when vendor/.stamp matches the hash of package-lock.json and of this script. The new folder
+# is assembled in node_modules and swapped in, so a failed build never leaves a half-copy.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENDOR="$ROOT/src/joinedup/web/static/vendor"
+STAMP_FILE="$VENDOR/.stamp"
+MODE="build"
+
+case "${1:-}" in
+    "") ;;
+    --force) MODE="force" ;;
+    --check) MODE="check" ;;
+    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-assets: unknown option $1 (use --force, --check or --help)" >&2; exit 2 ;;
+esac
+
+cd "$ROOT"
+stamp="$(cat package-lock.json "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
+
+if [ "$MODE" != "force" ] && [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$stamp" ]; then
+    [ "$MODE" = "check" ] || echo "build-assets: up to date ($VENDOR)"
+    exit 0
+fi
+if [ "$MODE" = "check" ]; then
+    echo "build-assets: assets are missing or out of date; run scripts/build-assets.sh" >&2
+    exit 1
+fi
+
+command -v npm >/dev/null 2>&1 || {
+    echo "build-assets: npm is required (install Node.js 18 or later)" >&2
+    exit 1
+}
+
+npm ci --no-audit --no-fund --loglevel=error >/dev/null
+
+NM="$ROOT/node_modules"
+GOVUK="$NM/govuk-frontend/dist/govuk"
+MOJ="$NM/@ministryofjustice/frontend/moj"
+AXE="$NM/axe-core"
+
+# Assemble in node_modules (gitignored, same filesystem), then swap into place.
+mkdir -p "$(dirname "$VENDOR")"
+BUILD="$(mktemp -d "$NM/.vendor-build.XXXXXX")"
+trap 'rm -rf "$BUILD"' EXIT
+
+mkdir -p "$BUILD/govuk/assets" "$BUILD/moj/assets" "$BUILD/axe"
+
+cp "$GOVUK"/govuk-frontend.min.css "$GOVUK"/govuk-frontend.min.css.map \
+   "$GOVUK"/govuk-frontend.min.js "$GOVUK"/govuk-frontend.min.js.map "$BUILD/govuk/"
+cp -R "$GOVUK"/assets/fonts "$GOVUK"/assets/images "$GOVUK"/assets/manifest.json "$BUILD/govuk/assets/"
+
+cp "$MOJ"/moj-frontend.min.css "$MOJ"/moj-frontend.min.css.map \
+   "$MOJ"/moj-frontend.min.js "$MOJ"/moj-frontend.min.js.map "$BUILD/moj/"
+cp -R "$MOJ"/assets/images "$BUILD/moj/assets/"
+
+cp "$AXE"/axe.min.js "$AXE"/LICENSE "$BUILD/axe/"
+
+for css in "$BUILD/govuk/govuk-frontend.min.css" "$BUILD/moj/moj-frontend.min.css"; do
+    sed -i 's#url(/assets/#url(assets/#g' "$css"
+    if grep -q 'url(/' "$css"; then
+        echo "build-assets: $css still has absolute url(/...) references" >&2
+        exit 1
+    fi
+done
+
+printf '%s\n' "$stamp" >"$BUILD/.stamp"
+chmod -R a+rX "$BUILD"
+
+OLD="$NM/.vendor-old.$$"
+[ -d "$VENDOR" ] && mv "$VENDOR" "$OLD"
+mv "$BUILD" "$VENDOR"
+rm -rf "$OLD"
+trap - EXIT
+
+echo "build-assets: built $VENDOR (govuk-frontend $(node -p "require('$NM/govuk-frontend/package.json').version"), @ministryofjustice/frontend $(node -p "require('$MOJ/../package.json').version"), axe-core $(node -p "require('$AXE/package.json').version"))"

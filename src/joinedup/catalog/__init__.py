@@ -1,0 +1,1 @@
+"""Control plane: the catalogue of organisations, users, datasets, snapshots, jobs and audit."""

@@ -1,0 +1,430 @@
+"""SQLAlchemy 2 models of the control plane.
+
+Every schema change goes through an Alembic migration in ``catalog/migrations/versions``; the
+test suite checks that the models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from joinedup.catalog.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class OrganisationType(enum.StrEnum):
+    COUNCIL = "council"
+    VOLUNTARY = "voluntary"
+    HUB = "hub"
+    HEALTH = "health"
+    OTHER = "other"
+
+
+class Role(enum.StrEnum):
+    HUB_ADMIN = "hub_admin"
+    DATA_OWNER = "data_owner"
+    ANALYST = "analyst"
+    CASEWORKER = "caseworker"
+    DPO = "dpo"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+
+class Organisation(Base):
+    """A council, partner or the hub itself. Councils carry their ONS GSS code."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20), default=OrganisationType.COUNCIL.value)
+    gss_code: Mapped[str | None] = mapped_column(String(9), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+    datasets: Mapped[list[Dataset]] = relationship(back_populates="organisation")
+
+
+class User(Base):
+    """A person who signs in. ``password_hash`` is an argon2 hash, never the password."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+
+class Snapshot(Base):
+    """An immutable, content-addressed Parquet file in the data plane."""
+
+    __tablename__ = "snapshot"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), unique=True)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    schema_json: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Dataset(Base):
+    """A named stream of versions from one organisation, mapped to one open standard."""
+
+    __tablename__ = "dataset"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    standard: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="datasets")
+    versions: Mapped[list[DatasetVersion]] = relationship(
+        back_populates="dataset", order_by="DatasetVersion.version"
+    )
+
+
+class DatasetVersion(Base):
+    """One accepted upload of a dataset: points at its snapshot and its source file."""
+
+    __tablename__ = "dataset_version"
+    __table_args__ = (UniqueConstraint("dataset_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"), index=True)
+    quarantine_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshot.sha256"))
+    accepted_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    mapping_name: Mapped[str] = mapped_column(String(255), default="")
+    source_filename: Mapped[str] = mapped_column(String(255), default="")
+    source_sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    period: Mapped[str | None] = mapped_column(String(20))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    dataset: Mapped[Dataset] = relationship(back_populates="versions")
+    snapshot: Mapped[Snapshot] = relationship(foreign_keys=[snapshot_sha256])
+    quarantine: Mapped[Snapshot | None] = relationship(foreign_keys=[quarantine_sha256])
+
+
+class Job(Base):
+    """A unit of long work (ingest, linkage, insight...) with status and progress."""
+
+    __tablename__ = "job"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED.value, index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    worker: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEvent(Base):
+    """An append-only, hash-chained record of a read or write of personal data or governance."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    target_type: Mapped[str | None] = mapped_column(String(64))
+    target_id: Mapped[str | None] = mapped_column(String(120))
+    records: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AgreementStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class PartyRole(enum.StrEnum):
+    PROVIDER = "provider"
+    RECIPIENT = "recipient"
+
+
+class Purpose(Base):
+    """A registered processing purpose with its lawful basis."""
+
+    __tablename__ = "purpose"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lawful_basis: Mapped[str] = mapped_column(String(200))
+    special_category_condition: Mapped[str | None] = mapped_column(String(300))
+    objection_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Agreement(Base):
+    """A data-sharing agreement: parties, data, purposes, basis, DPIA, dates, retention."""
+
+    __tablename__ = "sharing_agreement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=AgreementStatus.DRAFT.value)
+    lawful_basis: Mapped[str] = mapped_column(String(200))
+    special_category_condition: Mapped[str | None] = mapped_column(String(300))
+    dpia_reference: Mapped[str] = mapped_column(String(120))
+    start_date: Mapped[date] = mapped_column(Date)
+    expiry_date: Mapped[date] = mapped_column(Date)
+    retention: Mapped[str] = mapped_column(String(300))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parties: Mapped[list[AgreementParty]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan"
+    )
+    data: Mapped[list[AgreementData]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan"
+    )
+    purposes: Mapped[list[Purpose]] = relationship(secondary="agreement_purpose")
+    approvals: Mapped[list[AgreementApproval]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[AgreementEvent]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan", order_by="AgreementEvent.id"
+    )
+
+
+class AgreementParty(Base):
+    __tablename__ = "agreement_party"
+    __table_args__ = (UniqueConstraint("agreement_id", "organisation_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("sharing_agreement.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    agreement: Mapped[Agreement] = relationship(back_populates="parties")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class AgreementPurpose(Base):
+    __tablename__ = "agreement_purpose"
+
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("sharing_agreement.id"), primary_key=True)
+    purpose_id: Mapped[int] = mapped_column(ForeignKey("purpose.id"), primary_key=True)
+
+
+class AgreementData(Base):
+    """Which provider's data an agreement covers: a dataset (or every dataset of a standard)
+    and the fields shared (``["*"]`` for all)."""
+
+    __tablename__ = "agreement_data"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("sharing_agreement.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    dataset: Mapped[str | None] = mapped_column(String(120))
+    standard: Mapped[str | None] = mapped_column(String(64))
+    fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="data")
+    provider: Mapped[Organisation] = relationship()
+
+
+class AgreementApproval(Base):
+    __tablename__ = "agreement_approval"
+    __table_args__ = (UniqueConstraint("agreement_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("sharing_agreement.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    approved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="approvals")
+
+
+class AgreementEvent(Base):
+    """Every lifecycle transition of an agreement."""
+
+    __tablename__ = "agreement_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("sharing_agreement.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="events")
+
+
+class ApiToken(Base):
+    """An API token: shown once, stored as a sha256 hash, with scopes."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Sign-in attempts, for throttling (no passwords, ever)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), index=True)
+    remote: Mapped[str] = mapped_column(String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Objection(Base):
+    """A resident's objection to processing, per purpose (``purpose_id`` None: every purpose
+    that allows objection, like the national data opt-out). The resident is named by their
+    ``resident_id`` or by one source record (organisation, dataset, source record id)."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    dataset: Mapped[str | None] = mapped_column(String(120))
+    source_record_id: Mapped[str | None] = mapped_column(String(120))
+    purpose_id: Mapped[int | None] = mapped_column(ForeignKey("purpose.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    purpose: Mapped[Purpose | None] = relationship()
+
+
+class UserSession(Base):
+    """A signed-in browser session. The cookie holds a random session id; only its sha256 is
+    stored, so the table cannot be used to sign in. Sign-out sets ``revoked_at``; the web app
+    also refuses a session idle or older than its limits (``joinedup.web.auth``)."""
+
+    __tablename__ = "user_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    purpose: Mapped[str | None] = mapped_column(String(64))
+    remote: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class LinkageRun(Base):
+    """One build of the resident index: the model used, the dataset versions linked, and the
+    snapshots holding the index (record -> resident and household) and the scored pairs."""
+
+    __tablename__ = "linkage_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version: Mapped[int] = mapped_column(Integer)
+    model_path: Mapped[str] = mapped_column(String(255))
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    threshold: Mapped[float] = mapped_column(Float)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+    residents: Mapped[int] = mapped_column(BigInteger, default=0)
+    households: Mapped[int] = mapped_column(BigInteger, default=0)
+    pairs: Mapped[int] = mapped_column(BigInteger, default=0)
+    index_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    pairs_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    inputs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

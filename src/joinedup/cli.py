@@ -1,0 +1,393 @@
+"""The ``joinedup`` command line. Each stage of the flow adds its commands here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from joinedup import __version__
+from joinedup.config import Settings, load_settings
+from joinedup.governance.cli import register as register_governance
+from joinedup.jobs.registry import ProgressListener
+from joinedup.linkage.cli import register as register_linkage
+from joinedup.synth.cli import register as register_synth
+
+app = typer.Typer(
+    name="joinedup",
+    help="joinedup: a regional data hub for councils and their partners.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+jobs_app = typer.Typer(help="List, inspect and run jobs.", no_args_is_help=True)
+store_app = typer.Typer(help="Check and tidy the data plane's snapshots.", no_args_is_help=True)
+mapping_app = typer.Typer(
+    help="Draft and check mappings from source files to standards.", no_args_is_help=True
+)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(store_app, name="store")
+app.add_typer(mapping_app, name="mapping")
+register_synth(app)
+register_governance(app)
+register_linkage(app)
+
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[ProgressListener]:
+    """A Rich progress bar fed by a job's progress reports."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[message]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=1.0, message="")
+
+        def listener(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, message=message)
+
+        yield listener
+
+
+@app.command()
+def version() -> None:
+    """Print the joinedup version."""
+    console.print(__version__)
+
+
+@app.command()
+def init() -> None:
+    """Create the home folder and migrate the database (safe to run again)."""
+    from joinedup.home import init_home
+
+    s = settings()
+    report = init_home(s)
+    console.print(f"Home: {report.home}")
+    console.print(f"Database at revision {report.revision}")
+    if report.stale_temp_removed:
+        console.print(f"Removed {report.stale_temp_removed} unfinished temporary file(s)")
+    if report.interrupted_jobs:
+        console.print(f"Marked {report.interrupted_jobs} interrupted job(s) as failed")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the web app and API (http://127.0.0.1:8000 by default)."""
+    from joinedup.web.server import serve_app
+
+    s = settings()
+    serve_app(s, host or s.host, port or s.port)
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="Archive to write (.tar).")]) -> None:
+    """Save a consistent copy of the catalogue and every snapshot it points to."""
+    from joinedup.backup import BackupError
+    from joinedup.backup import backup as do_backup
+
+    try:
+        summary = do_backup(settings(), file)
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    rows = sum(summary.tables.values())
+    console.print(
+        f"Backed up {rows} catalogue rows and {summary.snapshots} snapshots "
+        f"({summary.bytes:,} bytes) to {summary.path}"
+    )
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="Archive written by `backup`.")]) -> None:
+    """Bring back a backup into an empty home."""
+    from joinedup.backup import BackupError
+    from joinedup.backup import restore as do_restore
+
+    try:
+        summary = do_restore(settings(), file)
+    except BackupError as exc:
+        raise fail(str(exc)) from None
+    rows = sum(summary.tables.values())
+    console.print(f"Restored {rows} catalogue rows and {summary.snapshots} snapshots")
+
+
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option(help="Synthetic residents to generate.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed for the synthetic region.")] = 2026,
+    months: Annotated[int, typer.Option(help="Months of history to simulate.")] = 24,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the app when the pipeline is done.")
+    ] = True,
+) -> None:
+    """Build a fresh synthetic region, run every pipeline stage, then serve the app."""
+    from joinedup.demo import DemoHomeError, DemoOptions, demo_logins, demo_settings, run_demo
+
+    s = demo_settings(settings())
+    options = DemoOptions(residents=residents, seed=seed, months=months)
+
+    try:
+        result = run_demo(s, options, progress_bar)
+    except DemoHomeError as exc:
+        raise fail(str(exc)) from None
+    table = Table(title=f"joinedup demo in {s.home}")
+    table.add_column("Stage")
+    table.add_column("Status")
+    table.add_column("Summary")
+    for stage in result.stages:
+        table.add_row(stage["stage"], stage["status"], _summary(stage))
+    console.print(table)
+    datasets = next(
+        (s["result"]["datasets"] for s in result.stages if (s["result"] or {}).get("datasets")),
+        None,
+    )
+    if datasets:
+        ingested = Table(title="Ingested datasets")
+        for column in ("Dataset", "Files", "Rows", "Accepted", "Quarantined"):
+            ingested.add_column(column, justify="left" if column == "Dataset" else "right")
+        for name, counts in datasets.items():
+            ingested.add_row(
+                name,
+                *(f"{counts[k]:,}" for k in ("files", "rows", "accepted", "rejected")),
+            )
+        console.print(ingested)
+    if not result.ok:
+        raise fail("a demo stage failed; see the table above")
+    logins = demo_logins(s)
+    if logins:
+        console.print("Demo logins (synthetic accounts):")
+        for login in logins:
+            console.print(f"  {login['username']} / {login['password']}  ({login['role']})")
+    if serve_after:
+        from joinedup.web.server import serve_app
+
+        console.print(f"Serving on http://{s.host}:{s.port}  (Ctrl+C to stop)")
+        serve_app(s, s.host, s.port)
+
+
+@app.command()
+def ingest(
+    file: Annotated[
+        Path, typer.Argument(help="The file to ingest (CSV, XLSX, JSON, NDJSON, Parquet).")
+    ],
+    org: Annotated[str, typer.Option("--org", help="Code of the organisation the file is from.")],
+    dataset: Annotated[str, typer.Option(help="Dataset name, e.g. council-tax-accounts.")],
+    mapping: Annotated[
+        str | None, typer.Option(help="Mapping YAML (a path or a shipped mapping's name).")
+    ] = None,
+    standard: Annotated[
+        str | None, typer.Option(help="Standard the columns already follow (no mapping).")
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="Reporting period, e.g. 2026-10.")] = None,
+    reject_threshold: Annotated[
+        float, typer.Option(help="Reject the whole file above this share of invalid rows.")
+    ] = 0.2,
+) -> None:
+    """Map, validate and store a file as a new version of a dataset."""
+    from joinedup.jobs import run_inline
+
+    if not file.is_file():
+        raise fail(f"{file}: no such file")
+    params = {
+        "organisation": org,
+        "dataset": dataset,
+        "path": str(file.resolve()),
+        "filename": file.name,
+        "mapping": mapping,
+        "standard": standard,
+        "period": period,
+        "reject_threshold": reject_threshold,
+        "actor": "cli",
+    }
+    with progress_bar(f"Ingesting {file.name}") as listener:
+        row = run_inline(settings(), "ingest", params, listener)
+    if row.status != "succeeded":
+        raise fail(row.error or "the ingest failed")
+    result = row.result or {}
+    if result["status"] == "unchanged":
+        console.print(f"{file.name} is identical to version {result['version']}; nothing stored")
+        return
+    console.print(
+        f"Stored {org}/{dataset} version {result['version']}: {result['accepted']:,} rows "
+        f"accepted, {result['rejected']:,} quarantined"
+    )
+    for warning in result.get("warnings", []):
+        console.print(f"[yellow]Warning:[/] {warning}")
+
+
+@mapping_app.command("suggest")
+def mapping_suggest(
+    file: Annotated[Path, typer.Argument(help="A sample export (any format ingest reads).")],
+    standard: Annotated[str, typer.Option(help="The standard to map to, e.g. council_tax.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Write the draft here instead of stdout.")
+    ] = None,
+    sample_rows: Annotated[int, typer.Option(help="Rows to sample for value evidence.")] = 500,
+) -> None:
+    """Propose a mapping from the file's headers and a sample of its values."""
+    from joinedup.ingest.errors import IngestError
+    from joinedup.ingest.suggest import suggest_for_file
+    from joinedup.standards import UnknownStandardError
+
+    try:
+        result = suggest_for_file(settings(), file, standard, sample_rows)
+    except (IngestError, UnknownStandardError) as exc:
+        raise fail(str(exc)) from None
+    text, draft = result.yaml, result.draft
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote a draft mapping with {len(draft['fields'])} fields to {out}")
+
+
+def _summary(stage: dict[str, object]) -> str:
+    """A stage's result as short ``key: value`` pairs (nested details are left out)."""
+    if stage["error"]:
+        return str(stage["error"])[:500]
+    result = stage["result"] or {}
+    assert isinstance(result, dict)
+    parts = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    limit: Annotated[int, typer.Option(help="How many recent jobs to show.")] = 20,
+    status: Annotated[str | None, typer.Option(help="Only jobs with this status.")] = None,
+) -> None:
+    """List recent jobs with their status and progress."""
+    from joinedup.jobs import list_jobs
+
+    table = Table()
+    for column in ("Id", "Kind", "Status", "Progress", "Created", "Message"):
+        table.add_column(column)
+    for row in list_jobs(settings(), limit=limit, status=status):
+        table.add_row(
+            row.id,
+            row.kind,
+            row.status,
+            f"{row.progress:.0%}",
+            row.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            row.error or row.message,
+        )
+    console.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
+    """Show one job as JSON."""
+    from joinedup.jobs import get_job
+
+    try:
+        row = get_job(settings(), job_id)
+    except KeyError:
+        raise fail(f"no job with id {job_id}") from None
+    data = {c: getattr(row, c) for c in ("id", "kind", "status", "progress", "message", "error")}
+    data |= {"params": row.params, "result": row.result}
+    console.print_json(json.dumps(data, default=str))
+
+
+@jobs_app.command("run")
+def jobs_run(
+    kind: Annotated[str, typer.Argument(help="The job kind, e.g. store.verify.")],
+    params: Annotated[str, typer.Option(help="Parameters as a JSON object.")] = "{}",
+) -> None:
+    """Run a job of the given kind now, in this process, with a progress bar."""
+    from joinedup.jobs import run_inline
+    from joinedup.jobs.registry import known_kinds
+
+    if kind not in known_kinds():
+        raise fail(f"unknown job kind {kind!r}; known: {', '.join(known_kinds())}")
+    try:
+        parsed = json.loads(params)
+    except json.JSONDecodeError as exc:
+        raise fail(f"--params is not valid JSON: {exc.msg}") from None
+    with progress_bar(kind) as listener:
+        row = run_inline(settings(), kind, parsed, listener)
+    if row.status != "succeeded":
+        raise fail(f"job {row.id} failed: {row.error}")
+    console.print_json(json.dumps(row.result, default=str))
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run queued jobs, then exit.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 1.0,
+) -> None:
+    """Run queued jobs in this process (for multi-process deployments)."""
+    from joinedup.jobs.runner import work
+
+    ran = work(settings(), poll_seconds=poll, once=once)
+    console.print(f"Ran {ran} job(s)")
+
+
+@store_app.command("verify")
+def store_verify() -> None:
+    """Re-hash every snapshot and report any missing or changed file."""
+    from joinedup.jobs import run_inline
+
+    with progress_bar("Verifying snapshots") as listener:
+        row = run_inline(settings(), "store.verify", {}, listener)
+    result = row.result or {}
+    if row.status != "succeeded":
+        raise fail(f"verification failed: {row.error}")
+    if result.get("bad"):
+        raise fail(f"{len(result['bad'])} snapshot(s) are missing or changed: {result['bad']}")
+    console.print(f"All {result.get('checked', 0)} snapshots are intact")
+
+
+@store_app.command("gc")
+def store_gc() -> None:
+    """Remove unfinished temporary files and snapshot files no catalogue row points at."""
+    from joinedup.catalog.db import session_scope
+    from joinedup.store import SnapshotStore
+
+    s = settings()
+    store = SnapshotStore(s)
+    temps = store.remove_stale_temp()
+    with session_scope(s) as session:
+        orphans = store.gc(session)
+    console.print(f"Removed {temps} temporary file(s) and {len(orphans)} orphaned snapshot(s)")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,91 @@
+"""Settings: environment variables first, then an optional ``joinedup.toml``, then defaults.
+
+* ``JOINEDUP_HOME`` — the data directory (default ``./joinedup-data``).
+* ``JOINEDUP_DATABASE_URL`` — the control-plane database (default SQLite inside the home).
+* ``JOINEDUP_CONFIG`` — path of a TOML file (default ``joinedup.toml`` in the working directory,
+  then inside the home). Keys are the lower-case setting names, e.g. ``database_url = "..."``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "JOINEDUP_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration for one process."""
+
+    home: Path = field(default_factory=lambda: Path("joinedup-data"))
+    database_url: str = ""
+    secret_key: str = ""
+    max_upload_bytes: int = 512 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """Where immutable Parquet snapshots live (content-addressed)."""
+        return self.home / "snapshots"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space on the same filesystem as the snapshots (for atomic renames)."""
+        return self.home / "tmp"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where uploaded files are streamed before ingest."""
+        return self.home / "uploads"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.home / "secret.key"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'joinedup.db').resolve()}"
+
+    def with_home(self, home: Path) -> Settings:
+        """A copy pointing at another home; the database follows unless set explicitly."""
+        return replace(self, home=home)
+
+
+def _coerce(name: str, raw: Any) -> Any:
+    if name == "home":
+        return Path(str(raw)).expanduser()
+    if name in {"max_upload_bytes", "port"}:
+        return int(raw)
+    return str(raw)
+
+
+def _toml_values(path: Path | None) -> dict[str, Any]:
+    candidates = [path] if path else [Path("joinedup.toml")]
+    for candidate in candidates:
+        if candidate and candidate.is_file():
+            with candidate.open("rb") as fh:
+                data = tomllib.load(fh)
+            return dict(data.get("joinedup", data))
+    return {}
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from the environment (``env`` defaults to ``os.environ``) and TOML."""
+    env = dict(os.environ if env is None else env)
+    config_path = Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None
+    values: dict[str, Any] = {}
+    names = {f.name for f in fields(Settings)}
+    for key, raw in _toml_values(config_path).items():
+        if key not in names:
+            raise ValueError(f"joinedup.toml: unknown setting {key!r}")
+        values[key] = _coerce(key, raw)
+    for name in names:
+        env_key = f"{ENV_PREFIX}{name.upper()}"
+        if env.get(env_key):
+            values[name] = _coerce(name, env[env_key])
+    return Settings(**values)

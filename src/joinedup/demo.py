@@ -1,0 +1,176 @@
+"""``joinedup demo``: build a fresh synthetic region and run every pipeline stage over it.
+
+The demo home is ``JOINEDUP_HOME`` when set, otherwise ``./joinedup-demo``. A home the demo
+created carries a marker file and is rebuilt from scratch on every run; the demo refuses to
+touch a home that holds anything else. The demo always uses SQLite inside its home.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from joinedup.config import Settings
+from joinedup.governance.demo import LOGINS_FILE
+from joinedup.home import init_home
+from joinedup.jobs.registry import ProgressListener
+from joinedup.jobs.runner import run_inline
+
+MARKER = ".joinedup-demo"
+DEFAULT_HOME = Path("joinedup-demo")
+
+
+class DemoHomeError(Exception):
+    """The chosen home holds data the demo did not create."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    residents: int = 50_000
+    seed: int = 2026
+    months: int = 24
+
+
+@dataclass(frozen=True)
+class DemoStage:
+    """One pipeline stage: a job kind and how to build its parameters."""
+
+    name: str
+    kind: str
+    params: Callable[[Settings, DemoOptions], dict[str, Any]]
+
+
+def source_dir(settings: Settings) -> Path:
+    """Where the demo writes the synthetic region's source files (inside the demo home)."""
+    return settings.home / "demo-region"
+
+
+def _month(year: int, month: int, offset: int) -> str:
+    index = year * 12 + (month - 1) + offset
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def timeline(options: DemoOptions, today: date | None = None) -> dict[str, str]:
+    """The demo's months end with the last complete month, so no export is dated in the
+    future; the intervention starts about 58% of the way through (January 2026 for a
+    24-month window ending October 2026)."""
+    today = today or date.today()
+    start = _month(today.year, today.month, -options.months)
+    year, month = (int(x) for x in start.split("-"))
+    return {
+        "start_month": start,
+        "intervention_month": _month(year, month, round(options.months * 0.58)),
+    }
+
+
+# Stages run in order; each later capability appends its stage here.
+STAGES: list[DemoStage] = [
+    DemoStage(
+        "Generate the synthetic region",
+        "synth",
+        lambda s, o: {
+            "out": str(source_dir(s)),
+            "residents": o.residents,
+            "seed": o.seed,
+            "months": o.months,
+            **timeline(o),
+        },
+    ),
+    DemoStage(
+        "Ingest every file through its mapping",
+        "ingest.region",
+        lambda s, o: {"manifest": str(source_dir(s) / "manifest.json")},
+    ),
+    DemoStage(
+        "Register purposes, users and sharing agreements",
+        "governance.demo",
+        lambda s, o: {},
+    ),
+    DemoStage(
+        "Link residents",
+        "linkage.build",
+        lambda s, o: {"truth": str(source_dir(s) / "truth" / "records.parquet")},
+    ),
+]
+
+
+@dataclass
+class DemoResult:
+    home: Path
+    stages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(stage["status"] == "succeeded" for stage in self.stages)
+
+
+def demo_settings(base: Settings, env: dict[str, str] | None = None) -> Settings:
+    """Settings for the demo home: JOINEDUP_HOME if set, else ./joinedup-demo; SQLite inside."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env["JOINEDUP_HOME"]) if env.get("JOINEDUP_HOME") else DEFAULT_HOME
+    return replace(base, home=home, database_url="")
+
+
+def prepare_home(settings: Settings) -> None:
+    """Empty a demo-created home (or create a new one); refuse any other non-empty folder."""
+    home = settings.home
+    if home.exists():
+        if not home.is_dir():
+            raise DemoHomeError(f"{home} exists and is not a folder")
+        if any(home.iterdir()):
+            if not (home / MARKER).is_file():
+                raise DemoHomeError(
+                    f"{home} already holds files that the demo did not create; "
+                    "choose an empty folder with JOINEDUP_HOME or remove it yourself"
+                )
+            shutil.rmtree(home)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text("This home was created by `joinedup demo` and is rebuilt by it.\n")
+
+
+def run_demo(
+    settings: Settings,
+    options: DemoOptions,
+    progress_for: Callable[[str], AbstractContextManager[ProgressListener | None]] | None = None,
+) -> DemoResult:
+    """Rebuild the demo home and run every stage as a job; stop at the first failure."""
+    from joinedup.jobs.registry import known_kinds
+
+    prepare_home(settings)
+    init_home(settings)
+    result = DemoResult(home=settings.home)
+    kinds = set(known_kinds())
+    for stage in STAGES:
+        if stage.kind not in kinds:
+            raise RuntimeError(f"demo stage {stage.name!r} needs unknown job kind {stage.kind!r}")
+        progress = progress_for(stage.name) if progress_for else nullcontext(None)
+        with progress as listener:
+            row = run_inline(settings, stage.kind, stage.params(settings, options), listener)
+        result.stages.append(
+            {
+                "stage": stage.name,
+                "job": row.id,
+                "status": row.status,
+                "result": row.result,
+                "error": row.error,
+            }
+        )
+        if row.status != "succeeded":
+            break
+    return result
+
+
+def demo_logins(settings: Settings) -> list[dict[str, str]]:
+    """The synthetic demo accounts written by the governance stage, if it has run."""
+    path = settings.home / LOGINS_FILE
+    if not path.is_file():
+        return []
+    logins: list[dict[str, str]] = json.loads(path.read_text())
+    return logins

@@ -1,0 +1,1 @@
+"""Governance: the policy decision, agreements, purposes, the audit chain and objections."""

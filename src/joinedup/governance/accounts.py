@@ -1,0 +1,172 @@
+"""Local accounts: argon2 password hashes (pwdlib), sign-in with throttling.
+
+Sign-in takes the same time whether or not the account exists (a dummy hash is verified), and
+no password or hash is ever logged. After ``MAX_FAILURES_PER_USER`` failures for one username,
+or ``MAX_FAILURES_PER_REMOTE`` from one address, within ``WINDOW``, sign-in is refused until
+the window passes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from joinedup.catalog.models import LoginAttempt, Organisation, Role, User
+from joinedup.catalog.types import utcnow
+from joinedup.governance.audit import append_event
+
+MIN_PASSWORD_LENGTH = 12
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_REMOTE = 20
+WINDOW = timedelta(minutes=15)
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+_hasher = PasswordHash.recommended()
+_DUMMY_HASH = _hasher.hash("not a real password, only for constant-time misses")
+
+
+def use_fast_hashing_for_tests() -> None:
+    """Cheaper argon2 parameters, for test suites only (hashes stay valid argon2id)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    _DUMMY_HASH = _hasher.hash("not a real password, only for constant-time misses")
+
+
+class AccountError(ValueError):
+    """An account that cannot be created or changed as asked."""
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins; try again later."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"passwords must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    organisation: str,
+    role: str,
+    password: str | None,
+    email: str | None = None,
+    actor: str = "system",
+) -> User:
+    """Create a local account (audited). ``password`` None creates an account that cannot
+    sign in until a password is set (API-token-only service accounts)."""
+    if not USERNAME_RE.match(username):
+        raise AccountError("usernames are 2-64 lower-case letters, digits, dots, dashes, _")
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}")
+    org = session.scalars(select(Organisation).where(Organisation.code == organisation)).first()
+    if org is None:
+        raise AccountError(f"no organisation {organisation!r}")
+    if session.scalars(select(User).where(User.username == username)).first() is not None:
+        raise AccountError(f"the username {username!r} is taken")
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        organisation_id=org.id,
+        role=role,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    session.add(user)
+    session.flush()
+    append_event(
+        session,
+        actor=actor,
+        organisation_id=org.id,
+        action="user.create",
+        target_type="user",
+        target_id=username,
+        details={"role": role},
+    )
+    return user
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User | None
+    reason: str
+
+
+def _recent_failures(session: Session, **where: str) -> int:
+    since = utcnow() - WINDOW
+    query = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
+    )
+    for column, value in where.items():
+        query = query.where(getattr(LoginAttempt, column) == value)
+    return session.scalar(query) or 0
+
+
+def authenticate(session: Session, username: str, password: str, remote: str) -> SignIn:
+    """Check a username and password; records the attempt; raises when throttled."""
+    username = username.strip().lower()[:120]
+    if (
+        _recent_failures(session, username=username) >= MAX_FAILURES_PER_USER
+        or _recent_failures(session, remote=remote) >= MAX_FAILURES_PER_REMOTE
+    ):
+        raise SignInThrottled("too many failed sign-in attempts; wait 15 minutes")
+    user = session.scalars(select(User).where(User.username == username)).first()
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    valid = _hasher.verify(password, stored)
+    ok = bool(valid and user is not None and user.password_hash and user.is_active)
+    session.add(LoginAttempt(username=username, remote=remote[:64], succeeded=ok))
+    append_event(
+        session,
+        actor=username if ok else "anonymous",
+        actor_user_id=user.id if ok and user else None,
+        organisation_id=user.organisation_id if ok and user else None,
+        action="auth.sign_in" if ok else "auth.sign_in_failed",
+        target_type="user",
+        target_id=username,
+    )
+    if not ok:
+        return SignIn(None, "incorrect username or password")
+    return SignIn(user, "signed in")
+
+
+def deactivate_user(session: Session, user: User, actor: User) -> None:
+    """Stop an account signing in or using its API tokens (audited). Accounts are never
+    deleted: the audit log names them."""
+    if user.id == actor.id:
+        raise AccountError("you cannot deactivate your own account")
+    if not user.is_active:
+        raise AccountError(f"the account {user.username!r} is already deactivated")
+    user.is_active = False
+    append_event(
+        session,
+        actor=actor.username,
+        actor_user_id=actor.id,
+        organisation_id=actor.organisation_id,
+        action="user.deactivate",
+        target_type="user",
+        target_id=user.username,
+    )
+
+
+def set_password(session: Session, user: User, password: str, actor: str) -> None:
+    user.password_hash = hash_password(password)
+    append_event(
+        session,
+        actor=actor,
+        organisation_id=user.organisation_id,
+        action="user.password_set",
+        target_type="user",
+        target_id=user.username,
+    )

@@ -1,0 +1,130 @@
+"""The append-only, hash-chained audit log.
+
+Each event's ``hash`` is the sha256 of the previous event's hash and a canonical JSON encoding
+of the event's own fields, so editing, deleting or reordering any event breaks the chain at that
+point. Events are appended in the caller's transaction: the audit entry commits or rolls back
+together with the action it records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from joinedup.catalog.models import AuditEvent
+from joinedup.catalog.types import utcnow
+
+GENESIS = "0" * 64
+_PG_LOCK_KEY = 0x6A6F696E  # "join": serialises appends on PostgreSQL
+
+
+def _canonical(event: AuditEvent) -> str:
+    occurred = event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    body = {
+        "id": event.id,
+        "occurred_at": occurred,
+        "actor_user_id": event.actor_user_id,
+        "actor": event.actor,
+        "organisation_id": event.organisation_id,
+        "action": event.action,
+        "purpose": event.purpose,
+        "decision": event.decision,
+        "reason": event.reason,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "records": event.records,
+        "details": event.details,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def event_hash(prev_hash: str, event: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + _canonical(event)).encode()).hexdigest()
+
+
+def append_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    actor_user_id: int | None = None,
+    organisation_id: int | None = None,
+    purpose: str | None = None,
+    decision: str | None = None,
+    reason: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    records: list[Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the session's current transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    prev_id, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+    event = AuditEvent(
+        id=prev_id + 1,
+        occurred_at=utcnow(),
+        actor=actor,
+        actor_user_id=actor_user_id,
+        organisation_id=organisation_id,
+        action=action,
+        purpose=purpose,
+        decision=decision,
+        reason=reason,
+        target_type=target_type,
+        target_id=target_id,
+        records=records or [],
+        details=details or {},
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(prev_hash, event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """Where the chain breaks and how."""
+
+    event_id: int
+    problem: str
+
+
+def verify_chain(session: Session, batch: int = 5000) -> list[ChainProblem]:
+    """Walk the whole log in id order and report every break (empty list: intact)."""
+    problems: list[ChainProblem] = []
+    expected_prev = GENESIS
+    expected_id = 1
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for event in rows:
+            if event.id != expected_id:
+                problems.append(
+                    ChainProblem(event.id, f"events {expected_id}..{event.id - 1} are missing")
+                )
+            if event.prev_hash != expected_prev:
+                problems.append(
+                    ChainProblem(event.id, "previous-hash link does not match the event before")
+                )
+            if event_hash(event.prev_hash, event) != event.hash:
+                problems.append(ChainProblem(event.id, "contents were changed after writing"))
+            expected_prev = event.hash
+            expected_id = event.id + 1
+            last_id = event.id
+        session.expunge_all()
+    return problems

@@ -1,0 +1,189 @@
+"""The demo's governance: purposes, synthetic users with printed logins, and the sharing
+agreements the free-school-meals scenario needs, each approved by every provider."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import Organisation, OrganisationType, Role, User
+from joinedup.config import Settings
+from joinedup.governance.accounts import create_user
+from joinedup.governance.agreements import (
+    AgreementDraft,
+    DataShare,
+    approve,
+    create_draft,
+    propose,
+)
+from joinedup.governance.purposes import PUBLIC_TASK, ensure_default_purposes
+from joinedup.jobs.registry import JobContext, job
+
+LOGINS_FILE = "demo-logins.json"
+PERSON_CORE = (
+    "source_record_id",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "town",
+    "postcode",
+    "uprn",
+    "nhs_number",
+    "upn",
+    "ni_number",
+    "other_id",
+    "household_ref",
+)
+CENSUS_FSM_FIELDS = (
+    "source_record_id",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "upn",
+    "postcode",
+    "school_urn",
+    "school_la_code",
+    "census_date",
+    "census_term",
+    "nc_year_group",
+    "fsm_eligible",
+    "fsm_start_date",
+)
+COUNCIL_ROLES = (Role.DATA_OWNER, Role.ANALYST, Role.CASEWORKER)
+
+
+def _users_for(org: Organisation) -> list[Role]:
+    if org.type == OrganisationType.COUNCIL.value:
+        return list(COUNCIL_ROLES)
+    if org.type == OrganisationType.HUB.value:
+        return [Role.HUB_ADMIN, Role.ANALYST, Role.DPO]
+    return [Role.DATA_OWNER, Role.CASEWORKER]
+
+
+def _agreements(
+    councils: list[str], partners: list[str], hub: str, today: date
+) -> list[AgreementDraft]:
+    start, expiry = today - timedelta(days=365), today + timedelta(days=730)
+    common: dict[str, Any] = {
+        "lawful_basis": PUBLIC_TASK,
+        "start_date": start,
+        "expiry_date": expiry,
+    }
+    return [
+        AgreementDraft(
+            reference="DSA-FSM-2026",
+            title="Free school meals: school census FSM fields shared between boroughs",
+            description="Each borough's school census FSM fields, shared with the other "
+            "boroughs so the home borough can see children at school elsewhere.",
+            providers=tuple(councils),
+            recipients=tuple(councils),
+            data=tuple(
+                DataShare(provider=c, dataset="school-census", fields=CENSUS_FSM_FIELDS)
+                for c in councils
+            ),
+            purposes=("fsm",),
+            dpia_reference="DPIA-FSM-2026-01",
+            retention="Until the end of the school year after the child leaves the school",
+            **common,
+        ),
+        AgreementDraft(
+            reference="DSA-HUB-2026",
+            title="Regional resident index and statistics",
+            description="Every organisation's person records shared with the regional hub, "
+            "to link them into one view of each resident and to produce safe statistics.",
+            providers=tuple([*councils, *partners]),
+            recipients=(hub,),
+            data=tuple(DataShare(provider=o, fields=("*",)) for o in [*councils, *partners]),
+            purposes=("linkage", "statistics", "subject-access"),
+            dpia_reference="DPIA-HUB-2026-02",
+            retention="Linked index rebuilt monthly; superseded versions deleted after 13 months",
+            **common,
+        ),
+        AgreementDraft(
+            reference="DSA-EARLYHELP-2026",
+            title="Early help: food bank referrals shared with the home borough",
+            description="Food bank referrals shared with councils, and councils' benefit "
+            "claims shared with each other, to offer early help.",
+            providers=tuple([*partners, *councils]),
+            recipients=tuple(councils),
+            data=tuple(
+                [DataShare(provider=p, dataset="foodbank-referrals") for p in partners]
+                + [DataShare(provider=c, dataset="benefit-claims") for c in councils]
+            ),
+            purposes=("early-help",),
+            special_category_condition=(
+                "UK GDPR Article 9(2)(g); DPA 2018 Schedule 1 paragraph 18"
+            ),
+            dpia_reference="DPIA-EH-2026-03",
+            retention="Two years after the last contact",
+            **common,
+        ),
+    ]
+
+
+def set_up_demo_governance(settings: Settings, today: date | None = None) -> dict[str, Any]:
+    """Purposes, users (logins written to the home, mode 0600) and active agreements."""
+    today = today or date.today()
+    logins: list[dict[str, str]] = []
+    with session_scope(settings) as session:
+        ensure_default_purposes(session, actor="demo")
+        orgs = list(session.scalars(select(Organisation).order_by(Organisation.id)))
+        owners: dict[str, User] = {}
+        for org in orgs:
+            for role in _users_for(org):
+                username = f"{org.code}.{role.value.replace('_', '-')}"
+                password = secrets.token_urlsafe(12)
+                user = create_user(
+                    session,
+                    username=username,
+                    display_name=f"{org.name} {role.value.replace('_', ' ')}",
+                    organisation=org.code,
+                    role=role.value,
+                    password=password,
+                    actor="demo",
+                )
+                if role == Role.DATA_OWNER:
+                    owners[org.code] = user
+                logins.append(
+                    {
+                        "username": username,
+                        "password": password,
+                        "role": role.value,
+                        "organisation": org.code,
+                    }
+                )
+        councils = [o.code for o in orgs if o.type == OrganisationType.COUNCIL.value]
+        partners = [o.code for o in orgs if o.type == OrganisationType.VOLUNTARY.value]
+        hub = next(o.code for o in orgs if o.type == OrganisationType.HUB.value)
+        references = []
+        for draft in _agreements(councils, partners, hub, today):
+            proposer = owners[draft.providers[0]]
+            agreement = create_draft(session, draft, proposer)
+            propose(session, agreement, proposer)
+            for provider in dict.fromkeys(draft.providers):
+                approve(session, agreement, owners[provider], today)
+            references.append(agreement.reference)
+    path = settings.home / LOGINS_FILE
+    path.touch(mode=0o600)
+    os.chmod(path, 0o600)
+    path.write_text(json.dumps(logins, indent=2))
+    return {"users": len(logins), "agreements": references, "logins_file": str(Path(path))}
+
+
+@job("governance.demo")
+def demo_governance_job(ctx: JobContext) -> dict[str, Any]:
+    """Set up the demo's purposes, users and sharing agreements."""
+    ctx.progress(0.1, "Registering purposes, users and agreements")
+    return set_up_demo_governance(ctx.settings)

@@ -1,0 +1,134 @@
+"""Residents' objections to processing, per purpose, and their effect on what is processed.
+
+An objection names the resident by resident id or by one of their source records. It applies to
+one purpose, or (``purpose`` None) to every purpose that allows objection. Purposes that do not
+allow objection (safeguarding, fraud, legal obligations) are not affected: recording such an
+objection is refused with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from joinedup.catalog.models import Objection, Organisation, Purpose, User
+from joinedup.catalog.types import utcnow
+from joinedup.governance.audit import append_event
+
+
+class ObjectionError(ValueError):
+    """An objection that cannot be recorded as asked."""
+
+
+@dataclass(frozen=True)
+class ObjectionSubject:
+    resident_id: str | None = None
+    organisation: str | None = None
+    dataset: str | None = None
+    source_record_id: str | None = None
+
+    def describe(self) -> str:
+        if self.resident_id:
+            return f"resident {self.resident_id}"
+        return f"record {self.organisation}/{self.dataset}/{self.source_record_id}"
+
+
+def record_objection(
+    session: Session, subject: ObjectionSubject, purpose: str | None, user: User, note: str = ""
+) -> Objection:
+    """Record an objection (audited in the same transaction)."""
+    by_record = subject.organisation and subject.dataset and subject.source_record_id
+    if not subject.resident_id and not by_record:
+        raise ObjectionError("name the resident by resident id or by one source record")
+    purpose_row = None
+    if purpose is not None:
+        purpose_row = session.scalars(select(Purpose).where(Purpose.code == purpose)).first()
+        if purpose_row is None:
+            raise ObjectionError(f"no registered purpose {purpose!r}")
+        if not purpose_row.objection_allowed:
+            raise ObjectionError(
+                f"residents cannot object to {purpose_row.name}: its lawful basis does not allow it"
+            )
+    org_id = None
+    if subject.organisation:
+        org = session.scalars(
+            select(Organisation).where(Organisation.code == subject.organisation)
+        ).first()
+        if org is None:
+            raise ObjectionError(f"no organisation {subject.organisation!r}")
+        org_id = org.id
+    objection = Objection(
+        resident_id=subject.resident_id,
+        organisation_id=org_id,
+        dataset=subject.dataset,
+        source_record_id=subject.source_record_id,
+        purpose_id=purpose_row.id if purpose_row else None,
+        note=note[:500],
+        recorded_by_id=user.id,
+    )
+    session.add(objection)
+    session.flush()
+    append_event(
+        session,
+        actor=user.username,
+        actor_user_id=user.id,
+        organisation_id=user.organisation_id,
+        action="objection.record",
+        purpose=purpose,
+        target_type="objection",
+        target_id=str(objection.id),
+        records=[subject.describe()],
+    )
+    return objection
+
+
+def withdraw_objection(session: Session, objection: Objection, user: User) -> None:
+    if objection.withdrawn_at is not None:
+        raise ObjectionError("the objection is already withdrawn")
+    objection.withdrawn_at = utcnow()
+    objection.withdrawn_by_id = user.id
+    append_event(
+        session,
+        actor=user.username,
+        actor_user_id=user.id,
+        organisation_id=user.organisation_id,
+        action="objection.withdraw",
+        target_type="objection",
+        target_id=str(objection.id),
+    )
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """Who is excluded from processing for one purpose."""
+
+    purpose: str
+    resident_ids: frozenset[str]
+    records: frozenset[tuple[str, str, str]]  # (organisation code, dataset, source record id)
+
+    def excludes_record(self, organisation: str, dataset: str, source_record_id: str) -> bool:
+        return (organisation, dataset, source_record_id) in self.records
+
+
+def exclusions_for(session: Session, purpose: str) -> Exclusions:
+    """Live objections that apply to ``purpose`` (none if the purpose allows no objection)."""
+    purpose_row = session.scalars(select(Purpose).where(Purpose.code == purpose)).first()
+    if purpose_row is None:
+        raise ObjectionError(f"no registered purpose {purpose!r}")
+    if not purpose_row.objection_allowed:
+        return Exclusions(purpose, frozenset(), frozenset())
+    rows = session.execute(
+        select(Objection, Organisation.code)
+        .outerjoin(Organisation, Objection.organisation_id == Organisation.id)
+        .where(Objection.withdrawn_at.is_(None))
+        .where((Objection.purpose_id.is_(None)) | (Objection.purpose_id == purpose_row.id))
+    ).all()
+    residents = frozenset(o.resident_id for o, _ in rows if o.resident_id)
+    records = frozenset(
+        (code, o.dataset, o.source_record_id)
+        for o, code in rows
+        if code and o.dataset and o.source_record_id
+    )
+    return Exclusions(purpose, residents, records)

@@ -1,0 +1,185 @@
+"""The one policy decision: may this user, for this organisation and purpose, read these fields
+of this dataset? Every read of personal data — API, page, export, job — asks this function.
+
+It returns allow or deny with the reason: the agreement that allows the read, or the missing
+condition. Callers audit the decision with :mod:`joinedup.governance.access`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from joinedup.catalog.models import (
+    Agreement,
+    AgreementStatus,
+    Organisation,
+    PartyRole,
+    Purpose,
+    Role,
+    User,
+)
+
+#: Roles whose work needs personal data. Hub admins run the service but never read residents.
+PERSONAL_DATA_ROLES = frozenset({Role.DATA_OWNER, Role.ANALYST, Role.CASEWORKER, Role.DPO})
+ALL_FIELDS = "*"
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """Who wants what, for which purpose."""
+
+    user_id: int
+    organisation_id: int
+    purpose: str
+    provider_id: int
+    dataset: str
+    standard: str
+    fields: tuple[str, ...]
+    today: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Allow or deny, why, and under which agreement; ``fields`` are those that may be read."""
+
+    allow: bool
+    reason: str
+    agreement_id: int | None = None
+    agreement_reference: str | None = None
+    fields: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return "allow" if self.allow else "deny"
+
+
+def _deny(reason: str, agreement: Agreement | None = None) -> Decision:
+    return Decision(
+        False,
+        reason,
+        agreement.id if agreement else None,
+        agreement.reference if agreement else None,
+    )
+
+
+def effective_status(agreement: Agreement, today: date) -> str:
+    """The status that governs access today: an active agreement past its dates is not active."""
+    if agreement.status == AgreementStatus.ACTIVE.value:
+        if today > agreement.expiry_date:
+            return AgreementStatus.EXPIRED.value
+        if today < agreement.start_date:
+            return "not yet started"
+    return agreement.status
+
+
+def _shared_fields(agreement: Agreement, req: AccessRequest) -> set[str] | None:
+    """Fields of the requested dataset this agreement shares, or None if it covers none."""
+    shared: set[str] | None = None
+    for item in agreement.data:
+        if item.provider_id != req.provider_id:
+            continue
+        if item.dataset is not None and item.dataset != req.dataset:
+            continue
+        if item.standard is not None and item.standard != req.standard:
+            continue
+        shared = (shared or set()) | {str(f) for f in item.fields}
+    return shared
+
+
+def _is_party(agreement: Agreement, organisation_id: int, role: PartyRole) -> bool:
+    return any(
+        p.organisation_id == organisation_id and p.role == role.value for p in agreement.parties
+    )
+
+
+def _check_agreement(agreement: Agreement, req: AccessRequest) -> Decision:
+    status = effective_status(agreement, req.today)
+    if status != AgreementStatus.ACTIVE.value:
+        when = {
+            AgreementStatus.EXPIRED.value: f" (expired {agreement.expiry_date.isoformat()})",
+            "not yet started": f" (starts {agreement.start_date.isoformat()})",
+        }.get(status, "")
+        return _deny(f"agreement {agreement.reference} is {status}{when}", agreement)
+    if req.purpose not in {p.code for p in agreement.purposes}:
+        return _deny(
+            f"agreement {agreement.reference} does not cover the purpose {req.purpose}", agreement
+        )
+    shared = _shared_fields(agreement, req)
+    if shared is None:
+        return _deny(
+            f"agreement {agreement.reference} does not share the dataset {req.dataset}", agreement
+        )
+    allowed = req.fields if ALL_FIELDS in shared else tuple(f for f in req.fields if f in shared)
+    missing = [f for f in req.fields if f not in allowed]
+    if missing:
+        return Decision(
+            False,
+            f"agreement {agreement.reference} does not share field(s) {', '.join(missing)}",
+            agreement.id,
+            agreement.reference,
+            allowed,
+        )
+    return Decision(
+        True,
+        f"allowed by agreement {agreement.reference}",
+        agreement.id,
+        agreement.reference,
+        allowed,
+    )
+
+
+def _candidate_agreements(session: Session, req: AccessRequest) -> Iterable[Agreement]:
+    agreements = session.scalars(select(Agreement).order_by(Agreement.id)).unique().all()
+    for agreement in agreements:
+        if _is_party(agreement, req.organisation_id, PartyRole.RECIPIENT) and _is_party(
+            agreement, req.provider_id, PartyRole.PROVIDER
+        ):
+            yield agreement
+
+
+def decide(session: Session, req: AccessRequest) -> Decision:
+    """The policy decision for one read of personal data."""
+    user = session.get(User, req.user_id)
+    if user is None or not user.is_active:
+        return _deny("the account does not exist or is disabled")
+    if user.organisation_id != req.organisation_id:
+        return _deny("the user does not act for this organisation")
+    if user.role not in PERSONAL_DATA_ROLES:
+        return _deny(f"the role {user.role} does not read personal data")
+    return decide_for_organisation(session, req)
+
+
+def decide_for_organisation(session: Session, req: AccessRequest) -> Decision:
+    """The organisation's part of the decision: purpose, controller, agreements.
+
+    :func:`decide` calls it after checking the user; a service acting for the organisation
+    with no user (a linkage job, see :mod:`joinedup.governance.processing`) calls it directly.
+    ``req.user_id`` is not read.
+    """
+    purpose = session.scalars(select(Purpose).where(Purpose.code == req.purpose)).first()
+    if purpose is None:
+        return _deny(f"no registered purpose {req.purpose!r}")
+    if req.provider_id == req.organisation_id:
+        return Decision(
+            True, "the organisation's own data (it is the controller)", None, None, req.fields
+        )
+    best: Decision | None = None
+    for agreement in _candidate_agreements(session, req):
+        decision = _check_agreement(agreement, req)
+        if decision.allow:
+            return decision
+        if best is None or len(decision.fields) > len(best.fields):
+            best = decision
+    if best is not None:
+        return best
+    provider = session.get(Organisation, req.provider_id)
+    recipient = session.get(Organisation, req.organisation_id)
+    return _deny(
+        f"no agreement shares {provider.code if provider else 'that organisation'}'s data with "
+        f"{recipient.code if recipient else 'this organisation'}"
+    )

@@ -1,0 +1,259 @@
+"""Bulk, audited reads of personal data by the hub's own services (jobs), with no user.
+
+A job such as the linkage build reads every person record a purpose allows. There is no
+signed-in person, so the reader is a *service actor*: an organisation (the hub) acting under a
+purpose. Each dataset is decided with the same agreement logic as a person's read
+(:func:`joinedup.governance.policy.decide_for_organisation`: the organisation must be the
+controller or a recipient of an active agreement that covers the provider, dataset, fields and
+purpose), records of residents who objected to the purpose are left out, and one audit event is
+written per dataset read or refused (the number of records, not every id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
+from joinedup.config import Settings
+from joinedup.governance.access import AccessDenied, NotFound
+from joinedup.governance.audit import append_event
+from joinedup.governance.objections import exclusions_for
+from joinedup.governance.policy import AccessRequest, Decision, decide_for_organisation
+from joinedup.ingest.sql import ident, lit
+from joinedup.store import SnapshotStore, duckdb_session
+
+#: Provenance columns added to every row returned (after the requested fields).
+PROVENANCE = ("_organisation", "_dataset", "_version", "_standard")
+
+#: Resolves objections made by resident id into source records (organisation, dataset,
+#: source record id), using the current resident index. Linkage supplies it.
+ResidentResolver = Callable[[frozenset[str]], set[tuple[str, str, str]]]
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """One dataset to read: its latest version unless ``version`` is given."""
+
+    organisation: str
+    dataset: str
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class ServiceActor:
+    """The hub (or another organisation) acting as a service, for a purpose, with no user."""
+
+    organisation: str
+    purpose: str
+    name: str = "service"
+    job_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"service:{self.name}"
+
+
+@dataclass
+class DatasetRead:
+    """What happened for one dataset: read (how many rows, how many excluded) or refused."""
+
+    organisation: str
+    dataset: str
+    version: int
+    standard: str
+    allowed: bool
+    reason: str
+    agreement: str | None = None
+    rows: int = 0
+    excluded: int = 0
+
+
+@dataclass
+class ProcessingRead:
+    """The rows read (one Arrow table, provenance columns last) and a report per dataset."""
+
+    table: pa.Table
+    datasets: list[DatasetRead] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[DatasetRead]:
+        return [d for d in self.datasets if not d.allowed]
+
+
+def decide_for_service(
+    session: Session,
+    actor: ServiceActor,
+    *,
+    provider: Organisation,
+    dataset: Dataset,
+    fields: Iterable[str],
+    today: date | None = None,
+) -> Decision:
+    """The policy decision for a service actor reading ``fields`` of ``dataset``."""
+    org = session.scalars(
+        select(Organisation).where(Organisation.code == actor.organisation)
+    ).first()
+    if org is None:
+        return Decision(False, f"no organisation {actor.organisation!r}")
+    request = AccessRequest(
+        user_id=0,  # not read by decide_for_organisation
+        organisation_id=org.id,
+        purpose=actor.purpose,
+        provider_id=provider.id,
+        dataset=dataset.name,
+        standard=dataset.standard,
+        fields=tuple(fields),
+        today=today or date.today(),
+    )
+    return decide_for_organisation(session, request)
+
+
+def _resolve(session: Session, ref: DatasetRef) -> tuple[Organisation, Dataset, DatasetVersion]:
+    org = session.scalars(select(Organisation).where(Organisation.code == ref.organisation)).first()
+    if org is None:
+        raise NotFound(f"no organisation {ref.organisation!r}")
+    ds = session.scalars(
+        select(Dataset).where(Dataset.organisation_id == org.id, Dataset.name == ref.dataset)
+    ).first()
+    if ds is None:
+        raise NotFound(f"no dataset {ref.organisation}/{ref.dataset}")
+    query = select(DatasetVersion).where(DatasetVersion.dataset_id == ds.id)
+    if ref.version is None:
+        query = query.order_by(DatasetVersion.version.desc()).limit(1)
+    else:
+        query = query.where(DatasetVersion.version == ref.version)
+    version = session.scalars(query).first()
+    if version is None:
+        raise NotFound(f"no version {ref.version} of {ref.organisation}/{ref.dataset}")
+    return org, ds, version
+
+
+def _audit(
+    session: Session,
+    actor: ServiceActor,
+    org_id: int | None,
+    decision: Decision,
+    target: str,
+    details: dict[str, Any],
+) -> None:
+    append_event(
+        session,
+        actor=actor.label,
+        organisation_id=org_id,
+        action="personal_data.process",
+        purpose=actor.purpose,
+        decision=decision.label,
+        reason=decision.reason,
+        target_type="dataset_version",
+        target_id=target,
+        details={**details, "job": actor.job_id} if actor.job_id else details,
+    )
+
+
+def read_for_processing(
+    settings: Settings,
+    actor: ServiceActor,
+    datasets: Iterable[DatasetRef],
+    fields: Callable[[str], list[str]] | list[str],
+    *,
+    order_by: Callable[[str], str] | None = None,
+    resolve_residents: ResidentResolver | None = None,
+    on_refusal: str = "skip",
+    today: date | None = None,
+) -> ProcessingRead:
+    """Read ``fields`` of each dataset as ``actor`` (decided, objections honoured, audited).
+
+    ``fields`` is a list, or a function of the dataset's standard giving the fields to read
+    (``source_record_id`` is always read). ``order_by`` gives an ORDER BY expression per
+    standard. A refused dataset is skipped (``on_refusal="skip"``, reported in the result) or
+    raises :class:`AccessDenied` (``"raise"``). Objections by resident id are resolved into
+    records with ``resolve_residents`` when given.
+    """
+    if on_refusal not in ("skip", "raise"):
+        raise ValueError("on_refusal is 'skip' or 'raise'")
+    store = SnapshotStore(settings)
+    parts: list[pa.Table] = []
+    reads: list[DatasetRead] = []
+    with session_scope(settings) as session:
+        actor_org = session.scalars(
+            select(Organisation).where(Organisation.code == actor.organisation)
+        ).first()
+        if actor_org is None:
+            raise NotFound(f"no organisation {actor.organisation!r}")
+        exclusions = exclusions_for(session, actor.purpose)
+        excluded_records = set(exclusions.records)
+        if exclusions.resident_ids and resolve_residents is not None:
+            excluded_records |= resolve_residents(exclusions.resident_ids)
+        plans = []
+        for ref in datasets:
+            org, ds, version = _resolve(session, ref)
+            wanted = fields(ds.standard) if callable(fields) else list(fields)
+            columns = ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
+            decision = decide_for_service(
+                session, actor, provider=org, dataset=ds, fields=columns, today=today
+            )
+            target = f"{org.code}/{ds.name}/{version.version}"
+            read = DatasetRead(
+                org.code,
+                ds.name,
+                version.version,
+                ds.standard,
+                decision.allow,
+                decision.reason,
+                decision.agreement_reference,
+            )
+            reads.append(read)
+            if not decision.allow:
+                _audit(session, actor, actor_org.id, decision, target, {"fields": columns})
+                if on_refusal == "raise":
+                    session.commit()
+                    raise AccessDenied(decision)
+                continue
+            plans.append((read, decision, target, columns, version.snapshot_sha256))
+        with duckdb_session(settings) as con:
+            for read, decision, target, columns, sha in plans:
+                excluded = sorted(
+                    rid
+                    for (o, d, rid) in excluded_records
+                    if o == read.organisation and d == read.dataset
+                )
+                where = "TRUE"
+                if excluded:
+                    where = f"source_record_id NOT IN ({', '.join(lit(r) for r in excluded)})"
+                order = order_by(read.standard) if order_by else "_source_row"
+                provenance = (
+                    f"{lit(read.organisation)} AS _organisation, {lit(read.dataset)} AS _dataset, "
+                    f"{read.version}::INTEGER AS _version, {lit(read.standard)} AS _standard"
+                )
+                source = store.sql_source(sha)
+                total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
+                table = con.sql(
+                    f"SELECT {', '.join(ident(c) for c in columns)}, {provenance} "
+                    f"FROM {source} WHERE {where} ORDER BY {order}"
+                ).to_arrow_table()
+                read.rows = table.num_rows
+                read.excluded = int(total) - table.num_rows
+                _audit(
+                    session,
+                    actor,
+                    actor_org.id,
+                    decision,
+                    target,
+                    {
+                        "fields": columns,
+                        "rows": read.rows,
+                        "excluded_by_objection": read.excluded,
+                        "agreement": decision.agreement_reference,
+                    },
+                )
+                parts.append(table)
+    table = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+    return ProcessingRead(table=table, datasets=reads)

@@ -1,0 +1,106 @@
+"""API tokens: shown once, stored as sha256 hashes, each with scopes.
+
+A token looks like ``jdu_<prefix>_<secret>``. The prefix finds the row; the whole token's
+sha256 is compared in constant time. Tokens are high-entropy random strings, so a fast hash is
+the right tool (unlike passwords).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from joinedup.catalog.models import ApiToken, User
+from joinedup.catalog.types import utcnow
+from joinedup.governance.audit import append_event
+
+TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
+#: Scopes a token may carry. ``read`` covers GET endpoints, ``ingest`` uploads,
+#: ``governance`` agreement and objection changes, ``admin`` organisations and users.
+SCOPES = ("read", "ingest", "governance", "admin")
+
+
+class TokenError(ValueError):
+    """A token request that cannot be granted."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str  # shown once, never stored
+
+
+def _digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    actor: str | None = None,
+) -> IssuedToken:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise TokenError(f"scopes must be among {', '.join(SCOPES)}; got {scopes}")
+    prefix = secrets.token_hex(6)
+    plaintext = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=prefix,
+        token_hash=_digest(plaintext),
+        scopes=sorted(set(scopes)),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    append_event(
+        session,
+        actor=actor or user.username,
+        actor_user_id=user.id,
+        organisation_id=user.organisation_id,
+        action="token.create",
+        target_type="api_token",
+        target_id=prefix,
+        details={"name": name, "scopes": token.scopes},
+    )
+    return IssuedToken(token, plaintext)
+
+
+def verify_token(session: Session, plaintext: str) -> ApiToken | None:
+    """The live token for this string, or None. Updates ``last_used_at``."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = session.scalars(select(ApiToken).where(ApiToken.prefix == parts[1])).first()
+    if token is None or not hmac.compare_digest(token.token_hash, _digest(plaintext)):
+        return None
+    now = utcnow()
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at < now):
+        return None
+    if not token.user.is_active:
+        return None
+    token.last_used_at = now
+    return token
+
+
+def revoke_token(session: Session, token: ApiToken, actor: User) -> None:
+    token.revoked_at = utcnow()
+    append_event(
+        session,
+        actor=actor.username,
+        actor_user_id=actor.id,
+        organisation_id=actor.organisation_id,
+        action="token.revoke",
+        target_type="api_token",
+        target_id=token.prefix,
+    )

@@ -1,0 +1,221 @@
+"""Linkage commands: ``joinedup linkage build|evaluate`` over the hub's data, and the standalone
+``joinedup match`` and ``joinedup dedupe`` over an analyst's own files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from joinedup.config import load_settings
+
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+linkage_app = typer.Typer(
+    help="Build and evaluate the resident index (probabilistic linkage with Splink).",
+    no_args_is_help=True,
+)
+
+STANDALONE_NOTE = (
+    "It reads files you already hold, on this machine: nothing is read from the hub, so the "
+    "hub's sharing agreements and audit log do not apply. You are responsible for the files."
+)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}")
+    return typer.Exit(1)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[callable]:  # type: ignore[valid-type]
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[message]}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task(description, total=1.0, message="")
+
+        def listener(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, message=message)
+
+        yield listener
+
+
+def _print_metrics(summary: dict[str, object]) -> None:
+    table = Table(title="Linkage against the truth")
+    table.add_column("Measure")
+    table.add_column("Value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+
+
+@linkage_app.command("build")
+def build(
+    threshold: Annotated[
+        float, typer.Option(help="Match probability at or above which records are linked.")
+    ] = 0.9,
+    truth: Annotated[
+        Path | None, typer.Option(help="Also evaluate against this truth/records.parquet.")
+    ] = None,
+) -> None:
+    """Link every person record the linkage purpose allows into residents and households.
+
+    Runs as a job (reads are decided and audited as the hub, purpose 'linkage'; residents who
+    objected are left out)."""
+    from joinedup.jobs.runner import run_inline
+
+    params: dict[str, object] = {"threshold": threshold}
+    if truth is not None:
+        params["truth"] = str(truth)
+    with _progress("Linking residents") as listener:
+        row = run_inline(load_settings(), "linkage.build", params, listener)
+    if row.status != "succeeded":
+        raise _fail(row.error or "the linkage job failed")
+    result = row.result or {}
+    console.print(
+        f"Run {result.get('run')}: {result.get('records'):,} records → "
+        f"{result.get('residents'):,} residents in {result.get('households'):,} households "
+        f"(model {result.get('model_version')}, {result.get('pairs_for_review'):,} pairs "
+        "in the review band)"
+    )
+    if "pairwise_f1" in result:
+        _print_metrics(
+            {
+                k: v
+                for k, v in result.items()
+                if k.startswith(("pairwise", "bcubed", "exact", "twin"))
+            }
+        )
+
+
+@linkage_app.command("evaluate")
+def evaluate(
+    truth: Annotated[
+        Path, typer.Option(help="Ground truth: a synthetic region's truth/records.parquet.")
+    ],
+    run: Annotated[int | None, typer.Option(help="Linkage run to evaluate (latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Precision, recall and F1 (pairwise and B-cubed), exact clusters, and false merges of
+    twins and junior/senior pairs, against a synthetic region's truth."""
+    from joinedup.linkage.evaluate import evaluate_run
+
+    try:
+        metrics = evaluate_run(load_settings(), truth, run)
+    except (FileNotFoundError, LookupError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        console.print_json(json.dumps(metrics.to_dict()))
+        return
+    _print_metrics(
+        {
+            "records": metrics.records,
+            "persons (truth)": metrics.persons,
+            "clusters": metrics.clusters,
+            **metrics.summary(),
+            "bcubed_precision": round(metrics.bcubed_precision, 4),
+            "bcubed_recall": round(metrics.bcubed_recall, 4),
+        }
+    )
+
+
+def match(
+    left: Annotated[Path, typer.Argument(help="First file (CSV, XLSX, JSON, Parquet).")],
+    right: Annotated[Path, typer.Argument(help="Second file.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="CSV to write: left_id,right_id,match_probability.")
+    ],
+    id_left: Annotated[
+        str | None, typer.Option(help="Id column of LEFT (else detected or row number).")
+    ] = None,
+    id_right: Annotated[str | None, typer.Option(help="Id column of RIGHT.")] = None,
+    map_left: Annotated[
+        list[str] | None, typer.Option(help="COL=FIELD: map a LEFT column to a person field.")
+    ] = None,
+    map_right: Annotated[
+        list[str] | None, typer.Option(help="COL=FIELD: map a RIGHT column to a person field.")
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="Lowest match probability written.")] = 0.9,
+) -> None:
+    """Find the records of RIGHT that are the same person as records of LEFT.
+
+    Headers are recognised (Forename, first_name, DOB, Post Code, NHS No ...); --map COL=FIELD
+    overrides, FIELD being given_name, middle_names, family_name, date_of_birth, sex,
+    address_line_1, town, postcode, uprn, nhs_number, upn, ni_number or other_id. Dates may be
+    ISO, dd/mm/yyyy or yyyymmdd. The model is trained on the two files (no labels needed)."""
+    from joinedup.linkage.standalone import StandaloneError
+    from joinedup.linkage.standalone import match as do_match
+
+    try:
+        with _progress("Matching") as listener:
+            result = do_match(
+                left,
+                right,
+                out,
+                id_left=id_left,
+                id_right=id_right,
+                map_left=map_left,
+                map_right=map_right,
+                threshold=threshold,
+                progress=listener,
+            )
+    except StandaloneError as exc:
+        raise _fail(str(exc)) from None
+    for mapping in result.mappings:
+        err.print(mapping.describe())
+    console.print(f"Wrote {result.written:,} pairs to {out}")
+
+
+def dedupe(
+    file: Annotated[Path, typer.Argument(help="File to deduplicate (CSV, XLSX, JSON, Parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: record_id,cluster_id.")],
+    id: Annotated[
+        str | None, typer.Option("--id", help="Id column (else detected or row number).")
+    ] = None,
+    map: Annotated[
+        list[str] | None, typer.Option("--map", help="COL=FIELD: map a column to a person field.")
+    ] = None,
+    threshold: Annotated[float, typer.Option(help="Match probability to join records.")] = 0.9,
+) -> None:
+    """Group the records of FILE that are the same person (cluster_id: the smallest record id
+    of the group).
+
+    Headers are recognised as for `joinedup match`; --map COL=FIELD overrides. The model is
+    trained on the file (no labels needed)."""
+    from joinedup.linkage.standalone import StandaloneError
+    from joinedup.linkage.standalone import dedupe as do_dedupe
+
+    try:
+        with _progress("Deduplicating") as listener:
+            result = do_dedupe(
+                file, out, id_column=id, maps=map, threshold=threshold, progress=listener
+            )
+    except StandaloneError as exc:
+        raise _fail(str(exc)) from None
+    for mapping in result.mappings:
+        err.print(mapping.describe())
+    console.print(f"Wrote {result.written:,} records to {out}")
+
+
+match.__doc__ = f"{match.__doc__}\n\n    {STANDALONE_NOTE}"
+dedupe.__doc__ = f"{dedupe.__doc__}\n\n    {STANDALONE_NOTE}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the linkage commands to the ``joinedup`` app."""
+    app.add_typer(linkage_app, name="linkage")
+    app.command("match")(match)
+    app.command("dedupe")(dedupe)

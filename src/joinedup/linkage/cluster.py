@@ -1,0 +1,270 @@
+"""Clustering scored pairs into residents, and residents into households.
+
+**Residents.** Connected components of the pairs at or above the threshold, with one guard:
+two records whose personal details conflict (given names or dates of birth that no typo,
+variant, shift or swap explains) and that the model scored below the threshold are a
+*cannot-link*. Plain connected components would still join them through a third record that
+agrees with both, typically one without a date of birth (a council tax account or an elector
+``JOHN SMITH`` at the address of a father and son both called John Smith). Components that
+hold a cannot-link are rebuilt greedily: links are taken strongest first, and a link that would
+put a cannot-link pair into one resident is left out. Everything else is plain connected
+components (vectorised in numpy).
+
+``resident_id`` is provisional: ``r-`` and 16 hex digits of the sha256 of the smallest record
+key in the cluster, so a rebuild over the same records gives the same ids. Stable ids across
+rebuilds (issue 6, next step) will map new clusters onto earlier ids.
+
+**Households.** Each resident's address is the UPRN seen most often on their records (else the
+normalised address line 1 and postcode, else the postcode alone is not used: a postcode is a
+street, not a home). Residents sharing an address, or named together under one source
+household reference (a claim, an account, a tenancy, a family id), form one household;
+``household_id`` is ``h-`` and 16 hex digits of the sha256 of its smallest address key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from joinedup.linkage.comparisons import conflict_from_gammas
+
+IntArray = npt.NDArray[np.int64]
+
+
+def connected_components(n: int, left: IntArray, right: IntArray) -> IntArray:
+    """Component label (smallest node index in it) for each of ``n`` nodes."""
+    labels = np.arange(n, dtype=np.int64)
+    if len(left) == 0:
+        return labels
+    while True:
+        low = np.minimum(labels[left], labels[right])
+        before = labels.copy()
+        np.minimum.at(labels, left, low)
+        np.minimum.at(labels, right, low)
+        labels = labels[labels]  # pointer jumping
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+        if np.array_equal(labels, before):
+            return labels
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.cannot: dict[int, set[int]] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def forbid(self, a: int, b: int) -> None:
+        self.cannot.setdefault(a, set()).add(b)
+        self.cannot.setdefault(b, set()).add(a)
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        ca, cb = self.cannot.get(ra, set()), self.cannot.get(rb, set())
+        if any(self.find(x) == rb for x in ca) or any(self.find(x) == ra for x in cb):
+            return False
+        if len(ca) < len(cb):
+            ra, rb, ca, cb = rb, ra, cb, ca
+        self.parent[rb] = ra
+        if cb:
+            self.cannot[ra] = ca | cb
+            self.cannot.pop(rb, None)
+        return True
+
+
+@dataclass
+class ClusterResult:
+    labels: IntArray  # cluster label (a node index) per record
+    links_used: int
+    links_refused: int
+    conflicted_components: int
+
+
+def cluster_records(
+    n: int,
+    links: tuple[IntArray, IntArray, npt.NDArray[np.float64]],
+    cannot: tuple[IntArray, IntArray],
+) -> ClusterResult:
+    """Cluster ``n`` records from links (left, right, probability) and cannot-link pairs."""
+    left, right, prob = links
+    labels = connected_components(n, left, right)
+    c_left, c_right = cannot
+    inside = labels[c_left] == labels[c_right]
+    conflicted = np.unique(labels[c_left[inside]])
+    refused = 0
+    if len(conflicted):
+        in_conflict = np.isin(labels, conflicted)
+        link_mask = in_conflict[left]
+        order = np.lexsort((right[link_mask], left[link_mask], -prob[link_mask]))
+        l_sub, r_sub = left[link_mask][order], right[link_mask][order]
+        uf = _UnionFind()
+        for a, b in zip(c_left[inside].tolist(), c_right[inside].tolist(), strict=True):
+            uf.forbid(a, b)
+        for a, b in zip(l_sub.tolist(), r_sub.tolist(), strict=True):
+            if not uf.union(a, b):
+                refused += 1
+        nodes = np.flatnonzero(in_conflict)
+        roots = np.array([uf.find(int(x)) for x in nodes], dtype=np.int64)
+        # relabel each rebuilt cluster by its smallest node
+        smallest: dict[int, int] = {}
+        for node, root in zip(nodes.tolist(), roots.tolist(), strict=True):
+            smallest[root] = min(smallest.get(root, node), node)
+        labels = labels.copy()
+        labels[nodes] = np.array([smallest[r] for r in roots.tolist()], dtype=np.int64)
+    return ClusterResult(labels, len(left) - refused, refused, len(conflicted))
+
+
+def provisional_id(prefix: str, key: str) -> str:
+    return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+#: A pair the model scores at or below this match weight is a cannot-link whatever its
+#: reason: the model is confident the two records are different people.
+CANNOT_LINK_WEIGHT = -10.0
+
+
+def cannot_link_sql(threshold: float, weight: float = CANNOT_LINK_WEIGHT) -> str:
+    """SQL condition over a predictions table: the pair must not end up in one resident."""
+    return (
+        f"((match_probability < {float(threshold)} AND {conflict_from_gammas()}) "
+        f"OR match_weight <= {float(weight)})"
+    )
+
+
+def cluster_predictions(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    predictions: str,
+    threshold: float,
+    out: str = "linkage_clusters",
+) -> ClusterResult:
+    """Cluster ``records`` (``rid`` 0..n-1 in ``record_key`` order) from the scored pairs in
+    ``predictions`` into table ``out(rid, record_key, resident_id)``.
+
+    Links: pairs with ``match_probability >= threshold``. Cannot-links: see
+    :func:`cannot_link_sql`.
+    """
+    n = con.execute(f"SELECT count(*) FROM {records}").fetchall()[0][0]
+    link_rows = con.sql(
+        f"SELECT rid_l, rid_r, match_probability FROM {predictions} "
+        f"WHERE match_probability >= {float(threshold)}"
+    ).to_arrow_table()
+    cannot_rows = con.sql(
+        f"SELECT rid_l, rid_r FROM {predictions} WHERE {cannot_link_sql(threshold)}"
+    ).to_arrow_table()
+    links = (
+        _ints(link_rows.column(0)),
+        _ints(link_rows.column(1)),
+        link_rows.column(2).to_numpy().astype(np.float64),
+    )
+    cannot = (_ints(cannot_rows.column(0)), _ints(cannot_rows.column(1)))
+    result = cluster_records(int(n), links, cannot)
+    con.register("__labels", pa.table({"rid": pa.array(np.arange(n)), "label": result.labels}))
+    # labels are the smallest rid of each cluster, and rid follows record_key order, so the
+    # label's record key is the smallest key in the cluster
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {out} AS
+        SELECT r.rid, r.record_key, 'r-' || left(sha256(k.record_key), 16) AS resident_id
+        FROM {records} r JOIN __labels l ON l.rid = r.rid
+        JOIN {records} k ON k.rid = l.label
+        ORDER BY r.rid"""
+    )
+    con.unregister("__labels")
+    return result
+
+
+def _ints(column: pa.ChunkedArray) -> IntArray:
+    return column.to_numpy().astype(np.int64)
+
+
+#: A source household reference shared by more residents than this is not a household (a
+#: placeholder value, a block account): it is ignored.
+MAX_HOUSEHOLD_REF = 20
+
+
+def households(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    clusters: str,
+    out: str = "linkage_households",
+) -> int:
+    """Assign ``household_id`` to each resident (table ``out(resident_id, household_id,
+    address_key)``); returns the number of households."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __addr AS
+        WITH a AS (
+            SELECT c.resident_id,
+                   coalesce('uprn:' || r.uprn,
+                            'addr:' || r.address || '|' || r.postcode) AS address_key
+            FROM {records} r JOIN {clusters} c USING (rid)
+        )
+        SELECT resident_id, address_key FROM (
+            SELECT resident_id, address_key, count(*) AS n
+            FROM a WHERE address_key IS NOT NULL GROUP BY ALL
+        ) QUALIFY row_number() OVER (PARTITION BY resident_id ORDER BY n DESC, address_key) = 1
+        """
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __res AS
+        SELECT resident_id, (row_number() OVER (ORDER BY resident_id) - 1)::BIGINT AS i
+        FROM (SELECT DISTINCT resident_id FROM {clusters})"""
+    )
+    edges = con.sql(
+        f"""
+        WITH by_address AS (
+            SELECT x.i AS a, min(x.i) OVER (PARTITION BY d.address_key) AS b
+            FROM __addr d JOIN __res x USING (resident_id)
+        ), refs AS (
+            SELECT DISTINCT c.resident_id,
+                   r.organisation || '/' || r.dataset || '/' || r.household_ref AS ref
+            FROM {records} r JOIN {clusters} c USING (rid)
+            WHERE r.household_ref IS NOT NULL
+        ), small AS (
+            SELECT ref FROM refs GROUP BY ref HAVING count(*) <= {MAX_HOUSEHOLD_REF}
+        ), by_ref AS (
+            SELECT x.i AS a, min(x.i) OVER (PARTITION BY f.ref) AS b
+            FROM refs f SEMI JOIN small USING (ref) JOIN __res x USING (resident_id)
+        )
+        SELECT a, b FROM by_address WHERE a <> b
+        UNION ALL SELECT a, b FROM by_ref WHERE a <> b
+        """
+    ).to_arrow_table()
+    n = con.execute("SELECT count(*) FROM __res").fetchall()[0][0]
+    labels = connected_components(int(n), _ints(edges.column(0)), _ints(edges.column(1)))
+    con.register("__hh", pa.table({"i": pa.array(np.arange(n)), "label": pa.array(labels)}))
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {out} AS
+        WITH m AS (
+            SELECT x.resident_id, h.label, d.address_key
+            FROM __res x JOIN __hh h USING (i) LEFT JOIN __addr d USING (resident_id)
+        ), named AS (
+            SELECT label, coalesce(min(address_key), min(resident_id)) AS key
+            FROM m GROUP BY label
+        )
+        SELECT m.resident_id, 'h-' || left(sha256(named.key), 16) AS household_id,
+               m.address_key
+        FROM m JOIN named USING (label) ORDER BY m.resident_id"""
+    )
+    con.unregister("__hh")
+    count = con.execute(f"SELECT count(DISTINCT household_id) FROM {out}").fetchall()[0][0]
+    con.execute("DROP TABLE __addr")
+    con.execute("DROP TABLE __res")
+    return int(count)

@@ -1,0 +1,411 @@
+"""Comparisons tuned for UK council person records, as Splink 5 settings (plain dicts).
+
+Each comparison is a list of levels, tried in order; the first whose SQL holds for a pair is
+that pair's level (its ``gamma_`` value), and the level's match weight (``mw_``) is
+log2(m/u). The SQL reads the prepared columns (:mod:`joinedup.linkage.prepare`) with ``_l`` and
+``_r`` suffixes. Models are data: these dicts go into the saved model JSON unchanged.
+
+Design (docs/linkage.md explains it with examples):
+
+* **Given name**: exact (with term-frequency adjustment: a shared *Mohammed* says less than a
+  shared *Oisín*), a variant in the name-variant dataset (Bob/Robert, Liz/Elizabeth), a typo
+  (Jaro-Winkler >= 0.92 or one edit), a given/middle shift (Anne Marie / Marie), given and
+  family swapped, a weak similarity, else.
+* **Family name**: exact (term-frequency adjusted), the same letters (O'Brien / O Brien,
+  McX / MacX), one part of a hyphenated or spaced name (Smith-Jones / Jones), a typo, swapped,
+  weak, else.
+* **Date of birth**: exact, day and month transposed, one digit or one day out (or a year or
+  ten years out with day and month equal), else; and, when one record has no date of birth but
+  holds an adult's role (council tax payer, elector, tenant), "too young for that role" when
+  the other record's date of birth is after the latest the role allows.
+* **Sex**, **NHS number**, **NI number**, **UPN**: equal or different (NULL, U and X are
+  missing). A different national identifier is strong evidence against: they are unique.
+* **Address** is household evidence. Its agreement levels (UPRN, address and postcode,
+  postcode, sector, district) only count when the personal details do not conflict. A pair at
+  the same address whose given names or dates of birth conflict (twins, a junior and senior,
+  parent and child) gets the level "same address, conflicting person", whose weight is fixed
+  at zero: living together is not evidence of being the same person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GIVEN_FUZZY = 0.92
+TOO_YOUNG = "too young for the other record's adult role"
+WEAK = 0.80
+
+
+def _level(
+    sql: str,
+    label: str,
+    *,
+    null: bool = False,
+    tf: str | None = None,
+    m: float | None = None,
+    u: float | None = None,
+) -> dict[str, Any]:
+    level: dict[str, Any] = {"sql_condition": " ".join(sql.split()), "label_for_charts": label}
+    if null:
+        level["is_null_level"] = True
+    if tf:
+        level["tf_adjustment_column"] = tf
+        level["tf_adjustment_weight"] = 1.0
+    if m is not None and u is not None:
+        level.update(
+            m_probability=m, u_probability=u, fix_m_probability=True, fix_u_probability=True
+        )
+    return level
+
+
+def _comparison(name: str, description: str, levels: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "output_column_name": name,
+        "comparison_description": description,
+        "comparison_levels": levels,
+    }
+
+
+# --- conditions shared by comparisons (pairs of prepared records, _l and _r) -----------------
+# Each is wrapped in coalesce(..., FALSE): a comparison with a missing value is unknown in SQL,
+# and an unknown must never count as agreement (nor, negated, as conflict).
+
+
+def _c(expr: str) -> str:
+    return f"coalesce({expr}, FALSE)"
+
+
+GIVEN_VARIANT = _c(
+    "list_contains(given_variants_l, given_name_r) OR list_contains(given_variants_r, given_name_l)"
+)
+GIVEN_TYPO = _c(
+    f"jaro_winkler_similarity(given_name_l, given_name_r) >= {GIVEN_FUZZY} "
+    "OR damerau_levenshtein(given_name_l, given_name_r) <= 1"
+)
+GIVEN_SHIFT = (
+    f"({_c('given_name_l = middle_first_r')} OR {_c('middle_first_l = given_name_r')} "
+    f"OR {_c('list_contains(given_variants_l, middle_first_r)')} "
+    f"OR {_c('list_contains(given_variants_r, middle_first_l)')})"
+)
+NAMES_SWAPPED = _c("given_name_l = family_name_r AND family_name_l = given_name_r")
+
+#: The given names of the pair do not conflict: missing, equal, variants, a typo, a shift, or
+#: swapped with the family name.
+GIVEN_COMPATIBLE = (
+    "(given_name_l IS NULL OR given_name_r IS NULL OR given_name_l = given_name_r "
+    f"OR {GIVEN_VARIANT} OR {GIVEN_TYPO} OR {GIVEN_SHIFT} OR {NAMES_SWAPPED})"
+)
+DOB_TRANSPOSED = _c(
+    "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r"
+)
+DOB_NEAR = _c(
+    "damerau_levenshtein(dob_str_l, dob_str_r) <= 1 "
+    "OR abs(date_diff('day', dob_l, dob_r)) <= 1 "
+    "OR (dob_month_l = dob_month_r AND dob_day_l = dob_day_r "
+    "AND abs(dob_year_l - dob_year_r) IN (1, 10))"
+)
+#: The dates of birth do not conflict: missing, equal, transposed or one slip apart.
+DOB_COMPATIBLE = (
+    f"(dob_l IS NULL OR dob_r IS NULL OR dob_l = dob_r OR {DOB_TRANSPOSED} OR {DOB_NEAR})"
+)
+#: One record has no date of birth but holds a role only an adult can (a council tax payer, an
+#: elector, a tenant: ``adult_by`` is the latest birth date the role allows) and the other
+#: record's date of birth is later: a father and his namesake son at one address.
+AGE_CONFLICT = _c(
+    "(dob_l IS NULL AND dob_r > adult_by_l) OR (dob_r IS NULL AND dob_l > adult_by_r)"
+)
+MIDDLE_AGREE = _c("list_has_any(middle_parts_l, middle_parts_r)")
+MIDDLE_INITIAL = _c(
+    "(length(middle_first_l) = 1 OR length(middle_first_r) = 1) "
+    "AND left(middle_first_l, 1) = left(middle_first_r, 1)"
+)
+MIDDLE_TYPO = _c(f"jaro_winkler_similarity(middle_first_l, middle_first_r) >= {GIVEN_FUZZY}")
+#: Middle names do not conflict: missing, sharing a name, an initial, a typo, or shifted into
+#: the given name.
+MIDDLE_COMPATIBLE = (
+    f"(middle_first_l IS NULL OR middle_first_r IS NULL OR {MIDDLE_AGREE} OR {MIDDLE_INITIAL} "
+    f"OR {MIDDLE_TYPO} OR {GIVEN_SHIFT})"
+)
+SEX_CONFLICT = _c("sex_l <> sex_r")
+PERSON_CONFLICT = (
+    f"(NOT ({GIVEN_COMPATIBLE} AND {DOB_COMPATIBLE} AND {MIDDLE_COMPATIBLE}) "
+    f"OR {AGE_CONFLICT} OR {SEX_CONFLICT})"
+)
+
+
+def given_name() -> dict[str, Any]:
+    return _comparison(
+        "given_name",
+        "Given name: exact, name variant, typo, given/middle shift, swapped with family name",
+        [
+            _level("given_name_l IS NULL OR given_name_r IS NULL", "missing", null=True),
+            _level("given_name_l = given_name_r", "exact", tf="given_name"),
+            _level(GIVEN_VARIANT, "name variant (nickname or diminutive)"),
+            _level(GIVEN_TYPO, "typo"),
+            _level(GIVEN_SHIFT, "given/middle name shift"),
+            _level(NAMES_SWAPPED, "given and family names swapped"),
+            _level(f"jaro_winkler_similarity(given_name_l, given_name_r) >= {WEAK}", "similar"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+def family_name() -> dict[str, Any]:
+    return _comparison(
+        "family_name",
+        "Family name: exact, same letters, hyphenated part, typo, swapped with given name",
+        [
+            _level("family_name_l IS NULL OR family_name_r IS NULL", "missing", null=True),
+            _level("family_name_l = family_name_r", "exact", tf="family_name"),
+            _level("family_compact_l = family_compact_r", "same letters (spacing, Mc/Mac)"),
+            _level("list_has_any(family_parts_l, family_parts_r)", "part of a double name"),
+            _level(
+                f"jaro_winkler_similarity(family_compact_l, family_compact_r) >= {GIVEN_FUZZY} "
+                "OR damerau_levenshtein(family_compact_l, family_compact_r) <= 1",
+                "typo",
+            ),
+            # counted once, in the given-name comparison: no weight here
+            _level(NAMES_SWAPPED, "given and family names swapped", m=NEUTRAL, u=NEUTRAL),
+            _level(
+                f"jaro_winkler_similarity(family_compact_l, family_compact_r) >= {WEAK}",
+                "similar",
+            ),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+def middle_names() -> dict[str, Any]:
+    return _comparison(
+        "middle_names",
+        "Middle names: a shared name, an initial, a typo, shifted into the given name",
+        [
+            _level("middle_first_l IS NULL OR middle_first_r IS NULL", "missing", null=True),
+            _level("middle_names_l = middle_names_r", "exact"),
+            _level(MIDDLE_AGREE, "a middle name in common"),
+            _level(f"{MIDDLE_INITIAL} OR {MIDDLE_TYPO}", "initial or typo"),
+            _level(GIVEN_SHIFT, "given/middle name shift"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+def date_of_birth() -> dict[str, Any]:
+    return _comparison(
+        "date_of_birth",
+        "Date of birth: exact, day and month transposed, one digit or day out",
+        [
+            _level(AGE_CONFLICT, TOO_YOUNG),
+            _level("dob_l IS NULL OR dob_r IS NULL", "missing", null=True),
+            _level("dob_l = dob_r", "exact"),
+            _level(DOB_TRANSPOSED, "day and month transposed"),
+            _level(DOB_NEAR, "one digit, one day, a year or ten years out"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+def sex() -> dict[str, Any]:
+    return _comparison(
+        "sex",
+        "Sex (M or F; U and X are missing)",
+        [
+            _level("sex_l IS NULL OR sex_r IS NULL", "missing", null=True),
+            _level("sex_l = sex_r", "same"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+def town() -> dict[str, Any]:
+    return _comparison(
+        "town",
+        "Post town (weak in a city, where most records share one)",
+        [
+            _level("town_l IS NULL OR town_r IS NULL", "missing", null=True),
+            _level("town_l = town_r", "same"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+def identifier(column: str, title: str) -> dict[str, Any]:
+    return _comparison(
+        column,
+        f"{title}, where both records have one",
+        [
+            _level(f"{column}_l IS NULL OR {column}_r IS NULL", "missing", null=True),
+            _level(f"{column}_l = {column}_r", "same"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+#: m = u: the level carries no weight (fixed, never trained).
+NEUTRAL = 0.5
+
+
+CONFLICT_LABEL = "same address, conflicting person (no weight)"
+
+
+def household_conflict_level() -> dict[str, Any]:
+    """The address level for pairs at one address whose personal details conflict: m = u, so
+    no weight. Added after training (see :func:`with_household_conflict`): its SQL reads the
+    personal columns, and Splink's EM does not train a comparison that reads a column of the
+    session's blocking rule, so the address comparison is trained without it."""
+    return _level(
+        f"(uprn_l = uprn_r OR postcode_l = postcode_r) AND {PERSON_CONFLICT}",
+        CONFLICT_LABEL,
+        m=NEUTRAL,
+        u=NEUTRAL,
+    )
+
+
+def with_household_conflict(settings: dict[str, Any]) -> dict[str, Any]:
+    """Settings with the household-conflict level first in the address comparison."""
+    for comparison in settings["comparisons"]:
+        if comparison["output_column_name"] != "address":
+            continue
+        levels = comparison["comparison_levels"]
+        if any(lv.get("label_for_charts") == CONFLICT_LABEL for lv in levels):
+            continue
+        at = next(i for i, lv in enumerate(levels) if not lv.get("is_null_level"))
+        levels.insert(at, household_conflict_level())
+    return settings
+
+
+SAME_HOUSEHOLD = _c(
+    "(uprn_l = uprn_r OR postcode_l = postcode_r) AND family_compact_l = family_compact_r"
+)
+HOUSEHOLD_LABEL = "exact, same address and family name"
+
+
+HOUSEHOLD_COLUMNS = {
+    "given_name": "given_name",
+    "middle_names": "middle_names",
+    "date_of_birth": "dob",
+}
+
+
+def with_household_context(settings: dict[str, Any], u: dict[str, float]) -> dict[str, Any]:
+    """Settings where an exact given name, middle names or date of birth *within a household*
+    (same address and family name) has its own level (``u`` by comparison name). m is the
+    trained m of "exact" (recording a name or a date right does not depend on where one
+    lives); u is the chance that two different people
+    of one household share it (a junior and senior, twins), estimated from the data by
+    :func:`joinedup.linkage.model.household_u`, not from random pairs. Random pairs make a
+    shared date of birth look like overwhelming evidence; within a household it is not."""
+    for comparison in settings["comparisons"]:
+        name = comparison["output_column_name"]
+        if name not in HOUSEHOLD_COLUMNS or name not in u:
+            continue
+        levels = comparison["comparison_levels"]
+        if any(lv.get("label_for_charts") == HOUSEHOLD_LABEL for lv in levels):
+            continue
+        exact = next(lv for lv in levels if lv.get("label_for_charts") == "exact")
+        column = HOUSEHOLD_COLUMNS[name]
+        level = _level(
+            f"{column}_l = {column}_r AND {SAME_HOUSEHOLD}",
+            HOUSEHOLD_LABEL,
+            m=float(exact["m_probability"]),
+            u=u[name],
+        )
+        at = next(i for i, lv in enumerate(levels) if not lv.get("is_null_level"))
+        levels.insert(at, level)
+    return settings
+
+
+def address() -> dict[str, Any]:
+    """Address levels as trained (the household-conflict level is added for scoring)."""
+    return _comparison(
+        "address",
+        "Address (household evidence): counts only when the personal details do not conflict",
+        [
+            _level(
+                "(postcode_l IS NULL OR postcode_r IS NULL) AND (uprn_l IS NULL OR uprn_r IS NULL)",
+                "missing",
+                null=True,
+            ),
+            _level("uprn_l = uprn_r", "same UPRN"),
+            _level("postcode_l = postcode_r AND address_l = address_r", "same address line"),
+            _level("postcode_l = postcode_r", "same postcode"),
+            _level("postcode_sector_l = postcode_sector_r", "same postcode sector"),
+            _level("postcode_district_l = postcode_district_r", "same postcode district"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+#: Person standards, for the "same source" comparison.
+SOURCE_STANDARDS = (
+    "school_census",
+    "electoral_register",
+    "council_tax",
+    "tenancy",
+    "benefit_claim",
+    "adult_social_care",
+    "childrens_social_care",
+    "referral",
+    "person",
+)
+
+
+def source() -> dict[str, Any]:
+    """Two records from one dataset of one organisation. Some systems list a person once (a
+    school census, an electoral register), others many times (one row per claim
+    assessment): the weight of "same dataset" is learned per standard."""
+    levels = [
+        _level(
+            f"dataset_key_l = dataset_key_r AND standard_l = '{standard}'",
+            f"same dataset ({standard})",
+        )
+        for standard in SOURCE_STANDARDS
+    ]
+    return _comparison(
+        "source",
+        "Source: both records from the same dataset (by standard), or from different ones",
+        [
+            _level("dataset_key_l IS NULL OR dataset_key_r IS NULL", "missing", null=True),
+            *levels,
+            _level("ELSE", "different datasets"),
+        ],
+    )
+
+
+def gamma(comparison: dict[str, Any], label: str) -> int:
+    """The comparison vector value (``gamma_``) Splink gives the level labelled ``label``."""
+    levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+    labels = [lv["label_for_charts"] for lv in levels]
+    return len(levels) - 1 - labels.index(label)
+
+
+def conflict_from_gammas() -> str:
+    """SQL over a predictions table: the pair's personal details conflict (the same test as
+    :data:`PERSON_CONFLICT`, read from the comparison levels the pair fell into)."""
+    given, middle, dob = given_name(), middle_names(), date_of_birth()
+    return (
+        f"(gamma_given_name IN ({gamma(given, 'similar')}, {gamma(given, 'different')}) "
+        f"OR gamma_sex = {gamma(sex(), 'different')} "
+        f"OR gamma_middle_names = {gamma(middle, 'different')} "
+        f"OR gamma_date_of_birth IN ({gamma(dob, 'different')}, "
+        f"{gamma(dob, TOO_YOUNG)}))"
+    )
+
+
+def comparisons(with_source: bool = True) -> list[dict[str, Any]]:
+    """The comparisons of the joinedup person model, in order. ``with_source`` adds the
+    same-dataset comparison (records carry ``dataset_key`` and ``standard``)."""
+    return [
+        given_name(),
+        middle_names(),
+        family_name(),
+        date_of_birth(),
+        sex(),
+        address(),
+        town(),
+        identifier("nhs_number", "NHS number"),
+        identifier("ni_number", "National Insurance number"),
+        identifier("upn", "Unique Pupil Number"),
+        identifier("other_id", "Other identifier (a source's own id, compared for equality)"),
+        *([source()] if with_source else []),
+    ]

@@ -1,0 +1,32 @@
+"""Job kinds of the linkage stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from joinedup.jobs.registry import JobContext, job
+from joinedup.linkage.build import BuildOptions, build_index
+from joinedup.linkage.evaluate import evaluate_run
+
+
+@job("linkage.build")
+def linkage_build_job(ctx: JobContext) -> dict[str, Any]:
+    """Build the resident index; with ``params['truth']`` also evaluate it against the truth.
+
+    Params: ``threshold`` (match probability to link, default 0.9), ``truth`` (a synthetic
+    region's ``truth/records.parquet``).
+    """
+    options = BuildOptions(threshold=float(ctx.params.get("threshold", 0.9)))
+
+    def progress(fraction: float, message: str) -> None:
+        ctx.progress(fraction * (0.95 if ctx.params.get("truth") else 1.0), message)
+
+    result = build_index(ctx.settings, options, progress, job_id=ctx.job_id)
+    truth = ctx.params.get("truth")
+    if truth:
+        ctx.progress(0.96, "Evaluating against the truth")
+        evaluation = evaluate_run(ctx.settings, Path(truth), run_id=result["run"])
+        result.update(evaluation.summary())
+        result["evaluation"] = evaluation.to_dict()
+    return result

@@ -1,0 +1,448 @@
+"""The joinedup person-linkage model: Splink 5 settings, unsupervised training, prediction, and
+versioned JSON files holding the Splink settings with our training record.
+
+Training is unsupervised and deterministic: the prior (probability that two random records
+match) from deterministic rules and an assumed recall, u probabilities by random sampling with
+a fixed seed, m probabilities by expectation maximisation on blocked pairs (two sessions, each
+estimating the comparisons its blocking rule does not use).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker
+from splink.internals.exceptions import SplinkException
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from joinedup import __version__
+from joinedup.linkage.comparisons import (
+    GIVEN_COMPATIBLE,
+    comparisons,
+    with_household_conflict,
+    with_household_context,
+)
+from joinedup.linkage.names import dataset_version
+
+MODEL_FORMAT = "joinedup-linkage-model/1"
+UNIQUE_ID = "rid"
+SOURCE_DATASET = "source_dataset"
+
+#: Candidate pairs are records that agree on at least one of these (each rule after the first
+#: only adds pairs the earlier ones did not). Every rule is an equi-join on prepared columns,
+#: so the count of pairs stays near-linear in the number of records.
+BLOCKING_RULES: tuple[str, ...] = (
+    "l.nhs_number = r.nhs_number",
+    "l.ni_number = r.ni_number",
+    "l.upn = r.upn",
+    "l.other_id = r.other_id",
+    "l.dob = r.dob AND l.given_name = r.given_name",
+    "l.dob = r.dob AND l.family_compact = r.family_compact",
+    "l.dob = r.dob AND l.postcode_district = r.postcode_district",
+    "l.dob = r.dob AND l.postcode = r.postcode",
+    "l.postcode = r.postcode AND l.given_name = r.given_name",
+    "l.uprn = r.uprn AND l.given_name = r.given_name",
+    "l.given_name = r.given_name AND l.family_compact = r.family_compact "
+    "AND l.postcode_sector = r.postcode_sector",
+    "l.given_name = r.family_name AND l.family_name = r.given_name",
+)
+
+#: Rules for the prior: pairs these admit are almost surely matches; ``recall`` is the share
+#: of all true matches they are assumed to find.
+PRIOR_RULES: tuple[str, ...] = (
+    "l.nhs_number = r.nhs_number",
+    "l.given_name = r.given_name AND l.family_name = r.family_name AND l.dob = r.dob "
+    "AND l.postcode = r.postcode",
+)
+
+#: EM sessions: each estimates m for the comparisons whose SQL reads no column of its rule
+#: (address from the first; given, middle names and date of birth from the second; family name
+#: from the third).
+EM_RULES: tuple[str, ...] = (
+    "l.dob = r.dob AND l.given_name = r.given_name",
+    "l.postcode = r.postcode AND l.family_compact = r.family_compact",
+    "l.dob = r.dob AND l.postcode = r.postcode",
+)
+
+Progress = Callable[[float, str], None]
+
+#: Prior when deterministic rules find no matches (tiny or identifier-less files).
+DEFAULT_PRIOR = 0.001
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """Parameters of unsupervised training (all recorded in the model file)."""
+
+    seed: int = 2026
+    u_max_pairs: float = 2e6
+    em_max_pairs: float | None = 2e6
+    prior_recall: float = 0.6
+    em_convergence: float = 0.0001
+    max_iterations: int = 25
+
+
+@dataclass
+class LinkageModel:
+    """Splink settings (with trained parameters) and joinedup's metadata about them."""
+
+    settings: dict[str, Any]
+    threshold: float = 0.9
+    review_band: tuple[float, float] = (0.5, 0.9)
+    training: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "version": self.version,
+            "created_at": self.created_at,
+            "joinedup_version": __version__,
+            "name_variants": dataset_version(),
+            "threshold_match_probability": self.threshold,
+            "review_band": list(self.review_band),
+            "training": self.training,
+            "splink_settings": self.settings,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinkageModel:
+        if data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"not a joinedup linkage model (format {data.get('format')!r})")
+        low, high = data.get("review_band", (0.5, 0.9))
+        return cls(
+            settings=data["splink_settings"],
+            threshold=float(data["threshold_match_probability"]),
+            review_band=(float(low), float(high)),
+            training=data.get("training", {}),
+            version=data.get("version"),
+            created_at=data.get("created_at", ""),
+        )
+
+    def save(self, path: Path) -> Path:
+        """Write the model as JSON atomically (temp file + rename)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=False, default=str))
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> LinkageModel:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def settings_dict(link_type: str = "dedupe_only", with_source: bool = True) -> dict[str, Any]:
+    """The untrained Splink settings of the joinedup person model."""
+    return {
+        "link_type": link_type,
+        "unique_id_column_name": UNIQUE_ID,
+        "source_dataset_column_name": SOURCE_DATASET,
+        "comparisons": comparisons(with_source),
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": rule} for rule in BLOCKING_RULES
+        ],
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": True,
+        "linker_uid": "joinedup",
+    }
+
+
+def quiet_splink() -> None:
+    """Splink logs every step at INFO; joinedup reports progress itself."""
+    logging.getLogger("splink").setLevel(logging.ERROR)
+
+
+def make_linker(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[str],
+    settings: dict[str, Any],
+) -> Linker:
+    """A Splink linker over prepared DuckDB tables (registered as SplinkDataFrames)."""
+    quiet_splink()
+    db_api = DuckDBAPI(con)
+    frames = [db_api.register(t, table_name=f"__jd_input_{i}") for i, t in enumerate(tables)]
+    for frame, name in zip(frames, tables, strict=True):
+        frame.dataset_display_name = name
+    inputs: SplinkDataFrame | list[SplinkDataFrame] = frames[0] if len(frames) == 1 else frames
+    return Linker(inputs, settings, log_level=None)
+
+
+IDENTIFIERS = ("nhs_number", "ni_number", "upn")
+#: Compared for equality like the identifiers, but a source's own id: records of one person
+#: in different systems usually differ, so no prior says "different" is evidence against.
+EXACT_IDS = (*IDENTIFIERS, "other_id")
+
+
+def identifier_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, float]:
+    """u for "same identifier": the chance two random records that both hold one hold the
+    same, from the values' frequencies (random sampling rarely sees a shared identifier)."""
+    union = " UNION ALL ".join(f"SELECT {', '.join(EXACT_IDS)} FROM {t}" for t in tables)
+    out: dict[str, float] = {}
+    for column in EXACT_IDS:
+        row = con.execute(
+            f"""WITH v AS (SELECT {column} AS v FROM ({union}) WHERE {column} IS NOT NULL),
+            f AS (SELECT count(*) AS n FROM v GROUP BY v)
+            SELECT sum(n * n), sum(n) FROM f"""
+        ).fetchall()[0]
+        squares, total = row
+        out[column] = max(float(squares) / float(total) ** 2, 1e-12) if total else 1e-9
+    return out
+
+
+def with_identifier_u(settings: dict[str, Any], u_same: dict[str, float]) -> dict[str, Any]:
+    """Settings with the identifiers' u fixed from their frequencies."""
+    for comparison in settings["comparisons"]:
+        column = comparison["output_column_name"]
+        if column not in u_same:
+            continue
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            u = u_same[column] if level["label_for_charts"] == "same" else 1 - u_same[column]
+            level.update(u_probability=u, fix_u_probability=True)
+    return settings
+
+
+#: m for levels that training could not observe (documented priors): a national identifier
+#: agrees on 98% of a person's records with it (the rest are typos); any other level that never
+#: occurs among blocked pairs is taken as rare among matches.
+DEFAULT_M = {"same": 0.98, "different": 0.02}
+DEFAULT_M_OTHER = 0.001
+
+
+M_FLOOR = 1e-6
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def complete_parameters(settings: dict[str, Any], u_floor: float) -> list[str]:
+    """Give every level without a trained m or u a documented default; return which.
+
+    * A level neither trained nor sampled carries no weight (m = u).
+    * An m that EM could not estimate (too few pairs in its blocks) is taken from the shipped
+      reference model when it has the level.
+    * A u that random sampling never observed is below about one over the pairs sampled:
+      ``u_floor`` (that bound) is used.
+    * A national identifier whose "same" level EM never saw gets the priors of
+      :data:`DEFAULT_M` on both levels (its "different" level alone would say m = 1).
+    * Other untrained m: :data:`DEFAULT_M_OTHER`. Trained m below :data:`M_FLOOR` are raised
+      to it, so that no single level decides a pair by itself.
+    """
+    filled: list[str] = []
+    reference = reference_m()
+    for comparison in settings["comparisons"]:
+        column = comparison["output_column_name"]
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        if column in IDENTIFIERS and not any(
+            lv["label_for_charts"] == "same" and _is_number(lv.get("m_probability"))
+            for lv in levels
+        ):
+            for level in levels:
+                level["m_probability"] = DEFAULT_M[level["label_for_charts"]]
+                filled.append(f"{column}: {level['label_for_charts']} (m)")
+        for level in levels:
+            name = f"{column}: {level['label_for_charts']}"
+            has_m, has_u = (
+                _is_number(level.get("m_probability")),
+                _is_number(level.get("u_probability")),
+            )
+            if not has_m and not has_u:
+                level["m_probability"] = level["u_probability"] = u_floor
+                filled.append(f"{name} (m and u: no weight)")
+                continue
+            if not has_m:
+                fallback = reference.get((column, level["label_for_charts"]))
+                if fallback is not None:
+                    level["m_probability"] = fallback
+                    filled.append(f"{name} (m from the reference model)")
+                else:
+                    level["m_probability"] = DEFAULT_M.get(
+                        level["label_for_charts"], DEFAULT_M_OTHER
+                    )
+                    filled.append(f"{name} (m)")
+            if not has_u:
+                level["u_probability"] = u_floor
+                filled.append(f"{name} (u)")
+            level["m_probability"] = max(float(level["m_probability"]), M_FLOOR)
+    return filled
+
+
+def reference_m() -> dict[tuple[str, str], float]:
+    """m of every level of the shipped reference model, by (comparison, level label)."""
+    if not REFERENCE_MODEL.is_file():
+        return {}
+    data = json.loads(REFERENCE_MODEL.read_text(encoding="utf-8"))
+    return {
+        (c["output_column_name"], lv["label_for_charts"]): float(lv["m_probability"])
+        for c in data["splink_settings"]["comparisons"]
+        for lv in c["comparison_levels"]
+        if _is_number(lv.get("m_probability"))
+    }
+
+
+def household_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
+    """u of an exact given name and of an exact date of birth between two *different people
+    of one household* (same postcode and family name), estimated without labels:
+
+    * given name: among household pairs whose dates of birth are more than a year apart
+      and not explained by a slip (parents, children, siblings), the share with the same
+      given name (a junior and senior);
+    * date of birth and middle names: among household pairs whose given names conflict, the
+      share born on the same day (twins), and the share with the same middle names.
+    """
+    dob_apart = (
+        "abs(date_diff('day', l.dob, r.dob)) > 366 "
+        "AND damerau_levenshtein(l.dob_str, r.dob_str) > 1"
+    )
+    given_conflict = "NOT " + GIVEN_COMPATIBLE.replace("_l", "_L").replace("_r", "_R")
+    given_conflict = given_conflict.replace("given_name_L", "l.given_name").replace(
+        "given_name_R", "r.given_name"
+    )
+    for col in ("middle_first", "given_variants", "family_name"):
+        given_conflict = given_conflict.replace(f"{col}_L", f"l.{col}").replace(
+            f"{col}_R", f"r.{col}"
+        )
+    row = con.execute(
+        f"""WITH pairs AS (
+            SELECT l.given_name AS gl, r.given_name AS gr, l.dob AS dl, r.dob AS dr,
+                   l.middle_names AS ml, r.middle_names AS mr,
+                   coalesce({dob_apart}, FALSE) AS apart,
+                   coalesce({given_conflict}, FALSE) AS conflict
+            FROM {table} l JOIN {table} r
+              ON l.postcode = r.postcode AND l.family_compact = r.family_compact
+             AND l.rid < r.rid
+            WHERE l.given_name IS NOT NULL AND r.given_name IS NOT NULL
+              AND l.dob IS NOT NULL AND r.dob IS NOT NULL
+        )
+        SELECT count(*) FILTER (WHERE apart), count(*) FILTER (WHERE apart AND gl = gr),
+               count(*) FILTER (WHERE conflict), count(*) FILTER (WHERE conflict AND dl = dr),
+               count(*) FILTER (WHERE conflict AND ml IS NOT NULL AND mr IS NOT NULL),
+               count(*) FILTER (WHERE conflict AND ml = mr)
+        FROM pairs"""
+    ).fetchall()[0]
+    apart, same_given, conflict, same_dob, both_middle, same_middle = (int(x or 0) for x in row)
+    # add-one smoothing keeps them away from 0 and 1 on small data
+    return {
+        "given_name": (same_given + 1) / (apart + 2),
+        "date_of_birth": (same_dob + 1) / (conflict + 2),
+        "middle_names": (same_middle + 1) / (both_middle + 2),
+    }
+
+
+def train(
+    linker: Linker, options: TrainingOptions, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Estimate the prior, u and m; return the training record (parameters and timings).
+
+    On small or sparse data a step can find nothing to learn from (no deterministic matches,
+    no pairs in an EM block): the step is skipped and noted, and the levels it would have
+    trained get documented defaults (:func:`complete_parameters`).
+    """
+    report = progress or (lambda f, m: None)
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    settings_obj = linker._settings_obj
+    start = time.perf_counter()
+    report(0.0, "Estimating the prior")
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            list(PRIOR_RULES), recall=options.prior_recall
+        )
+    except (SplinkException, ValueError) as exc:
+        notes.append(f"prior: {type(exc).__name__}")
+    if not 0 < settings_obj._probability_two_random_records_match < 1:
+        settings_obj._probability_two_random_records_match = DEFAULT_PRIOR
+        notes.append(f"prior: no deterministic matches, default {DEFAULT_PRIOR}")
+    timings["prior"] = time.perf_counter() - start
+    start = time.perf_counter()
+    report(0.2, "Estimating u by random sampling")
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=options.u_max_pairs, seed=options.seed
+    )
+    timings["u"] = time.perf_counter() - start
+    for index, rule in enumerate(EM_RULES):
+        start = time.perf_counter()
+        report(0.4 + 0.2 * index, f"Estimating m by EM ({index + 1} of {len(EM_RULES)})")
+        saved = copy.deepcopy(settings_obj.core_model_settings)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=options.em_max_pairs, estimate_without_term_frequencies=True
+            )
+        except (SplinkException, ValueError, ZeroDivisionError) as exc:
+            settings_obj.core_model_settings = saved  # a failed session may leave it partial
+            notes.append(f"EM {index + 1}: skipped ({type(exc).__name__})")
+        timings[f"em_{index + 1}"] = time.perf_counter() - start
+    report(1.0, "Trained")
+    return {
+        "options": asdict(options),
+        "prior_rules": list(PRIOR_RULES),
+        "em_rules": list(EM_RULES),
+        "probability_two_random_records_match": (
+            settings_obj._probability_two_random_records_match
+        ),
+        "notes": notes,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def trained_settings(
+    linker: Linker, u_floor: float, household: dict[str, float]
+) -> tuple[dict[str, Any], list[str]]:
+    """The scoring settings: the trained parameters, defaults for levels training could not
+    see (listed), the household-context levels and the household-conflict level. This is
+    what the model JSON holds."""
+    settings = linker.misc.save_model_to_json(out_path=None)
+    filled = complete_parameters(settings, u_floor)
+    with_household_context(settings, household)
+    return with_household_conflict(settings), filled
+
+
+#: Below this many records (on the larger side) the data cannot teach the model much: the
+#: reference model's parameters are used instead, with the prior set for the data's size.
+MIN_TRAINING_RECORDS = 1000
+#: EM samples its blocked pairs (``em_max_pairs``) only from this many records up.
+EM_SAMPLING_FROM = 200_000
+REFERENCE_MODEL = Path(__file__).with_name("reference_model.json")
+
+
+def reference_settings(
+    link_type: str, sizes: Sequence[int], with_source: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Scoring settings from the shipped reference model (trained on a synthetic region with
+    ``python -m joinedup.linkage.reference``), for data too small to train on.
+
+    The prior assumes each record has at most one match: 1 / (records on the larger side).
+    """
+    data = json.loads(REFERENCE_MODEL.read_text(encoding="utf-8"))
+    settings = copy.deepcopy(data["splink_settings"])
+    settings["link_type"] = link_type
+    if not with_source:
+        settings["comparisons"] = [
+            c for c in settings["comparisons"] if c["output_column_name"] != "source"
+        ]
+    settings["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": rule} for rule in BLOCKING_RULES
+    ]
+    prior = 1.0 / max(max(sizes), 2)
+    settings["probability_two_random_records_match"] = prior
+    record = {
+        "reference_model": REFERENCE_MODEL.name,
+        "reference_trained_on": data.get("training", {}).get("records"),
+        "probability_two_random_records_match": prior,
+        "notes": [f"fewer than {MIN_TRAINING_RECORDS} records: reference parameters used"],
+    }
+    return settings, record

@@ -1,0 +1,64 @@
+"""Given-name variants from a maintained dataset: the ``nicknames`` package.
+
+The package ships a hand-curated CSV of English given names and their nicknames and
+diminutives (Robert–Bob–Rob, Elizabeth–Liz–Beth, Henry–Harry, ...). Two given names are
+*variants* when one is listed as a nickname of the other, in either direction: one hop only,
+so James and Benjamin (both related to Jamie) are not variants of each other. The lookup is a
+DuckDB table ``name_variants(name, variants)`` in the normalised form (upper case), joined onto
+records when they are prepared for linkage.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from importlib.metadata import version
+
+import duckdb
+import pyarrow as pa
+from nicknames import name_triplets
+
+TABLE = "name_variants"
+
+
+def dataset_version() -> str:
+    """The version of the name-variant dataset in use (recorded in every model)."""
+    return f"nicknames {version('nicknames')}"
+
+
+@lru_cache(maxsize=1)
+def variant_pairs() -> dict[str, tuple[str, ...]]:
+    """Each name (upper case) and the names it is directly related to, sorted."""
+    related: dict[str, set[str]] = defaultdict(set)
+    for triplet in name_triplets():
+        a, b = triplet.name1.strip().upper(), triplet.name2.strip().upper()
+        if a and b and a != b:
+            related[a].add(b)
+            related[b].add(a)
+    return {name: tuple(sorted(names)) for name, names in sorted(related.items())}
+
+
+def variants_table() -> pa.Table:
+    pairs = variant_pairs()
+    return pa.table(
+        {
+            "name": pa.array(list(pairs), pa.string()),
+            "variants": pa.array([list(v) for v in pairs.values()], pa.list_(pa.string())),
+        }
+    )
+
+
+def register_variants(con: duckdb.DuckDBPyConnection, table: str = TABLE) -> str:
+    """Create (or replace) the variants table in ``con`` and return its name."""
+    data = variants_table()
+    con.register("__name_variants_arrow", data)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM __name_variants_arrow")
+    con.unregister("__name_variants_arrow")
+    return table
+
+
+def are_variants(a: str, b: str) -> bool:
+    """Python twin of the SQL test (for tests and explanations)."""
+    a, b = a.upper(), b.upper()
+    pairs = variant_pairs()
+    return b in pairs.get(a, ()) or a in pairs.get(b, ())

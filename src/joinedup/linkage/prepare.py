@@ -1,0 +1,175 @@
+"""Prepare person records for linkage: one SQL query from standard fields to the columns the
+comparisons and blocking rules read.
+
+Input: a DuckDB table or view with ``record_key`` (unique) and any of the ``person`` linkage
+fields, already normalised the way ingest normalises them (names upper case without accents,
+titles or punctuation other than hyphens; postcodes ``SW1A 1AA``; dates as DATE). Output adds
+derived columns computed once per record rather than once per pair:
+
+``given_variants``  names related to the given name in the name-variant dataset
+``middle_first``    the first middle name (for given/middle shifts)
+``family_compact``  letters only, ``MAC`` prefix written ``MC`` (O'Brien, O Brien, OBrien)
+``family_parts``    parts of a hyphenated or spaced family name
+``dob_str`` …       the date of birth as ``YYYYMMDD`` and its year, month and day
+``postcode_sector`` ``SW1A 1`` and ``postcode_district`` ``SW1A``
+``address``         address line 1 without punctuation, for households without a UPRN
+``adult_by``        the latest birth date the record's role allows (an adult's role), if any
+
+Identifiers that fail their check (NHS number mod 11, UPN check letter, NI number pattern)
+are treated as missing: a failed check digit is a typo, never evidence.
+"""
+
+from __future__ import annotations
+
+from joinedup.ingest.compile import FIELD_CHECK_SQL
+from joinedup.ingest.sql import ident
+from joinedup.linkage.names import TABLE as VARIANTS
+from joinedup.standards.patterns import NI_NUMBER
+
+#: The person-standard fields linkage reads (``record_key`` is added by the caller).
+LINKAGE_FIELDS = (
+    "given_name",
+    "middle_names",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "address_line_1",
+    "town",
+    "postcode",
+    "uprn",
+    "nhs_number",
+    "upn",
+    "ni_number",
+    "other_id",
+    "household_ref",
+)
+
+#: Columns of a prepared table that the model reads (besides ``record_key``).
+MODEL_COLUMNS = (
+    "given_name",
+    "middle_names",
+    "middle_first",
+    "middle_parts",
+    "given_variants",
+    "family_name",
+    "family_compact",
+    "family_parts",
+    "dob",
+    "dob_str",
+    "dob_year",
+    "dob_month",
+    "dob_day",
+    "sex",
+    "postcode",
+    "postcode_sector",
+    "postcode_district",
+    "uprn",
+    "address",
+    "town",
+    "adult_by",
+    "nhs_number",
+    "upn",
+    "ni_number",
+    "other_id",
+)
+
+
+def _text(col: str) -> str:
+    return f"nullif(trim(CAST({ident(col)} AS VARCHAR)), '')"
+
+
+def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> str:
+    """SELECT preparing ``table`` (whose columns are ``columns``) for the model.
+
+    Missing linkage fields are NULL. ``extra`` columns of the table are carried through. A
+    table with ``organisation``, ``dataset`` and ``standard`` also gets ``dataset_key`` (for
+    the same-source comparison). ``rid`` numbers the records in ``record_key`` order.
+    """
+    have = set(columns)
+
+    def col(name: str) -> str:
+        return _text(name) if name in have else "CAST(NULL AS VARCHAR)"
+
+    nhs = col("nhs_number")
+    upn = col("upn")
+    ni = col("ni_number")
+    dob = (
+        f"TRY_CAST({ident('date_of_birth')} AS DATE)"
+        if "date_of_birth" in have
+        else "CAST(NULL AS DATE)"
+    )
+    uprn = (
+        f"CAST(TRY_CAST({ident('uprn')} AS BIGINT) AS VARCHAR)"
+        if "uprn" in have
+        else "CAST(NULL AS VARCHAR)"
+    )
+    adult_by = (
+        f"TRY_CAST({ident('adult_by')} AS DATE)" if "adult_by" in have else "CAST(NULL AS DATE)"
+    )
+    source = ""
+    if {"organisation", "dataset", "standard"} <= have:
+        source = ", s.organisation || '/' || s.dataset AS dataset_key, s.standard AS standard"
+        extra = tuple(dict.fromkeys([*extra, "organisation", "dataset", "standard"]))
+    carried = "".join(f", s.{ident(c)}" for c in extra)
+    family_compact = (
+        "nullif(regexp_replace(regexp_replace(s_family, '[^A-Z]', '', 'g'), '^MAC', 'MC'), '')"
+    )
+    return f"""
+    WITH s AS (
+        SELECT
+            CAST(record_key AS VARCHAR) AS record_key,
+            {col("given_name")} AS s_given,
+            {col("middle_names")} AS s_middle,
+            {col("family_name")} AS s_family,
+            {dob} AS s_dob,
+            {col("sex")} AS s_sex,
+            {col("postcode")} AS s_postcode,
+            {uprn} AS s_uprn,
+            {col("address_line_1")} AS s_line1,
+            {col("town")} AS s_town,
+            {adult_by} AS s_adult_by,
+            {nhs} AS s_nhs,
+            {upn} AS s_upn,
+            {ni} AS s_ni,
+            {col("other_id")} AS s_other
+            {"".join(f", {ident(c)}" for c in extra)}
+        FROM {table}
+    )
+    SELECT
+        (row_number() OVER (ORDER BY s.record_key) - 1)::BIGINT AS rid,
+        s.record_key,
+        s_given AS given_name,
+        s_middle AS middle_names,
+        nullif(split_part(s_middle, ' ', 1), '') AS middle_first,
+        string_split(s_middle, ' ') AS middle_parts,
+        coalesce(v.variants, CAST([] AS VARCHAR[])) AS given_variants,
+        s_family AS family_name,
+        {family_compact} AS family_compact,
+        CASE WHEN s_family IS NOT NULL
+             THEN list_filter(string_split_regex(s_family, '[- ]+'), lambda p: length(p) > 1)
+        END AS family_parts,
+        s_dob AS dob,
+        strftime(s_dob, '%Y%m%d') AS dob_str,
+        year(s_dob) AS dob_year,
+        month(s_dob) AS dob_month,
+        day(s_dob) AS dob_day,
+        CASE WHEN upper(s_sex) IN ('M', 'F') THEN upper(s_sex) END AS sex,
+        s_postcode AS postcode,
+        CASE WHEN contains(s_postcode, ' ') THEN left(s_postcode, length(s_postcode) - 2) END
+            AS postcode_sector,
+        CASE WHEN contains(s_postcode, ' ') THEN split_part(s_postcode, ' ', 1) END
+            AS postcode_district,
+        s_uprn AS uprn,
+        nullif(trim(regexp_replace(regexp_replace(upper(s_line1), '[^A-Z0-9 ]', ' ', 'g'),
+            '\\s+', ' ', 'g')), '') AS address,
+        s_adult_by AS adult_by,
+        nullif(trim(regexp_replace(upper(s_town), '[^A-Z ]', '', 'g')), '') AS town,
+        CASE WHEN {FIELD_CHECK_SQL["nhs_mod11"]("s_nhs", "", "")} THEN s_nhs END AS nhs_number,
+        CASE WHEN {FIELD_CHECK_SQL["upn_check_letter"]("s_upn", "", "")} THEN s_upn END AS upn,
+        CASE WHEN regexp_full_match(s_ni, '{NI_NUMBER}') THEN s_ni END AS ni_number,
+        upper(s_other) AS other_id
+        {source}
+        {carried}
+    FROM s
+    LEFT JOIN {VARIANTS} v ON v.name = s.s_given
+    """

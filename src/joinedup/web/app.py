@@ -1,0 +1,76 @@
+"""The FastAPI application factory: ``joinedup.web.app:create_app``.
+
+Where things are added:
+
+* JSON API routers: :func:`joinedup.web.api.api_modules`
+* pages (and their place in the service navigation): :func:`joinedup.web.pages.all_sections`
+* ``/healthz`` checks: :func:`joinedup.web.health.default_checks`
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from joinedup import __version__
+from joinedup.config import Settings, load_settings
+from joinedup.web import health
+from joinedup.web.api import build_api_router, openapi_tags
+from joinedup.web.auth import SessionCookieMiddleware, document_security
+from joinedup.web.errors import install_error_handlers
+from joinedup.web.navigation import Navigation
+from joinedup.web.pages import all_sections
+from joinedup.web.security import SecurityHeadersMiddleware
+from joinedup.web.templating import create_templates
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+VENDOR_STAMP = STATIC_DIR / "vendor" / ".stamp"
+
+DESCRIPTION = """\
+The JSON API of joinedup, a regional data hub for councils and their partners.
+
+Every path is under `/api/v1/`. A readable list of operations is at [/api](/api).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for these settings (default: from the environment and joinedup.toml)."""
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="joinedup",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        openapi_tags=[*openapi_tags(), {"name": "health", "description": "Service health."}],
+        docs_url=None,  # Swagger UI and ReDoc load from a CDN: see docs/adr/0002-web-stack.md
+        redoc_url=None,
+        license_info={"name": "MIT", "identifier": "MIT"},
+    )
+    app.state.settings = settings
+    document_security(app)
+    app.state.templates = create_templates()
+    app.state.health_checks = health.default_checks(settings)
+    app.state.navigation = Navigation()
+
+    app.add_middleware(SessionCookieMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, static_prefix="/static/")
+    install_error_handlers(app)
+
+    if not VENDOR_STAMP.is_file():
+        log.warning(
+            "front-end assets are not built (%s is missing): run scripts/build-assets.sh",
+            VENDOR_STAMP.parent,
+        )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(health.router)
+    app.include_router(build_api_router())
+    for section in all_sections():
+        app.include_router(section.router)
+        if section.nav is not None:
+            app.state.navigation.register(section.nav)
+    return app

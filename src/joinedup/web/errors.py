@@ -1,0 +1,118 @@
+"""Error responses: GOV.UK error pages for people, JSON for API clients.
+
+Paths under ``/api/`` (and ``/healthz``, ``/openapi.json``) always answer JSON in FastAPI's usual
+``{"detail": ...}`` shape. Static files answer plain text. Everything else gets a page.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from joinedup.web.auth import RedirectRequired
+from joinedup.web.security import apply_security_headers, csp_nonce
+from joinedup.web.templating import render
+
+log = logging.getLogger(__name__)
+
+JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+
+PAGE_TITLES = {
+    400: "Sorry, there is a problem with the web address",
+    401: "You need to sign in to see this page",
+    403: "You do not have permission to see this page",
+    405: "Page not found",
+    413: "The file is too big",
+}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(JSON_PATHS):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _is_static(request: Request) -> bool:
+    return request.url.path.startswith("/static/")
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if wants_json(request):
+        return await http_exception_handler(request, exc)
+    if _is_static(request):
+        return PlainTextResponse(
+            HTTPStatus(exc.status_code).phrase, exc.status_code, headers=exc.headers
+        )
+    if exc.status_code == 404:
+        return render(request, "errors/404.html", status_code=404)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else ""
+    response = render(
+        request,
+        "errors/error.html",
+        {"title": PAGE_TITLES.get(exc.status_code, phrase), "detail": detail},
+        status_code=exc.status_code,
+    )
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if wants_json(request):
+        return await request_validation_exception_handler(request, exc)
+    return render(
+        request,
+        "errors/error.html",
+        {"title": PAGE_TITLES[400], "detail": "Check the web address is correct."},
+        status_code=400,
+    )
+
+
+async def redirect_required(request: Request, exc: Exception) -> Response:
+    """A page needs sign-in or a purpose first: 303 there (see :mod:`joinedup.web.auth`)."""
+    assert isinstance(exc, RedirectRequired)
+    return RedirectResponse(exc.location, status_code=303)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Unhandled exceptions. Starlette logs the traceback after this handler answers.
+
+    This answer goes out through Starlette's outermost middleware, bypassing ours, so it adds
+    the security headers itself.
+    """
+    response: Response
+    if wants_json(request):
+        response = JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+    else:
+        try:
+            response = render(request, "errors/500.html", status_code=500)
+        except Exception:  # the page itself failed: fall back to plain text
+            log.exception("could not render the error page")
+            response = PlainTextResponse(
+                "Sorry, there is a problem with the service. Try again later.", 500
+            )
+    apply_security_headers(
+        response.headers, csp_nonce(request), https=request.url.scheme == "https"
+    )
+    return response
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(RedirectRequired, redirect_required)
+    app.add_exception_handler(Exception, server_error)

@@ -1,0 +1,18 @@
+"""The accessibility statement the public sector accessibility regulations require."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from joinedup.web.auth import PUBLIC, access
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(router=router)
+
+
+@router.get("/accessibility", response_class=HTMLResponse, openapi_extra=access(PUBLIC))
+def accessibility(request: Request) -> HTMLResponse:
+    return render(request, "pages/accessibility.html")

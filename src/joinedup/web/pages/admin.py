@@ -1,0 +1,397 @@
+"""Administration: hub admins manage organisations and user accounts; everyone manages their own
+API tokens.
+
+A new account's generated password and a new token are shown once, on the page that answers
+the form (never in a URL or a redirect), and are not stored: the password as an argon2 hash,
+the token as a sha256 hash. Every change is audited by the governance core.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.catalog.models import OrganisationType, Role
+from joinedup.config import Settings
+from joinedup.governance.accounts import USERNAME_RE
+from joinedup.web.api.governance import (
+    COUNCIL_GSS_PREFIXES,
+    TOKEN_LIFETIMES,
+    Refused,
+    add_organisation,
+    add_token,
+    add_user,
+    check_organisation,
+    end_token,
+    end_user,
+    find_user,
+    list_organisations,
+    list_tokens,
+    list_users,
+    scopes_for,
+)
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    access,
+    require_principal,
+    require_roles,
+    role,
+    verify_csrf,
+)
+from joinedup.web.navigation import NavItem
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(router=router, nav=NavItem(key="admin", text="Admin", href="/admin"))
+
+HubAdmin = Annotated[Principal, Depends(require_roles(Role.HUB_ADMIN))]
+SignedIn = Annotated[Principal, Depends(require_principal)]
+CSRF = [Depends(verify_csrf)]
+ADMINS = access(role(Role.HUB_ADMIN))
+ANYONE = access(SIGNED_IN)
+Username = Annotated[str, Path(max_length=120)]
+TokenPrefix = Annotated[str, Path(max_length=16)]
+
+ORG_FIELDS = ("code", "name", "type", "gss_code")
+USER_FIELDS = ("username", "display_name", "email", "organisation", "role")
+TOKEN_FIELDS = ("name", "scopes", "days")
+ROLE_NAMES = {
+    Role.HUB_ADMIN.value: "Hub administrator",
+    Role.DATA_OWNER.value: "Data owner",
+    Role.ANALYST.value: "Analyst",
+    Role.CASEWORKER.value: "Caseworker",
+    Role.DPO.value: "Data protection officer",
+}
+ROLE_HINTS = {
+    Role.HUB_ADMIN.value: "Registers organisations, users and purposes. Never sees personal data.",
+    Role.DATA_OWNER.value: "Uploads their organisation's data, proposes and approves agreements.",
+    Role.ANALYST.value: "Runs linkage, reviews matches, writes indicator rules.",
+    Role.CASEWORKER.value: "Works lists of flagged residents and records the action taken.",
+    Role.DPO.value: "Audits who saw what and why, records objections.",
+}
+TYPE_NAMES = {
+    OrganisationType.COUNCIL.value: "Council",
+    OrganisationType.HEALTH.value: "Health",
+    OrganisationType.VOLUNTARY.value: "Voluntary or community organisation",
+    OrganisationType.HUB.value: "The hub",
+    OrganisationType.OTHER.value: "Other",
+}
+SCOPE_HINTS = {
+    "read": "Read agreements, purposes, the catalogue and jobs (and the audit log, for DPOs).",
+    "ingest": "Upload files to your organisation's datasets.",
+    "governance": "Draft, propose, approve and revoke agreements; record objections.",
+    "admin": "Manage organisations and users.",
+}
+DONE = {
+    "deactivated": "The account was deactivated. It can no longer sign in or use its tokens.",
+    "organisation": "The organisation was registered.",
+    "revoked": "The token was revoked. It no longer works.",
+}
+
+
+def _errors(errors: dict[str, str], order: tuple[str, ...]) -> list[dict[str, str]]:
+    return [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
+
+
+def _common(principal: Principal, **values: Any) -> dict[str, Any]:
+    return {
+        "principal": principal,
+        "role_names": ROLE_NAMES,
+        "type_names": TYPE_NAMES,
+        **values,
+    }
+
+
+def _raise(exc: Refused) -> None:
+    raise HTTPException(exc.status_code, exc.message)
+
+
+@router.get("/admin", response_class=HTMLResponse, openapi_extra=ANYONE)
+async def admin_index(request: Request, principal: SignedIn) -> HTMLResponse:
+    return render(request, "pages/admin/index.html", _common(principal))
+
+
+# --- organisations ---------------------------------------------------------------------------
+
+
+@router.get("/admin/organisations", response_class=HTMLResponse, openapi_extra=ADMINS)
+async def organisations_page(
+    request: Request, principal: HubAdmin, done: str | None = None
+) -> HTMLResponse:
+    organisations = await run_in_threadpool(
+        list_organisations, request.app.state.settings, principal
+    )
+    return render(
+        request,
+        "pages/admin/organisations.html",
+        _common(principal, organisations=organisations, done=DONE.get(done or "")),
+    )
+
+
+def _render_org_form(
+    request: Request,
+    principal: Principal,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "pages/admin/organisation_new.html",
+        _common(
+            principal,
+            values=values,
+            errors=errors,
+            error_list=_errors(errors, ORG_FIELDS),
+            council_prefixes=COUNCIL_GSS_PREFIXES,
+        ),
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/organisations/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+async def new_organisation_form(request: Request, principal: HubAdmin) -> HTMLResponse:
+    return _render_org_form(request, principal, {}, {})
+
+
+@router.post("/admin/organisations/new", openapi_extra=ADMINS, dependencies=CSRF)
+async def new_organisation(request: Request, principal: HubAdmin) -> Response:
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ORG_FIELDS}
+    values["gss_code"] = values["gss_code"].upper()
+    values["code"] = values["code"].lower()
+    errors = check_organisation(
+        values["code"], values["name"], values["type"], values["gss_code"] or None
+    )
+    if not values["type"]:
+        errors["type"] = "Select the type of organisation"
+    if errors:
+        return _render_org_form(request, principal, values, errors, 422)
+    try:
+        await run_in_threadpool(
+            add_organisation,
+            request.app.state.settings,
+            principal,
+            values["code"],
+            values["name"],
+            values["type"],
+            values["gss_code"] or None,
+        )
+    except Refused as exc:
+        return _render_org_form(
+            request, principal, values, {exc.field or "code": exc.message}, exc.status_code
+        )
+    return RedirectResponse("/admin/organisations?done=organisation", status_code=303)
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+@router.get("/admin/users", response_class=HTMLResponse, openapi_extra=ADMINS)
+async def users_page(
+    request: Request, principal: HubAdmin, done: str | None = None
+) -> HTMLResponse:
+    users = await run_in_threadpool(list_users, request.app.state.settings, principal)
+    return render(
+        request,
+        "pages/admin/users.html",
+        _common(principal, users=users, done=DONE.get(done or "")),
+    )
+
+
+async def _render_user_form(
+    request: Request,
+    principal: Principal,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    organisations = await run_in_threadpool(
+        list_organisations, request.app.state.settings, principal
+    )
+    return render(
+        request,
+        "pages/admin/user_new.html",
+        _common(
+            principal,
+            values=values,
+            errors=errors,
+            error_list=_errors(errors, USER_FIELDS),
+            organisations=organisations,
+            role_hints=ROLE_HINTS,
+        ),
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/users/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+async def new_user_form(request: Request, principal: HubAdmin) -> HTMLResponse:
+    return await _render_user_form(request, principal, {}, {})
+
+
+@router.post("/admin/users/new", openapi_extra=ADMINS, dependencies=CSRF)
+async def new_user(request: Request, principal: HubAdmin) -> Response:
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in USER_FIELDS}
+    values["username"] = values["username"].lower()
+    errors: dict[str, str] = {}
+    if not values["username"]:
+        errors["username"] = "Enter a username"
+    elif not USERNAME_RE.match(values["username"]):
+        errors["username"] = (
+            "The username must be 2 to 64 lower-case letters, numbers, dots, hyphens and "
+            "underscores"
+        )
+    if not values["display_name"]:
+        errors["display_name"] = "Enter the person's full name"
+    elif len(values["display_name"]) > 200:
+        errors["display_name"] = "The name must be 200 characters or fewer"
+    if values["email"] and (
+        "@" not in values["email"] or " " in values["email"] or len(values["email"]) > 254
+    ):
+        errors["email"] = "Enter an email address in the correct format, like name@example.gov.uk"
+    if not values["organisation"]:
+        errors["organisation"] = "Select the person's organisation"
+    if values["role"] not in ROLE_NAMES:
+        errors["role"] = "Select the person's role"
+    if errors:
+        return await _render_user_form(request, principal, values, errors, 422)
+    try:
+        created = await run_in_threadpool(
+            lambda: add_user(
+                request.app.state.settings,
+                principal,
+                username=values["username"],
+                display_name=values["display_name"],
+                email=values["email"] or None,
+                organisation=values["organisation"],
+                role=values["role"],
+            )
+        )
+    except Refused as exc:
+        return await _render_user_form(
+            request, principal, values, {exc.field or "username": exc.message}, exc.status_code
+        )
+    # The password is in this answer only (the layout sends Cache-Control: no-store).
+    return render(
+        request,
+        "pages/admin/user_created.html",
+        _common(principal, created=created),
+        status_code=201,
+    )
+
+
+@router.get("/admin/users/{username}/deactivate", response_class=HTMLResponse, openapi_extra=ADMINS)
+async def deactivate_form(
+    request: Request, principal: HubAdmin, username: Username
+) -> HTMLResponse:
+    try:
+        user = await run_in_threadpool(find_user, request.app.state.settings, principal, username)
+    except Refused as exc:
+        _raise(exc)
+    return render(
+        request, "pages/admin/user_deactivate.html", _common(principal, user=user, error=None)
+    )
+
+
+@router.post("/admin/users/{username}/deactivate", openapi_extra=ADMINS, dependencies=CSRF)
+async def deactivate(request: Request, principal: HubAdmin, username: Username) -> Response:
+    settings: Settings = request.app.state.settings
+    try:
+        await run_in_threadpool(end_user, settings, principal, username)
+    except Refused as exc:
+        if exc.status_code == 404:
+            _raise(exc)
+        user = await run_in_threadpool(find_user, settings, principal, username)
+        return render(
+            request,
+            "pages/admin/user_deactivate.html",
+            _common(principal, user=user, error=exc.message),
+            status_code=exc.status_code,
+        )
+    return RedirectResponse("/admin/users?done=deactivated", status_code=303)
+
+
+# --- API tokens (your own) -------------------------------------------------------------------
+
+
+@router.get("/account/tokens", response_class=HTMLResponse, openapi_extra=ANYONE)
+async def tokens_page(
+    request: Request, principal: SignedIn, done: str | None = None
+) -> HTMLResponse:
+    tokens = await run_in_threadpool(list_tokens, request.app.state.settings, principal)
+    return render(
+        request,
+        "pages/admin/tokens.html",
+        _common(principal, tokens=tokens, done=DONE.get(done or "")),
+    )
+
+
+def _render_token_form(
+    request: Request,
+    principal: Principal,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "pages/admin/token_new.html",
+        _common(
+            principal,
+            values=values,
+            errors=errors,
+            error_list=_errors(errors, TOKEN_FIELDS),
+            scopes=scopes_for(principal.role),
+            scope_hints=SCOPE_HINTS,
+            lifetimes=TOKEN_LIFETIMES,
+        ),
+        status_code=status_code,
+    )
+
+
+@router.get("/account/tokens/new", response_class=HTMLResponse, openapi_extra=ANYONE)
+async def new_token_form(request: Request, principal: SignedIn) -> HTMLResponse:
+    return _render_token_form(request, principal, {"scopes": ["read"], "days": "90"}, {})
+
+
+@router.post("/account/tokens/new", openapi_extra=ANYONE, dependencies=CSRF)
+async def new_token(request: Request, principal: SignedIn) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {
+        "name": str(form.get("name", "")).strip(),
+        "scopes": [str(s) for s in form.getlist("scopes")],
+        "days": str(form.get("days", "")),
+    }
+    try:
+        days = int(values["days"])
+    except ValueError:
+        days = 0
+    try:
+        issued = await run_in_threadpool(
+            add_token, request.app.state.settings, principal, values["name"], values["scopes"], days
+        )
+    except Refused as exc:
+        return _render_token_form(
+            request, principal, values, {exc.field or "name": exc.message}, exc.status_code
+        )
+    return render(
+        request,
+        "pages/admin/token_created.html",
+        _common(principal, token=issued.token, plaintext=issued.plaintext),
+        status_code=201,
+    )
+
+
+@router.post("/account/tokens/{prefix}/revoke", openapi_extra=ANYONE, dependencies=CSRF)
+async def revoke_token(request: Request, principal: SignedIn, prefix: TokenPrefix) -> Response:
+    try:
+        await run_in_threadpool(end_token, request.app.state.settings, principal, prefix)
+    except Refused as exc:
+        _raise(exc)
+    return RedirectResponse("/account/tokens?done=revoked", status_code=303)

@@ -1,0 +1,611 @@
+"""Sharing agreements and the purposes register: list, detail with approvals and history, the
+"New agreement" form, the lifecycle buttons, and the purposes a hub admin registers.
+
+Every change is a POST with a CSRF token, made by the functions in
+:mod:`joinedup.web.api.governance`, which call the governance core (audited in the same
+transaction). A refusal comes back as a GOV.UK error on the page it was asked from.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import Organisation, Role
+from joinedup.config import Settings
+from joinedup.governance.agreements import AgreementDraft, DataShare
+from joinedup.governance.purposes import PUBLIC_TASK, PurposeSpec
+from joinedup.standards import list_standards
+from joinedup.web.api.governance import (
+    DATASET_NAME,
+    FIELD_NAME,
+    PURPOSE_CODE,
+    AgreementDetail,
+    Refused,
+    add_purpose,
+    agreement_action,
+    agreement_path,
+    check_reference,
+    create_agreement,
+    get_agreement,
+    list_agreements,
+    list_purposes,
+    may_draft,
+)
+from joinedup.web.api.standards import standard_titles
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    access,
+    require_principal,
+    require_roles,
+    role,
+    verify_csrf,
+)
+from joinedup.web.navigation import NavItem
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(
+    router=router, nav=NavItem(key="agreements", text="Agreements", href="/agreements")
+)
+
+SignedIn = Annotated[Principal, Depends(require_principal)]
+Owners = Annotated[Principal, Depends(require_roles(Role.DATA_OWNER, Role.DPO))]
+DataOwner = Annotated[Principal, Depends(require_roles(Role.DATA_OWNER))]
+HubAdmin = Annotated[Principal, Depends(require_roles(Role.HUB_ADMIN))]
+CSRF = [Depends(verify_csrf)]
+ANYONE = access(SIGNED_IN)
+OWNERS = access(role(Role.DATA_OWNER, Role.DPO))
+ADMINS = access(role(Role.HUB_ADMIN))
+
+#: Success messages after a step, by the ``done`` query value (never text from the request).
+DONE = {
+    "created": "The agreement was saved as a draft. Propose it when it is ready.",
+    "proposed": "The agreement was proposed. Each provider's data owner now needs to approve it.",
+    "approved": "Your organisation's approval was recorded.",
+    "activated": "Your approval was recorded. Every provider has approved, so the agreement is "
+    "active.",
+    "withdrawn": "The agreement was withdrawn to draft. Approvals so far were cleared.",
+    "revoked": "The agreement was revoked. Access under it has stopped.",
+}
+DONE_AFTER = {"propose": "proposed", "approve": "approved", "withdraw": "withdrawn"}
+STATUS_COLOURS = {
+    "draft": "govuk-tag--grey",
+    "proposed": "govuk-tag--yellow",
+    "active": "govuk-tag--green",
+    "not yet started": "govuk-tag--light-blue",
+    "expired": "govuk-tag--orange",
+    "revoked": "govuk-tag--red",
+}
+#: Field order on the form (the error summary lists errors in this order).
+FORM_FIELDS = (
+    "reference",
+    "title",
+    "description",
+    "providers",
+    "recipients",
+    "shares",
+    "purposes",
+    "lawful_basis",
+    "special_category_condition",
+    "dpia_reference",
+    "start_date",
+    "expiry_date",
+    "retention",
+)
+DEFAULT_SHARES = 2
+MAX_SHARES = 20
+RESERVED_REFERENCES = {"new"}
+
+
+def govuk_date(value: date | None) -> str:
+    """GOV.UK style: ``1 January 2026``."""
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def _context(principal: Principal, **values: Any) -> dict[str, Any]:
+    return {
+        "principal": principal,
+        "status_colours": STATUS_COLOURS,
+        "govuk_date": govuk_date,
+        "agreement_path": agreement_path,
+        **values,
+    }
+
+
+# --- list and detail -------------------------------------------------------------------------
+
+
+@router.get("/agreements", response_class=HTMLResponse, openapi_extra=ANYONE)
+async def agreement_list(request: Request, principal: SignedIn) -> HTMLResponse:
+    agreements = await run_in_threadpool(list_agreements, request.app.state.settings)
+    return render(
+        request,
+        "pages/agreements/list.html",
+        _context(principal, agreements=agreements, may_draft=may_draft(principal)),
+    )
+
+
+async def _render_detail(
+    request: Request,
+    principal: Principal,
+    detail: AgreementDetail,
+    *,
+    done: str | None = None,
+    error: Refused | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    titles = standard_titles()
+    return render(
+        request,
+        "pages/agreements/detail.html",
+        _context(
+            principal,
+            agreement=detail,
+            done=DONE.get(done or ""),
+            error=error,
+            standard_titles=titles,
+        ),
+        status_code=status_code,
+    )
+
+
+@router.get("/agreements/new", response_class=HTMLResponse, openapi_extra=OWNERS)
+async def new_agreement_form(
+    request: Request,
+    principal: Owners,
+) -> HTMLResponse:
+    values: dict[str, Any] = {"lawful_basis": PUBLIC_TASK, "shares": [{} for _ in range(2)]}
+    if principal.organisation_code:
+        values["providers"] = [principal.organisation_code]
+        values["shares"][0] = {"provider": principal.organisation_code}
+    return await _render_form(request, principal, values, {})
+
+
+@router.get("/agreements/{reference}", response_class=HTMLResponse, openapi_extra=ANYONE)
+async def agreement_page(
+    request: Request, principal: SignedIn, reference: str, done: str | None = None
+) -> Response:
+    try:
+        detail = await run_in_threadpool(
+            get_agreement, request.app.state.settings, principal, reference
+        )
+    except Refused as exc:
+        return _refusal_page(request, exc)
+    return await _render_detail(request, principal, detail, done=done)
+
+
+def _refusal_page(request: Request, exc: Refused) -> HTMLResponse:
+    """The GOV.UK error page for a refusal that has no form to show it on (404 mostly)."""
+    del request
+    raise HTTPException(exc.status_code, exc.message)
+
+
+async def _detail_or_error(
+    settings: Settings, principal: Principal, reference: str, refusal: Refused
+) -> AgreementDetail:
+    """The agreement to show a refusal on; without one (say, a 404) the refusal's error page."""
+    if refusal.status_code != 404:
+        try:
+            return await run_in_threadpool(get_agreement, settings, principal, reference)
+        except Refused:
+            pass
+    raise HTTPException(refusal.status_code, refusal.message)
+
+
+async def _step(
+    request: Request, principal: Principal, reference: str, action: str, reason: str = ""
+) -> Response:
+    settings: Settings = request.app.state.settings
+    try:
+        _, activated = await run_in_threadpool(
+            agreement_action, settings, principal, reference, action, reason
+        )
+    except Refused as exc:
+        detail = await _detail_or_error(settings, principal, reference, exc)
+        return await _render_detail(
+            request, principal, detail, error=exc, status_code=exc.status_code
+        )
+    done = "activated" if activated else DONE_AFTER[action]
+    return RedirectResponse(f"{agreement_path(reference)}?done={done}", status_code=303)
+
+
+@router.post("/agreements/{reference}/propose", openapi_extra=OWNERS, dependencies=CSRF)
+async def propose(request: Request, principal: Owners, reference: str) -> Response:
+    return await _step(request, principal, reference, "propose")
+
+
+@router.post(
+    "/agreements/{reference}/approve",
+    openapi_extra=access(role(Role.DATA_OWNER)),
+    dependencies=CSRF,
+)
+async def approve(request: Request, principal: DataOwner, reference: str) -> Response:
+    return await _step(request, principal, reference, "approve")
+
+
+@router.post("/agreements/{reference}/withdraw", openapi_extra=OWNERS, dependencies=CSRF)
+async def withdraw(request: Request, principal: Owners, reference: str) -> Response:
+    return await _step(request, principal, reference, "withdraw")
+
+
+async def _render_revoke(
+    request: Request,
+    principal: Principal,
+    detail: AgreementDetail,
+    reason: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "pages/agreements/revoke.html",
+        _context(principal, agreement=detail, reason=reason, error=error),
+        status_code=status_code,
+    )
+
+
+@router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, openapi_extra=OWNERS)
+async def revoke_form(request: Request, principal: Owners, reference: str) -> Response:
+    try:
+        detail = await run_in_threadpool(
+            get_agreement, request.app.state.settings, principal, reference
+        )
+    except Refused as exc:
+        return _refusal_page(request, exc)
+    if "revoke" not in detail.actions:
+        return await _render_detail(
+            request,
+            principal,
+            detail,
+            error=Refused(403, "You cannot revoke this agreement"),
+            status_code=403,
+        )
+    return await _render_revoke(request, principal, detail)
+
+
+@router.post("/agreements/{reference}/revoke", openapi_extra=OWNERS, dependencies=CSRF)
+async def revoke(request: Request, principal: Owners, reference: str) -> Response:
+    settings: Settings = request.app.state.settings
+    form = await request.form()
+    reason = str(form.get("reason", "")).strip()
+    try:
+        await run_in_threadpool(agreement_action, settings, principal, reference, "revoke", reason)
+    except Refused as exc:
+        detail = await _detail_or_error(settings, principal, reference, exc)
+        if exc.field == "reason":
+            return await _render_revoke(request, principal, detail, reason, exc.message, 422)
+        return await _render_detail(
+            request, principal, detail, error=exc, status_code=exc.status_code
+        )
+    return RedirectResponse(f"{agreement_path(reference)}?done=revoked", status_code=303)
+
+
+# --- the new agreement form ------------------------------------------------------------------
+
+
+def _form_choices(settings: Settings) -> dict[str, Any]:
+    with session_scope(settings) as session:
+        organisations = [
+            (o.code, o.name)
+            for o in session.scalars(select(Organisation).order_by(Organisation.name))
+        ]
+    titles = standard_titles()
+    return {
+        "organisations": organisations,
+        "purposes": list_purposes(settings),
+        "standards": [(name, titles[name]) for name in list_standards()],
+    }
+
+
+async def _render_form(
+    request: Request,
+    principal: Principal,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    choices = await run_in_threadpool(_form_choices, request.app.state.settings)
+    order = {name: i for i, name in enumerate(FORM_FIELDS)}
+
+    def position(key: str) -> int:  # stable sort: data shares keep their row order
+        return order.get("shares" if key.startswith("share-") else key, len(order))
+
+    error_list = [
+        {"text": errors[key], "href": "#" + _anchor(key)} for key in sorted(errors, key=position)
+    ]
+    return render(
+        request,
+        "pages/agreements/new.html",
+        _context(principal, values=values, errors=errors, error_list=error_list, **choices),
+        status_code=status_code,
+    )
+
+
+def _anchor(key: str) -> str:
+    """The id of the input an error links to."""
+    if key in ("start_date", "expiry_date"):
+        return f"{key}-day"
+    if key == "shares":
+        return "share-0-provider"
+    return key
+
+
+def _date_parts(form: Any, name: str) -> dict[str, str]:
+    return {part: str(form.get(f"{name}-{part}", "")).strip() for part in ("day", "month", "year")}
+
+
+def parse_date(parts: dict[str, str], label: str) -> tuple[date | None, str | None]:
+    """A GOV.UK date input's value, or the error message to show."""
+    missing = [p for p in ("day", "month", "year") if not parts[p]]
+    if len(missing) == 3:
+        return None, f"Enter the {label}"
+    if missing:
+        return None, f"The {label} must include a {' and '.join(missing)}"
+    if not all(parts[p].isdigit() for p in parts) or len(parts["year"]) != 4:
+        return None, f"The {label} must be a real date"
+    try:
+        return date(int(parts["year"]), int(parts["month"]), int(parts["day"])), None
+    except ValueError:
+        return None, f"The {label} must be a real date"
+
+
+def _split_fields(text: str) -> list[str]:
+    return [f for f in re.split(r"[\s,]+", text.strip()) if f]
+
+
+def parse_agreement_form(
+    form: Any,
+) -> tuple[dict[str, Any], dict[str, str], AgreementDraft | None]:
+    """The form's values (to show again), field errors, and the draft when there are none."""
+    text = {
+        name: str(form.get(name, "")).strip()
+        for name in (
+            "reference",
+            "title",
+            "description",
+            "lawful_basis",
+            "special_category_condition",
+            "dpia_reference",
+            "retention",
+        )
+    }
+    lists = {name: [str(v) for v in form.getlist(name)] for name in ("providers", "recipients")}
+    purposes = [str(v) for v in form.getlist("purposes")]
+    try:
+        count = min(max(int(str(form.get("share_count", DEFAULT_SHARES))), 1), MAX_SHARES)
+    except ValueError:
+        count = DEFAULT_SHARES
+    shares = [
+        {
+            part: str(form.get(f"share-{i}-{part}", "")).strip()
+            for part in ("provider", "dataset", "standard", "fields")
+        }
+        for i in range(count)
+    ]
+    dates = {name: _date_parts(form, name) for name in ("start_date", "expiry_date")}
+    values: dict[str, Any] = {**text, **lists, "purposes": purposes, "shares": shares, **dates}
+
+    errors: dict[str, str] = {}
+    problem = check_reference(text["reference"])
+    if problem:
+        errors["reference"] = problem
+    elif text["reference"].lower() in RESERVED_REFERENCES:
+        errors["reference"] = "Choose another reference"
+    for name, label, limit in (
+        ("title", "a title", 200),
+        ("lawful_basis", "the lawful basis", 200),
+        ("dpia_reference", "the DPIA reference", 120),
+        ("retention", "how long the data is kept", 300),
+    ):
+        if not text[name]:
+            errors[name] = f"Enter {label}"
+        elif len(text[name]) > limit:
+            errors[name] = f"{label[0].upper()}{label[1:]} must be {limit} characters or fewer"
+    if len(text["special_category_condition"]) > 300:
+        errors["special_category_condition"] = (
+            "The Article 9 condition must be 300 characters or fewer"
+        )
+    if len(text["description"]) > 5000:
+        errors["description"] = "The description must be 5000 characters or fewer"
+    if not lists["providers"]:
+        errors["providers"] = "Select the organisations that provide data"
+    if not lists["recipients"]:
+        errors["recipients"] = "Select the organisations that receive data"
+    if not purposes:
+        errors["purposes"] = "Select the purposes the data may be used for"
+
+    data: list[DataShare] = []
+    for i, share in enumerate(shares):
+        if not any(share.values()):
+            continue
+        n = i + 1
+        if not share["provider"]:
+            errors[f"share-{i}-provider"] = f"Select the organisation that provides data share {n}"
+        elif lists["providers"] and share["provider"] not in lists["providers"]:
+            errors[f"share-{i}-provider"] = (
+                f"The provider of data share {n} must be one of the providers selected above"
+            )
+        if share["dataset"] and not DATASET_NAME.match(share["dataset"]):
+            errors[f"share-{i}-dataset"] = (
+                f"The dataset of data share {n} must be lower-case letters, numbers, hyphens "
+                "and underscores"
+            )
+        fields = _split_fields(share["fields"]) or ["*"]
+        bad = [f for f in fields if not FIELD_NAME.match(f)]
+        if bad:
+            errors[f"share-{i}-fields"] = (
+                f"The fields of data share {n} must be field names separated by commas, "
+                "like given_name, family_name"
+            )
+        data.append(
+            DataShare(
+                provider=share["provider"],
+                dataset=share["dataset"] or None,
+                standard=share["standard"] or None,
+                fields=tuple(fields),
+            )
+        )
+    if not data and not any(k.startswith("share-") for k in errors):
+        errors["shares"] = "Add at least one data share: the provider and what it shares"
+
+    start, start_error = parse_date(dates["start_date"], "start date")
+    expiry, expiry_error = parse_date(dates["expiry_date"], "expiry date")
+    if start_error:
+        errors["start_date"] = start_error
+    if expiry_error:
+        errors["expiry_date"] = expiry_error
+    if start and expiry and expiry <= start:
+        errors["expiry_date"] = "The expiry date must be after the start date"
+
+    if errors or start is None or expiry is None:
+        return values, errors, None
+    draft = AgreementDraft(
+        reference=text["reference"],
+        title=text["title"],
+        description=text["description"],
+        providers=tuple(lists["providers"]),
+        recipients=tuple(lists["recipients"]),
+        data=tuple(data),
+        purposes=tuple(purposes),
+        lawful_basis=text["lawful_basis"],
+        special_category_condition=text["special_category_condition"] or None,
+        dpia_reference=text["dpia_reference"],
+        start_date=start,
+        expiry_date=expiry,
+        retention=text["retention"],
+    )
+    return values, errors, draft
+
+
+@router.post("/agreements/new", openapi_extra=OWNERS, dependencies=CSRF)
+async def new_agreement(
+    request: Request,
+    principal: Owners,
+) -> Response:
+    form = await request.form()
+    values, errors, draft = parse_agreement_form(form)
+    if form.get("add_share"):
+        if len(values["shares"]) < MAX_SHARES:
+            values["shares"].append({})
+        return await _render_form(request, principal, values, {})
+    if draft is None:
+        return await _render_form(request, principal, values, errors, 422)
+    try:
+        await run_in_threadpool(create_agreement, request.app.state.settings, principal, draft)
+    except Refused as exc:
+        key = exc.field or "reference"
+        return await _render_form(
+            request, principal, values, {key: exc.message}, 403 if exc.status_code == 403 else 422
+        )
+    return RedirectResponse(f"{agreement_path(draft.reference)}?done=created", status_code=303)
+
+
+# --- purposes --------------------------------------------------------------------------------
+
+
+@router.get("/purposes", response_class=HTMLResponse, openapi_extra=ANYONE)
+async def purposes_page(
+    request: Request, principal: SignedIn, done: str | None = None
+) -> HTMLResponse:
+    purposes = await run_in_threadpool(list_purposes, request.app.state.settings)
+    return render(
+        request,
+        "pages/agreements/purposes.html",
+        _context(
+            principal,
+            purposes=purposes,
+            may_add=principal.role == Role.HUB_ADMIN,
+            added=done if done and PURPOSE_CODE.match(done) else None,
+        ),
+    )
+
+
+PURPOSE_FIELDS = (
+    "code",
+    "name",
+    "description",
+    "lawful_basis",
+    "special_category_condition",
+    "objection_allowed",
+)
+
+
+def _render_purpose_form(
+    request: Request,
+    principal: Principal,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    error_list = [{"text": errors[k], "href": f"#{k}"} for k in PURPOSE_FIELDS if k in errors]
+    return render(
+        request,
+        "pages/agreements/purpose_new.html",
+        _context(principal, values=values, errors=errors, error_list=error_list),
+        status_code=status_code,
+    )
+
+
+@router.get("/purposes/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+async def new_purpose_form(
+    request: Request,
+    principal: HubAdmin,
+) -> HTMLResponse:
+    return _render_purpose_form(request, principal, {"lawful_basis": PUBLIC_TASK}, {})
+
+
+@router.post("/purposes/new", openapi_extra=ADMINS, dependencies=CSRF)
+async def new_purpose(
+    request: Request,
+    principal: HubAdmin,
+) -> Response:
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in PURPOSE_FIELDS}
+    errors: dict[str, str] = {}
+    if not values["code"]:
+        errors["code"] = "Enter a code"
+    elif not PURPOSE_CODE.match(values["code"]):
+        errors["code"] = "The code must be 2 to 64 lower-case letters, numbers and hyphens"
+    if not values["name"]:
+        errors["name"] = "Enter a name"
+    elif len(values["name"]) > 200:
+        errors["name"] = "The name must be 200 characters or fewer"
+    if len(values["description"]) > 5000:
+        errors["description"] = "The description must be 5000 characters or fewer"
+    if not values["lawful_basis"]:
+        errors["lawful_basis"] = "Enter the lawful basis"
+    elif len(values["lawful_basis"]) > 200:
+        errors["lawful_basis"] = "The lawful basis must be 200 characters or fewer"
+    if len(values["special_category_condition"]) > 300:
+        errors["special_category_condition"] = (
+            "The Article 9 condition must be 300 characters or fewer"
+        )
+    if values["objection_allowed"] not in ("yes", "no"):
+        errors["objection_allowed"] = "Select yes if residents may object to this purpose"
+    if errors:
+        return _render_purpose_form(request, principal, values, errors, 422)
+    spec = PurposeSpec(
+        code=values["code"],
+        name=values["name"],
+        description=values["description"],
+        lawful_basis=values["lawful_basis"],
+        special_category_condition=values["special_category_condition"] or None,
+        objection_allowed=values["objection_allowed"] == "yes",
+    )
+    try:
+        await run_in_threadpool(add_purpose, request.app.state.settings, principal, spec)
+    except Refused as exc:
+        return _render_purpose_form(
+            request, principal, values, {exc.field or "code": exc.message}, exc.status_code
+        )
+    return RedirectResponse(f"/purposes?done={spec.code}", status_code=303)

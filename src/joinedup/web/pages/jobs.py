@@ -1,0 +1,56 @@
+"""Jobs: the recent jobs, and one job with its progress, parameters and result.
+
+Signed-in users see their organisation's jobs (hub admins see all); see
+:mod:`joinedup.web.api.jobs`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from joinedup.web.api.jobs import job_out, visible_job, visible_jobs
+from joinedup.web.auth import SIGNED_IN, Principal, access, require_principal
+from joinedup.web.navigation import NavItem
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(router=router, nav=NavItem(key="jobs", text="Jobs", href="/jobs"))
+
+PAGE_SIZE = 50
+
+
+@router.get("/jobs", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+def job_list(request: Request, principal: Principal = Depends(require_principal)) -> HTMLResponse:
+    rows = visible_jobs(request.app.state.settings, principal, limit=PAGE_SIZE)
+    return render(
+        request,
+        "pages/jobs.html",
+        {"jobs": [job_out(row, principal) for row in rows], "page_size": PAGE_SIZE},
+    )
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+def job_detail(
+    request: Request, job_id: str, principal: Principal = Depends(require_principal)
+) -> HTMLResponse:
+    try:
+        job = job_out(visible_job(request.app.state.settings, principal, job_id), principal)
+    except KeyError:
+        raise HTTPException(404) from None
+    return render(
+        request,
+        "pages/job.html",
+        {
+            "job": job,
+            "params_json": json.dumps(job.params, indent=2, sort_keys=True, default=str),
+            "result_json": (
+                json.dumps(job.result, indent=2, sort_keys=True, default=str)
+                if job.result is not None
+                else None
+            ),
+        },
+    )

@@ -1,0 +1,167 @@
+"""Upload a file: the form, streamed to disk, ingested as a job, then the job's page.
+
+The page posts ``multipart/form-data`` to itself. The body is streamed to disk
+(:mod:`joinedup.web.uploads`), checked with the same rules as the API
+(:func:`joinedup.web.api.datasets.check_submission`), and the ingest starts on a background
+thread; the answer is a 303 to ``/jobs/{id}``, which shows the job's progress.
+
+Only data owners (for their own organisation) and hub admins reach the form or may post it,
+so nobody else can stream a file to disk. The form's CSRF token travels in the multipart body,
+so it is checked right after the body is streamed, before anything is kept or started.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.config import Settings
+from joinedup.standards import list_standards
+from joinedup.web.api.datasets import (
+    NO_MAPPING,
+    UPLOAD_ROLES,
+    authorise_upload,
+    check_submission,
+    ingest_params,
+    require_uploader,
+    start_ingest,
+    upload_targets,
+)
+from joinedup.web.api.standards import shipped_mappings, standard_titles
+from joinedup.web.auth import (
+    CSRF_FIELD,
+    Principal,
+    access,
+    check_form_csrf,
+    role,
+    streams_form,
+    verify_csrf,
+)
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+from joinedup.web.uploads import (
+    UploadError,
+    UploadLimits,
+    UploadTooLarge,
+    drain,
+    human_size,
+    receive_upload,
+)
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(router=router)
+
+#: Form fields in page order (the error summary lists errors in this order).
+FIELDS = ("organisation", "dataset", "file", "mapping", "standard", "period")
+ACCEPT = ".csv,.tsv,.txt,.xlsx,.xlsm,.json,.ndjson,.jsonl,.parquet"
+
+
+def _form_context(
+    settings: Settings, principal: Principal, values: dict[str, str], errors: dict[str, str]
+) -> dict[str, Any]:
+    titles = standard_titles()
+    return {
+        "values": values,
+        "errors": errors,
+        "error_list": [
+            {"text": errors[name], "href": f"#{name}"} for name in FIELDS if name in errors
+        ],
+        "organisations": upload_targets(settings, principal),
+        "mappings": shipped_mappings(),
+        "standards": [(name, titles[name]) for name in list_standards()],
+        "titles": titles,
+        "no_mapping": NO_MAPPING,
+        "max_size": human_size(settings.max_upload_bytes),
+        "accept": ACCEPT,
+    }
+
+
+async def _render_form(
+    request: Request,
+    principal: Principal,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    reselect_file: bool = False,
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    context = await run_in_threadpool(
+        _form_context, settings, principal, values or {}, errors or {}
+    )
+    context["reselect_file"] = reselect_file
+    return render(request, "pages/upload.html", context, status_code=status_code)
+
+
+def _values(fields: dict[str, str]) -> dict[str, str]:
+    return {name: fields.get(name, "").strip() for name in FIELDS if name != "file"}
+
+
+UPLOADERS = access(role(*UPLOAD_ROLES))
+
+
+@router.get("/upload", response_class=HTMLResponse, openapi_extra=UPLOADERS)
+async def upload_form(
+    request: Request, principal: Principal = Depends(require_uploader)
+) -> HTMLResponse:
+    prefill = {
+        name: request.query_params.get(name, "")[:200] for name in ("organisation", "dataset")
+    }
+    return await _render_form(request, principal, prefill)
+
+
+@router.post(
+    "/upload",
+    response_class=HTMLResponse,
+    openapi_extra=UPLOADERS,
+    dependencies=[Depends(verify_csrf)],
+)
+@streams_form
+async def upload_submit(
+    request: Request, principal: Principal = Depends(require_uploader)
+) -> Response:
+    settings: Settings = request.app.state.settings
+    limits = UploadLimits.for_settings(settings)
+    try:
+        form = await receive_upload(request, settings, limits=limits)
+    except UploadTooLarge as exc:
+        await drain(request)
+        check_form_csrf(request, exc.fields.get(CSRF_FIELD))
+        message = f"The selected file must be smaller than {human_size(exc.limit)}"
+        return await _render_form(request, principal, _values(exc.fields), {"file": message}, 413)
+    except UploadError as exc:
+        raise HTTPException(exc.status_code, exc.message) from None
+
+    handed_off = False  # once the ingest job owns the file, it deletes it
+    try:
+        # verify_csrf leaves multipart page forms to us: check before anything else happens.
+        check_form_csrf(request, form.fields.get(CSRF_FIELD))
+        values = _values(form.fields)
+        upload = form.files.get("file")
+        submission, errors = await run_in_threadpool(
+            lambda: check_submission(
+                settings,
+                organisation=values["organisation"],
+                dataset=values["dataset"],
+                mapping=values["mapping"],
+                standard=values["standard"],
+                period=values["period"],
+                upload=upload,
+            )
+        )
+        if submission is None or upload is None:
+            keep_note = "file" not in errors and upload is not None
+            return await _render_form(
+                request, principal, values, errors, 422, reselect_file=keep_note
+            )
+        # The organisation is a form field here, so the permission check follows the form.
+        uploader = await run_in_threadpool(authorise_upload, request, submission.organisation)
+        params = ingest_params(submission, upload, uploader)
+        handed_off = True
+        job_id = await run_in_threadpool(start_ingest, settings, params)
+    finally:
+        if not handed_off:
+            form.discard()
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)

@@ -1,0 +1,85 @@
+"""Jinja setup: our templates first, then the GOV.UK Frontend macros (govuk-frontend-jinja).
+
+Templates import the GOV.UK components with, for example,
+``{% from "govuk_frontend_jinja/components/table/macro.html" import govukTable %}``.
+Pages render through :func:`render`, which supplies what the layout needs: the CSP nonce,
+the asset paths, the service navigation and the version.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from joinedup import __version__
+from joinedup.web.auth import csrf_token, get_principal
+from joinedup.web.security import csp_nonce
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+SERVICE_NAME = "joinedup"
+
+try:
+    UK_TIME: ZoneInfo | None = ZoneInfo("Europe/London")
+except ZoneInfoNotFoundError:  # no time zone database on this machine: show UTC
+    UK_TIME = None
+
+
+def format_datetime(value: datetime | None) -> str:
+    """GOV.UK style, in UK time: ``5 January 2026 at 2:07pm``."""
+    if value is None:
+        return ""
+    local = value.astimezone(UK_TIME) if UK_TIME else value
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    zone = "" if UK_TIME else " UTC"
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{suffix}{zone}"
+
+
+def create_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES_DIR),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=True,
+        auto_reload=False,
+    )
+    env.filters["govuk_datetime"] = format_datetime
+    env.globals["service_name"] = SERVICE_NAME
+    env.globals["version"] = __version__
+    return Jinja2Templates(env=env)
+
+
+def static_root(request: Request) -> str:
+    return f"{request.scope.get('root_path', '')}/static"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page template that extends ``layout.html``."""
+    app_state = request.app.state
+    root = static_root(request)
+    values: dict[str, Any] = {
+        "cspNonce": csp_nonce(request),
+        "static_root": root,
+        "assetPath": f"{root}/vendor/govuk/assets",
+        "navigation": app_state.navigation.for_path(request.url.path),
+        "principal": get_principal(request),
+        "csrf_token": lambda: csrf_token(request),
+    }
+    values.update(context or {})
+    templates: Jinja2Templates = app_state.templates
+    return templates.TemplateResponse(request, template, values, status_code=status_code)

@@ -1,0 +1,82 @@
+"""Shared fixtures: a fresh joinedup home per test, on SQLite and (when configured) PostgreSQL.
+
+Set ``JOINEDUP_TEST_POSTGRES_URL`` (``.ci/run`` does) to also run every ``db_settings`` test
+against PostgreSQL; each test gets its own schema, dropped afterwards, so runs never collide.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from joinedup.catalog.db import dispose_engines, normalise_url
+from joinedup.config import Settings
+from joinedup.governance.accounts import use_fast_hashing_for_tests
+from joinedup.home import init_home
+from tests.support import make_settings
+
+PG_URL = os.environ.get("JOINEDUP_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    if not PG_URL:
+        pytest.skip("JOINEDUP_TEST_POSTGRES_URL is not set")
+    base = normalise_url(PG_URL)
+    schema = f"jt_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _with_search_path(base, schema)
+    finally:
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """An initialised home on each database backend."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else ""
+    settings = make_settings(tmp_path / "home", url)
+    init_home(settings)
+    yield settings
+    dispose_engines()
+
+
+@pytest.fixture
+def home_settings(tmp_path: Path) -> Iterator[Settings]:
+    """An initialised home on SQLite (for tests that are not about the database)."""
+    settings = make_settings(tmp_path / "home")
+    init_home(settings)
+    yield settings
+    dispose_engines()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """argon2 with production parameters costs ~0.2 s a hash; tests use cheap parameters."""
+    use_fast_hashing_for_tests()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests parametrised onto PostgreSQL carry the ``postgres`` marker."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgres" in callspec.id.split("-"):
+            item.add_marker(pytest.mark.postgres)

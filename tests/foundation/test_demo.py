@@ -1,0 +1,74 @@
+"""`joinedup demo --no-serve` end to end on a small region (marked slow; runs in CI)."""
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from joinedup.catalog.db import dispose_engines, session_scope
+from joinedup.catalog.models import Agreement, Dataset, DatasetVersion, User
+from joinedup.cli import app
+from joinedup.config import load_settings
+from joinedup.demo import MARKER
+from joinedup.governance.audit import verify_chain
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_demo_builds_ingests_governs_and_rebuilds(tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    env = {"JOINEDUP_HOME": str(home)}
+    args = ["demo", "--no-serve", "--residents", "1500", "--months", "4"]
+    result = runner.invoke(app, args, env=env)
+    dispose_engines()
+    assert result.exit_code == 0, result.output
+    assert "Ingested datasets" in result.output
+    assert "hub.dpo / " in result.output
+    assert (home / MARKER).is_file()
+    logins = home / "demo-logins.json"
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+    assert len(json.loads(logins.read_text())) == 17
+
+    settings = load_settings(env)
+    with session_scope(settings) as session:
+        names = set(session.scalars(select(Dataset.name)))
+        assert {
+            "school-census",
+            "council-tax-accounts",
+            "benefit-claims",
+            "spend-over-500",
+        } <= names
+        versions = session.scalar(select(func.count()).select_from(DatasetVersion)) or 0
+        assert versions > 20
+        statuses = dict(session.execute(select(Agreement.reference, Agreement.status)).all())
+        assert statuses == {
+            "DSA-FSM-2026": "active",
+            "DSA-HUB-2026": "active",
+            "DSA-EARLYHELP-2026": "active",
+        }
+        assert session.scalar(select(func.count()).select_from(User)) == 17
+        assert verify_chain(session) == []
+    dispose_engines()
+
+    again = runner.invoke(app, args, env=env)
+    dispose_engines()
+    assert again.exit_code == 0, again.output
+
+
+def test_demo_timeline_ends_before_today_and_holds_the_intervention() -> None:
+    from datetime import date
+
+    from joinedup.demo import DemoOptions, timeline
+
+    assert timeline(DemoOptions(months=24), date(2026, 11, 23)) == {
+        "start_month": "2024-11",
+        "intervention_month": "2026-01",
+    }
+    assert timeline(DemoOptions(months=12), date(2027, 1, 5)) == {
+        "start_month": "2026-01",
+        "intervention_month": "2026-08",
+    }

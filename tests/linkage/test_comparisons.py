@@ -1,0 +1,239 @@
+"""Comparisons on hand-made pairs: each lands in the level meant for it, and the full model
+keeps twins and a junior and senior at one address apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from joinedup.linkage import comparisons as c
+from joinedup.linkage import model as m
+from joinedup.linkage.names import are_variants, register_variants
+from joinedup.linkage.prepare import prepare_sql
+
+FIELDS = (
+    "record_key",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "uprn",
+    "address_line_1",
+    "nhs_number",
+    "ni_number",
+    "adult_by",
+)
+
+
+def _prepared(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]], name: str) -> str:
+    data = {f: [r.get(f) for r in rows] for f in FIELDS}
+    con.register(f"{name}_raw", pa.table(data))
+    con.execute(f"CREATE OR REPLACE TABLE {name}_in AS SELECT * FROM {name}_raw")
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS {prepare_sql(f'{name}_in', list(FIELDS))}")
+    return name
+
+
+def _level(con: duckdb.DuckDBPyConnection, comparison: dict[str, Any], table: str) -> str:
+    """The label of the level the pair (rid 0, rid 1) falls into."""
+    whens = " ".join(
+        f"WHEN {lv['sql_condition']} THEN '{lv['label_for_charts'].replace(chr(39), chr(39) * 2)}'"
+        for lv in comparison["comparison_levels"]
+        if lv["sql_condition"] != "ELSE"
+    )
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    select = ", ".join([f"l.{x} AS {x}_l" for x in cols] + [f"r.{x} AS {x}_r" for x in cols])
+    sql = (
+        f"SELECT CASE {whens} ELSE 'different' END FROM "
+        f"(SELECT {select} FROM {table} l, {table} r WHERE l.rid = 0 AND r.rid = 1)"
+    )
+    return str(con.execute(sql).fetchall()[0][0])
+
+
+BASE = {
+    "given_name": "ROBERT",
+    "family_name": "SMITH",
+    "date_of_birth": "1980-02-01",
+    "sex": "M",
+    "postcode": "SW1A 1AA",
+}
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    register_variants(connection)
+    return connection
+
+
+def pair(con: duckdb.DuckDBPyConnection, a: dict[str, Any], b: dict[str, Any]) -> str:
+    return _prepared(con, [{"record_key": "a", **a}, {"record_key": "b", **b}], "p")
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "comparison", "label"),
+    [
+        (
+            {"given_name": "ROBERT"},
+            {"given_name": "BOB"},
+            c.given_name(),
+            "name variant (nickname or diminutive)",
+        ),
+        (
+            {"given_name": "ELIZABETH"},
+            {"given_name": "LIZ"},
+            c.given_name(),
+            "name variant (nickname or diminutive)",
+        ),
+        ({"given_name": "MOHAMMED"}, {"given_name": "MOHAMED"}, c.given_name(), "typo"),
+        (
+            {"given_name": "ANNE", "middle_names": "MARIE"},
+            {"given_name": "MARIE"},
+            c.given_name(),
+            "given/middle name shift",
+        ),
+        (
+            {"given_name": "SMITH", "family_name": "ROBERT"},
+            {"given_name": "ROBERT", "family_name": "SMITH"},
+            c.given_name(),
+            "given and family names swapped",
+        ),
+        (
+            {"given_name": "SMITH", "family_name": "ROBERT"},
+            {"given_name": "ROBERT", "family_name": "SMITH"},
+            c.family_name(),
+            "given and family names swapped",
+        ),
+        (
+            {"family_name": "SMITH-JONES"},
+            {"family_name": "JONES"},
+            c.family_name(),
+            "part of a double name",
+        ),
+        (
+            {"family_name": "O BRIEN"},
+            {"family_name": "OBRIEN"},
+            c.family_name(),
+            "same letters (spacing, Mc/Mac)",
+        ),
+        (
+            {"family_name": "MACDONALD"},
+            {"family_name": "MCDONALD"},
+            c.family_name(),
+            "same letters (spacing, Mc/Mac)",
+        ),
+        (
+            {"date_of_birth": "1980-02-01"},
+            {"date_of_birth": "1980-01-02"},
+            c.date_of_birth(),
+            "day and month transposed",
+        ),
+        (
+            {"date_of_birth": "1980-02-01"},
+            {"date_of_birth": "1980-02-07"},
+            c.date_of_birth(),
+            "one digit, one day, a year or ten years out",
+        ),
+        (
+            {"date_of_birth": "1980-02-01"},
+            {"date_of_birth": "1990-02-01"},
+            c.date_of_birth(),
+            "one digit, one day, a year or ten years out",
+        ),
+        (
+            {"date_of_birth": "1980-02-01"},
+            {"date_of_birth": "1955-07-19"},
+            c.date_of_birth(),
+            "different",
+        ),
+        (
+            {"date_of_birth": None, "adult_by": "2008-10-01"},
+            {"date_of_birth": "2017-09-01"},
+            c.date_of_birth(),
+            c.TOO_YOUNG,
+        ),
+    ],
+)
+def test_levels(con, left, right, comparison, label) -> None:
+    table = pair(con, {**BASE, **left}, {**BASE, **right})
+    assert _level(con, comparison, table) == label
+
+
+def test_variants_come_from_the_package_dataset() -> None:
+    assert are_variants("Robert", "Bob") and are_variants("harry", "HENRY")
+    assert not are_variants("James", "Benjamin")  # both related to Jamie: one hop only
+
+
+def test_household_evidence_does_not_count_for_conflicting_people(con) -> None:
+    twin = {**BASE, "given_name": "ANTHONY", "uprn": 100}
+    other = {**BASE, "given_name": "JONATHAN", "uprn": 100}
+    address = next(
+        x
+        for x in c.with_household_conflict(m.settings_dict())["comparisons"]
+        if x["output_column_name"] == "address"
+    )
+    assert _level(con, address, pair(con, twin, other)) == c.CONFLICT_LABEL
+    same = pair(con, {**BASE, "uprn": 100}, {**BASE, "given_name": "BOB", "uprn": 100})
+    assert _level(con, address, same) == "same UPRN"
+
+
+def _probabilities(con, rows: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    table = _prepared(con, rows, "people")
+    settings, _ = m.reference_settings("dedupe_only", [50_000], with_source=False)
+    linker = m.make_linker(con, [table], settings)
+    out = linker.inference.predict(warning_mode="never")
+    result = con.execute(
+        f"SELECT a.record_key, b.record_key, p.match_probability FROM {out.physical_name} p "
+        f"JOIN {table} a ON a.rid = p.rid_l JOIN {table} b ON b.rid = p.rid_r"
+    ).fetchall()
+    return {(a, b): float(prob) for a, b, prob in result}
+
+
+def test_twins_at_one_address_stay_apart_and_the_same_child_links(con) -> None:
+    home = {
+        "family_name": "EVANS",
+        "date_of_birth": "2014-02-06",
+        "sex": "M",
+        "postcode": "SE1 7PB",
+        "uprn": 900001,
+    }
+    probabilities = _probabilities(
+        con,
+        [
+            {"record_key": "census/anthony", "given_name": "ANTHONY", **home},
+            {"record_key": "census/jonathan", "given_name": "JONATHAN", **home},
+            {"record_key": "benefits/jon", "given_name": "JON", **home},
+        ],
+    )
+    assert probabilities[("census/anthony", "census/jonathan")] < 0.5
+    assert probabilities[("benefits/jon", "census/jonathan")] > 0.9
+
+
+def test_junior_and_senior_at_one_address_stay_apart(con) -> None:
+    home = {
+        "given_name": "SEAN",
+        "family_name": "OBRIEN",
+        "sex": "M",
+        "postcode": "SE13 7AU",
+        "uprn": 900002,
+    }
+    probabilities = _probabilities(
+        con,
+        [
+            {"record_key": "benefits/senior", "date_of_birth": "1983-07-19", **home},
+            {"record_key": "benefits/junior", "date_of_birth": "2020-01-21", **home},
+            {
+                "record_key": "council-tax/senior",
+                "date_of_birth": None,
+                "adult_by": "2008-10-01",
+                **home,
+            },
+        ],
+    )
+    assert probabilities[("benefits/junior", "benefits/senior")] < 0.5
+    assert probabilities.get(("benefits/junior", "council-tax/senior"), 0.0) < 0.5
+    assert probabilities[("benefits/senior", "council-tax/senior")] > 0.9

@@ -1,0 +1,89 @@
+"""Model JSON round trip, evaluation metrics on a tiny known example, constrained clustering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from joinedup.linkage import model as m
+from joinedup.linkage.cluster import cluster_records, connected_components
+from joinedup.linkage.evaluate import metrics
+
+
+def test_model_json_round_trip(tmp_path: Path) -> None:
+    settings, record = m.reference_settings("dedupe_only", [5000], with_source=True)
+    model = m.LinkageModel(
+        settings=settings, threshold=0.95, review_band=(0.4, 0.95), training=record, version=3
+    )
+    path = model.save(tmp_path / "models" / "3.json")
+    data = json.loads(path.read_text())
+    assert data["format"] == m.MODEL_FORMAT and data["version"] == 3
+    assert data["name_variants"].startswith("nicknames ")
+    loaded = m.LinkageModel.load(path)
+    assert loaded.settings == model.settings
+    assert (loaded.threshold, loaded.review_band, loaded.version) == (0.95, (0.4, 0.95), 3)
+    assert loaded.training == record
+    # the loaded settings drive a Splink linker as they are
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 0::BIGINT AS rid")
+    assert m.make_linker(con, ["t"], loaded.settings) is not None
+
+
+def test_untrained_levels_get_documented_defaults() -> None:
+    settings = m.settings_dict(with_source=False)
+    filled = m.complete_parameters(settings, u_floor=1e-6)
+    nhs = next(c for c in settings["comparisons"] if c["output_column_name"] == "nhs_number")
+    same, different = (lv for lv in nhs["comparison_levels"] if not lv.get("is_null_level"))
+    assert same["m_probability"] == 0.98 and different["m_probability"] == 0.02
+    assert filled  # every level was reported
+
+
+def test_metrics_on_a_known_example() -> None:
+    con = duckdb.connect()
+    # persons: P1 = a,b,c; P2 = d,e; P3 = f. Clusters: X = a,b; Y = c,d,e; Z = f; g has no truth
+    con.register(
+        "assign",
+        pa.table(
+            {
+                "cluster": ["X", "X", "Y", "Y", "Y", "Z", "Z"],
+                "person": [1, 1, 1, 2, 2, 3, None],
+            }
+        ),
+    )
+    con.register(
+        "hard",
+        pa.table({"person_a": [1, 2], "person_b": [2, 3], "kind": ["twin", "junior_senior"]}),
+    )
+    result = metrics(con, "assign", "hard")
+    # true pairs: ab ac bc de = 4; predicted: ab cd ce de = 4; correct: ab de = 2
+    assert (result.true_pairs, result.predicted_pairs, result.correct_pairs) == (4, 4, 2)
+    assert result.precision == 0.5 and result.recall == 0.5 and result.f1 == 0.5
+    # B-cubed precision: a,b 1; c 1/3; d,e 2/3; f 1 -> (1+1+1/3+2/3+2/3+1)/6
+    assert abs(result.bcubed_precision - (14 / 3) / 6) < 1e-9
+    # B-cubed recall: a,b 2/3; c 1/3; d,e 1; f 1 -> (2/3+2/3+1/3+1+1+1)/6
+    assert abs(result.bcubed_recall - (14 / 3) / 6) < 1e-9
+    assert abs(result.exact_clusters - 1 / 3) < 1e-9  # only P3 (g has no truth, so Z = f)
+    assert result.hard_negatives == {
+        "junior_senior": {"pairs": 1, "merged": 0},
+        "twin": {"pairs": 1, "merged": 1},
+    }
+    assert result.hard_negative_rate == 0.5
+
+
+def test_connected_components() -> None:
+    labels = connected_components(6, np.array([0, 2, 4]), np.array([1, 3, 3]))
+    assert labels.tolist() == [0, 0, 2, 2, 2, 5]
+
+
+def test_a_cannot_link_stops_a_chain_through_a_third_record() -> None:
+    # 0 = father (dob), 1 = son (dob), 2 = father's council tax record (no dob): 2 links to
+    # both, more strongly to the father; 0 and 1 must not end up together
+    links = (np.array([0, 1]), np.array([2, 2]), np.array([0.99, 0.95]))
+    cannot = (np.array([0]), np.array([1]))
+    result = cluster_records(3, links, cannot)
+    assert result.labels[0] == result.labels[2] != result.labels[1]
+    assert result.links_refused == 1 and result.conflicted_components == 1

@@ -1,0 +1,84 @@
+"""`joinedup match` and `joinedup dedupe` on small CSVs with odd headers and dd/mm/yyyy dates."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from joinedup.cli import app
+
+LEFT = """Client Ref,Forename,Surname,D.O.B,Post Code,Gender
+A1,Robert,Smith,01/02/1980,SW1A 1AA,M
+A2,Elizabeth,Jones,15/07/1975,SE1 7PB,F
+A3,Mohammed,Khan,03/03/2001,E1 6AN,M
+A4,Anna,Nowak,21/11/2013,SE22 7AJ,F
+"""
+RIGHT = """id,first_name,last_name,dob,postcode,sex
+B1,Bob,Smith,19800201,sw1a1aa,Male
+B2,Liz,Jones,1975-07-15,SE1 7PB,Female
+B3,Muhammad,Khan,2001-03-03,E1 6AN,Male
+B9,John,Brown,1990-01-01,N1 1AA,Male
+"""
+DUPES = """Ref No,Name (first),FAMILY,Birth Date,PCODE
+1,Oliver,Jones,19/04/2020,SE21 4LY
+2,Ollie,Jones,19/04/2020,SE21 4LY
+3,Amelia,Jones,03/08/2017,SE21 4LY
+4,Amelia,Jones,08/03/2017,SE21 4LY
+5,Grace,Taylor,01/01/1950,N1 1AA
+"""
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_match_links_nicknames_and_formats(tmp_path: Path) -> None:
+    left, right, out = tmp_path / "left.csv", tmp_path / "right.csv", tmp_path / "pairs.csv"
+    left.write_text(LEFT)
+    right.write_text(RIGHT)
+    result = CliRunner().invoke(
+        app, ["match", str(left), str(right), "--out", str(out), "--threshold", "0.9"]
+    )
+    assert result.exit_code == 0, result.output
+    pairs = {(r["left_id"], r["right_id"]) for r in _rows(out)}
+    assert pairs == {("A1", "B1"), ("A2", "B2"), ("A3", "B3")}
+    assert list(_rows(out)[0]) == ["left_id", "right_id", "match_probability"]
+
+
+def test_dedupe_with_a_map_override(tmp_path: Path) -> None:
+    file, out = tmp_path / "people.csv", tmp_path / "clusters.csv"
+    file.write_text(DUPES)
+    result = CliRunner().invoke(
+        app,
+        [
+            "dedupe",
+            str(file),
+            "--out",
+            str(out),
+            "--id",
+            "Ref No",
+            "--map",
+            "Name (first)=given_name",
+            "--map",
+            "FAMILY=family_name",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    clusters = {r["record_id"]: r["cluster_id"] for r in _rows(out)}
+    assert clusters["1"] == clusters["2"] == "1"  # Oliver / Ollie
+    assert clusters["3"] == clusters["4"] == "3"  # day and month transposed
+    assert clusters["5"] == "5"
+    assert clusters["1"] != clusters["3"]
+
+
+def test_a_bad_map_is_a_clear_error(tmp_path: Path) -> None:
+    file = tmp_path / "people.csv"
+    file.write_text(DUPES)
+    result = CliRunner().invoke(
+        app, ["dedupe", str(file), "--out", str(tmp_path / "o.csv"), "--map", "FAMILY=surname"]
+    )
+    assert result.exit_code == 1
+    assert "unknown field 'surname'" in result.output

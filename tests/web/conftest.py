@@ -1,0 +1,184 @@
+"""Fixtures for the web app tests: TestClients on an initialised home, anonymous or signed in.
+
+* ``client_for(app_or_settings)``: an anonymous client.
+* ``signed_in_for(settings, username="admin", token=True)``: a client signed in through the
+  real sign-in form, sending the session's CSRF token in ``X-CSRF-Token`` on every request
+  (like a script on our pages would), and (with ``token``) carrying an API token of the
+  same user with every scope for ``/api/…`` calls. The account (one of :data:`ACCOUNTS`)
+  and its organisation are created if need be.
+* ``client``: signed in as the hub admin on an initialised SQLite home.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import User
+from joinedup.config import Settings
+from joinedup.governance.accounts import create_user
+from joinedup.governance.organisations import ensure_organisation
+from joinedup.governance.purposes import ensure_default_purposes
+from joinedup.governance.tokens import SCOPES, create_token
+from joinedup.web.app import create_app
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+    from httpx import Response
+
+PASSWORD = "correct horse battery staple"
+
+#: Test accounts: username -> (organisation, role).
+ACCOUNTS: dict[str, tuple[str, str]] = {
+    "admin": ("hub", "hub_admin"),
+    "hub-dpo": ("hub", "dpo"),
+    "lam-owner": ("lambeth", "data_owner"),
+    "lam-analyst": ("lambeth", "analyst"),
+    "lam-case": ("lambeth", "caseworker"),
+    "lam-dpo": ("lambeth", "dpo"),
+    "sou-owner": ("southwark", "data_owner"),
+    "sou-analyst": ("southwark", "analyst"),
+}
+ORGANISATIONS = {
+    "lambeth": ("Lambeth", "council", "E09000022"),
+    "southwark": ("Southwark", "council", "E09000028"),
+    "hub": ("Regional data hub", "hub", None),
+}
+
+
+def _test_client_class() -> type[TestClient]:
+    with warnings.catch_warnings():
+        # Starlette suggests httpx2; the TestClient works with the pinned httpx.
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    return TestClient
+
+
+@dataclass
+class Accounts:
+    """The test accounts of one home: user ids by username."""
+
+    settings: Settings
+    users: dict[str, int]
+
+    def token(self, username: str, scopes: tuple[str, ...] = SCOPES, name: str = "test") -> str:
+        with session_scope(self.settings) as session:
+            user = session.get(User, self.users[username])
+            assert user is not None
+            return create_token(session, user, name, list(scopes)).plaintext
+
+
+def add_accounts(settings: Settings, usernames: tuple[str, ...] | None = None) -> Accounts:
+    """The default purposes, and the :data:`ACCOUNTS` named (default: all) with their
+    organisations. Idempotent: existing accounts and organisations are kept."""
+    users: dict[str, int] = {}
+    wanted = usernames if usernames is not None else tuple(ACCOUNTS)
+    with session_scope(settings) as session:
+        ensure_default_purposes(session)
+        for username in wanted:
+            organisation, role = ACCOUNTS[username]
+            name, kind, gss = ORGANISATIONS[organisation]
+            ensure_organisation(session, code=organisation, name=name, type=kind, gss_code=gss)
+            found = session.scalars(select(User).where(User.username == username)).first()
+            if found is None:
+                found = create_user(
+                    session,
+                    username=username,
+                    display_name=username.replace("-", " ").title(),
+                    organisation=organisation,
+                    role=role,
+                    password=PASSWORD,
+                )
+            users[username] = found.id
+    return Accounts(settings, users)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on the page."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(
+    client: TestClient, username: str, password: str = PASSWORD, next_path: str = ""
+) -> Response:
+    """Sign in through the form (GET for the CSRF token, then POST); the 303 is not followed."""
+    token = csrf_of(client.get("/sign-in").text)
+    return client.post(
+        "/sign-in",
+        data={"csrf_token": token, "username": username, "password": password, "next": next_path},
+        follow_redirects=False,
+    )
+
+
+def choose_purpose(client: TestClient, code: str) -> Response:
+    token = csrf_of(client.get("/purpose").text)
+    return client.post(
+        "/purpose", data={"csrf_token": token, "purpose": code}, follow_redirects=False
+    )
+
+
+class SignedInFor(Protocol):
+    def __call__(
+        self, settings: Settings, username: str = "admin", *, token: bool = True
+    ) -> TestClient: ...
+
+
+@pytest.fixture
+def client_for() -> Iterator[Callable[[FastAPI | Settings], TestClient]]:
+    """``client_for(app_or_settings)``: a TestClient that answers 500s instead of raising."""
+    opened: list[TestClient] = []
+
+    def make(target: FastAPI | Settings) -> TestClient:
+        app = target if isinstance(target, FastAPI) else create_app(target)
+        client = _test_client_class()(app, raise_server_exceptions=False)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def signed_in_for(client_for: Callable[[Settings], TestClient]) -> SignedInFor:
+    def make(settings: Settings, username: str = "admin", *, token: bool = True) -> TestClient:
+        found = add_accounts(settings, (username,))
+        client = client_for(settings)
+        response = sign_in(client, username)
+        assert response.status_code == 303, response.text
+        # Like a script on our pages: every request carries the session's CSRF token.
+        client.headers["X-CSRF-Token"] = csrf_of(client.get("/purpose").text)
+        if token:
+            client.headers["Authorization"] = f"Bearer {found.token(username)}"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def accounts(home_settings: Settings) -> Accounts:
+    return add_accounts(home_settings)
+
+
+@pytest.fixture
+def client(signed_in_for: SignedInFor, home_settings: Settings) -> TestClient:
+    """A client for the app on an initialised SQLite home, signed in as the hub admin."""
+    return signed_in_for(home_settings)
+
+
+@pytest.fixture
+def anonymous(client_for: Callable[[Settings], TestClient], home_settings: Settings) -> Any:
+    """A client for the app on an initialised SQLite home, not signed in."""
+    return client_for(home_settings)
