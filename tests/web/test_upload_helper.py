@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import re
 import tracemalloc
@@ -30,6 +31,13 @@ from joinedup.web.uploads import (
 )
 
 BOUNDARY = "----joinedup-test-boundary"
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """Run ``coroutine`` to completion on a fresh event loop in its own thread: the browser
+    tests' Playwright session keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def part_header(name: str, filename: str | None = None, raw: str | None = None) -> bytes:
@@ -115,7 +123,7 @@ def make_request(
 
 
 def receive(request: Request, settings: Settings, **kw: Any) -> uploads.UploadedForm:
-    return asyncio.run(receive_upload(request, settings, **kw))
+    return run_coroutine(receive_upload(request, settings, **kw))
 
 
 def left(settings: Settings) -> list[str]:
@@ -369,7 +377,7 @@ def test_memory_stays_flat_for_a_large_upload(tmp_path: Path) -> None:
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        form = asyncio.run(receive_upload(request, settings))
+        form = run_coroutine(receive_upload(request, settings))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
