@@ -50,7 +50,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from joinedup.config import load_settings
-from joinedup.linkage.build import latest_run
+from joinedup.linkage.runs import latest_run
 from joinedup.linkage.evaluate import TruthFiles, evaluate_run
 from joinedup.linkage.inputs import assemble_records
 from joinedup.linkage.names import register_variants

@@ -428,3 +428,27 @@ class LinkageRun(Base):
     inputs: Mapped[list[Any]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: ``full`` (trained and clustered from scratch) or ``incremental`` (new and changed
+    #: records scored against the parent run's index with the parent's model)
+    kind: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
+    parent_run_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_run.id"))
+    #: the prepared linkage records (what the next incremental run scores against)
+    records_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshot.sha256"))
+
+
+class LinkageIdEvent(Base):
+    """How a run moved resident ids: a ``merge`` (residents joined; ``related`` are the ids
+    retired into ``resident_id``), a ``split`` (``resident_id`` kept by its largest part,
+    ``related`` the new ids of the others) or a ``retire`` (all its records left the index),
+    with the pair evidence that decided it."""
+
+    __tablename__ = "linkage_id_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("linkage_run.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    resident_id: Mapped[str] = mapped_column(String(32), index=True)
+    related: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

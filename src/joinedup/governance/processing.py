@@ -257,3 +257,56 @@ def read_for_processing(
                 parts.append(table)
     table = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
     return ProcessingRead(table=table, datasets=reads)
+
+
+def authorise_reuse(
+    settings: Settings,
+    actor: ServiceActor,
+    datasets: Iterable[DatasetRef],
+    fields: Callable[[str], list[str]] | list[str],
+    *,
+    derived_from: str,
+    today: date | None = None,
+) -> list[DatasetRead]:
+    """Decide, and audit, a service's further processing of records it derived earlier from
+    each dataset version (such as the linkage index's prepared records, ``derived_from``),
+    without reading the source again. A refused dataset's derived records must be dropped
+    by the caller; the decision is the same one :func:`read_for_processing` makes."""
+    reads: list[DatasetRead] = []
+    with session_scope(settings) as session:
+        actor_org = session.scalars(
+            select(Organisation).where(Organisation.code == actor.organisation)
+        ).first()
+        if actor_org is None:
+            raise NotFound(f"no organisation {actor.organisation!r}")
+        for ref in datasets:
+            org, ds, version = _resolve(session, ref)
+            wanted = fields(ds.standard) if callable(fields) else list(fields)
+            columns = ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
+            decision = decide_for_service(
+                session, actor, provider=org, dataset=ds, fields=columns, today=today
+            )
+            reads.append(
+                DatasetRead(
+                    org.code,
+                    ds.name,
+                    version.version,
+                    ds.standard,
+                    decision.allow,
+                    decision.reason,
+                    decision.agreement_reference,
+                )
+            )
+            _audit(
+                session,
+                actor,
+                actor_org.id,
+                decision,
+                f"{org.code}/{ds.name}/{version.version}",
+                {
+                    "fields": columns,
+                    "derived_from": derived_from,
+                    "agreement": decision.agreement_reference,
+                },
+            )
+    return reads

@@ -8,7 +8,12 @@ Outputs, each recorded in the catalogue as one ``linkage_run`` row:
   version, source record id, ``resident_id``, ``household_id``, rows it stands for);
 * the **pairs** snapshot: every scored pair at or above the review band's lower bound, with
   each comparison's level (``gamma_``) and match weight (``mw_``) — the evidence for review
-  and explanation pages — and no personal values.
+  and explanation pages — and no personal values;
+* the **records** snapshot: the prepared records, which the next incremental run
+  (``linkage/update.py``) scores new and changed records against.
+
+When an earlier index exists, resident ids follow it (``linkage/ids.py``) and the run
+records how they moved (merges, splits, retirements) with their evidence.
 """
 
 from __future__ import annotations
@@ -17,20 +22,27 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import func, select
 
-from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import LinkageRun
 from joinedup.config import Settings
 from joinedup.linkage import model as m
 from joinedup.linkage.cluster import cluster_predictions, households
+from joinedup.linkage.ids import stabilise_ids
 from joinedup.linkage.inputs import assemble_records
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import prepare_sql
+from joinedup.linkage.runs import (
+    RunSpec,
+    attr_hash_sql,
+    latest_run,
+    new_pairs_sql,
+    next_model_version,
+    reserved_ids,
+    resident_resolver,
+    store_run,
+)
 from joinedup.store import SnapshotStore, duckdb_session
 
 Progress = Callable[[float, str], None]
@@ -44,57 +56,6 @@ class BuildOptions:
     review_low: float = 0.5
     training: m.TrainingOptions = field(default_factory=m.TrainingOptions)
     today: date | None = None
-
-
-def models_dir(settings: Settings) -> Path:
-    return settings.home / "linkage" / "models"
-
-
-def latest_run(settings: Settings) -> LinkageRun | None:
-    with session_scope(settings) as session:
-        run = session.scalars(select(LinkageRun).order_by(LinkageRun.id.desc()).limit(1)).first()
-        if run is not None:
-            session.expunge(run)
-        return run
-
-
-def _next_model_version(settings: Settings) -> int:
-    with session_scope(settings) as session:
-        recorded = session.scalar(select(func.max(LinkageRun.model_version))) or 0
-    on_disk = [int(p.stem) for p in models_dir(settings).glob("*.json") if p.stem.isdigit()]
-    return max([recorded, *on_disk]) + 1
-
-
-def resident_resolver(settings: Settings) -> Callable[[frozenset[str]], set[tuple[str, str, str]]]:
-    """Objections by resident id → the records of those residents in the latest index."""
-
-    def resolve(resident_ids: frozenset[str]) -> set[tuple[str, str, str]]:
-        run = latest_run(settings)
-        if run is None or not resident_ids:
-            return set()
-        source = SnapshotStore(settings).sql_source(run.index_sha256)
-        with duckdb_session(settings) as con:
-            con.register("__objectors", _ids_table(resident_ids))
-            rows = con.execute(
-                f"SELECT organisation, dataset, source_record_id FROM {source} "
-                "WHERE resident_id IN (SELECT id FROM __objectors)"
-            ).fetchall()
-        return {(str(o), str(d), str(r)) for o, d, r in rows}
-
-    return resolve
-
-
-def _ids_table(ids: frozenset[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.table({"id": pa.array(sorted(ids), pa.string())})
-
-
-def pair_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    """The evidence columns of a predictions table (levels and weights, no personal values)."""
-    names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-    keep = ("match_weight", "match_probability")
-    return [n for n in names if n in keep or n.startswith(("gamma_", "mw_", "tf_"))]
 
 
 def train_and_score(
@@ -188,13 +149,23 @@ def build_index(
         report(0.75, "Clustering residents and households")
         start = time.perf_counter()
         clustered = cluster_predictions(con, "linkage_records", pairs, options.threshold)
+        previous = latest_run(settings)
+        earlier = SnapshotStore(settings).sql_source(previous.index_sha256) if previous else None
+        id_report = stabilise_ids(
+            con,
+            "linkage_clusters",
+            earlier,
+            pairs,
+            options.threshold,
+            reserved_ids(settings, con, earlier),
+        )
         household_count = households(con, "linkage_records", "linkage_clusters")
         timings["cluster"] = time.perf_counter() - start
         report(0.9, "Writing the index")
         start = time.perf_counter()
         model.threshold = options.threshold
         model.review_band = (options.review_low, options.threshold)
-        model.version = _next_model_version(settings)
+        model.version = next_model_version(settings)
         model.training.update(
             {
                 "records": linkage_input.records,
@@ -207,7 +178,22 @@ def build_index(
                 },
             }
         )
-        summary = _store(settings, con, model, pairs, options, job_id, linkage_input)
+        con.execute("ALTER TABLE linkage_records ADD COLUMN attr_hash VARCHAR")
+        con.execute(f"UPDATE linkage_records SET attr_hash = {attr_hash_sql()}")
+        spec = RunSpec(
+            kind="full",
+            model=model,
+            threshold=options.threshold,
+            review_low=options.review_low,
+            job_id=job_id,
+            inputs=linkage_input.versions,
+            refused=linkage_input.refused,
+            ids=id_report,
+            parent_run_id=previous.id if previous else None,
+            details={"training": {k: v for k, v in model.training.items() if k != "inputs"}},
+        )
+        summary = store_run(settings, con, spec, new_pairs_sql(con, pairs, options.review_low))
+        summary["training"] = asdict(options.training)
         timings["store"] = time.perf_counter() - start
     timings["total"] = time.perf_counter() - started
     summary.update(
@@ -219,126 +205,3 @@ def build_index(
     )
     report(1.0, "Resident index built")
     return summary
-
-
-def _store(
-    settings: Settings,
-    con: duckdb.DuckDBPyConnection,
-    model: m.LinkageModel,
-    pairs: str,
-    options: BuildOptions,
-    job_id: str | None,
-    linkage_input: Any,
-) -> dict[str, Any]:
-    store = SnapshotStore(settings)
-    index_sql = """
-        SELECT r.record_key, r.organisation, r.dataset, r.version, r.source_record_id,
-               c.resident_id, h.household_id, r.rows
-        FROM linkage_records r
-        JOIN linkage_clusters c USING (rid)
-        JOIN linkage_households h USING (resident_id)
-        ORDER BY r.record_key
-    """
-    evidence = ", ".join(f"p.{c}" for c in pair_columns(con, pairs))
-    pairs_sql = f"""
-        SELECT a.record_key AS record_key_l, b.record_key AS record_key_r, {evidence}
-        FROM {pairs} p
-        JOIN linkage_records a ON a.rid = p.rid_l
-        JOIN linkage_records b ON b.rid = p.rid_r
-        WHERE p.match_probability >= {float(options.review_low)}
-        ORDER BY record_key_l, record_key_r
-    """
-    counts = con.execute(
-        "SELECT count(*), count(DISTINCT resident_id) FROM linkage_clusters"
-    ).fetchall()[0]
-    n_pairs = con.execute(
-        f"SELECT count(*) FROM {pairs} WHERE match_probability >= {float(options.review_low)}"
-    ).fetchall()[0][0]
-    households_n = con.execute(
-        "SELECT count(DISTINCT household_id) FROM linkage_households"
-    ).fetchall()[0][0]
-    review = con.execute(
-        f"SELECT count(*) FROM {pairs} WHERE match_probability >= {float(options.review_low)} "
-        f"AND match_probability < {float(options.threshold)}"
-    ).fetchall()[0][0]
-    assert model.version is not None
-    path = models_dir(settings) / f"{model.version}.json"
-    try:
-        run_id = _record(
-            settings,
-            con,
-            store,
-            model,
-            path,
-            index_sql,
-            pairs_sql,
-            options,
-            job_id,
-            linkage_input,
-            counts,
-            households_n,
-            n_pairs,
-            review,
-        )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return {
-        "run": run_id,
-        "model_version": model.version,
-        "records": int(counts[0]),
-        "residents": int(counts[1]),
-        "pairs_scored_above_review": int(n_pairs),
-        "pairs_for_review": int(review),
-        "datasets_linked": len(linkage_input.versions),
-        "datasets_refused": len(linkage_input.refused),
-        "threshold": options.threshold,
-        "training": asdict(options.training),
-    }
-
-
-def _record(
-    settings: Settings,
-    con: duckdb.DuckDBPyConnection,
-    store: SnapshotStore,
-    model: m.LinkageModel,
-    path: Path,
-    index_sql: str,
-    pairs_sql: str,
-    options: BuildOptions,
-    job_id: str | None,
-    linkage_input: Any,
-    counts: tuple[Any, ...],
-    households_n: int,
-    n_pairs: int,
-    review: int,
-) -> int:
-    """Write both snapshots and the model, and commit the run row (all or nothing)."""
-    with session_scope(settings) as session, store.writer(session) as writer:
-        index = writer.write_query(con, index_sql)
-        scored = writer.write_query(con, pairs_sql)
-        model.save(path)
-        run = LinkageRun(
-            model_version=model.version,
-            model_path=str(path.relative_to(settings.home)),
-            job_id=job_id,
-            threshold=options.threshold,
-            records=int(counts[0]),
-            residents=int(counts[1]),
-            households=int(households_n),
-            pairs=int(n_pairs),
-            index_sha256=index.sha256,
-            pairs_sha256=scored.sha256,
-            inputs=linkage_input.versions,
-            details={
-                "refused": linkage_input.refused,
-                "review_band": [options.review_low, options.threshold],
-                "pairs_in_review_band": int(review),
-                "training": {k: v for k, v in model.training.items() if k != "inputs"},
-            },
-        )
-        session.add(run)
-        session.flush()
-        run_id = int(run.id)
-        session.commit()
-    return run_id

@@ -91,6 +91,7 @@ def build(
         f"(model {result.get('model_version')}, {result.get('pairs_for_review'):,} pairs "
         "in the review band)"
     )
+    _print_moves(result)
     if "pairwise_f1" in result:
         _print_metrics(
             {
@@ -99,6 +100,88 @@ def build(
                 if k.startswith(("pairwise", "bcubed", "exact", "twin"))
             }
         )
+
+
+def _print_moves(result: dict[str, object]) -> None:
+    moves = result.get("id_moves")
+    if isinstance(moves, dict) and any(moves.values()):
+        console.print(
+            "Resident ids: "
+            + ", ".join(f"{value:,} {key.replace('_', ' ')}" for key, value in moves.items())
+        )
+
+
+@linkage_app.command("update")
+def update(
+    truth: Annotated[
+        Path | None, typer.Option(help="Also evaluate against this truth/records.parquet.")
+    ] = None,
+) -> None:
+    """Link new and changed records into the latest index, keeping every resident's id.
+
+    Datasets with a new version are read again (decided and audited); the others' records are
+    reused from the index after their agreements are checked again. Only new and changed
+    records are scored, with the latest model. Run `joinedup linkage build` to retrain and
+    re-score everything (which also finds splits)."""
+    from joinedup.jobs.runner import run_inline
+
+    params: dict[str, object] = {"truth": str(truth)} if truth is not None else {}
+    with _progress("Updating the resident index") as listener:
+        row = run_inline(load_settings(), "linkage.update", params, listener)
+    if row.status != "succeeded":
+        raise _fail(row.error or "the linkage update failed")
+    result = row.result or {}
+    delta = result.get("delta") or {}
+    assert isinstance(delta, dict)
+    if result.get("kind") == "unchanged":
+        console.print(f"Run {result.get('run')} is up to date: nothing has changed.")
+        return
+    console.print(
+        f"Run {result.get('run')}: {delta.get('records_new', 0):,} new, "
+        f"{delta.get('records_changed', 0):,} changed and {delta.get('records_removed', 0):,} "
+        f"removed records → {result.get('residents'):,} residents in "
+        f"{result.get('households'):,} households"
+    )
+    _print_moves(result)
+    if "pairwise_f1" in result:
+        _print_metrics({k: v for k, v in result.items() if k.startswith(("pairwise", "twin"))})
+
+
+@linkage_app.command("ids")
+def ids(
+    resident: Annotated[
+        str | None, typer.Option(help="Only the moves of this resident id.")
+    ] = None,
+    run: Annotated[int | None, typer.Option(help="Only the moves of this run.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """How runs moved resident ids: merges, splits and retirements, with their evidence."""
+    from joinedup.linkage.history import id_events
+
+    events = id_events(load_settings(), resident_id=resident, run_id=run, limit=limit)
+    if as_json:
+        console.print_json(json.dumps(events))
+        return
+    if not events:
+        console.print("No resident ids have moved.")
+        return
+    table = Table(title="Resident id moves")
+    for column in ("Run", "Move", "Resident", "Related", "Records", "Evidence"):
+        table.add_column(column)
+    for event in events:
+        evidence = event["evidence"]
+        table.add_row(
+            str(event["run"]),
+            str(event["kind"]),
+            str(event["resident_id"]),
+            ", ".join(event["related"]),
+            str(event["records"]),
+            f"{evidence.get('verdict', '')} ({evidence.get('match_weight', '')})"
+            if evidence
+            else "",
+        )
+    console.print(table)
 
 
 @linkage_app.command("evaluate")

@@ -10,9 +10,9 @@ hold a cannot-link are rebuilt greedily: links are taken strongest first, and a 
 put a cannot-link pair into one resident is left out. Everything else is plain connected
 components (vectorised in numpy).
 
-``resident_id`` is provisional: ``r-`` and 16 hex digits of the sha256 of the smallest record
-key in the cluster, so a rebuild over the same records gives the same ids. Stable ids across
-rebuilds (issue 6, next step) will map new clusters onto earlier ids.
+``resident_id`` is provisional here: ``r-`` and 16 hex digits of the sha256 of the smallest
+record key in the cluster, so a rebuild over the same records gives the same ids.
+``linkage/ids.py`` then maps clusters onto the ids of the earlier index, so ids are stable.
 
 **Households.** Each resident's address is the UPRN seen most often on their records (else the
 normalised address line 1 and postcode, else the postcode alone is not used: a postcode is a
@@ -177,18 +177,26 @@ def cluster_predictions(
     )
     cannot = (_ints(cannot_rows.column(0)), _ints(cannot_rows.column(1)))
     result = cluster_records(int(n), links, cannot)
-    con.register("__labels", pa.table({"rid": pa.array(np.arange(n)), "label": result.labels}))
-    # labels are the smallest rid of each cluster, and rid follows record_key order, so the
-    # label's record key is the smallest key in the cluster
+    write_clusters(con, records, result.labels, out)
+    return result
+
+
+def write_clusters(
+    con: duckdb.DuckDBPyConnection, records: str, labels: IntArray, out: str
+) -> None:
+    """Table ``out(rid, record_key, resident_id)`` from a cluster label per ``rid``, each
+    cluster named provisionally by its smallest record key (see the module docstring)."""
+    con.register("__labels", pa.table({"rid": pa.array(np.arange(len(labels))), "label": labels}))
     con.execute(
         f"""CREATE OR REPLACE TABLE {out} AS
-        SELECT r.rid, r.record_key, 'r-' || left(sha256(k.record_key), 16) AS resident_id
-        FROM {records} r JOIN __labels l ON l.rid = r.rid
-        JOIN {records} k ON k.rid = l.label
-        ORDER BY r.rid"""
+        WITH l AS (
+            SELECT l.rid, r.record_key, min(r.record_key) OVER (PARTITION BY l.label) AS first
+            FROM __labels l JOIN {records} r ON r.rid = l.rid
+        )
+        SELECT rid, record_key, 'r-' || left(sha256(first), 16) AS resident_id
+        FROM l ORDER BY rid"""
     )
     con.unregister("__labels")
-    return result
 
 
 def _ints(column: pa.ChunkedArray) -> IntArray:

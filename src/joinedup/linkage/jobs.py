@@ -30,3 +30,17 @@ def linkage_build_job(ctx: JobContext) -> dict[str, Any]:
         result.update(evaluation.summary())
         result["evaluation"] = evaluation.to_dict()
     return result
+
+
+@job("linkage.update")
+def linkage_update_job(ctx: JobContext) -> dict[str, Any]:
+    """Score new and changed records against the latest index (ids kept); with
+    ``params['truth']`` also evaluate the result."""
+    from joinedup.linkage.update import update_index
+
+    result = update_index(ctx.settings, ctx.progress, job_id=ctx.job_id)
+    truth = ctx.params.get("truth")
+    if truth and result.get("kind") == "incremental":
+        evaluation = evaluate_run(ctx.settings, Path(truth), run_id=result["run"])
+        result.update(evaluation.summary())
+    return result

@@ -1,0 +1,495 @@
+"""Incremental linkage: score only new and changed records against the existing index.
+
+``joinedup linkage update`` (job ``linkage.update``) starts from the latest run and its
+prepared-records snapshot, with that run's model (no retraining):
+
+1. **What changed.** Each person dataset whose latest version differs from the one the run
+   linked is read again through the governance gateway (decided, objectors left out,
+   audited). Its records are prepared and compared with the stored ones by ``attr_hash``: a
+   new key or a changed hash is a *delta* record; a key no longer present is removed.
+   Datasets that did not change are not read: their stored records are reused, which is
+   processing too, so each is decided again and audited (``authorise_reuse``); a dataset
+   whose agreement has expired or been revoked has its records dropped. Records of residents
+   who have objected since are dropped.
+2. **Score.** Delta records against the kept records (Splink's ``predict_between``) and
+   among themselves (``predict_within``), with term frequencies from the whole index.
+3. **Cluster.** Kept records stay with their residents (each resident is held together by
+   links of probability 1); delta records join them through their links, with the usual
+   cannot-links. When delta records would join two existing residents, the pairs between
+   those residents' records are scored as well, so that a father and son are not merged
+   through a new record that matches both.
+4. **Ids.** :func:`joinedup.linkage.ids.stabilise_ids` keeps every existing resident's id
+   with its unchanged records, names new residents, and records merges, retirements and
+   the splits changed records make (a record whose details changed no longer links to its
+   resident) with their evidence. Splits among unchanged records are found by a full rebuild
+   (``joinedup linkage build``), which re-scores every pair.
+5. **Store.** A ``linkage_run`` of kind ``incremental`` whose pairs are the parent's, less
+   those of removed or changed records, plus the new ones; households are recomputed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import select
+
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
+from joinedup.config import Settings
+from joinedup.governance.objections import exclusions_for
+from joinedup.governance.processing import DatasetRef, ServiceActor, authorise_reuse
+from joinedup.linkage import model as m
+from joinedup.linkage.cluster import (
+    cannot_link_sql,
+    cluster_records,
+    connected_components,
+    households,
+    write_clusters,
+)
+from joinedup.linkage.ids import stabilise_ids
+from joinedup.linkage.inputs import (
+    PURPOSE,
+    assemble_records,
+    fields_for,
+    hub_organisation,
+    person_datasets,
+)
+from joinedup.linkage.names import register_variants
+from joinedup.linkage.prepare import prepare_sql
+from joinedup.linkage.runs import (
+    RunSpec,
+    attr_hash_sql,
+    latest_run,
+    new_pairs_sql,
+    reserved_ids,
+    resident_resolver,
+    store_run,
+)
+from joinedup.store import SnapshotStore, duckdb_session
+
+Progress = Callable[[float, str], None]
+EXTRA = ("version", "source_record_id", "household_ref", "rows")
+
+
+class NothingToUpdate(LookupError):
+    """There is no index to update yet (run a full build first)."""
+
+
+@dataclass
+class Delta:
+    """What an update found: datasets read again or reused, and records by fate."""
+
+    changed: list[tuple[str, str]] = field(default_factory=list)
+    reused: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
+    new: int = 0
+    changed_records: int = 0
+    removed: int = 0
+    kept: int = 0
+
+
+def latest_versions(settings: Settings) -> dict[tuple[str, str], int]:
+    """(organisation, dataset) → latest version, for every person dataset."""
+    refs = {(r.organisation, r.dataset) for r in person_datasets(settings)}
+    with session_scope(settings) as session:
+        rows = session.execute(
+            select(Organisation.code, Dataset.name, DatasetVersion.version)
+            .join(Dataset, Dataset.organisation_id == Organisation.id)
+            .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+        ).all()
+    latest: dict[tuple[str, str], int] = {}
+    for org, name, version in rows:
+        if (org, name) in refs:
+            latest[(org, name)] = max(latest.get((org, name), 0), int(version))
+    return latest
+
+
+def update_index(
+    settings: Settings,
+    progress: Progress | None = None,
+    job_id: str | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Bring the latest index up to date with the latest dataset versions (see module)."""
+    report = progress or (lambda f, msg: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    run = latest_run(settings)
+    if run is None or run.records_sha256 is None:
+        raise NothingToUpdate("there is no resident index to update: run `joinedup linkage build`")
+    model = m.LinkageModel.load(settings.home / run.model_path)
+    review_low = float((run.details.get("review_band") or [0.5])[0])
+    store = SnapshotStore(settings)
+    linked = {(i["organisation"], i["dataset"]): i for i in run.inputs}
+    latest = latest_versions(settings)
+    delta = Delta(
+        changed=sorted(k for k, v in latest.items() if linked.get(k, {}).get("version") != v),
+        reused=sorted(k for k, v in latest.items() if linked.get(k, {}).get("version") == v),
+    )
+    actor = ServiceActor(hub_organisation(settings), PURPOSE, "linkage", job_id)
+    with duckdb_session(settings) as con:
+        start = time.perf_counter()
+        report(0.05, "Checking the agreements for records already linked")
+        reuse = authorise_reuse(
+            settings,
+            actor,
+            [DatasetRef(o, d) for o, d in delta.reused],
+            fields_for,
+            derived_from=f"linkage run {run.id}",
+            today=today,
+        )
+        allowed_reuse = {(r.organisation, r.dataset) for r in reuse if r.allowed}
+        delta.refused = [
+            {"dataset": f"{r.organisation}/{r.dataset}", "reason": r.reason}
+            for r in reuse
+            if not r.allowed
+        ]
+        report(0.1, "Loading the index")
+        _load_existing(settings, con, store.sql_source(run.records_sha256), allowed_reuse, delta)
+        report(0.2, "Reading changed datasets (governed)")
+        incoming = assemble_records(
+            settings,
+            con,
+            datasets=[DatasetRef(o, d) for o, d in delta.changed],
+            job_id=job_id,
+            resolve_residents=resident_resolver(settings),
+            today=today,
+        )
+        delta.refused += incoming.refused
+        register_variants(con)
+        columns = [r[0] for r in con.execute(f"DESCRIBE {incoming.table}").fetchall()]
+        con.execute(
+            "CREATE OR REPLACE TABLE __incoming AS SELECT * EXCLUDE (rid), "
+            f"{attr_hash_sql()} AS attr_hash FROM ("
+            + prepare_sql(incoming.table, columns, EXTRA)
+            + ")"
+        )
+        con.execute(f"DROP TABLE {incoming.table}")
+        _combine(con, delta)
+        timings["read_and_prepare"] = time.perf_counter() - start
+        inputs = [
+            *(linked[k] for k in sorted(allowed_reuse)),
+            *incoming.versions,
+        ]
+        records_moved = delta.new or delta.changed_records or delta.removed
+        if not records_moved and not delta.changed and not delta.refused:
+            report(1.0, "The index is up to date")
+            return {
+                "run": run.id,
+                "kind": "unchanged",
+                "records": run.records,
+                "residents": run.residents,
+                "delta": _delta_summary(delta),
+            }
+        start = time.perf_counter()
+        report(0.35, f"Scoring {delta.new + delta.changed_records:,} new and changed records")
+        _score(con, model.settings, delta.kept)
+        timings["predict"] = time.perf_counter() - start
+        start = time.perf_counter()
+        report(0.7, "Clustering")
+        earlier = store.sql_source(run.index_sha256)
+        _cluster(con, model.settings, run.threshold, delta.kept, earlier)
+        ids = stabilise_ids(
+            con,
+            "linkage_clusters",
+            earlier,
+            "__new_pairs",
+            run.threshold,
+            reserved_ids(settings, con, earlier),
+            anchored=f"c.rid < {delta.kept}",
+        )
+        household_count = households(con, "linkage_records", "linkage_clusters")
+        timings["cluster"] = time.perf_counter() - start
+        start = time.perf_counter()
+        report(0.85, "Writing the index")
+        pairs_sql = _pairs_sql(con, store.sql_source(run.pairs_sha256), review_low, delta.kept)
+        spec = RunSpec(
+            kind="incremental",
+            model=model,
+            threshold=run.threshold,
+            review_low=review_low,
+            job_id=job_id,
+            inputs=inputs,
+            refused=delta.refused,
+            ids=ids,
+            parent_run_id=run.id,
+            model_path=run.model_path,
+            details={"delta": _delta_summary(delta)},
+        )
+        summary = store_run(settings, con, spec, pairs_sql)
+        timings["store"] = time.perf_counter() - start
+    timings["total"] = time.perf_counter() - started
+    summary.update(
+        {
+            "households": household_count,
+            "delta": _delta_summary(delta),
+            "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
+        }
+    )
+    report(1.0, "Resident index updated")
+    return summary
+
+
+def _delta_summary(delta: Delta) -> dict[str, Any]:
+    return {
+        "datasets_read": [f"{o}/{d}" for o, d in delta.changed],
+        "datasets_reused": len(delta.reused) - len(delta.refused),
+        "datasets_refused": delta.refused,
+        "records_new": delta.new,
+        "records_changed": delta.changed_records,
+        "records_removed": delta.removed,
+        "records_kept": delta.kept,
+    }
+
+
+def _load_existing(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    allowed: set[tuple[str, str]],
+    delta: Delta,
+) -> None:
+    """``__existing``: the stored records of datasets still allowed (reused) or being read
+    again (changed), less the records of residents who objected since."""
+    keep = [*allowed, *delta.changed]
+    con.register(
+        "__keep_datasets",
+        pa.table(
+            {
+                "organisation": pa.array([o for o, _ in keep], pa.string()),
+                "dataset": pa.array([d for _, d in keep], pa.string()),
+            }
+        ),
+    )
+    objected = _objected_records(settings)
+    con.register(
+        "__objected",
+        pa.table(
+            {
+                "organisation": pa.array([o for o, _, _ in objected], pa.string()),
+                "dataset": pa.array([d for _, d, _ in objected], pa.string()),
+                "source_record_id": pa.array([r for _, _, r in objected], pa.string()),
+            }
+        ),
+    )
+    total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
+    con.execute(
+        f"""CREATE OR REPLACE TABLE __existing AS
+        SELECT s.* FROM {source} s
+        SEMI JOIN __keep_datasets k USING (organisation, dataset)
+        ANTI JOIN __objected o USING (organisation, dataset, source_record_id)"""
+    )
+    con.unregister("__keep_datasets")
+    con.unregister("__objected")
+    kept = con.execute("SELECT count(*) FROM __existing").fetchall()[0][0]
+    delta.removed += int(total) - int(kept)
+
+
+def _objected_records(settings: Settings) -> set[tuple[str, str, str]]:
+    with session_scope(settings) as session:
+        exclusions = exclusions_for(session, PURPOSE)
+        records = set(exclusions.records)
+        residents = exclusions.resident_ids
+    if residents:
+        records |= resident_resolver(settings)(residents)
+    return records
+
+
+def _combine(con: duckdb.DuckDBPyConnection, delta: Delta) -> None:
+    """``linkage_records``: kept records (rid 0..k-1) then delta records (rid k..)."""
+    con.register(
+        "__changed_sets",
+        pa.table(
+            {
+                "organisation": pa.array([o for o, _ in delta.changed], pa.string()),
+                "dataset": pa.array([d for _, d in delta.changed], pa.string()),
+            }
+        ),
+    )
+    columns = [r[0] for r in con.execute("DESCRIBE __existing").fetchall()]
+    cols = ", ".join(columns)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE __delta AS
+        SELECT {cols} FROM __incoming i
+        WHERE NOT EXISTS (
+            SELECT 1 FROM __existing e
+            WHERE e.record_key = i.record_key AND e.attr_hash = i.attr_hash
+        )"""
+    )
+    new, changed = con.execute(
+        """SELECT count(*) FILTER (e.record_key IS NULL),
+                  count(*) FILTER (e.record_key IS NOT NULL)
+        FROM __delta d LEFT JOIN __existing e USING (record_key)"""
+    ).fetchall()[0]
+    delta.new, delta.changed_records = int(new), int(changed)
+    # a record of a re-read dataset is kept when unchanged (taking its new version and row
+    # count), replaced when changed (it is in the delta) and dropped when gone
+    con.execute(
+        """CREATE OR REPLACE TABLE __kept AS
+        SELECT e.* REPLACE (coalesce(i.version, e.version) AS version,
+                            coalesce(i.rows, e.rows) AS rows)
+        FROM __existing e
+        LEFT JOIN __incoming i USING (record_key)
+        WHERE e.record_key NOT IN (SELECT record_key FROM __delta)
+          AND (i.record_key IS NOT NULL OR NOT EXISTS (
+               SELECT 1 FROM __changed_sets c
+               WHERE c.organisation = e.organisation AND c.dataset = e.dataset))"""
+    )
+    existing = int(con.execute("SELECT count(*) FROM __existing").fetchall()[0][0])
+    delta.kept = int(con.execute("SELECT count(*) FROM __kept").fetchall()[0][0])
+    delta.removed += existing - delta.kept - delta.changed_records
+    con.execute(
+        f"""CREATE OR REPLACE TABLE linkage_records AS
+        SELECT (row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid, {cols}
+        FROM __kept
+        UNION ALL
+        SELECT ({delta.kept} + row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid,
+               {cols}
+        FROM __delta"""
+    )
+    con.unregister("__changed_sets")
+    for table in ("__incoming", "__existing", "__delta", "__kept"):
+        con.execute(f"DROP TABLE {table}")
+
+
+def _linker_with_tf(con: duckdb.DuckDBPyConnection, table: str, settings: dict[str, Any]) -> Any:
+    """A linker over ``table`` with its term-frequency tables computed (prediction on
+    subsets of it reads them)."""
+    linker = m.make_linker(con, [table], settings)
+    for column in linker._settings_obj._term_frequency_columns:
+        linker.table_management.compute_tf_table(column.unquote().name)
+    return linker
+
+
+def _score(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], kept: int) -> None:
+    """``__new_pairs``: delta × kept and delta × delta, scored with the run's model."""
+    for name, condition in (("__kept_view", f"rid < {kept}"), ("__delta_view", f"rid >= {kept}")):
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM linkage_records WHERE {condition}"
+        )
+    linker = _linker_with_tf(con, "linkage_records", settings)
+    db_api = linker._db_api
+    left = db_api.register("__kept_view", table_name="__jd_kept")
+    right = db_api.register("__delta_view", table_name="__jd_delta")
+    parts = []
+    if kept:
+        between = linker.inference.predict_between(left, right, warning_mode="never")
+        parts.append(between)
+    within = linker.inference.predict_within(right, warning_mode="never")
+    parts.append(within)
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {p.physical_name}" for p in parts)
+    con.execute(f"CREATE OR REPLACE TABLE __new_pairs AS {union}")
+    for part in parts:
+        part.drop_table_from_database_and_remove_from_cache()
+
+
+def _cluster(
+    con: duckdb.DuckDBPyConnection,
+    settings: dict[str, Any],
+    threshold: float,
+    kept: int,
+    earlier: str,
+) -> None:
+    """``linkage_clusters`` over all records: kept residents held together, delta records
+    joined through their links, cannot-links honoured (see the module docstring)."""
+    n = int(con.execute("SELECT count(*) FROM linkage_records").fetchall()[0][0])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __previous_ids AS
+        SELECT r.rid, i.resident_id FROM linkage_records r
+        JOIN (SELECT record_key, resident_id FROM {earlier}) i USING (record_key)
+        WHERE r.rid < {kept}"""
+    )
+    star = con.sql(
+        """SELECT rid, min(rid) OVER (PARTITION BY resident_id) AS root FROM __previous_ids"""
+    ).to_arrow_table()
+    new = con.sql(
+        f"SELECT rid_l, rid_r, match_probability FROM __new_pairs "
+        f"WHERE match_probability >= {float(threshold)}"
+    ).to_arrow_table()
+    cannot = con.sql(
+        f"SELECT rid_l, rid_r FROM __new_pairs WHERE {cannot_link_sql(threshold)}"
+    ).to_arrow_table()
+    left = [_ints(new.column(0))]
+    right = [_ints(new.column(1))]
+    prob = [new.column(2).to_numpy().astype(np.float64)]
+    s_left, s_right = _ints(star.column(0)), _ints(star.column(1))
+    mask = s_left != s_right
+    left.insert(0, s_left[mask])
+    right.insert(0, s_right[mask])
+    # above any probability: a kept resident is held together before any new link is tried
+    prob.insert(0, np.full(int(mask.sum()), 2.0))
+    links = (np.concatenate(left), np.concatenate(right), np.concatenate(prob))
+    c_left, c_right = [_ints(cannot.column(0))], [_ints(cannot.column(1))]
+    guard = _guard_pairs(con, settings, n, links, threshold)
+    if guard is not None:
+        c_left.append(guard[0])
+        c_right.append(guard[1])
+    result = cluster_records(n, links, (np.concatenate(c_left), np.concatenate(c_right)))
+    write_clusters(con, "linkage_records", result.labels, "linkage_clusters")
+    con.execute("DROP TABLE __previous_ids")
+
+
+def _guard_pairs(
+    con: duckdb.DuckDBPyConnection,
+    settings: dict[str, Any],
+    n: int,
+    links: tuple[Any, Any, Any],
+    threshold: float,
+) -> tuple[Any, Any] | None:
+    """Cannot-links between existing residents that delta records would join: the pairs
+    between their records, scored, where the model says the two are different people."""
+    labels = connected_components(n, links[0], links[1])
+    con.register("__cc", pa.table({"rid": pa.array(np.arange(n)), "label": pa.array(labels)}))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __guard AS
+        WITH c AS (
+            SELECT rid, cc.label, i.resident_id FROM __previous_ids i JOIN __cc cc USING (rid)
+        ), joined AS (
+            SELECT label FROM c GROUP BY label HAVING count(DISTINCT resident_id) > 1
+        )
+        SELECT r.*, c.resident_id AS __resident FROM linkage_records r
+        JOIN c USING (rid) SEMI JOIN joined USING (label)"""
+    )
+    con.unregister("__cc")
+    if not con.execute("SELECT count(*) FROM __guard").fetchall()[0][0]:
+        con.execute("DROP TABLE __guard")
+        return None
+    linker = _linker_with_tf(con, "__guard", settings)
+    frame = linker._db_api.register("__guard", table_name="__jd_guard")
+    scored = linker.inference.predict_within(frame, warning_mode="never")
+    rows = con.sql(
+        f"""SELECT p.rid_l, p.rid_r FROM {scored.physical_name} p
+        JOIN __guard a ON a.rid = p.rid_l JOIN __guard b ON b.rid = p.rid_r
+        WHERE a.__resident <> b.__resident AND {cannot_link_sql(threshold)}"""
+    ).to_arrow_table()
+    scored.drop_table_from_database_and_remove_from_cache()
+    con.execute("DROP TABLE __guard")
+    return _ints(rows.column(0)), _ints(rows.column(1))
+
+
+def _ints(column: pa.ChunkedArray) -> Any:
+    return column.to_numpy().astype(np.int64)
+
+
+def _pairs_sql(
+    con: duckdb.DuckDBPyConnection, parent_pairs: str, review_low: float, kept: int
+) -> str:
+    """The parent's pairs between records still kept unchanged, plus the new pairs."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __kept_keys AS
+        SELECT record_key FROM linkage_records WHERE rid < {kept}"""
+    )
+    return f"""
+        SELECT * FROM {parent_pairs}
+        WHERE record_key_l IN (SELECT record_key FROM __kept_keys)
+          AND record_key_r IN (SELECT record_key FROM __kept_keys)
+        UNION ALL BY NAME
+        {new_pairs_sql(con, "__new_pairs", review_low)}
+    """
