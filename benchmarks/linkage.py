@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/linkage.py accuracy HOME [--out DIR]
     .venv/bin/python benchmarks/linkage.py febrl4 [--out DIR]
     .venv/bin/python benchmarks/linkage.py scale HOME [--runs N]
+    .venv/bin/python benchmarks/linkage.py incremental HOME [--runs N] [--new 10000]
 
 ``HOME`` is a home built by ``joinedup demo --no-serve`` (its synthetic region and truth are
 inside it; ``JOINEDUP_HOME=... joinedup demo --residents 220000`` gives about 1,000,000 person
@@ -23,7 +24,11 @@ records). Methods:
 Every method runs in its own child process; wall time and peak RSS (``os.wait4``) are the
 child's. ``accuracy`` and ``febrl4`` report pairwise precision, recall, F1 (and for the
 synthetic region the twins/junior-senior false merges); ``scale`` times the full joinedup build
-(targets: 1,000,000 records in <= 3 minutes, peak <= 6 GB).
+(targets: 1,000,000 records in <= 3 minutes, peak <= 6 GB). ``incremental`` times
+``linkage update`` after a new version of the food bank's referrals arrives holding ``--new``
+new records (people copied, with new source ids, from the region's benefit claims), against
+the full build of the same home in the same run (target: 10,000 new records into a
+1,000,000-record index in <= 15 s).
 """
 
 from __future__ import annotations
@@ -112,6 +117,57 @@ if evaluate:
     m = evaluate_run(settings, home / "demo-region" / "truth" / "records.parquet", result["run"])
     figures.update(m.to_dict())
 print(json.dumps(figures, default=str))
+"""
+
+ADD_RECORDS = r"""
+# A new version of foodbank/foodbank-referrals: its rows plus N people copied from benefit
+# claims under new source ids (REF-<run>-<n>); ingested through the ordinary pipeline.
+import sys
+from dataclasses import replace
+from pathlib import Path
+from sqlalchemy import select
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
+from joinedup.config import load_settings
+from joinedup.ingest.pipeline import IngestRequest, ingest
+from joinedup.store import SnapshotStore, duckdb_session
+
+home, out, run, n = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="")
+store = SnapshotStore(settings)
+def latest(org, name):
+    with session_scope(settings) as session:
+        return session.scalars(select(DatasetVersion.snapshot_sha256).join(Dataset).join(Organisation)
+            .where(Organisation.code.like(org), Dataset.name == name).order_by(DatasetVersion.version.desc())).all()
+referrals = store.sql_source(latest("foodbank", "foodbank-referrals")[0])
+claims = [store.sql_source(sha) for sha in latest("%", "benefit-claims")]
+path = out / f"referrals-{run}.parquet"
+with duckdb_session(settings) as con:
+    con.execute(f"CREATE TABLE ref AS SELECT * EXCLUDE (_source_row) FROM {referrals}")
+    con.execute("CREATE TABLE people AS " + " UNION ALL BY NAME ".join(f"SELECT * FROM {c}" for c in claims))
+    cols = [c[0] for c in con.execute("DESCRIBE ref").fetchall()]
+    have = {c[0] for c in con.execute("DESCRIBE people").fetchall()}
+    person = ("given_name", "middle_names", "family_name", "date_of_birth", "sex", "address_line_1", "address_line_2", "town", "postcode", "uprn", "nhs_number", "ni_number")
+    picks = ", ".join(f"'REF-{run}-' || row_number() OVER () AS source_record_id" if c == "source_record_id" else f"p.{c}" if c in person and c in have else f"t.{c}" for c in cols)
+    con.execute(f"CREATE TABLE added AS SELECT {picks} FROM (SELECT * FROM people WHERE given_name IS NOT NULL USING SAMPLE reservoir({n} ROWS) REPEATABLE ({run})) p CROSS JOIN (SELECT * FROM ref LIMIT 1) t")
+    con.execute(f"COPY (SELECT * FROM ref UNION ALL BY NAME SELECT * FROM added) TO '{path}' (FORMAT parquet)")
+ingest(settings, IngestRequest(organisation="foodbank", dataset="foodbank-referrals", path=path, standard="referral", actor="benchmark"))
+print(n)
+"""
+
+JOINEDUP_UPDATE = r"""
+import json, sys, time
+from dataclasses import replace
+from pathlib import Path
+from joinedup.config import load_settings
+from joinedup.linkage.update import update_index
+
+home = Path(sys.argv[1])
+settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="")
+started = time.perf_counter()
+result = update_index(settings)
+elapsed = time.perf_counter() - started
+print(json.dumps({"seconds": elapsed, "records": result["records"], "delta": result["delta"], "id_moves": result["id_moves"], "timings": result["timings_seconds"]}, default=str))
 """
 
 BASELINE = r"""
@@ -403,6 +459,25 @@ def scale(home: Path, out: Path, runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+def incremental(home: Path, out: Path, runs: int, new: int) -> list[dict[str, Any]]:
+    """The full build of a scratch copy (the baseline), then ``runs`` updates, each after a
+    new referrals version holding ``new`` new records."""
+    work = copy_home(home, out)
+    wall, peak, line = run_child(JOINEDUP_BUILD, str(work), str(out))
+    build = json.loads(line)
+    rows: list[dict[str, Any]] = [{"what": "full build", "wall": wall, "peak_gb": peak, **build}]
+    print(f"full build: {rows[-1]}", file=sys.stderr)
+    for run in range(runs):
+        run_child(ADD_RECORDS, str(work), str(out), str(run + 1), str(new))
+        wall, peak, line = run_child(JOINEDUP_UPDATE, str(work))
+        rows.append(
+            {"what": f"update {run + 1}", "wall": wall, "peak_gb": peak, **json.loads(line)}
+        )
+        print(f"update {run + 1}: {rows[-1]}", file=sys.stderr)
+    shutil.rmtree(work)
+    return rows
+
+
 def _hard(row: dict[str, Any]) -> str:
     hard = row.get("hard_negatives") or {}
     pairs = sum(v["pairs"] for v in hard.values())
@@ -412,10 +487,11 @@ def _hard(row: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("accuracy", "febrl4", "scale"))
+    parser.add_argument("what", choices=("accuracy", "febrl4", "scale", "incremental"))
     parser.add_argument("home", nargs="?", type=Path)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--new", type=int, default=10_000, help="new records per update")
     args = parser.parse_args()
     out: Path = args.out / args.what
     out.mkdir(parents=True, exist_ok=True)
@@ -441,6 +517,21 @@ def main() -> None:
                 f"{r['bcubed_f1']:.4f} | {_hard(r)} | {r['seconds']:.1f} s | "
                 f"{r['peak_gb']:.2f} GB |"
             )
+    elif args.what == "incremental":
+        rows = incremental(args.home, out, args.runs, args.new)
+        updates = rows[1:]
+        med = statistics.median(r["seconds"] for r in updates)
+        mid = min(updates, key=lambda r: abs(r["seconds"] - med))
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in mid["timings"].items() if k != "total")
+        print(
+            "| index records | new records | runs | median update | peak RSS | full build (same run) | stages (median run) |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---|")
+        print(
+            f"| {rows[0]['records']:,} | {mid['delta']['records_new']:,} | {len(updates)} | "
+            f"{med:.1f} s | {max(r['peak_gb'] for r in updates):.2f} GB | "
+            f"{rows[0]['seconds']:.1f} s | {stages} |"
+        )
     else:
         rows = scale(args.home, out, args.runs)
         print("| records | runs | median build | peak RSS | stages (median run) |")
