@@ -31,6 +31,7 @@ from joinedup.linkage.cluster import cluster_predictions, households
 from joinedup.linkage.inputs import assemble_records
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import prepare_sql
+from joinedup.linkage.review import forced_pairs
 from joinedup.store import SnapshotStore, duckdb_session
 
 Progress = Callable[[float, str], None]
@@ -44,6 +45,8 @@ class BuildOptions:
     review_low: float = 0.5
     training: m.TrainingOptions = field(default_factory=m.TrainingOptions)
     today: date | None = None
+    #: The organisation the linkage service acts for (default: the hub organisation).
+    organisation: str | None = None
 
 
 def models_dir(settings: Settings) -> Path:
@@ -162,6 +165,7 @@ def build_index(
             job_id=job_id,
             resolve_residents=resident_resolver(settings),
             today=options.today,
+            organisation=options.organisation,
         )
         if linkage_input.records < 2:
             raise ValueError("fewer than two person records are available to link")
@@ -187,7 +191,15 @@ def build_index(
         timings.update(model_timings)
         report(0.75, "Clustering residents and households")
         start = time.perf_counter()
-        clustered = cluster_predictions(con, "linkage_records", pairs, options.threshold)
+        forced = forced_pairs(settings)  # reviewers' decisions override the model
+        clustered = cluster_predictions(
+            con,
+            "linkage_records",
+            pairs,
+            options.threshold,
+            forced_links=forced.links,
+            forced_cannot=forced.cannot,
+        )
         household_count = households(con, "linkage_records", "linkage_clusters")
         timings["cluster"] = time.perf_counter() - start
         report(0.9, "Writing the index")
@@ -213,6 +225,7 @@ def build_index(
     summary.update(
         {
             "links_refused_by_conflicts": clustered.links_refused,
+            "review_decisions": {"match": len(forced.links), "non_match": len(forced.cannot)},
             "households": household_count,
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
