@@ -37,6 +37,7 @@ from joinedup.linkage.review import (
     latest_decisions,
     pair_history,
     pair_id_sql,
+    record_decision,
 )
 from joinedup.store import SnapshotStore, duckdb_session
 
@@ -628,3 +629,43 @@ def explain_resident(settings: Settings, actor: Actor, resident_id: str) -> Resi
         links=links,
         decisions=history(settings, keys),
     )
+
+
+def resident_exists(settings: Settings, resident_id: str) -> bool:
+    """Whether the latest run has ``resident_id`` (False for a malformed id or no run)."""
+    if not isinstance(resident_id, str) or not RESIDENT_ID.match(resident_id):
+        return False
+    try:
+        run = get_run(settings)
+    except LinkageNotFound:
+        return False
+    source = SnapshotStore(settings).sql_source(run.index_sha256)
+    with duckdb_session(settings) as con:
+        found = con.execute(
+            f"SELECT 1 FROM {source} WHERE resident_id = ? LIMIT 1", [resident_id]
+        ).fetchall()
+    return bool(found)
+
+
+# --- deciding -----------------------------------------------------------------------------
+
+
+def decide_pair(
+    settings: Settings, actor: Actor, pair: str, decision: str, note: str | None = None
+) -> tuple[Decision, str | None]:
+    """Record a decision on a pair of the latest run (audited); returns it and the next pair
+    waiting for review."""
+    check_reviewer(actor)
+    evidence = pair_evidence(settings, pair)
+    run = get_run(settings)
+    recorded = record_decision(
+        settings,
+        actor,
+        evidence.record_key_l,
+        evidence.record_key_r,
+        decision,
+        note,
+        run_id=run.id,
+        match_probability=evidence.match_probability,
+    )
+    return recorded, next_pair(settings, after=pair)
