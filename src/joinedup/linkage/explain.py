@@ -669,3 +669,14 @@ def decide_pair(
         match_probability=evidence.match_probability,
     )
     return recorded, next_pair(settings, after=pair)
+
+
+def record_exists(settings: Settings, record_key: str) -> bool:
+    """Whether the latest run's index has ``record_key``."""
+    run = get_run(settings)
+    source = SnapshotStore(settings).sql_source(run.index_sha256)
+    with duckdb_session(settings) as con:
+        found = con.execute(
+            f"SELECT 1 FROM {source} WHERE record_key = ? LIMIT 1", [record_key]
+        ).fetchall()
+    return bool(found)
