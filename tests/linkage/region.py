@@ -16,23 +16,27 @@ from joinedup.governance.access import Actor
 from joinedup.governance.accounts import create_user
 from joinedup.home import init_home
 from joinedup.jobs.runner import run_inline
+from joinedup.linkage.inputs import hub_organisation
 from tests.support import make_settings
 
 PASSWORD = "correct horse battery staple"
 #: The hub's analyst who reviews pairs (the demo's own users have random passwords).
 REVIEWER = "hub-reviewer"
-HUB = "hub"
 OPTIONS = DemoOptions(residents=1500, months=3, seed=11)
 
 
 def build_linked_region(settings: Settings, options: DemoOptions = OPTIONS) -> Settings:
     """Run the demo's stages into ``settings.home`` (which may already hold other data):
-    a synthetic region, its ingest, the demo's governance and a linkage build as the hub."""
+    a synthetic region, its ingest, the demo's governance and a linkage build as the hub.
+
+    The demo's agreement shares everything with the first hub organisation registered, and
+    the build acts for it too (a shared home, like the browser tests', may hold another)."""
     init_home(settings)
     for stage in STAGES:
         params = stage.params(settings, options)
         if stage.kind == "linkage.build":
-            params = {"organisation": HUB}  # no evaluation against the truth: not needed here
+            # no evaluation against the truth: not needed here
+            params = {"organisation": hub_organisation(settings)}
         row = run_inline(settings, stage.kind, params)
         assert row.status == "succeeded", f"{stage.name}: {row.error}"
     add_reviewer(settings)
@@ -40,7 +44,7 @@ def build_linked_region(settings: Settings, options: DemoOptions = OPTIONS) -> S
 
 
 def add_reviewer(settings: Settings, username: str = REVIEWER, role: str = "analyst") -> int:
-    """A hub user with a known password (idempotent); returns the user id."""
+    """A user of the hub organisation with a known password (idempotent); returns its id."""
     with session_scope(settings) as session:
         found = session.scalars(select(User).where(User.username == username)).first()
         if found is None:
@@ -48,7 +52,7 @@ def add_reviewer(settings: Settings, username: str = REVIEWER, role: str = "anal
                 session,
                 username=username,
                 display_name=username.replace("-", " ").title(),
-                organisation=HUB,
+                organisation=hub_organisation(settings),
                 role=role,
                 password=PASSWORD,
             )
