@@ -217,3 +217,35 @@ def test_only_analysts_under_the_linkage_purpose_decide(region: Settings, tmp_pa
     pretend = Actor(dpo.user_id, dpo.username, dpo.organisation_id, "analyst", "linkage")
     with pytest.raises(ReviewError, match="active analysts"):
         record_decision(region, pretend, "lambeth/x/1", "lambeth/x/2", "match")
+
+
+def test_decisions_on_both_databases(db_settings: Settings) -> None:
+    """The decision table, its latest-wins query and the audit entry on SQLite and
+    PostgreSQL (no build needed: decisions name records)."""
+    from joinedup.catalog.models import Organisation
+    from joinedup.governance.accounts import create_user
+    from joinedup.governance.organisations import ensure_organisation
+
+    with session_scope(db_settings) as session:
+        ensure_organisation(session, code="hub", name="Hub", type="hub")
+        user = create_user(
+            session,
+            username="an-analyst",
+            display_name="An Analyst",
+            organisation="hub",
+            role="analyst",
+            password="correct horse battery staple",
+        )
+        org = session.scalars(select(Organisation).where(Organisation.code == "hub")).one()
+        actor = Actor(user.id, user.username, org.id, "analyst", "linkage")
+    record_decision(db_settings, actor, "a/b/2", "a/b/1", "match")
+    record_decision(db_settings, actor, "a/b/1", "a/b/2", "non_match", "checked")
+    record_decision(db_settings, actor, "a/b/3", "a/b/1", "match")
+    assert forced_pairs(db_settings).cannot == [("a/b/1", "a/b/2")]
+    assert forced_pairs(db_settings).links == [("a/b/1", "a/b/3")]
+    assert [d.note for d in pair_history(db_settings, "a/b/2", "a/b/1")] == ["checked", ""]
+    with session_scope(db_settings) as session:
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action == "linkage.review_decision")
+        ).all()
+        assert len(actions) == 3

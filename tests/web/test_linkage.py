@@ -283,3 +283,33 @@ def test_the_openapi_document_describes_the_linkage_api(app: Any) -> None:
     operation = paths["/api/v1/linkage/review/{pair_id}/decision"]["post"]
     assert operation["x-joinedup-access"] == "personal-data"
     assert operation["x-joinedup-roles"] == ["analyst"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/linkage/review/" + "p-" + "0" * 60, None),
+        ("get", "/api/v1/linkage/review/p-%C3%A9%00", None),
+        ("get", "/api/v1/linkage/residents/r-%2F..%2F", None),
+        ("get", "/api/v1/linkage/residents/" + "r" * 65, None),
+        ("get", "/api/v1/linkage/review?page=0", None),
+        ("get", "/api/v1/linkage/review?page_size=100000", None),
+        ("get", "/api/v1/linkage/runs/0", None),
+        ("get", "/api/v1/linkage/runs/99999999999", None),
+        ("post", "/api/v1/linkage/review/p-0000000000000000/decision", {"decision": "match"}),
+        ("post", "/api/v1/linkage/review/p-zz/decision", {"decision": "match"}),
+        ("post", "/api/v1/linkage/review/p-zz/decision", {"decision": None}),
+        ("post", "/api/v1/linkage/review/p-zz/decision", ["match"]),
+    ],
+)
+def test_hostile_api_input_is_a_clear_4xx(api: Any, method: str, path: str, body: Any) -> None:
+    response = api.request(method, path, json=body) if body is not None else api.get(path)
+    assert 400 <= response.status_code < 500, response.text
+    assert "detail" in response.json()
+
+
+def test_a_note_with_control_characters_is_refused(api: Any) -> None:
+    item = api.get("/api/v1/linkage/review").json()["items"][0]
+    url = f"/api/v1/linkage/review/{item['pair']}/decision"
+    refused = api.post(url, json={"decision": "match", "note": "a\x00b"})
+    assert refused.status_code == 422 and "not text" in refused.text
