@@ -80,3 +80,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgres" in callspec.id.split("-"):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def linked_region_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A small synthetic region, ingested, governed and linked once per test session (about
+    30 s). Do not change it: tests copy it with :func:`tests.linkage.region.copy_home`."""
+    from tests.linkage.region import build_linked_region
+
+    settings = make_settings(tmp_path_factory.mktemp("linked-region") / "home")
+    build_linked_region(settings)
+    dispose_engines()
+    yield settings
+    dispose_engines()

@@ -27,6 +27,7 @@ class RouteInfo:
     access: str | None
     calls: tuple[Callable[..., Any], ...]
     framework: bool = False
+    declared_roles: tuple[str, ...] = ()  # a personal-data route narrowed to these roles
 
     @property
     def key(self) -> str:
@@ -46,6 +47,8 @@ class RouteInfo:
 
     @property
     def roles(self) -> frozenset[str] | None:
+        if self.access == auth.PERSONAL_DATA and self.declared_roles:
+            return frozenset(self.declared_roles)
         if self.access is None or not self.access.startswith("role:"):
             return None
         return frozenset(self.access.removeprefix("role:").split("|"))
@@ -97,6 +100,7 @@ def discover(app: FastAPI) -> list[RouteInfo]:
                     name=str(context.name),
                     access=extra.get(auth.ACCESS_KEY),
                     calls=tuple(_calls(context.dependant)),
+                    declared_roles=tuple(extra.get(auth.ROLES_KEY, ())),
                 )
             )
         elif isinstance(original, Route | Mount):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -452,3 +453,28 @@ class LinkageIdEvent(Base):
     records: Mapped[int] = mapped_column(Integer, default=0)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReviewDecision(enum.StrEnum):
+    MATCH = "match"
+    NON_MATCH = "non_match"
+
+
+class LinkageReviewDecision(Base):
+    """A reviewer's decision on a pair of linkage records (``record_key_l < record_key_r``):
+    the same person (``match``) or not (``non_match``). Rows are never changed: the latest
+    decision on a pair wins, and the earlier ones are its history. Every later build treats a
+    match as a forced link and a non-match as a forced cannot-link."""
+
+    __tablename__ = "linkage_review_decision"
+    __table_args__ = (Index("ix_linkage_review_decision_pair", "record_key_l", "record_key_r"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_key_l: Mapped[str] = mapped_column(String(512))
+    record_key_r: Mapped[str] = mapped_column(String(512))
+    decision: Mapped[str] = mapped_column(String(20))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_run.id"))
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

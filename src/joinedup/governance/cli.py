@@ -100,7 +100,8 @@ def token_create(
     username: Annotated[str, typer.Argument(help="The user the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for.")],
     scope: Annotated[
-        list[str], typer.Option(help="read, ingest, governance or admin; repeat for several.")
+        list[str],
+        typer.Option(help="read, ingest, governance, review or admin; repeat for several."),
     ],
     days: Annotated[int, typer.Option(help="Days until the token expires.")] = 90,
 ) -> None:

@@ -33,6 +33,7 @@ from joinedup.linkage.ids import stabilise_ids
 from joinedup.linkage.inputs import assemble_records
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import prepare_sql
+from joinedup.linkage.review import forced_pairs
 from joinedup.linkage.runs import (
     RunSpec,
     attr_hash_sql,
@@ -56,6 +57,8 @@ class BuildOptions:
     review_low: float = 0.5
     training: m.TrainingOptions = field(default_factory=m.TrainingOptions)
     today: date | None = None
+    #: The organisation the linkage service acts for (default: the hub organisation).
+    organisation: str | None = None
 
 
 def train_and_score(
@@ -123,6 +126,7 @@ def build_index(
             job_id=job_id,
             resolve_residents=resident_resolver(settings),
             today=options.today,
+            organisation=options.organisation,
         )
         if linkage_input.records < 2:
             raise ValueError("fewer than two person records are available to link")
@@ -148,7 +152,15 @@ def build_index(
         timings.update(model_timings)
         report(0.75, "Clustering residents and households")
         start = time.perf_counter()
-        clustered = cluster_predictions(con, "linkage_records", pairs, options.threshold)
+        forced = forced_pairs(settings)  # reviewers' decisions override the model
+        clustered = cluster_predictions(
+            con,
+            "linkage_records",
+            pairs,
+            options.threshold,
+            forced_links=forced.links,
+            forced_cannot=forced.cannot,
+        )
         previous = latest_run(settings)
         earlier = SnapshotStore(settings).sql_source(previous.index_sha256) if previous else None
         id_report = stabilise_ids(
@@ -199,6 +211,7 @@ def build_index(
     summary.update(
         {
             "links_refused_by_conflicts": clustered.links_refused,
+            "review_decisions": {"match": len(forced.links), "non_match": len(forced.cannot)},
             "households": household_count,
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         }

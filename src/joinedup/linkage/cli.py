@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,6 +15,10 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from joinedup.config import load_settings
+
+if TYPE_CHECKING:
+    from joinedup.governance.access import Actor
+    from joinedup.linkage.explain import Queue, ResidentView
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -213,6 +217,197 @@ def evaluate(
             "bcubed_recall": round(metrics.bcubed_recall, 4),
         }
     )
+
+
+review_app = typer.Typer(
+    help="Clerical review of uncertain pairs (as an analyst, under the purpose 'linkage').",
+    no_args_is_help=True,
+)
+linkage_app.add_typer(review_app, name="review")
+
+AsUser = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        envvar="JOINEDUP_USER",
+        help="The analyst you act as (username; or set JOINEDUP_USER). Audited under the "
+        "purpose 'linkage'.",
+    ),
+]
+
+
+def _reviewer(username: str) -> Actor:
+    """The acting analyst as the access gateway's actor, under the linkage purpose."""
+    from sqlalchemy import select
+
+    from joinedup.catalog.db import session_scope
+    from joinedup.catalog.models import User
+    from joinedup.governance.access import Actor
+    from joinedup.linkage.review import REVIEW_PURPOSE, REVIEWER_ROLES
+
+    with session_scope(load_settings()) as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None or not user.is_active:
+            raise _fail(f"no active user {username!r}")
+        if user.role not in REVIEWER_ROLES:
+            raise _fail(f"{username} is a {user.role}: only analysts review matches")
+        return Actor(user.id, user.username, user.organisation_id, user.role, REVIEW_PURPOSE)
+
+
+@review_app.command("list")
+def review_list(
+    as_user: AsUser,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Pairs to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The review queue: pairs of the latest run's review band without a decision, most
+    uncertain first (record keys, weight, probability; no personal values)."""
+    from joinedup.linkage.explain import LinkageNotFound, review_queue
+
+    _reviewer(as_user)
+    try:
+        queue = review_queue(load_settings(), 1, limit)
+    except LinkageNotFound as exc:
+        raise _fail(str(exc)) from None
+    rows = _queue_keys(queue)
+    if as_json:
+        console.print_json(
+            json.dumps({"run": queue.run.id, "waiting": queue.waiting, "pairs": rows})
+        )
+        return
+    table = Table(title=f"Review queue of run {queue.run.id}: {queue.waiting:,} waiting")
+    for column in ("pair", "record_key_l", "record_key_r", "match_weight", "probability"):
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["pair"],
+            row["record_key_l"],
+            row["record_key_r"],
+            f"{row['match_weight']:+.2f}",
+            f"{row['match_probability']:.3f}",
+        )
+    console.print(table)
+
+
+def _queue_keys(queue: Queue) -> list[dict[str, Any]]:
+    """The queue's pairs with their record keys (the CLI's decide takes keys)."""
+    from joinedup.linkage.explain import pair_evidence
+
+    settings = load_settings()
+    out: list[dict[str, Any]] = []
+    for item in queue.items:
+        evidence = pair_evidence(settings, item.pair)
+        out.append(
+            {
+                "pair": item.pair,
+                "record_key_l": evidence.record_key_l,
+                "record_key_r": evidence.record_key_r,
+                "match_weight": round(item.match_weight, 4),
+                "match_probability": round(item.match_probability, 4),
+            }
+        )
+    return out
+
+
+@review_app.command("decide")
+def review_decide(
+    key_l: Annotated[str, typer.Argument(help="A record key: organisation/dataset/record id.")],
+    key_r: Annotated[str, typer.Argument(help="The other record key.")],
+    decision: Annotated[str, typer.Argument(help="match or non-match.")],
+    as_user: AsUser,
+    note: Annotated[str, typer.Option(help="What you checked (500 characters at most).")] = "",
+) -> None:
+    """Record that two records are the same person (match) or not (non-match). The latest
+    decision on a pair wins; every later build applies it."""
+    from joinedup.linkage.explain import LinkageNotFound, get_run, record_exists
+    from joinedup.linkage.review import ReviewError, record_decision
+
+    actor = _reviewer(as_user)
+    settings = load_settings()
+    try:
+        run = get_run(settings)
+        for key in (key_l, key_r):
+            if not record_exists(settings, key):
+                raise _fail("a record key is not in the latest linkage run")
+        recorded = record_decision(
+            settings,
+            actor,
+            key_l,
+            key_r,
+            decision,
+            note,
+            run_id=run.id,
+        )
+    except (LinkageNotFound, ReviewError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"Recorded {recorded.decision} on {recorded.pair} (decision {recorded.id}); "
+        "the next build applies it."
+    )
+
+
+@linkage_app.command("resident")
+def resident(
+    resident_id: Annotated[str, typer.Argument(help="A resident id, for example r-1a2b….")],
+    as_user: AsUser,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Why a resident's records were joined: the records (read through the policy, audited),
+    the household, the scored pairs among them with each comparison's level and weight, and
+    reviewers' decisions."""
+    from joinedup.linkage.explain import LinkageNotFound, explain_resident
+    from joinedup.linkage.review import ReviewError
+
+    actor = _reviewer(as_user)
+    try:
+        view = explain_resident(load_settings(), actor, resident_id)
+    except (LinkageNotFound, ReviewError) as exc:
+        raise _fail(str(exc)) from None
+    data = _resident_dict(view)
+    if as_json:
+        console.print_json(json.dumps(data, default=str))
+        return
+    console.print(f"[bold]Resident {view.resident_id}[/] in household {view.household_id}")
+    if view.household:
+        console.print("Household: " + ", ".join(view.household))
+    records = Table(title="Source records")
+    for column in ("record", "version", "name", "date of birth", "postcode"):
+        records.add_column(column, overflow="fold")
+    for r in view.records:
+        v = r.values or {}
+        name = " ".join(x for x in (v.get("given_name"), v.get("family_name")) if x)
+        records.add_row(
+            r.record_key,
+            str(r.version),
+            name or (r.withheld or ""),
+            v.get("date_of_birth", ""),
+            v.get("postcode", ""),
+        )
+    console.print(records)
+    links = Table(title="Why: scored pairs among the records")
+    for column in ("records", "weight", "probability", "status", "levels"):
+        links.add_column(column, overflow="fold")
+    for e in view.links:
+        status = e.decision or ("linked" if e.links else "below threshold")
+        levels = "; ".join(f"{s.title}: {s.level}" for s in e.steps if s.gamma != -1)
+        links.add_row(
+            f"{e.record_key_l} + {e.record_key_r}",
+            f"{e.match_weight:+.2f}",
+            f"{e.match_probability:.3f}",
+            status,
+            levels,
+        )
+    console.print(links)
+
+
+def _resident_dict(view: ResidentView) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(view)
+    data["run"] = {"id": data["run"]["id"], "model_version": data["run"]["model_version"]}
+    for record in data["records"]:
+        record.pop("resident_id", None)
+    return dict(data)
 
 
 def match(

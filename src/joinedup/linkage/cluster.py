@@ -10,6 +10,12 @@ hold a cannot-link are rebuilt greedily: links are taken strongest first, and a 
 put a cannot-link pair into one resident is left out. Everything else is plain connected
 components (vectorised in numpy).
 
+**Reviewers' decisions** override the model: :func:`cluster_predictions` takes forced links
+(pairs a reviewer said are the same person: linked as if at probability 1, and taken before
+any model link when a component is rebuilt) and forced cannot-links (pairs a reviewer said are
+different people: never in one resident, whatever the model scored). They are passed in by
+record key, so the caller decides where they come from (:mod:`joinedup.linkage.review`).
+
 ``resident_id`` is provisional here: ``r-`` and 16 hex digits of the sha256 of the smallest
 record key in the cluster, so a rebuild over the same records gives the same ids.
 ``linkage/ids.py`` then maps clusters onto the ids of the earlier index, so ids are stable.
@@ -24,6 +30,7 @@ household reference (a claim, an account, a tenancy, a family id), form one hous
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -149,18 +156,62 @@ def cannot_link_sql(threshold: float, weight: float = CANNOT_LINK_WEIGHT) -> str
     )
 
 
+#: Ordering key of a forced link in :func:`cluster_records` (above any probability), so a
+#: rebuilt component takes reviewers' links first.
+FORCED_LINK_ORDER = 2.0
+
+KeyPairs = Sequence[tuple[str, str]]
+
+
+def forced_rids(
+    con: duckdb.DuckDBPyConnection, records: str, pairs: KeyPairs
+) -> tuple[IntArray, IntArray]:
+    """Record-key pairs as (smaller rid, larger rid) arrays; keys not in ``records`` drop out."""
+    if not pairs:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    keys = pa.table(
+        {
+            "a": pa.array([p[0] for p in pairs], pa.string()),
+            "b": pa.array([p[1] for p in pairs], pa.string()),
+        }
+    )
+    con.register("__forced", keys)
+    rows = con.sql(
+        f"""SELECT least(x.rid, y.rid), greatest(x.rid, y.rid) FROM __forced f
+        JOIN {records} x ON x.record_key = f.a JOIN {records} y ON y.record_key = f.b
+        WHERE x.rid <> y.rid"""
+    ).to_arrow_table()
+    con.unregister("__forced")
+    return _ints(rows.column(0)), _ints(rows.column(1))
+
+
+def _without(
+    n: int, left: IntArray, right: IntArray, drop: tuple[IntArray, IntArray]
+) -> npt.NDArray[np.bool_]:
+    """Mask of the pairs (left, right) that are not in ``drop`` (either order)."""
+    if len(drop[0]) == 0 or len(left) == 0:
+        return np.ones(len(left), dtype=bool)
+    codes = np.minimum(left, right) * n + np.maximum(left, right)
+    return ~np.isin(codes, drop[0] * n + drop[1])
+
+
 def cluster_predictions(
     con: duckdb.DuckDBPyConnection,
     records: str,
     predictions: str,
     threshold: float,
     out: str = "linkage_clusters",
+    *,
+    forced_links: KeyPairs = (),
+    forced_cannot: KeyPairs = (),
 ) -> ClusterResult:
     """Cluster ``records`` (``rid`` 0..n-1 in ``record_key`` order) from the scored pairs in
     ``predictions`` into table ``out(rid, record_key, resident_id)``.
 
     Links: pairs with ``match_probability >= threshold``. Cannot-links: see
-    :func:`cannot_link_sql`.
+    :func:`cannot_link_sql`. ``forced_links`` and ``forced_cannot`` (record-key pairs, from
+    reviewers' decisions) override both: a forced link is a link (and no cannot-link) whatever
+    the model scored, a forced cannot-link a cannot-link (and no link).
     """
     n = con.execute(f"SELECT count(*) FROM {records}").fetchall()[0][0]
     link_rows = con.sql(
@@ -176,6 +227,14 @@ def cluster_predictions(
         link_rows.column(2).to_numpy().astype(np.float64),
     )
     cannot = (_ints(cannot_rows.column(0)), _ints(cannot_rows.column(1)))
+    if forced_links or forced_cannot:
+        links, cannot = with_forced(
+            int(n),
+            links,
+            cannot,
+            forced_rids(con, records, forced_links),
+            forced_rids(con, records, forced_cannot),
+        )
     result = cluster_records(int(n), links, cannot)
     write_clusters(con, records, result.labels, out)
     return result
@@ -197,6 +256,25 @@ def write_clusters(
         FROM l ORDER BY rid"""
     )
     con.unregister("__labels")
+
+
+def with_forced(
+    n: int,
+    links: tuple[IntArray, IntArray, npt.NDArray[np.float64]],
+    cannot: tuple[IntArray, IntArray],
+    forced_links: tuple[IntArray, IntArray],
+    forced_cannot: tuple[IntArray, IntArray],
+) -> tuple[tuple[IntArray, IntArray, npt.NDArray[np.float64]], tuple[IntArray, IntArray]]:
+    """The model's links and cannot-links with reviewers' decisions applied."""
+    left, right, prob = links
+    keep = _without(n, left, right, forced_cannot)
+    left = np.concatenate([left[keep], forced_links[0]])
+    right = np.concatenate([right[keep], forced_links[1]])
+    prob = np.concatenate([prob[keep], np.full(len(forced_links[0]), FORCED_LINK_ORDER)])
+    c_keep = _without(n, cannot[0], cannot[1], forced_links)
+    c_left = np.concatenate([cannot[0][c_keep], forced_cannot[0]])
+    c_right = np.concatenate([cannot[1][c_keep], forced_cannot[1]])
+    return (left, right, prob), (c_left, c_right)
 
 
 def _ints(column: pa.ChunkedArray) -> IntArray:

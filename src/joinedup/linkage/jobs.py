@@ -15,9 +15,14 @@ def linkage_build_job(ctx: JobContext) -> dict[str, Any]:
     """Build the resident index; with ``params['truth']`` also evaluate it against the truth.
 
     Params: ``threshold`` (match probability to link, default 0.9), ``truth`` (a synthetic
-    region's ``truth/records.parquet``).
+    region's ``truth/records.parquet``), ``organisation`` (the organisation the linkage service
+    acts for; default the hub). Reviewers' decisions in force are applied to the clustering.
     """
-    options = BuildOptions(threshold=float(ctx.params.get("threshold", 0.9)))
+    organisation = ctx.params.get("organisation")
+    options = BuildOptions(
+        threshold=float(ctx.params.get("threshold", 0.9)),
+        organisation=str(organisation) if organisation else None,
+    )
 
     def progress(fraction: float, message: str) -> None:
         ctx.progress(fraction * (0.95 if ctx.params.get("truth") else 1.0), message)

@@ -50,7 +50,9 @@ from joinedup.linkage.cluster import (
     cannot_link_sql,
     cluster_records,
     connected_components,
+    forced_rids,
     households,
+    with_forced,
     write_clusters,
 )
 from joinedup.linkage.ids import stabilise_ids
@@ -63,6 +65,7 @@ from joinedup.linkage.inputs import (
 )
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import prepare_sql
+from joinedup.linkage.review import forced_pairs
 from joinedup.linkage.runs import (
     RunSpec,
     attr_hash_sql,
@@ -195,7 +198,7 @@ def update_index(
         start = time.perf_counter()
         report(0.7, "Clustering")
         earlier = store.sql_source(run.index_sha256)
-        _cluster(con, model.settings, run.threshold, delta.kept, earlier)
+        _cluster(settings, con, model.settings, run.threshold, delta.kept, earlier)
         ids = stabilise_ids(
             con,
             "linkage_clusters",
@@ -391,6 +394,7 @@ def _score(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], kept: int) 
 
 
 def _cluster(
+    settings_of_run: Settings,
     con: duckdb.DuckDBPyConnection,
     settings: dict[str, Any],
     threshold: float,
@@ -431,7 +435,17 @@ def _cluster(
     if guard is not None:
         c_left.append(guard[0])
         c_right.append(guard[1])
-    result = cluster_records(n, links, (np.concatenate(c_left), np.concatenate(c_right)))
+    cannot_pairs = (np.concatenate(c_left), np.concatenate(c_right))
+    forced = forced_pairs(settings_of_run)  # reviewers' decisions override the model
+    if forced.links or forced.cannot:
+        links, cannot_pairs = with_forced(
+            n,
+            links,
+            cannot_pairs,
+            forced_rids(con, "linkage_records", forced.links),
+            forced_rids(con, "linkage_records", forced.cannot),
+        )
+    result = cluster_records(n, links, cannot_pairs)
     write_clusters(con, "linkage_records", result.labels, "linkage_clusters")
     con.execute("DROP TABLE __previous_ids")
 

@@ -25,7 +25,8 @@ declaration          dependency (any of these also requires a principal)
 ``signed-in``        :func:`require_principal` (or any of the below)
 ``role:a|b``         ``require_roles(Role.A, Role.B)``
 ``personal-data``    :func:`require_purpose`, and the read goes through
-                     :func:`joinedup.governance.access.read_records`
+                     :func:`joinedup.governance.access.read_records`; declared with
+                     ``roles=(...)`` also ``require_roles(...)`` of those roles
 ===================  =========================================================================
 
 Every non-public ``/api/…`` route also depends on ``require_scope(...)``, and every
@@ -81,6 +82,7 @@ API_PREFIX = "/api/"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 ACCESS_KEY = "x-joinedup-access"
+ROLES_KEY = "x-joinedup-roles"
 PUBLIC = "public"
 SIGNED_IN = "signed-in"
 PERSONAL_DATA = "personal-data"
@@ -441,12 +443,21 @@ def require_purpose(request: Request) -> Principal:
 # --- access declarations ----------------------------------------------------------------------
 
 
-def access(level: str) -> dict[str, Any]:
+def access(level: str, *, roles: tuple[Role, ...] = ()) -> dict[str, Any]:
     """``openapi_extra`` declaring a route's access: ``public``, ``signed-in``,
-    ``personal-data`` or :func:`role` (``role:a|b``). See the module docstring."""
+    ``personal-data`` or :func:`role` (``role:a|b``). See the module docstring.
+
+    ``roles`` narrows a ``personal-data`` route to those roles (``x-joinedup-roles``); the
+    route then also depends on ``require_roles(*roles)``. For example the clerical review of
+    linkage: personal data, for analysts only."""
     if level not in (PUBLIC, SIGNED_IN, PERSONAL_DATA) and not level.startswith("role:"):
         raise ValueError(f"unknown access level {level!r}")
-    return {ACCESS_KEY: level}
+    if roles and level != PERSONAL_DATA:
+        raise ValueError("roles narrow personal-data routes; declare others with role(...)")
+    declared: dict[str, Any] = {ACCESS_KEY: level}
+    if roles:
+        declared[ROLES_KEY] = sorted(str(r) for r in roles)
+    return declared
 
 
 def document_security(app: Any) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 SECTION_ORDER = {
     "home": 10,
     "datasets": 20,
+    "linkage": 25,
     "jobs": 30,
     "agreements": 35,
     "audit": 40,

@@ -129,7 +129,7 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     Role.HUB_ADMIN: ("read", "ingest", "governance", "admin"),
     Role.DATA_OWNER: ("read", "ingest", "governance"),
     Role.DPO: ("read", "governance"),
-    Role.ANALYST: ("read",),
+    Role.ANALYST: ("read", "review"),
     Role.CASEWORKER: ("read",),
 }
 TOKEN_LIFETIMES = (30, 90, 180, 365)  # days

@@ -85,6 +85,7 @@ SCOPE_HINTS = {
     "read": "Read agreements, purposes, the catalogue and jobs (and the audit log, for DPOs).",
     "ingest": "Upload files to your organisation's datasets.",
     "governance": "Draft, propose, approve and revoke agreements; record objections.",
+    "review": "Record clerical review decisions on linkage pairs (analysts).",
     "admin": "Manage organisations and users.",
 }
 DONE = {

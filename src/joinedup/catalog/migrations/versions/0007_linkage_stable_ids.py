@@ -1,7 +1,7 @@
 """linkage: incremental runs, the prepared-records snapshot, and resident id movements
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 11:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import joinedup.catalog.types
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,366 @@
+"""Linkage pages for analysts under the purpose ``linkage``: the overview of the resident
+index (latest run, runs, open a resident), the clerical review queue, one pair side by side
+with its match-weight waterfall and the decision form, and a resident's explanation.
+
+The data comes from :mod:`joinedup.linkage.explain` (records through the access gateway,
+audited), the same functions as ``/api/v1/linkage``. The waterfall is an HTML table with one
+small server-drawn SVG bar per row (no script; the table carries every number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.catalog.models import Role
+from joinedup.linkage import explain
+from joinedup.linkage.explain import DISPLAY_FIELDS, FIELD_TITLES, Evidence, LinkageNotFound
+from joinedup.linkage.review import MAX_NOTE, REVIEW_PURPOSE, ReviewError
+from joinedup.web.api.linkage import REVIEW_ACCESS
+from joinedup.web.auth import Principal, require_purpose, require_roles, verify_csrf
+from joinedup.web.navigation import NavItem
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(router=router, nav=NavItem(key="linkage", text="Linkage", href="/linkage"))
+
+Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
+Purposeful = Annotated[Principal, Depends(require_purpose)]
+CSRF = [Depends(verify_csrf)]
+DONE = {
+    "match": "Recorded: the two records are the same person.",
+    "non_match": "Recorded: the two records are different people.",
+    "skip": "Skipped: the pair stays in the queue.",
+}
+DECISION_TEXT = {"match": "Same person", "non_match": "Different people"}
+BAR_WIDTH = 200.0
+
+
+def _wrong_purpose(request: Request, principal: Principal) -> HTMLResponse | None:
+    """A 403 page (with a way to change purpose) unless acting under ``linkage``."""
+    if principal.purpose == REVIEW_PURPOSE:
+        return None
+    return render(
+        request,
+        "pages/linkage/purpose.html",
+        {"next": quote(request.url.path, safe="/"), "purpose": REVIEW_PURPOSE},
+        status_code=403,
+    )
+
+
+def _not_found(exc: LinkageNotFound) -> HTTPException:
+    return HTTPException(404, str(exc))
+
+
+# --- the waterfall's geometry ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of the waterfall: label, level, weight, running total, and its bar."""
+
+    title: str
+    level: str
+    weight: float | None
+    cumulative: float
+    x: float
+    width: float
+    kind: str  # "up", "down", "start" or "total"
+
+
+def waterfall_bars(evidence: Evidence, width: float = BAR_WIDTH) -> tuple[list[Bar], float]:
+    """The waterfall rows and the x of zero, on a shared scale ``0..width``."""
+    points = [0.0, evidence.prior_weight, evidence.match_weight]
+    points += [v for s in evidence.steps for v in (s.start, s.end)]
+    low, high = min(points), max(points)
+    span = (high - low) or 1.0
+
+    def x(value: float) -> float:
+        return round((value - low) / span * width, 2)
+
+    def bar(start: float, end: float) -> tuple[float, float]:
+        left, right = sorted((x(start), x(end)))
+        return left, max(round(right - left, 2), 1.0)
+
+    rows = [
+        Bar(
+            "Prior",
+            "two records picked at random",
+            None,
+            evidence.prior_weight,
+            *bar(0.0, evidence.prior_weight),
+            "start",
+        ),
+    ]
+    for s in evidence.steps:
+        weight = s.weight + s.tf_adjustment
+        rows.append(
+            Bar(
+                s.title,
+                s.level,
+                weight,
+                s.end,
+                *bar(s.start, s.end),
+                "up" if weight >= 0 else "down",
+            )
+        )
+    rows.append(
+        Bar(
+            "Match weight",
+            f"probability {evidence.match_probability:.3f}",
+            None,
+            evidence.match_weight,
+            *bar(0.0, evidence.match_weight),
+            "total",
+        )
+    )
+    return rows, x(0.0)
+
+
+def signed(value: float | None) -> str:
+    """A weight with its sign and a true minus: ``+4.73``, ``−2.37``."""
+    if value is None:
+        return ""
+    text = f"{abs(value):.2f}"
+    return ("+" if value >= 0 else "\u2212") + text
+
+
+def probability_text(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _pagination(page: int, pages: int) -> dict[str, Any] | None:
+    if pages <= 1:
+        return None
+
+    def href(n: int) -> str:
+        return f"/linkage/review?page={n}"
+
+    wanted = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
+    items: list[dict[str, Any]] = []
+    previous = 0
+    for n in wanted:
+        if n - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": n, "href": href(n), "current": n == page})
+        previous = n
+    result: dict[str, Any] = {"items": items, "landmarkLabel": "Review queue pages"}
+    if page > 1:
+        result["previous"] = {"href": href(page - 1)}
+    if page < pages:
+        result["next"] = {"href": href(page + 1)}
+    return result
+
+
+def _common() -> dict[str, Any]:
+    return {
+        "signed": signed,
+        "probability_text": probability_text,
+        "fields": DISPLAY_FIELDS,
+        "field_titles": FIELD_TITLES,
+        "decision_text": DECISION_TEXT,
+        "bar_width": BAR_WIDTH,
+    }
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@router.get("/linkage", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+async def overview(
+    request: Request, principal: Purposeful, _analyst: Analyst, resident: str | None = None
+) -> Response:
+    if (refused := _wrong_purpose(request, principal)) is not None:
+        return refused
+    settings = request.app.state.settings
+    runs = await run_in_threadpool(explain.list_runs, settings, 20)
+    error = None
+    value = (resident or "").strip()[:100]
+    if resident is not None:
+        if not value:
+            error = "Enter a resident ID"
+        elif await run_in_threadpool(explain.resident_exists, settings, value):
+            return RedirectResponse(f"/residents/{quote(value, safe='')}", status_code=303)
+        else:
+            error = "There is no resident with that ID in the latest run"
+    waiting = None
+    if runs:
+        queue = await run_in_threadpool(explain.review_queue, settings, 1, 1)
+        waiting = queue.waiting
+    return render(
+        request,
+        "pages/linkage/index.html",
+        {
+            "latest": runs[0] if runs else None,
+            "runs": runs,
+            "waiting": waiting,
+            "resident": value,
+            "error": error,
+            **_common(),
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get("/linkage/review", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+async def queue_page(
+    request: Request,
+    principal: Purposeful,
+    _analyst: Analyst,
+    page: str = "1",
+    done: str | None = None,
+) -> Response:
+    if (refused := _wrong_purpose(request, principal)) is not None:
+        return refused
+    try:
+        number = max(1, min(int(page), 1_000_000))
+    except ValueError:
+        number = 1
+    try:
+        queue = await run_in_threadpool(
+            explain.review_queue, request.app.state.settings, number, explain.PAGE_SIZE
+        )
+    except LinkageNotFound as exc:
+        raise _not_found(exc) from None
+    first = (queue.page - 1) * queue.page_size + 1
+    return render(
+        request,
+        "pages/linkage/queue.html",
+        {
+            "queue": queue,
+            "first": first,
+            "last": first + len(queue.items) - 1,
+            "pagination": _pagination(queue.page, queue.pages),
+            "done": DONE.get(done or ""),
+            **_common(),
+        },
+    )
+
+
+async def _pair_page(
+    request: Request,
+    principal: Principal,
+    pair_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        view = await run_in_threadpool(
+            explain.view_pair, request.app.state.settings, principal.actor(), pair_id
+        )
+    except LinkageNotFound as exc:
+        raise _not_found(exc) from None
+    except ReviewError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    bars, zero = waterfall_bars(view.evidence)
+    errors = errors or {}
+    return render(
+        request,
+        "pages/linkage/pair.html",
+        {
+            "view": view,
+            "evidence": view.evidence,
+            "bars": bars,
+            "zero": zero,
+            "errors": errors,
+            "error_list": [{"text": v, "href": f"#{k}"} for k, v in errors.items()],
+            "values": values or {},
+            "max_note": MAX_NOTE,
+            "done": DONE.get(done or ""),
+            **_common(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/linkage/review/{pair_id}", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+async def pair_page(
+    request: Request,
+    principal: Purposeful,
+    _analyst: Analyst,
+    pair_id: str,
+    done: str | None = None,
+) -> Response:
+    if (refused := _wrong_purpose(request, principal)) is not None:
+        return refused
+    return await _pair_page(request, principal, pair_id[:64], done=done)
+
+
+@router.post(
+    "/linkage/review/{pair_id}",
+    response_class=HTMLResponse,
+    openapi_extra=REVIEW_ACCESS,
+    dependencies=CSRF,
+)
+async def pair_decide(
+    request: Request, principal: Purposeful, _analyst: Analyst, pair_id: str
+) -> Response:
+    if (refused := _wrong_purpose(request, principal)) is not None:
+        return refused
+    pair_id = pair_id[:64]
+    form = await request.form()
+    decision = str(form.get("decision", "")).strip()
+    note = str(form.get("note", ""))
+    values = {"decision": decision, "note": note[: MAX_NOTE * 2]}
+    errors: dict[str, str] = {}
+    if decision not in ("match", "non_match", "skip"):
+        errors["decision"] = "Select whether the records are the same person, or skip the pair"
+    if len(note.strip()) > MAX_NOTE:
+        errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    if errors:
+        return await _pair_page(
+            request, principal, pair_id, errors=errors, values=values, status_code=422
+        )
+    settings = request.app.state.settings
+    try:
+        if decision == "skip":
+            await run_in_threadpool(explain.pair_evidence, settings, pair_id)  # 404 if unknown
+            following = await run_in_threadpool(explain.next_pair, settings, pair_id)
+        else:
+            _, following = await run_in_threadpool(
+                explain.decide_pair, settings, principal.actor(), pair_id, decision, note
+            )
+    except LinkageNotFound as exc:
+        raise _not_found(exc) from None
+    except ReviewError as exc:
+        if exc.status == 403:
+            raise HTTPException(403, str(exc)) from None
+        return await _pair_page(
+            request, principal, pair_id, errors={"note": str(exc)}, values=values, status_code=422
+        )
+    if following is None or (following == pair_id and decision == "skip"):
+        return RedirectResponse(f"/linkage/review?done={decision}", status_code=303)
+    return RedirectResponse(f"/linkage/review/{following}?done={decision}", status_code=303)
+
+
+@router.get("/residents/{resident_id}", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+async def resident_page(
+    request: Request, principal: Purposeful, _analyst: Analyst, resident_id: str
+) -> Response:
+    if (refused := _wrong_purpose(request, principal)) is not None:
+        return refused
+    try:
+        view = await run_in_threadpool(
+            explain.explain_resident,
+            request.app.state.settings,
+            principal.actor(),
+            resident_id[:100],
+        )
+    except LinkageNotFound as exc:
+        raise _not_found(exc) from None
+    except ReviewError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+    return render(
+        request,
+        "pages/linkage/resident.html",
+        {"view": view, "waterfall_bars": waterfall_bars, **_common()},
+    )
