@@ -23,7 +23,7 @@ from joinedup.governance.audit import append_event
 TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
 #: Scopes a token may carry. ``read`` covers GET endpoints, ``ingest`` uploads,
 #: ``governance`` agreement and objection changes, ``admin`` organisations and users.
-SCOPES = ("read", "ingest", "governance", "admin")
+SCOPES = ("read", "ingest", "governance", "admin", "casework")
 
 
 class TokenError(ValueError):

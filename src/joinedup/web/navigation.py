@@ -15,6 +15,7 @@ SECTION_ORDER = {
     "home": 10,
     "datasets": 20,
     "jobs": 30,
+    "worklist": 32,
     "agreements": 35,
     "audit": 40,
     "open-data": 50,

@@ -16,9 +16,17 @@ API_PREFIX = "/api/v1"
 
 
 def api_modules() -> list[ModuleType]:
-    from joinedup.web.api import datasets, governance, jobs, mapping_suggest, standards, status
+    from joinedup.web.api import (
+        datasets,
+        governance,
+        insight,
+        jobs,
+        mapping_suggest,
+        standards,
+        status,
+    )
 
-    return [status, datasets, standards, mapping_suggest, jobs, governance]
+    return [status, datasets, standards, mapping_suggest, jobs, governance, insight]
 
 
 def openapi_tags() -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ def all_sections() -> list[PageSection]:
         mappings,
         objections,
         upload,
+        worklist,
     )
 
     return [
@@ -42,6 +43,7 @@ def all_sections() -> list[PageSection]:
         upload.section,
         mappings.section,
         jobs.section,
+        worklist.section,
         agreements.section,
         audit.section,
         objections.section,

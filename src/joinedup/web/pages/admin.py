@@ -86,6 +86,7 @@ SCOPE_HINTS = {
     "ingest": "Upload files to your organisation's datasets.",
     "governance": "Draft, propose, approve and revoke agreements; record objections.",
     "admin": "Manage organisations and users.",
+    "casework": "Record actions and outcomes on flags in your organisation's worklist.",
 }
 DONE = {
     "deactivated": "The account was deactivated. It can no longer sign in or use its tokens.",
