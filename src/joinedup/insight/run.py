@@ -328,7 +328,22 @@ def run_insight(
             FROM __flags
             ORDER BY organisation, severity_rank DESC, as_at DESC NULLS LAST, rule_id, resident_id
         """
-        total = int(con.execute("SELECT count(*) FROM __flags").fetchall()[0][0])
+        previous = latest_insight_run(settings) if options.rule_ids else None
+        if previous is not None:
+            # a run of some rules keeps the latest flags of the others, so the worklist
+            # never loses a rule because another was re-run
+            ran = ", ".join(lit(r.id) for r in rules)
+            flags_sql = (
+                f"SELECT * FROM ({flags_sql}) UNION ALL BY NAME "
+                f"SELECT * FROM {store.sql_source(previous.flags_sha256)} "
+                f"WHERE rule_id NOT IN ({ran})"
+            )
+            summaries += [
+                {**r, "carried_over_from_run": r.get("carried_over_from_run", previous.id)}
+                for r in previous.rules
+                if r["id"] not in {x.id for x in rules}
+            ]
+        total = int(con.execute(f"SELECT count(*) FROM ({flags_sql})").fetchall()[0][0])
         with session_scope(settings) as session, store.writer(session) as writer:
             snapshot = writer.write_query(con, flags_sql)
             row = InsightRun(
