@@ -75,7 +75,16 @@ def test_navigation_lists_only_pages_that_exist(page: Any, visit: Any) -> None:
     visit(page, "/")
     nav = page.get_by_role("navigation", name="Menu")
     links = [text.strip() for text in nav.get_by_role("link").all_inner_texts()]
-    assert links == ["Home", "Datasets", "Jobs", "Agreements", "Audit", "Admin", "Sign in"]
+    assert links == [
+        "Home",
+        "Datasets",
+        "Jobs",
+        "Worklist",
+        "Agreements",
+        "Audit",
+        "Admin",
+        "Sign in",
+    ]
     assert nav.get_by_role("link", name="Home").get_attribute("aria-current") == "page"
 
 

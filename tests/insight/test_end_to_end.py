@@ -23,7 +23,6 @@ from joinedup.catalog.models import (
 from joinedup.governance.access import AccessDenied, Actor, NotFound
 from joinedup.governance.agreements import revoke
 from joinedup.governance.objections import ObjectionSubject, record_objection
-from joinedup.insight.evaluate import evaluate_fsm
 from joinedup.insight.flags import FlagFilter, get_flag, list_flags, record_action
 from joinedup.insight.run import RunOptions, run_insight
 from joinedup.web.app import create_app
@@ -84,8 +83,10 @@ def test_a_caseworker_sees_their_boroughs_flags_with_reasons(demo_home: DemoHome
     assert reasons["universal_credit"].shown
     # under another purpose the same person sees none of these flags
     fraud = actor(demo_home, "lambeth.caseworker", "fraud-prevention")
-    assert all(f.rule_id == "spd-other-adults" for f in list_flags(
-        demo_home.settings, fraud, FlagFilter(status="all")).flags)
+    assert all(
+        f.rule_id == "spd-other-adults"
+        for f in list_flags(demo_home.settings, fraud, FlagFilter(status="all")).flags
+    )
     with pytest.raises(NotFound):
         get_flag(demo_home.settings, fraud, flag.flag_id)
     # another borough's caseworker cannot open it
@@ -107,9 +108,9 @@ def test_an_action_quiets_a_flag_until_its_data_changes(demo_home: DemoHome) -> 
     assert target.flag_id not in {f.flag_id for f in after.flags}
     assert after.counts["quiet"] == before.counts["quiet"] + 1
     with session_scope(settings) as session:
-        event = session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "flag.action")
-        ).all()[-1]
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "flag.action")).all()[
+            -1
+        ]
         assert event.records == [target.flag_id]
         assert event.details["outcome"] == "contacted"
         assert "Rang" not in str(event.details)  # the note is not copied into the log

@@ -191,7 +191,7 @@ def _claim(
 def _flags(con: duckdb.DuckDBPyConnection, tables: dict[str, str]) -> dict[str, tuple[Any, ...]]:
     rule = parse_rule(fsm_doc(), "fsm.yaml")
     sql = compile_rule(rule, tables, Context(date(2026, 12, 1), "E09000022", "lambeth"))
-    rows = con.execute(f"SELECT resident_id, rule_version, records, \"values\" FROM ({sql})")
+    rows = con.execute(f'SELECT resident_id, rule_version, records, "values" FROM ({sql})')
     return {r[0]: r[1:] for r in rows.fetchall()}
 
 

@@ -69,7 +69,13 @@ def test_every_page_has_the_govuk_layout(client: TestClient, path: str) -> None:
 def test_navigation_shows_only_pages_that_exist(client: TestClient) -> None:
     html = client.get("/").text
     assert nav_links(html) == [
-        "Home", "Datasets", "Jobs", "Worklist", "Agreements", "Audit", "Admin"
+        "Home",
+        "Datasets",
+        "Jobs",
+        "Worklist",
+        "Agreements",
+        "Audit",
+        "Admin",
     ]
     assert re.search(r'href="/"\s+aria-current="page"', html)
 

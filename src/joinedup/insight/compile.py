@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlglot
 from sqlglot import expressions as exp
@@ -35,7 +36,7 @@ def _sql(text: str, ctx: Context, as_at: str | None) -> str:
     """An expression with the special names replaced, as DuckDB SQL."""
     tree = sqlglot.parse_one(text, read="duckdb")
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expression) -> Any:
         if isinstance(node, exp.Column) and not node.table:
             if node.name == "run_date":
                 return sqlglot.parse_one(f"DATE '{ctx.run_date.isoformat()}'", read="duckdb")

@@ -124,8 +124,9 @@ def evaluate_fsm(settings: Settings, truth_dir: Path, run_id: int | None = None)
         )
         if month_row is None:
             # no flags: judge against the latest census month of the region
+            eligibility = _q(truth_dir / "fsm_eligibility.parquet")
             month_row = con.execute(
-                f"SELECT max(month) FROM read_parquet('{_q(truth_dir / 'fsm_eligibility.parquet')}')"
+                f"SELECT max(month) FROM read_parquet('{eligibility}')"
             ).fetchall()[0][0]
         month = str(month_row)
         con.execute(

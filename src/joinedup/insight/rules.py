@@ -342,17 +342,17 @@ def parse_rule(data: Any, file: str = "<rule>") -> Rule:
             description=c.text(src.get("description"), f"{where}.description", required=False),
         )
     present = {a for a, s in sources.items() if s.require == "present"}
-    for alias, src in sources.items():
+    for alias, source in sources.items():
         where = f"sources.{alias}"
         own = {alias}
-        for name, text in src.derive.items():
+        for name, text in source.derive.items():
             c.expression(text, f"{where}.derive.{name}", sources, aliases=own, aggregates=True)
-        for i, text in enumerate(src.where):
+        for i, text in enumerate(source.where):
             c.expression(text, f"{where}.where[{i}]", sources, aliases=own)
-        for key in src.latest_per:
-            if key not in src.columns:
+        for key in source.latest_per:
+            if key not in source.columns:
                 raise c.fail(f"{where}.latest_per", f"unknown field '{key}'")
-        for i, text in enumerate(src.when):
+        for i, text in enumerate(source.when):
             c.expression(text, f"{where}.when[{i}]", sources, aliases=present | own)
     as_at = c.text(doc.get("as_at", "run_date"), "as_at")
     c.expression(as_at, "as_at", sources, aliases=present)

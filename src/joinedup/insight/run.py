@@ -320,8 +320,8 @@ def run_insight(
                    organisation, resident_id, household_id, as_at,
                    left(sha256(CAST(to_json(struct_pack(
                        v := rule_version,
-                       r := list_sort(list_transform(records,
-                             lambda x: x.organisation || '/' || x.dataset || '/' || x.source_record_id)),
+                       r := list_sort(list_transform(records, lambda x:
+                             x.organisation || '/' || x.dataset || '/' || x.source_record_id)),
                        d := list_filter("values", lambda x: x.kind = 'reason')
                    )) AS VARCHAR)), 32) AS fingerprint,
                    records, "values"

@@ -119,9 +119,7 @@ def get_latest_run(request: Request, _reader: Reader) -> dict[str, Any]:
     }
 
 
-def _page(
-    settings: Settings, principal: Principal, filters: FlagFilter
-) -> FlagsPage:
+def _page(settings: Settings, principal: Principal, filters: FlagFilter) -> FlagsPage:
     try:
         page = list_flags(settings, principal.actor(), filters)
     except AccessDenied as exc:
@@ -159,8 +157,9 @@ async def get_flags(
     *quiet* until its data changes. Other organisations' values appear only where the
     agreement shares them (``shown: false`` otherwise). The read is audited."""
     del purpose_header
-    filters = FlagFilter(rule=rule, severity=severity, status=status, page=page,
-                         page_size=page_size)
+    filters = FlagFilter(
+        rule=rule, severity=severity, status=status, page=page, page_size=page_size
+    )
     return await run_in_threadpool(_page, _settings(request), principal, filters)
 
 

@@ -221,7 +221,11 @@ async def flag_action(request: Request, principal: Worker, flag_id: FlagId) -> R
         raise HTTPException(404, "No such flag for your organisation and purpose") from None
     except FlagError as exc:
         return await _flag_page(
-            request, principal, flag_id, errors={"outcome": str(exc)}, values=values,
+            request,
+            principal,
+            flag_id,
+            errors={"outcome": str(exc)},
+            values=values,
             status_code=422,
         )
     return RedirectResponse(f"/worklist/flags/{flag_id}?done=recorded", status_code=303)
