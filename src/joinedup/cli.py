@@ -17,6 +17,7 @@ from rich.table import Table
 from joinedup import __version__
 from joinedup.config import Settings, load_settings
 from joinedup.governance.cli import register as register_governance
+from joinedup.insight.cli import register as register_insight
 from joinedup.jobs.registry import ProgressListener
 from joinedup.linkage.cli import register as register_linkage
 from joinedup.synth.cli import register as register_synth
@@ -39,6 +40,7 @@ app.add_typer(mapping_app, name="mapping")
 register_synth(app)
 register_governance(app)
 register_linkage(app)
+register_insight(app)
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -177,6 +179,13 @@ def demo(
                 *(f"{counts[k]:,}" for k in ("files", "rows", "accepted", "rejected")),
             )
         console.print(ingested)
+    insight = next(
+        (st["result"] for st in result.stages if st["stage"] == "Run the indicator rules"), None
+    )
+    if insight:
+        from joinedup.insight.cli import print_run
+
+        print_run(insight)
     if not result.ok:
         raise fail("a demo stage failed; see the table above")
     logins = demo_logins(s)
@@ -278,6 +287,8 @@ def _summary(stage: dict[str, object]) -> str:
         if isinstance(value, dict):
             continue
         if isinstance(value, list):
+            if any(isinstance(v, dict) for v in value):
+                continue
             value = ", ".join(str(v) for v in value)
         elif isinstance(value, int):
             value = f"{value:,}"

@@ -98,6 +98,11 @@ STAGES: list[DemoStage] = [
         "linkage.build",
         lambda s, o: {"truth": str(source_dir(s) / "truth" / "records.parquet")},
     ),
+    DemoStage(
+        "Run the indicator rules",
+        "insight.run",
+        lambda s, o: {"truth": str(source_dir(s) / "truth")},
+    ),
 ]
 
 

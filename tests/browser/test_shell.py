@@ -80,6 +80,7 @@ def test_navigation_lists_only_pages_that_exist(page: Any, visit: Any) -> None:
         "Datasets",
         "Linkage",
         "Jobs",
+        "Worklist",
         "Agreements",
         "Audit",
         "Admin",

@@ -27,6 +27,7 @@ def test_demo_builds_ingests_governs_and_rebuilds(tmp_path: Path) -> None:
     dispose_engines()
     assert result.exit_code == 0, result.output
     assert "Ingested datasets" in result.output
+    assert "FSM eligible but not registered" in result.output  # the insight stage ran
     assert "hub.dpo / " in result.output
     assert (home / MARKER).is_file()
     logins = home / "demo-logins.json"

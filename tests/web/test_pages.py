@@ -73,6 +73,7 @@ def test_navigation_shows_only_pages_that_exist(client: TestClient) -> None:
         "Datasets",
         "Linkage",
         "Jobs",
+        "Worklist",
         "Agreements",
         "Audit",
         "Admin",

@@ -478,3 +478,51 @@ class LinkageReviewDecision(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_run.id"))
     match_probability: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FlagOutcome(enum.StrEnum):
+    """What a caseworker did about a flag."""
+
+    CONTACTED = "contacted"
+    ENROLLED = "enrolled"
+    DECLINED = "declined"
+    NO_ACTION_NEEDED = "no_action_needed"
+    WRONG_MATCH = "wrong_match"
+
+
+class InsightRun(Base):
+    """One evaluation of the indicator rules over a resident index: the flags snapshot and,
+    per rule, its version, purpose and the flags it raised per organisation."""
+
+    __tablename__ = "insight_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    linkage_run_id: Mapped[int] = mapped_column(ForeignKey("linkage_run.id"), index=True)
+    flags_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    run_date: Mapped[date] = mapped_column(Date)
+    flags: Mapped[int] = mapped_column(BigInteger, default=0)
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class FlagAction(Base):
+    """A caseworker's action and outcome on one flag, with the flag's data fingerprint at the
+    time: the flag stays quiet until a later run gives it a different fingerprint."""
+
+    __tablename__ = "flag_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flag_id: Mapped[str] = mapped_column(String(40), index=True)
+    rule_id: Mapped[str] = mapped_column(String(80))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    insight_run_id: Mapped[int | None] = mapped_column(ForeignKey("insight_run.id"))
+    outcome: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    record_keys: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    user: Mapped[User] = relationship()

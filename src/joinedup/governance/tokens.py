@@ -23,8 +23,8 @@ from joinedup.governance.audit import append_event
 TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
 #: Scopes a token may carry. ``read`` covers GET endpoints, ``ingest`` uploads,
 #: ``governance`` agreement and objection changes, ``review`` linkage review decisions,
-#: ``admin`` organisations and users.
-SCOPES = ("read", "ingest", "governance", "review", "admin")
+#: ``admin`` organisations and users, ``casework`` actions on flags.
+SCOPES = ("read", "ingest", "governance", "review", "admin", "casework")
 
 
 class TokenError(ValueError):

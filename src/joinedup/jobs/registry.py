@@ -22,6 +22,7 @@ JOB_MODULES = (
     "joinedup.ingest.region",
     "joinedup.governance.demo",
     "joinedup.linkage.jobs",
+    "joinedup.insight.jobs",
 )
 
 

@@ -16,6 +16,7 @@ SECTION_ORDER = {
     "datasets": 20,
     "linkage": 25,
     "jobs": 30,
+    "worklist": 32,
     "agreements": 35,
     "audit": 40,
     "open-data": 50,

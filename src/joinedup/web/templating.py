@@ -54,6 +54,7 @@ def create_templates() -> Jinja2Templates:
         auto_reload=False,
     )
     env.filters["govuk_datetime"] = format_datetime
+    env.filters["govuk_date"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
     env.globals["service_name"] = SERVICE_NAME
     env.globals["version"] = __version__
     return Jinja2Templates(env=env)

@@ -19,6 +19,7 @@ def api_modules() -> list[ModuleType]:
     from joinedup.web.api import (
         datasets,
         governance,
+        insight,
         jobs,
         linkage,
         mapping_suggest,
@@ -26,7 +27,7 @@ def api_modules() -> list[ModuleType]:
         status,
     )
 
-    return [status, datasets, standards, mapping_suggest, jobs, governance, linkage]
+    return [status, datasets, standards, mapping_suggest, jobs, governance, linkage, insight]
 
 
 def openapi_tags() -> list[dict[str, Any]]:

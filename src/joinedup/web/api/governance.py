@@ -130,7 +130,7 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     Role.DATA_OWNER: ("read", "ingest", "governance"),
     Role.DPO: ("read", "governance"),
     Role.ANALYST: ("read", "review"),
-    Role.CASEWORKER: ("read",),
+    Role.CASEWORKER: ("read", "casework"),
 }
 TOKEN_LIFETIMES = (30, 90, 180, 365)  # days
 

@@ -35,6 +35,7 @@ def all_sections() -> list[PageSection]:
         mappings,
         objections,
         upload,
+        worklist,
     )
 
     return [
@@ -44,6 +45,7 @@ def all_sections() -> list[PageSection]:
         mappings.section,
         jobs.section,
         linkage.section,
+        worklist.section,
         agreements.section,
         audit.section,
         objections.section,

@@ -87,6 +87,7 @@ SCOPE_HINTS = {
     "governance": "Draft, propose, approve and revoke agreements; record objections.",
     "review": "Record clerical review decisions on linkage pairs (analysts).",
     "admin": "Manage organisations and users.",
+    "casework": "Record actions and outcomes on flags in your organisation's worklist.",
 }
 DONE = {
     "deactivated": "The account was deactivated. It can no longer sign in or use its tokens.",

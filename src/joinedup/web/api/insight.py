@@ -1,0 +1,247 @@
+"""``/api/v1/insight``: indicator rules, the latest run, and caseworkers' flags and actions.
+
+Rules and run summaries hold no personal data (signed-in users). Flags are personal data:
+every flag route needs a purpose and goes through :mod:`joinedup.insight.flags`, which applies
+the policy decision (the person's organisation raised the flag, the purpose is the flag's, and
+other organisations' values only as the agreement shares them) and audits the read. Recording
+an action needs the ``casework`` scope with a token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.config import Settings
+from joinedup.governance.access import AccessDenied, NotFound
+from joinedup.insight.flags import (
+    OUTCOME_LABELS,
+    FlagError,
+    FlagFilter,
+    get_flag,
+    list_flags,
+    record_action,
+)
+from joinedup.insight.rules import RuleError, load_rules
+from joinedup.insight.run import latest_insight_run
+from joinedup.web.auth import (
+    PERSONAL_DATA,
+    PURPOSE_HEADER,
+    SIGNED_IN,
+    Principal,
+    access,
+    require_purpose,
+    require_scope,
+    verify_csrf,
+)
+
+tag = {
+    "name": "insight",
+    "description": "Indicator rules, insight runs and flags with reasons (personal data, under "
+    "your purpose), and caseworkers' actions on flags.",
+}
+router = APIRouter(prefix="/insight", tags=[tag["name"]])
+
+FlagId = Annotated[str, Path(pattern=r"^f-[0-9a-f]{16}$", description="A flag id")]
+HouseholdId = Annotated[str, Path(pattern=r"^h-[0-9a-f]{16}$", description="A household id")]
+Reader = Annotated[Principal, Depends(require_scope("read"))]
+PurposeHeader = Annotated[
+    str | None,
+    Header(
+        alias=PURPOSE_HEADER,
+        description="With an API token: the code of the purpose you act under.",
+    ),
+]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class FlagsPage(BaseModel):
+    run: int | None = Field(description="The insight run the flags come from")
+    run_date: str | None
+    total: int = Field(description="Flags matching the filters")
+    counts: dict[str, int] = Field(description="Open and quiet flags for your purpose")
+    page: int
+    page_size: int
+    flags: list[dict[str, Any]]
+
+
+class ActionIn(BaseModel):
+    outcome: Literal["contacted", "enrolled", "declined", "no_action_needed", "wrong_match"]
+    note: str = Field("", max_length=500, description="A short case note (kept, never logged)")
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _refused(exc: AccessDenied) -> HTTPException:
+    return HTTPException(403, exc.decision.reason)
+
+
+@router.get(
+    "/rules",
+    summary="The indicator rules (validated)",
+    openapi_extra=access(SIGNED_IN),
+    responses={401: {"model": Message}},
+)
+def get_rules(_reader: Reader) -> list[dict[str, Any]]:
+    """The shipped indicator rules: purpose, severity, sources and date-effective versions."""
+    try:
+        return [r.describe() for r in load_rules()]
+    except RuleError as exc:  # pragma: no cover - the shipped rules are tested
+        raise HTTPException(500, str(exc)) from None
+
+
+@router.get(
+    "/runs/latest",
+    summary="The latest insight run: flags per rule and organisation (counts only)",
+    openapi_extra=access(SIGNED_IN),
+    responses={401: {"model": Message}, 404: {"model": Message}},
+)
+def get_latest_run(request: Request, _reader: Reader) -> dict[str, Any]:
+    run = latest_insight_run(_settings(request))
+    if run is None:
+        raise HTTPException(404, "No insight run yet")
+    return {
+        "run": run.id,
+        "run_date": run.run_date.isoformat(),
+        "linkage_run": run.linkage_run_id,
+        "flags": run.flags,
+        "rules": run.rules,
+        "created_at": run.created_at.isoformat(),
+    }
+
+
+def _page(settings: Settings, principal: Principal, filters: FlagFilter) -> FlagsPage:
+    try:
+        page = list_flags(settings, principal.actor(), filters)
+    except AccessDenied as exc:
+        raise _refused(exc) from None
+    return FlagsPage(
+        run=page.run_id,
+        run_date=page.run_date.isoformat() if page.run_date else None,
+        total=page.total,
+        counts=page.counts,
+        page=page.page,
+        page_size=page.page_size,
+        flags=[f.to_dict() for f in page.flags],
+    )
+
+
+@router.get(
+    "/flags",
+    response_model=FlagsPage,
+    summary="Your worklist: flags for your organisation's residents under your purpose",
+    openapi_extra=access(PERSONAL_DATA),
+    responses={401: {"model": Message}, 403: {"model": Message}},
+)
+async def get_flags(
+    request: Request,
+    principal: Annotated[Principal, Depends(require_purpose)],
+    _reader: Reader,
+    rule: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")] = None,
+    severity: Annotated[Literal["high", "medium", "low"] | None, Query()] = None,
+    status: Annotated[Literal["open", "quiet", "all"], Query()] = "open",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    purpose_header: PurposeHeader = None,
+) -> FlagsPage:
+    """Flags ordered by severity and recency. Open flags by default; a flag acted on is
+    *quiet* until its data changes. Other organisations' values appear only where the
+    agreement shares them (``shown: false`` otherwise). The read is audited."""
+    del purpose_header
+    filters = FlagFilter(
+        rule=rule, severity=severity, status=status, page=page, page_size=page_size
+    )
+    return await run_in_threadpool(_page, _settings(request), principal, filters)
+
+
+@router.get(
+    "/households/{household_id}/flags",
+    response_model=FlagsPage,
+    summary="Every flag of one household (open and quiet)",
+    openapi_extra=access(PERSONAL_DATA),
+    responses={401: {"model": Message}, 403: {"model": Message}},
+)
+async def get_household_flags(
+    request: Request,
+    principal: Annotated[Principal, Depends(require_purpose)],
+    _reader: Reader,
+    household_id: HouseholdId,
+    purpose_header: PurposeHeader = None,
+) -> FlagsPage:
+    del purpose_header
+    filters = FlagFilter(household_id=household_id, status="all", page_size=500)
+    return await run_in_threadpool(_page, _settings(request), principal, filters)
+
+
+@router.get(
+    "/flags/{flag_id}",
+    summary="One flag with its reasons, source records and actions",
+    openapi_extra=access(PERSONAL_DATA),
+    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
+)
+async def get_one_flag(
+    request: Request,
+    principal: Annotated[Principal, Depends(require_purpose)],
+    _reader: Reader,
+    flag_id: FlagId,
+    purpose_header: PurposeHeader = None,
+) -> dict[str, Any]:
+    """Which rule fired (and its version), on which records (dataset, organisation, version,
+    date), with the values that mattered. Audited."""
+    del purpose_header
+    try:
+        flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
+    except AccessDenied as exc:
+        raise _refused(exc) from None
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    return flag.to_dict(detail=True)
+
+
+@router.post(
+    "/flags/{flag_id}/actions",
+    summary="Record an action and outcome on a flag",
+    openapi_extra=access(PERSONAL_DATA),
+    dependencies=[Depends(verify_csrf)],
+    status_code=201,
+    responses={
+        401: {"model": Message},
+        403: {"model": Message},
+        404: {"model": Message},
+        422: {"model": Message},
+    },
+)
+async def post_action(
+    request: Request,
+    principal: Annotated[Principal, Depends(require_purpose)],
+    _worker: Annotated[Principal, Depends(require_scope("casework"))],
+    flag_id: FlagId,
+    body: ActionIn,
+    purpose_header: PurposeHeader = None,
+) -> dict[str, Any]:
+    """Outcomes: contacted, enrolled, declined, no_action_needed, wrong_match (which is
+    reported to linkage review). The flag is quiet until its data changes. Audited."""
+    del purpose_header
+    try:
+        flag = await run_in_threadpool(
+            record_action, _settings(request), principal.actor(), flag_id, body.outcome, body.note
+        )
+    except AccessDenied as exc:
+        raise _refused(exc) from None
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except FlagError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return flag.to_dict(detail=True)
+
+
+__all__ = ["OUTCOME_LABELS", "router", "tag"]

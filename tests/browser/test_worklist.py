@@ -1,0 +1,135 @@
+"""A caseworker's worklist in the browser: sign in, choose the purpose, filter the worklist,
+open a flag's reasons, record an action, see the flag go quiet, open the household. Every page
+is checked with axe (the ``page`` fixture enforces it). The app serves a small synthetic region
+run through every stage, so the flags are real."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import LOCAL_HOST, LiveServer
+from tests.insight.helpers import DemoHome, build_demo_home
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    return build_demo_home(
+        tmp_path_factory.mktemp("worklist") / "home", secret_key="browser-worklist-secret"
+    )
+
+
+@pytest.fixture(scope="module")
+def live_server(demo: DemoHome) -> Iterator[LiveServer]:
+    """This module's pages are served from the demo home (overrides the shared server)."""
+    import uvicorn
+
+    from joinedup.catalog.db import dispose_engines
+    from joinedup.web.app import create_app
+
+    previous = os.environ.get("JOINEDUP_HOME")
+    os.environ["JOINEDUP_HOME"] = str(demo.settings.home)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOCAL_HOST, 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(demo.settings), log_level="warning", access_log=False, lifespan="on"
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the app did not start under uvicorn")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(url=f"http://{LOCAL_HOST}:{port}", settings=demo.settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        if previous is None:
+            os.environ.pop("JOINEDUP_HOME", None)
+        else:
+            os.environ["JOINEDUP_HOME"] = previous
+        dispose_engines()
+
+
+def test_a_caseworker_works_a_flag(
+    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: DemoHome
+) -> None:
+    username = "lambeth.caseworker"
+    visit(page, "/sign-in?next=/worklist")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(demo.logins[username])
+    page.get_by_role("button", name="Sign in").click()
+    # the worklist holds personal data: the purpose comes first
+    page.wait_for_url("**/purpose**")
+    assert_accessible(page)
+    page.get_by_label("Free school meals auto-enrolment").check()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/worklist")
+    assert_accessible(page)
+    assert_clean(page)
+    assert page.get_by_role("heading", name="Worklist").is_visible()
+
+    # filter to the FSM rule
+    page.get_by_label("Rule").select_option("fsm-eligible-not-registered")
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**rule=fsm-eligible-not-registered**")
+    assert_accessible(page)
+    rows = page.locator("#flags tbody tr")
+    assert rows.count() > 0
+    before = int(page.locator("#results-count").inner_text().split(" of ")[1].split()[0])
+    assert "Eligible for free school meals but not registered" in rows.first.inner_text()
+    assert "high" in rows.first.inner_text().lower()
+
+    # a flag's reasons: the rule, its version, the records it fired on
+    rows.first.locator("a").first.click()
+    page.wait_for_url("**/worklist/flags/f-**")
+    assert_accessible(page)
+    assert "fsm-2026" in page.locator("#flag-summary").inner_text()
+    reasons = page.locator("#reasons").inner_text()
+    assert "Universal credit" in reasons and "Fsm eligible" in reasons
+    records = page.locator("#records").inner_text()
+    assert "school-census" in records and "benefit-claims" in records
+    assert "No action recorded yet." in page.locator("#history").inner_text()
+
+    # record an action; without an outcome it is an error first
+    page.get_by_role("button", name="Record action").click()
+    page.wait_for_load_state("load")
+    assert_accessible(page)
+    assert page.get_by_text("There is a problem").is_visible()
+    page.get_by_label("Contacted").check()
+    page.get_by_label("Note (optional)").fill("Left a message with the family")
+    page.get_by_role("button", name="Record action").click()
+    page.wait_for_url("**done=recorded")
+    assert_accessible(page)
+    assert page.get_by_text("The action was recorded").is_visible()
+    history = page.locator("#history").inner_text()
+    assert "Contacted" in history and "Left a message with the family" in history
+
+    # the household view lists the flag as acted on
+    page.get_by_role("link", name="See every flag in this household").click()
+    page.wait_for_url("**/worklist/households/h-**")
+    assert_accessible(page)
+    assert "Acted on: Contacted" in page.locator("main").inner_text()
+
+    # back on the worklist the flag is quiet: one fewer open flag
+    visit(page, "/worklist?rule=fsm-eligible-not-registered")
+    after = page.locator("#results-count").inner_text()
+    assert (after.split(" of ")[1].split()[0] if " of " in after else "0") == str(before - 1)
+    visit(page, "/worklist?rule=fsm-eligible-not-registered&status=quiet")
+    assert page.locator("#flags tbody tr").count() == 1
+    assert_clean(page)

@@ -1,0 +1,45 @@
+"""A small synthetic region run through every stage (synth → ingest → governance → linkage →
+insight), shared by the insight, API and browser tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from joinedup.catalog.db import dispose_engines
+from joinedup.config import Settings, load_settings
+from joinedup.demo import DemoOptions, DemoResult, run_demo, source_dir
+
+OPTIONS = DemoOptions(residents=4000, months=6, seed=11)
+
+
+@dataclass
+class DemoHome:
+    settings: Settings
+    result: DemoResult
+    logins: dict[str, str]
+
+    @property
+    def insight(self) -> dict[str, object]:
+        stage = self.result.stages[-1]
+        assert stage["stage"] == "Run the indicator rules", stage
+        return stage["result"]  # type: ignore[no-any-return]
+
+    @property
+    def truth(self) -> Path:
+        return source_dir(self.settings) / "truth"
+
+
+def build_demo_home(home: Path, secret_key: str | None = None) -> DemoHome:
+    settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="")
+    if secret_key:
+        settings = replace(settings, secret_key=secret_key)
+    result = run_demo(settings, OPTIONS)
+    dispose_engines()
+    assert result.ok, result.stages[-1]
+    logins = {
+        entry["username"]: entry["password"]
+        for entry in json.loads((home / "demo-logins.json").read_text())
+    }
+    return DemoHome(settings, result, logins)
