@@ -37,6 +37,7 @@ from joinedup.web.auth import Principal, access, require_roles, role
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.pages.agreements import govuk_date, parse_date
+from joinedup.web.pagination import govuk_pagination
 from joinedup.web.templating import UK_TIME, render
 
 router = APIRouter(include_in_schema=False)
@@ -131,26 +132,9 @@ def parse_filters(settings: Settings, params: Any) -> Filters:
 
 def _pagination(filters: Filters, total: int, page: int) -> dict[str, Any] | None:
     pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
-    if pages <= 1:
-        return None
-
-    def href(n: int) -> str:
-        return "/audit?" + filters.query(page=n)
-
-    wanted = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for n in wanted:
-        if n - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": n, "href": href(n), "current": n == page})
-        previous = n
-    result: dict[str, Any] = {"items": items, "landmarkLabel": "Audit log pages"}
-    if page > 1:
-        result["previous"] = {"href": href(page - 1)}
-    if page < pages:
-        result["next"] = {"href": href(page + 1)}
-    return result
+    return govuk_pagination(
+        page, pages, lambda n: "/audit?" + filters.query(page=n), "Audit log pages"
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse, openapi_extra=DPO_ONLY)

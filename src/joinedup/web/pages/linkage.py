@@ -25,6 +25,7 @@ from joinedup.web.api.linkage import REVIEW_ACCESS
 from joinedup.web.auth import Principal, require_purpose, require_roles, verify_csrf
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
+from joinedup.web.pagination import govuk_pagination
 from joinedup.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -136,26 +137,9 @@ def probability_text(value: float) -> str:
 
 
 def _pagination(page: int, pages: int) -> dict[str, Any] | None:
-    if pages <= 1:
-        return None
-
-    def href(n: int) -> str:
-        return f"/linkage/review?page={n}"
-
-    wanted = sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1)))
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for n in wanted:
-        if n - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": n, "href": href(n), "current": n == page})
-        previous = n
-    result: dict[str, Any] = {"items": items, "landmarkLabel": "Review queue pages"}
-    if page > 1:
-        result["previous"] = {"href": href(page - 1)}
-    if page < pages:
-        result["next"] = {"href": href(page + 1)}
-    return result
+    return govuk_pagination(
+        page, pages, lambda n: f"/linkage/review?page={n}", "Review queue pages"
+    )
 
 
 def _common() -> dict[str, Any]:

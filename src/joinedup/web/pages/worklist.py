@@ -30,6 +30,7 @@ from joinedup.insight.flags import (
 from joinedup.web.auth import PERSONAL_DATA, Principal, access, require_purpose, verify_csrf
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
+from joinedup.web.pagination import govuk_pagination
 from joinedup.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -77,26 +78,10 @@ def _filters(params: Any) -> tuple[FlagFilter, dict[str, str]]:
 
 
 def _pagination(values: dict[str, str], total: int, page: int, size: int) -> dict[str, Any] | None:
-    pages = max(1, math.ceil(total / size))
-    if pages <= 1:
-        return None
-
     def href(n: int) -> str:
         return "/worklist?" + urlencode({**{k: v for k, v in values.items() if v}, "page": n})
 
-    items: list[dict[str, Any]] = []
-    previous = 0
-    for n in sorted({1, pages, page - 1, page, page + 1} & set(range(1, pages + 1))):
-        if n - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": n, "href": href(n), "current": n == page})
-        previous = n
-    result: dict[str, Any] = {"items": items, "landmarkLabel": "Worklist pages"}
-    if page > 1:
-        result["previous"] = {"href": href(page - 1)}
-    if page < pages:
-        result["next"] = {"href": href(page + 1)}
-    return result
+    return govuk_pagination(page, max(1, math.ceil(total / size)), href, "Worklist pages")
 
 
 @router.get("/worklist", response_class=HTMLResponse, openapi_extra=PERSONAL)
