@@ -262,15 +262,7 @@ def _load_existing(
     """``__existing``: the stored records of datasets still allowed (reused) or being read
     again (changed), less the records of residents who objected since."""
     keep = [*allowed, *delta.changed]
-    con.register(
-        "__keep_datasets",
-        pa.table(
-            {
-                "organisation": pa.array([o for o, _ in keep], pa.string()),
-                "dataset": pa.array([d for _, d in keep], pa.string()),
-            }
-        ),
-    )
+    con.register("__keep_datasets", _datasets_table(keep))
     objected = _objected_records(settings)
     con.register(
         "__objected",
@@ -295,6 +287,16 @@ def _load_existing(
     delta.removed += int(total) - int(kept)
 
 
+def _datasets_table(datasets: list[tuple[str, str]]) -> pa.Table:
+    """(organisation, dataset) pairs as an Arrow table to join on."""
+    return pa.table(
+        {
+            "organisation": pa.array([o for o, _ in datasets], pa.string()),
+            "dataset": pa.array([d for _, d in datasets], pa.string()),
+        }
+    )
+
+
 def _objected_records(settings: Settings) -> set[tuple[str, str, str]]:
     with session_scope(settings) as session:
         exclusions = exclusions_for(session, PURPOSE)
@@ -307,15 +309,7 @@ def _objected_records(settings: Settings) -> set[tuple[str, str, str]]:
 
 def _combine(con: duckdb.DuckDBPyConnection, delta: Delta) -> None:
     """``linkage_records``: kept records (rid 0..k-1) then delta records (rid k..)."""
-    con.register(
-        "__changed_sets",
-        pa.table(
-            {
-                "organisation": pa.array([o for o, _ in delta.changed], pa.string()),
-                "dataset": pa.array([d for _, d in delta.changed], pa.string()),
-            }
-        ),
-    )
+    con.register("__changed_sets", _datasets_table(delta.changed))
     columns = [r[0] for r in con.execute("DESCRIBE __existing").fetchall()]
     cols = ", ".join(columns)
     con.execute(
