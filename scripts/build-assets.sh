@@ -11,6 +11,9 @@
 #   vendor/govuk/  govuk-frontend.min.{css,js} + assets/{fonts,images,manifest.json}
 #   vendor/moj/    moj-frontend.min.{css,js}   + assets/images
 #   vendor/axe/    axe.min.js
+#   vendor/vega/   vega, vega-lite and vega-embed builds + vega-interpreter bundled by esbuild
+#                  (an IIFE exposing `vegaInterpreter`, so charts render under our CSP with no
+#                  'unsafe-eval'; see static/js/charts.js)
 #
 # The precompiled CSS refers to url(/assets/...); we rewrite that to url(assets/...), relative to
 # the CSS file, so the files work wherever the static folder is mounted. The build is skipped
@@ -27,7 +30,7 @@ case "${1:-}" in
     "") ;;
     --force) MODE="force" ;;
     --check) MODE="check" ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-assets: unknown option $1 (use --force, --check or --help)" >&2; exit 2 ;;
 esac
 
@@ -60,7 +63,7 @@ mkdir -p "$(dirname "$VENDOR")"
 BUILD="$(mktemp -d "$NM/.vendor-build.XXXXXX")"
 trap 'rm -rf "$BUILD"' EXIT
 
-mkdir -p "$BUILD/govuk/assets" "$BUILD/moj/assets" "$BUILD/axe"
+mkdir -p "$BUILD/govuk/assets" "$BUILD/moj/assets" "$BUILD/axe" "$BUILD/vega"
 
 cp "$GOVUK"/govuk-frontend.min.css "$GOVUK"/govuk-frontend.min.css.map \
    "$GOVUK"/govuk-frontend.min.js "$GOVUK"/govuk-frontend.min.js.map "$BUILD/govuk/"
@@ -71,6 +74,13 @@ cp "$MOJ"/moj-frontend.min.css "$MOJ"/moj-frontend.min.css.map \
 cp -R "$MOJ"/assets/images "$BUILD/moj/assets/"
 
 cp "$AXE"/axe.min.js "$AXE"/LICENSE "$BUILD/axe/"
+
+cp "$NM"/vega/build/vega.min.js "$NM"/vega-lite/build/vega-lite.min.js \
+   "$NM"/vega-embed/build/vega-embed.min.js "$BUILD/vega/"
+cp "$NM"/vega/LICENSE "$BUILD/vega/LICENSE"
+"$NM"/.bin/esbuild "$NM"/vega-interpreter/build/vega-interpreter.js --bundle --minify \
+   --format=iife --global-name=vegaInterpreter --log-level=warning \
+   --outfile="$BUILD/vega/vega-interpreter.min.js"
 
 for css in "$BUILD/govuk/govuk-frontend.min.css" "$BUILD/moj/moj-frontend.min.css"; do
     sed -i 's#url(/assets/#url(assets/#g' "$css"
@@ -89,4 +99,4 @@ mv "$BUILD" "$VENDOR"
 rm -rf "$OLD"
 trap - EXIT
 
-echo "build-assets: built $VENDOR (govuk-frontend $(node -p "require('$NM/govuk-frontend/package.json').version"), @ministryofjustice/frontend $(node -p "require('$MOJ/../package.json').version"), axe-core $(node -p "require('$AXE/package.json').version"))"
+echo "build-assets: built $VENDOR (govuk-frontend $(node -p "require('$NM/govuk-frontend/package.json').version"), @ministryofjustice/frontend $(node -p "require('$MOJ/../package.json').version"), axe-core $(node -p "require('$AXE/package.json').version"), vega $(node -p "require('$NM/vega/package.json').version"), vega-lite $(node -p "require('$NM/vega-lite/package.json').version"))"
