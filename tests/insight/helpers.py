@@ -22,8 +22,11 @@ class DemoHome:
 
     @property
     def insight(self) -> dict[str, object]:
-        stage = self.result.stages[-1]
-        assert stage["stage"] == "Run the indicator rules", stage
+        return self.stage("Run the indicator rules")
+
+    def stage(self, name: str) -> dict[str, object]:
+        """The result of the demo stage called ``name`` (later issues append stages)."""
+        stage = next(s for s in self.result.stages if s["stage"] == name)
         return stage["result"]  # type: ignore[no-any-return]
 
     @property
@@ -37,7 +40,7 @@ def build_demo_home(home: Path, secret_key: str | None = None) -> DemoHome:
         settings = replace(settings, secret_key=secret_key)
     result = run_demo(settings, OPTIONS)
     dispose_engines()
-    assert result.ok, result.stages[-1]
+    assert result.ok, [s for s in result.stages if s["status"] != "succeeded"]
     logins = {
         entry["username"]: entry["password"]
         for entry in json.loads((home / "demo-logins.json").read_text())
