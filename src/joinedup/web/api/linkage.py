@@ -10,11 +10,12 @@ record a decision. The pages (:mod:`joinedup.web.pages.linkage`) call the same f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
@@ -112,7 +113,13 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 # --- models ----------------------------------------------------------------------------------
 
 
-class RunOut(BaseModel):
+class FromView(BaseModel):
+    """Built from the view objects of :mod:`joinedup.linkage.explain` by attribute name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class RunOut(FromView):
     id: int
     created_at: datetime
     model_version: int
@@ -145,17 +152,19 @@ class QueueOut(BaseModel):
     items: list[QueueItemOut]
 
 
-class StepOut(BaseModel):
+class StepOut(FromView):
     comparison: str
     title: str
     level: str = Field(description="The comparison level the pair fell into")
     gamma: int
     weight: float = Field(description="The level's match weight, log2(m/u)")
     tf_adjustment: float = Field(description="Term-frequency adjustment added to the weight")
-    cumulative: float = Field(description="The running total after this comparison")
+    cumulative: float = Field(
+        validation_alias="end", description="The running total after this comparison"
+    )
 
 
-class EvidenceOut(BaseModel):
+class EvidenceOut(FromView):
     pair: str
     record_key_l: str
     record_key_r: str
@@ -168,7 +177,7 @@ class EvidenceOut(BaseModel):
     steps: list[StepOut]
 
 
-class RecordOut(BaseModel):
+class RecordOut(FromView):
     record_key: str
     organisation: str
     dataset: str
@@ -181,7 +190,7 @@ class RecordOut(BaseModel):
     withheld: str | None = Field(description="Why the values are not shown")
 
 
-class DecisionOut(BaseModel):
+class DecisionOut(FromView):
     id: int
     pair: str
     record_key_l: str
@@ -222,77 +231,24 @@ class ResidentOut(BaseModel):
 
 
 def run_out(run: RunInfo) -> RunOut:
-    return RunOut(
-        id=run.id,
-        created_at=run.created_at,
-        model_version=run.model_version,
-        threshold=run.threshold,
-        review_band=(run.review_low, run.threshold),
-        records=run.records,
-        residents=run.residents,
-        households=run.households,
-        pairs=run.pairs,
-        review_band_pairs=run.review_band_pairs,
-        datasets=run.datasets,
+    return RunOut.model_validate(
+        {
+            **{name: getattr(run, name) for name in RunOut.model_fields if name != "review_band"},
+            "review_band": (run.review_low, run.threshold),
+        }
     )
 
 
 def evidence_out(evidence: Evidence) -> EvidenceOut:
-    return EvidenceOut(
-        pair=evidence.pair,
-        record_key_l=evidence.record_key_l,
-        record_key_r=evidence.record_key_r,
-        match_weight=evidence.match_weight,
-        match_probability=evidence.match_probability,
-        prior_weight=evidence.prior_weight,
-        links=evidence.links,
-        in_review_band=evidence.in_review_band,
-        decision=evidence.decision,
-        steps=[
-            StepOut(
-                comparison=s.comparison,
-                title=s.title,
-                level=s.level,
-                gamma=s.gamma,
-                weight=s.weight,
-                tf_adjustment=s.tf_adjustment,
-                cumulative=s.end,
-            )
-            for s in evidence.steps
-        ],
-    )
+    return EvidenceOut.model_validate(evidence)
 
 
 def record_out(record: RecordView | None) -> RecordOut | None:
-    if record is None:
-        return None
-    return RecordOut(
-        record_key=record.record_key,
-        organisation=record.organisation,
-        dataset=record.dataset,
-        version=record.version,
-        source_record_id=record.source_record_id,
-        resident_id=record.resident_id,
-        household_id=record.household_id,
-        rows=record.rows,
-        values=record.values,
-        withheld=record.withheld,
-    )
+    return None if record is None else RecordOut.model_validate(record)
 
 
 def decision_out(decision: Decision) -> DecisionOut:
-    return DecisionOut(
-        id=decision.id,
-        pair=decision.pair,
-        record_key_l=decision.record_key_l,
-        record_key_r=decision.record_key_r,
-        decision=decision.decision,
-        reviewer=decision.reviewer,
-        note=decision.note,
-        run_id=decision.run_id,
-        match_probability=decision.match_probability,
-        created_at=decision.created_at,
-    )
+    return DecisionOut.model_validate(decision)
 
 
 def queue_out(queue: Queue) -> QueueOut:
@@ -339,12 +295,18 @@ def resident_out(view: ResidentView) -> ResidentOut:
     )
 
 
-def _http(exc: Exception) -> HTTPException:
-    if isinstance(exc, LinkageNotFound):
-        return HTTPException(404, str(exc))
-    if isinstance(exc, ReviewError):
-        return HTTPException(exc.status, str(exc))
-    raise exc
+T = TypeVar("T")
+
+
+async def _call(function: Callable[..., T], *args: Any) -> T:
+    """Run ``function`` off the event loop; a missing index/run/pair is 404, a refused
+    review its own status."""
+    try:
+        return await run_in_threadpool(function, *args)
+    except LinkageNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ReviewError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
 
 
 def _settings(request: Request) -> Settings:
@@ -382,10 +344,7 @@ async def api_run(
     request: Request, principal: Reviewer, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> RunOut:
     del principal
-    try:
-        return run_out(await run_in_threadpool(explain.get_run, _settings(request), run_id))
-    except LinkageNotFound as exc:
-        raise _http(exc) from None
+    return run_out(await _call(explain.get_run, _settings(request), run_id))
 
 
 @router.get(
@@ -405,11 +364,7 @@ async def api_queue(
     """Pairs of the latest run's review band that no one has decided yet, most uncertain
     first (match weight nearest 0). No personal values: each pair names its two datasets."""
     del principal
-    try:
-        queue = await run_in_threadpool(explain.review_queue, _settings(request), page, page_size)
-    except LinkageNotFound as exc:
-        raise _http(exc) from None
-    return queue_out(queue)
+    return queue_out(await _call(explain.review_queue, _settings(request), page, page_size))
 
 
 @router.get(
@@ -423,13 +378,7 @@ async def api_queue(
 async def api_pair(request: Request, principal: Reviewer, pair_id: PairId) -> PairOut:
     """The pair's match-weight waterfall (prior, then each comparison's level and weight),
     both records (read through the policy, audited) and the decisions made on it."""
-    try:
-        view = await run_in_threadpool(
-            explain.view_pair, _settings(request), principal.actor(), pair_id
-        )
-    except (LinkageNotFound, ReviewError) as exc:
-        raise _http(exc) from None
-    return pair_out(view)
+    return pair_out(await _call(explain.view_pair, _settings(request), principal.actor(), pair_id))
 
 
 @router.post(
@@ -447,17 +396,14 @@ async def api_decide(
     """`match`: the two records are the same person; `non_match`: they are not. The latest
     decision on a pair wins, earlier ones are kept; every later build applies it (a forced
     link or cannot-link). Audited."""
-    try:
-        decision, following = await run_in_threadpool(
-            explain.decide_pair,
-            _settings(request),
-            principal.actor(),
-            pair_id,
-            body.decision,
-            body.note,
-        )
-    except (LinkageNotFound, ReviewError) as exc:
-        raise _http(exc) from None
+    decision, following = await _call(
+        explain.decide_pair,
+        _settings(request),
+        principal.actor(),
+        pair_id,
+        body.decision,
+        body.note,
+    )
     return DecisionCreated(**decision_out(decision).model_dump(), next_pair=following)
 
 
@@ -475,10 +421,6 @@ async def api_resident(
     """The resident's source records (read through the policy, audited), the other residents
     of their household, the scored pairs among their records with each comparison's level and
     weight, and reviewers' decisions on them."""
-    try:
-        view = await run_in_threadpool(
-            explain.explain_resident, _settings(request), principal.actor(), resident_id
-        )
-    except (LinkageNotFound, ReviewError) as exc:
-        raise _http(exc) from None
-    return resident_out(view)
+    return resident_out(
+        await _call(explain.explain_resident, _settings(request), principal.actor(), resident_id)
+    )
