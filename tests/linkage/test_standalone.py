@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
 from typer.testing import CliRunner
 
 from joinedup.cli import app
+from joinedup.linkage import model as m
+from joinedup.linkage.names import register_variants
+from joinedup.linkage.prepare import prepare_sql
 
 LEFT = """Client Ref,Forename,Surname,D.O.B,Post Code,Gender
 A1,Robert,Smith,01/02/1980,SW1A 1AA,M
@@ -82,3 +86,29 @@ def test_a_bad_map_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "unknown field 'surname'" in result.output
+
+
+def _prepared(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str]]) -> str:
+    """A prepared linkage table of (given name, family name, date of birth) rows."""
+    con.execute(
+        "CREATE TABLE raw (record_key VARCHAR, given_name VARCHAR, family_name VARCHAR, "
+        "date_of_birth DATE)"
+    )
+    con.executemany(
+        "INSERT INTO raw VALUES (?, ?, ?, ?)", [(str(i), *r) for i, r in enumerate(rows)]
+    )
+    columns = ["record_key", "given_name", "family_name", "date_of_birth"]
+    con.execute(f"CREATE TABLE people AS {prepare_sql('raw', columns)}")
+    return "people"
+
+
+def test_loose_blocking_rules_are_used_only_within_the_pair_budget() -> None:
+    # 40 records sharing a given name and nothing else: only a given-name rule compares them
+    con = duckdb.connect()
+    register_variants(con)
+    rows = [("Amelia", f"Family{i}", f"19{50 + i}-01-0{1 + i % 9}") for i in range(40)]
+    table = _prepared(con, rows)
+    rules, pairs = m.blocking_rules_for(con, [table], "dedupe_only")
+    assert "l.given_name = r.given_name" in rules and pairs >= 40 * 39 // 2
+    rules, pairs = m.blocking_rules_for(con, [table], "dedupe_only", budget=100)
+    assert rules == list(m.BLOCKING_RULES) and pairs < 100

@@ -70,9 +70,13 @@ def train_and_score(
     link_type: str = "dedupe_only",
     tables: list[str] | None = None,
     with_source: bool = True,
+    loose_blocking: bool = False,
 ) -> tuple[m.LinkageModel, str, dict[str, float]]:
     """Train on prepared ``table`` (or ``tables`` for a link) and score every blocked pair
-    into table ``linkage_pairs``. Returns the model, the pairs table and timings."""
+    into table ``linkage_pairs``. Returns the model, the pairs table and timings.
+
+    ``loose_blocking`` (the standalone commands) adds the loose blocking rules that fit the
+    pair budget (:func:`joinedup.linkage.model.blocking_rules_for`)."""
     inputs = tables or [table]
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -92,6 +96,10 @@ def train_and_score(
         scoring, filled = m.trained_settings(linker, 1.0 / options.u_max_pairs, household)
         record["defaults"] = filled
         record["household_u"] = household
+    if loose_blocking:
+        rules, pairs = m.blocking_rules_for(con, inputs, link_type)
+        scoring["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r} for r in rules]
+        record["blocking"] = {"rules": rules, "pairs": pairs, "budget": m.LOOSE_PAIR_BUDGET}
     timings["train"] = time.perf_counter() - start
     start = time.perf_counter()
     progress(0.2, "Scoring candidate pairs")

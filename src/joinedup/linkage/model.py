@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 from splink import DuckDBAPI, Linker
+from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.internals.exceptions import SplinkException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
@@ -56,6 +57,17 @@ BLOCKING_RULES: tuple[str, ...] = (
     "AND l.postcode_sector = r.postcode_sector",
     "l.given_name = r.family_name AND l.family_name = r.given_name",
 )
+
+#: Looser rules, for analysts' spreadsheets (``joinedup match`` / ``dedupe``): they find the
+#: pairs whose identifiers, dates and postcodes are all corrupted at once, but make far too
+#: many pairs on a region. Each is added, in order, only while the pairs it adds keep the
+#: total within :data:`LOOSE_PAIR_BUDGET` (counted by Splink's blocking analysis).
+LOOSE_RULES: tuple[str, ...] = (
+    "l.given_name = r.given_name",
+    "l.family_compact = r.family_compact",
+    "l.dob = r.dob",
+)
+LOOSE_PAIR_BUDGET = 5_000_000
 
 #: Rules for the prior: pairs these admit are almost surely matches; ``recall`` is the share
 #: of all true matches they are assumed to find.
@@ -177,6 +189,37 @@ def make_linker(
         frame.dataset_display_name = name
     inputs: SplinkDataFrame | list[SplinkDataFrame] = frames[0] if len(frames) == 1 else frames
     return Linker(inputs, settings, log_level=None)
+
+
+def blocking_rules_for(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[str],
+    link_type: str,
+    budget: int = LOOSE_PAIR_BUDGET,
+) -> tuple[list[str], int]:
+    """:data:`BLOCKING_RULES` plus each of :data:`LOOSE_RULES` that keeps the pairs within
+    ``budget``; returns the rules and the pairs they make."""
+    quiet_splink()
+    db_api = DuckDBAPI(con)
+    frames = [db_api.register(t, table_name=f"__jd_count_{i}") for i, t in enumerate(tables)]
+    counts = count_comparisons_from_blocking_rules(
+        frames if len(frames) > 1 else frames[0],
+        blocking_rules=[*BLOCKING_RULES, *LOOSE_RULES],
+        link_type=link_type,  # type: ignore[arg-type]
+        unique_id_column_name=UNIQUE_ID,
+        source_dataset_column_name=SOURCE_DATASET if len(frames) > 1 else None,
+        record_sample_proportion=1.0,
+    )
+    strict = len(BLOCKING_RULES)
+    rules = list(BLOCKING_RULES)
+    total = int(counts[strict - 1]["cumulative_comparison_count"])
+    for rule, count in zip(LOOSE_RULES, counts[strict:], strict=True):
+        added = int(count["marginal_comparison_count"])
+        if total + added > budget:
+            break
+        rules.append(rule)
+        total += added
+    return rules, total
 
 
 IDENTIFIERS = ("nhs_number", "ni_number", "upn")

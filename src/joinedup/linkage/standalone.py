@@ -236,6 +236,7 @@ def dedupe(
             _options(n),
             lambda f, msg: report(0.05 + 4 * f, msg),
             with_source=False,
+            loose_blocking=True,
         )
         report(0.9, "Clustering")
         cluster_predictions(db, "records", pairs, threshold, out="clusters")
@@ -282,6 +283,7 @@ def match(
             link_type="link_only",
             tables=["left_records", "right_records"],
             with_source=False,
+            loose_blocking=True,
         )
         report(0.9, "Writing pairs")
         rows = db.execute(
