@@ -123,25 +123,44 @@ def stabilise_ids(
         f"""CREATE OR REPLACE TEMP TABLE __prev AS
         SELECT record_key, resident_id AS earlier FROM {previous}"""
     )
-    overlaps = con.execute(
-        f"""SELECT c.resident_id, p.earlier, count(*) FILTER ({anchored})::BIGINT,
-                   count(*)::BIGINT
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __overlap AS
+        SELECT c.resident_id AS cluster, p.earlier,
+               count(*) FILTER ({anchored})::BIGINT AS anchored, count(*)::BIGINT AS n
         FROM {clusters} c JOIN __prev p USING (record_key) GROUP BY ALL"""
+    )
+    # A cluster whose records had one earlier id, which no other cluster holds, keeps it
+    # whatever the greedy order: only the rest (merges, splits) go through Python.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __simple AS
+        WITH c AS (SELECT cluster FROM __overlap GROUP BY cluster HAVING count(*) = 1),
+             e AS (SELECT earlier FROM __overlap GROUP BY earlier HAVING count(*) = 1)
+        SELECT o.cluster, o.earlier AS final
+        FROM __overlap o SEMI JOIN c USING (cluster) SEMI JOIN e USING (earlier)"""
+    )
+    overlaps = con.execute(
+        "SELECT cluster, earlier, anchored, n FROM __overlap ANTI JOIN __simple USING (cluster)"
     ).fetchall()
     firsts = dict(
         con.execute(
-            f"SELECT resident_id, min(record_key) FROM {clusters} GROUP BY resident_id"
+            f"""SELECT resident_id, min(record_key) FROM {clusters}
+            WHERE resident_id NOT IN (SELECT cluster FROM __simple) GROUP BY resident_id"""
         ).fetchall()
     )
     sizes = dict(
-        con.execute(f"SELECT resident_id, count(*) FROM {clusters} GROUP BY ALL").fetchall()
+        con.execute(
+            f"""SELECT resident_id, count(*) FROM {clusters}
+            WHERE resident_id IN (SELECT cluster FROM __overlap ANTI JOIN __simple USING (cluster))
+            GROUP BY ALL"""
+        ).fetchall()
     )
+    simple = int(con.execute("SELECT count(*) FROM __simple").fetchall()[0][0])
     assigned = greedy_assignment((str(c), str(e), int(a), int(n)) for c, e, a, n in overlaps)
     reserved = set(reserved)
     final: dict[str, str] = {}
     for cluster in sorted(firsts):
         final[cluster] = assigned.get(cluster) or fresh_id(str(firsts[cluster]), reserved)
-    report.kept = len(assigned)
+    report.kept = simple + len(assigned)
     report.new = len(final) - len(assigned)
 
     by_cluster: dict[str, set[str]] = defaultdict(set)
@@ -162,7 +181,10 @@ def stabilise_ids(
     con.execute(
         f"""CREATE OR REPLACE TABLE {clusters} AS
         SELECT c.rid, c.record_key, f.final AS resident_id
-        FROM {clusters} c JOIN __final f ON f.cluster = c.resident_id ORDER BY c.rid"""
+        FROM {clusters} c
+        JOIN (SELECT cluster, final FROM __simple UNION ALL SELECT cluster, final FROM __final) f
+          ON f.cluster = c.resident_id
+        ORDER BY c.rid"""
     )
     con.unregister("__final")
     report.records_moved = int(
@@ -202,19 +224,19 @@ def stabilise_ids(
                     evidence.get(("split", earlier), NOT_COMPARED),
                 )
             )
+    # an earlier id still holding records under other ids is recorded by a merge instead
     gone = con.execute(
         f"""SELECT earlier, count(*) FROM __prev
         WHERE earlier NOT IN (SELECT resident_id FROM {clusters})
           AND record_key NOT IN (SELECT record_key FROM {clusters})
+          AND earlier NOT IN (SELECT earlier FROM __overlap)
         GROUP BY earlier ORDER BY earlier"""
     ).fetchall()
-    still_held = {e for e in by_earlier}
     for earlier, count in gone:
-        if str(earlier) in still_held:
-            continue  # its records are indexed under other ids: a merge records it
         report.retired += 1
         report.moves.append(IdMove("retire", str(earlier), [], int(count), {}))
-    con.execute("DROP TABLE __prev")
+    for table in ("__prev", "__overlap", "__simple"):
+        con.execute(f"DROP TABLE {table}")
     return report
 
 
