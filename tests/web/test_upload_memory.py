@@ -95,7 +95,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, int, Settings, str]]:
     process = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # generous: CI machines are loaded
         while True:
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
