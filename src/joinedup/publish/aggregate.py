@@ -123,9 +123,7 @@ def relations(indicators: Sequence[str], areas: Areas, months: Sequence[str]) ->
             out.append(
                 Relation(
                     cell,
-                    tuple(
-                        Cell(indicator, cell.area_type, cell.area_code, m) for m in months
-                    ),
+                    tuple(Cell(indicator, cell.area_type, cell.area_code, m) for m in months),
                 )
             )
     return out

@@ -79,7 +79,9 @@ class DisclosureRule:
                 f"cell-key perturbation (at most ±{self.max_perturbation}), counts under "
                 f"{self.threshold} suppressed"
             )
-        return f"counts under {self.threshold} suppressed, others rounded to the nearest {self.base}"
+        return (
+            f"counts under {self.threshold} suppressed, others rounded to the nearest {self.base}"
+        )
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class ProtectedTable:
         return {
             "rule": self.rule.describe(),
             "threshold": self.rule.threshold,
+            "base": self.rule.base,
             "method": self.rule.method,
             "cells": len(self.published),
             "published": len(published),
@@ -134,7 +137,7 @@ class ProtectedTable:
 
 def round_to(value: int, base: int) -> int:
     """Round half up to a multiple of ``base`` (12 → 10, 13 → 15)."""
-    return int(math.floor(value / base + 0.5)) * base
+    return math.floor(value / base + 0.5) * base
 
 
 def published_interval(value: int, rule: DisclosureRule) -> tuple[int, int]:
@@ -279,7 +282,9 @@ def audit(
         targets = [k for k in keys if k in suppressed]
         if not targets:
             continue
-        if not rels:  # a lone suppressed cell: nothing constrains it
+        if not rels or len(targets) == len(keys):
+            # nothing published constrains these cells: scaling them all up keeps every
+            # relation, so each is unbounded
             out.extend(CellBounds(k, 0.0, math.inf) for k in targets)
             continue
         out.extend(_audit_component(keys, rels, targets, values, suppressed, rule, truth))
@@ -355,15 +360,13 @@ def _spread_points(
     true = np.array([float(truth[k]) for k in keys])
     where = [keys.index(k) for k in targets]
     points = [true]
-    capped = [
-        (lo, hi if hi is not None else true[i] + threshold) for i, (lo, hi) in enumerate(box)
-    ]
+    capped = [(lo, hi if hi is not None else true[i] + threshold) for i, (lo, hi) in enumerate(box)]
     open_cells = set(where)
     while open_cells:
         before = len(open_cells)
         for sign in (-1.0, 1.0):
             weights = np.zeros(len(keys))
-            weights[list(open_cells)] = sign
+            weights[sorted(open_cells)] = sign
             result = solve(weights, capped)
             if result.status != 0:
                 continue
