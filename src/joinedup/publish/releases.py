@@ -203,7 +203,6 @@ def create_release(
             csv_bytes=len(csv_bytes),
             created=now,
             disclosure=built.disclosure,
-            homepage=f"/open-data/{name}",
         )
         release = PublicationRelease(
             publication_id=pub.id,
