@@ -73,8 +73,16 @@ def recover(data: bytes, assumed_upper: float | None = None) -> dict[tuple, tupl
     """The range of each suppressed cell: (lowest, highest) true count it can hold.
 
     ``assumed_upper`` lets the attacker assume more (say, that every suppressed count is
-    under 10), which only narrows the ranges."""
+    under 10), which only narrows the ranges. Indicators share no totals, so each is solved
+    on its own (smaller programmes, the same answers)."""
     rows = read_rows(data)
+    out: dict[tuple, tuple[float, float]] = {}
+    for indicator in sorted({r["indicator"] for r in rows}):
+        out.update(_recover([r for r in rows if r["indicator"] == indicator], assumed_upper))
+    return out
+
+
+def _recover(rows: list[dict[str, str]], assumed_upper: float | None) -> dict[tuple, tuple]:
     keys = [(r["indicator"], r["area_type"], r["area_code"], r["month"]) for r in rows]
     index = {k: i for i, k in enumerate(keys)}
     bounds = []
@@ -97,11 +105,12 @@ def recover(data: bytes, assumed_upper: float | None = None) -> dict[tuple, tupl
             continue
         c = np.zeros(len(keys))
         c[i] = 1
-        low = linprog(c, A_eq=a, b_eq=np.zeros(len(eqs)), bounds=bounds, method="highs")
         high = linprog(-c, A_eq=a, b_eq=np.zeros(len(eqs)), bounds=bounds, method="highs")
-        assert low.status in (0, 3) and high.status in (0, 3), "published data is inconsistent"
-        out[k] = (
-            float(low.fun) if low.status == 0 else 0.0,
-            -float(high.fun) if high.status == 0 else math.inf,
-        )
+        assert high.status in (0, 3), "published data is inconsistent"
+        if high.status == 3:  # unbounded above: nothing to learn from the lower bound
+            out[k] = (0.0, math.inf)
+            continue
+        low = linprog(c, A_eq=a, b_eq=np.zeros(len(eqs)), bounds=bounds, method="highs")
+        assert low.status == 0, "published data is inconsistent"
+        out[k] = (float(low.fun), -float(high.fun))
     return out

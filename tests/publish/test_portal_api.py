@@ -179,7 +179,8 @@ def test_define_release_approve_and_only_then_public(api, demo_home: DemoHome) -
 def test_bad_definitions_are_refused_with_the_path(
     api, demo_home: DemoHome, changes: dict[str, object], message: str
 ) -> None:
-    document = {k: v for k, v in _definition("bad-definition", **changes).items() if v is not None}
+    merged = {**_definition("bad-definition"), **changes}
+    document = {k: v for k, v in merged.items() if v is not None}
     response = api.post(
         "/api/v1/publish/publications", json=document, headers=_token(demo_home, "hub.analyst")
     )

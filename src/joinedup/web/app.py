@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(build_api_router())
-    app.include_router(ckan.router)  # CKAN-compatible /api/3/action/… (open data)
+    ckan.install(app)  # CKAN-compatible /api/3/action/… and /api/action/… (open data)
     for section in all_sections():
         app.include_router(section.router)
         if section.nav is not None:

@@ -37,7 +37,10 @@ tag = {
     "description": "A CKAN-compatible read-only Action API (/api/3/action/…) over the open "
     "data portal's published datasets. Public.",
 }
-router = APIRouter(prefix="/api/3/action", tags=[tag["name"]])
+#: Mounted at ``/api/3/action`` (in the OpenAPI document) and, as CKAN does, at
+#: ``/api/action`` (ckanapi's default), by :func:`install`.
+router = APIRouter(tags=[tag["name"]])
+PREFIXES = ("/api/3/action", "/api/action")
 PUBLIC_ACCESS = access(PUBLIC)
 Text = Annotated[str | None, Query(max_length=MAX_QUERY)]
 Number = Annotated[str | None, Query(max_length=12, description="A whole number")]
@@ -73,6 +76,12 @@ def _number(value: str | None, name: str, default: int, maximum: int) -> int:
     if not value.isdigit():
         raise CkanError("Validation Error", f"{name}: must be a whole number of 0 or more", name)
     return min(int(value), maximum)
+
+
+def install(app: Any) -> None:
+    """Serve the CKAN actions at both of CKAN's paths."""
+    for index, prefix in enumerate(PREFIXES):
+        app.include_router(router, prefix=prefix, include_in_schema=index == 0)
 
 
 def _base(request: Request) -> str:
