@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
@@ -20,6 +21,9 @@ from joinedup.config import Settings
 from joinedup.governance.accounts import use_fast_hashing_for_tests
 from joinedup.home import init_home
 from tests.support import make_settings
+
+if TYPE_CHECKING:
+    from tests.insight.helpers import DemoHome
 
 PG_URL = os.environ.get("JOINEDUP_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"]
@@ -93,3 +97,12 @@ def linked_region_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     dispose_engines()
     yield settings
     dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    """A 4,000-resident demo region run once per session through every demo stage (shared
+    by the insight and publish tests, so it is built once)."""
+    from tests.insight.helpers import build_demo_home
+
+    return build_demo_home(tmp_path_factory.mktemp("insight") / "home")

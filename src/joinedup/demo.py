@@ -103,6 +103,7 @@ STAGES: list[DemoStage] = [
         "insight.run",
         lambda s, o: {"truth": str(source_dir(s) / "truth")},
     ),
+    DemoStage("Publish open data", "publish.demo", lambda s, o: {}),
 ]
 
 

@@ -526,3 +526,58 @@ class FlagAction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     user: Mapped[User] = relationship()
+
+
+class ReleaseStatus(enum.StrEnum):
+    """Where a publication's release stands: only approved releases are public."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Publication(Base):
+    """An analyst's definition of an open dataset (an aggregate of indicator flags, or a
+    non-personal dataset such as spend). ``definition`` is the validated document; each
+    release copies it, so a release never changes when the definition does."""
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PublicationRelease(Base):
+    """One immutable, versioned release of a publication: the published table (a snapshot,
+    after disclosure control), its data package descriptor and the disclosure report. A DPO
+    approves or rejects it; only approved releases are public."""
+
+    __tablename__ = "publication_release"
+    __table_args__ = (UniqueConstraint("publication_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publication.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=ReleaseStatus.PENDING.value)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    table_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    csv_sha256: Mapped[str] = mapped_column(String(64))
+    csv_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    row_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    descriptor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    disclosure: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+
+    publication: Mapped[Publication] = relationship()

@@ -2,7 +2,7 @@
 
 Where things are added:
 
-* JSON API routers: :func:`joinedup.web.api.api_modules`
+* JSON API routers: :func:`joinedup.web.api.api_modules` (and the CKAN API, ``web.api.ckan``)
 * pages (and their place in the service navigation): :func:`joinedup.web.pages.all_sections`
 * ``/healthz`` checks: :func:`joinedup.web.health.default_checks`
 """
@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from joinedup import __version__
 from joinedup.config import Settings, load_settings
 from joinedup.web import health
-from joinedup.web.api import build_api_router, openapi_tags
+from joinedup.web.api import build_api_router, ckan, openapi_tags
 from joinedup.web.auth import SessionCookieMiddleware, document_security
 from joinedup.web.errors import install_error_handlers
 from joinedup.web.navigation import Navigation
@@ -46,7 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        openapi_tags=[*openapi_tags(), {"name": "health", "description": "Service health."}],
+        openapi_tags=[
+            *openapi_tags(),
+            ckan.tag,
+            {"name": "health", "description": "Service health."},
+        ],
         docs_url=None,  # Swagger UI and ReDoc load from a CDN: see docs/adr/0002-web-stack.md
         redoc_url=None,
         license_info={"name": "MIT", "identifier": "MIT"},
@@ -69,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
     app.include_router(build_api_router())
+    ckan.install(app)  # CKAN-compatible /api/3/action/… and /api/action/… (open data)
     for section in all_sections():
         app.include_router(section.router)
         if section.nav is not None:

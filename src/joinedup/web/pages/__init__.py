@@ -34,6 +34,8 @@ def all_sections() -> list[PageSection]:
         linkage,
         mappings,
         objections,
+        open_data,
+        publications,
         upload,
         worklist,
     )
@@ -46,6 +48,8 @@ def all_sections() -> list[PageSection]:
         jobs.section,
         linkage.section,
         worklist.section,
+        open_data.section,
+        publications.section,
         agreements.section,
         audit.section,
         objections.section,

@@ -1,0 +1,208 @@
+"""``/api/v1/publish``: publication definitions, releases and the DPO's decision.
+
+Analysts define publications and start releases; DPOs approve or reject them. Releases hold
+no personal data (only disclosure-controlled aggregates and non-personal datasets), but an
+unapproved release is not public yet, so these routes are for those two roles. The public
+reads approved releases through the portal pages and the CKAN API (:mod:`web.api.ckan`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.catalog.models import Role
+from joinedup.config import Settings
+from joinedup.jobs.runner import run_in_thread
+from joinedup.publish.definitions import NAME_PATTERN, PublicationError
+from joinedup.publish.releases import (
+    MAX_NOTE,
+    NotFoundError,
+    PublishRefused,
+    ReleaseView,
+    decide,
+    disclosure_checks,
+    get_release,
+    list_publications,
+    list_releases,
+    save_definition,
+)
+from joinedup.web.auth import Principal, access, require_roles, require_scope, role, verify_csrf
+
+tag = {
+    "name": "publish",
+    "description": "Open data publications: definitions, disclosure-controlled releases and "
+    "their approval by a DPO (analysts and DPOs).",
+}
+router = APIRouter(prefix="/publish", tags=[tag["name"]])
+
+Staff = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
+Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
+Dpo = Annotated[Principal, Depends(require_roles(Role.DPO))]
+STAFF = access(role(Role.ANALYST, Role.DPO))
+READ = [Depends(require_scope("read"))]
+WRITE = [Depends(require_scope("governance")), Depends(verify_csrf)]
+Name = Annotated[str, Path(pattern=NAME_PATTERN, description="The publication's name")]
+Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="The release's version")]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class DecisionIn(BaseModel):
+    decision: Literal["approve", "reject"]
+    note: str = Field("", max_length=MAX_NOTE)
+
+
+class JobStarted(BaseModel):
+    job: str = Field(description="Poll /api/v1/jobs/{job} for progress and the result")
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": Message} for code in codes}
+
+
+def release_dict(view: ReleaseView) -> dict[str, Any]:
+    return {
+        "publication": view.publication,
+        "title": view.title,
+        "kind": view.kind,
+        "version": view.version,
+        "status": view.status,
+        "rows": view.row_count,
+        "csv_sha256": view.csv_sha256,
+        "created_at": view.created_at.isoformat(),
+        "created_by": view.created_by,
+        "decided_at": view.decided_at.isoformat() if view.decided_at else None,
+        "decided_by": view.decided_by,
+        "decision_note": view.decision_note,
+        "disclosure": view.disclosure,
+        "sources": view.sources,
+        "datapackage": view.descriptor,
+    }
+
+
+@router.get(
+    "/publications",
+    summary="Publication definitions",
+    openapi_extra=STAFF,
+    dependencies=READ,
+    responses=_errors(401, 403),
+)
+def api_publications(request: Request, _staff: Staff) -> list[dict[str, Any]]:
+    return list_publications(_settings(request))
+
+
+@router.post(
+    "/publications",
+    summary="Define a publication (or replace the definition of that name)",
+    status_code=201,
+    openapi_extra=access(role(Role.ANALYST)),
+    dependencies=WRITE,
+    responses=_errors(401, 403, 422),
+)
+async def api_define(
+    request: Request,
+    analyst: Analyst,
+    document: Annotated[dict[str, Any], Body(description="A joinedup-publication/1 document")],
+) -> dict[str, Any]:
+    try:
+        pub = await run_in_threadpool(
+            save_definition, _settings(request), document, analyst.user_id
+        )
+    except PublicationError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except PublishRefused as exc:
+        raise HTTPException(403, str(exc)) from None
+    return {"name": pub.name, "kind": pub.kind, "title": pub.title}
+
+
+@router.post(
+    "/publications/{name}/releases",
+    summary="Start the next release (a job); it waits for a DPO",
+    status_code=202,
+    response_model=JobStarted,
+    openapi_extra=access(role(Role.ANALYST)),
+    dependencies=WRITE,
+    responses=_errors(401, 403, 404),
+)
+async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStarted:
+    settings = _settings(request)
+    names = {p["name"] for p in await run_in_threadpool(list_publications, settings)}
+    if name not in names:
+        raise HTTPException(404, f"no publication {name!r}")
+    job_id = await run_in_threadpool(
+        run_in_thread,
+        settings,
+        "publish.release",
+        {"publication": name, "user_id": analyst.user_id},
+        analyst.user_id,
+    )
+    return JobStarted(job=job_id)
+
+
+@router.get(
+    "/releases",
+    summary="Every release, newest first, with its disclosure report",
+    openapi_extra=STAFF,
+    dependencies=READ,
+    responses=_errors(401, 403),
+)
+def api_releases(request: Request, _staff: Staff) -> list[dict[str, Any]]:
+    return [release_dict(v) for v in list_releases(_settings(request))]
+
+
+@router.get(
+    "/publications/{name}/releases/{version}",
+    summary="One release, with the disclosure checks re-run on it",
+    openapi_extra=STAFF,
+    dependencies=READ,
+    responses=_errors(401, 403, 404),
+)
+def api_release_detail(
+    request: Request, _staff: Staff, name: Name, version: Version
+) -> dict[str, Any]:
+    settings = _settings(request)
+    try:
+        view = get_release(settings, name, version)
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return {**release_dict(view), "checks": disclosure_checks(settings, view)}
+
+
+@router.post(
+    "/publications/{name}/releases/{version}/decision",
+    summary="Approve (publish) or reject a pending release",
+    openapi_extra=access(role(Role.DPO)),
+    dependencies=WRITE,
+    responses=_errors(401, 403, 404, 409, 422),
+)
+async def api_decide(
+    request: Request, dpo: Dpo, name: Name, version: Version, body: DecisionIn
+) -> dict[str, Any]:
+    try:
+        view = await run_in_threadpool(
+            decide,
+            _settings(request),
+            name,
+            version,
+            dpo.user_id,
+            body.decision == "approve",
+            body.note,
+        )
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except PublishRefused as exc:
+        raise HTTPException(403, str(exc)) from None
+    except PublicationError as exc:
+        raise HTTPException(409 if "already" in str(exc) else 422, str(exc)) from None
+    return release_dict(view)

@@ -1,0 +1,139 @@
+"""The public open data portal (no sign-in): the datasets with search, each dataset's page
+(preview, chart, data dictionary, licence, frequency, last updated, downloads), the downloads
+themselves and the DCAT-AP catalogue. Only approved releases appear."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.publish.definitions import NAME_PATTERN
+from joinedup.publish.formats import OGL
+from joinedup.publish.portal import (
+    MAX_QUERY,
+    chart_figures,
+    dcat_catalog,
+    download_paths,
+    resource_id,
+    search_rows,
+)
+from joinedup.publish.releases import (
+    NotFoundError,
+    ReleaseView,
+    public_release,
+    public_releases,
+    release_csv,
+)
+from joinedup.web.auth import PUBLIC, access
+from joinedup.web.navigation import NavItem
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(router=router, nav=NavItem("open-data", "Open data", "/open-data"))
+PUBLIC_ACCESS = access(PUBLIC)
+PREVIEW_ROWS = 20
+Name = Annotated[str, Path(pattern=NAME_PATTERN)]
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
+FREQUENCY_LABELS = {
+    "monthly": "Monthly",
+    "quarterly": "Quarterly",
+    "annual": "Every year",
+    "weekly": "Weekly",
+    "irregular": "When new data arrives",
+}
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.settings
+
+
+async def _public(request: Request, name: str, version: int | None = None) -> ReleaseView:
+    try:
+        return await run_in_threadpool(public_release, _settings(request), name, version)
+    except NotFoundError:
+        raise HTTPException(404, "No such published dataset") from None
+
+
+@router.get("/open-data", response_class=HTMLResponse, openapi_extra=PUBLIC_ACCESS)
+async def portal(
+    request: Request, q: Annotated[str | None, Query(max_length=MAX_QUERY)] = None
+) -> HTMLResponse:
+    views = await run_in_threadpool(public_releases, _settings(request), q)
+    return render(
+        request,
+        "pages/open_data/list.html",
+        {"datasets": views, "q": q or "", "frequencies": FREQUENCY_LABELS},
+    )
+
+
+def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "data": {"values": [f for f in figures if f["value"] is not None]},
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "y": {"field": "area", "type": "nominal", "title": "Area"},
+            "x": {"field": "value", "type": "quantitative", "title": measure},
+            "color": {"field": "indicator", "type": "nominal", "title": "Indicator"},
+            "yOffset": {"field": "indicator"},
+        },
+        "width": "container",
+    }
+
+
+@router.get("/open-data/catalog.jsonld", openapi_extra=PUBLIC_ACCESS)
+async def catalogue(request: Request) -> JSONResponse:
+    views = await run_in_threadpool(public_releases, _settings(request))
+    return JSONResponse(
+        dcat_catalog(views, str(request.base_url).rstrip("/")), media_type="application/ld+json"
+    )
+
+
+@router.get("/open-data/{name}", response_class=HTMLResponse, openapi_extra=PUBLIC_ACCESS)
+async def dataset_page(request: Request, name: Name) -> HTMLResponse:
+    view = await _public(request, name)
+    settings = _settings(request)
+    preview = await run_in_threadpool(lambda: search_rows(settings, view, limit=PREVIEW_ROWS))
+    chart = await run_in_threadpool(chart_figures, settings, view)
+    return render(
+        request,
+        "pages/open_data/dataset.html",
+        {
+            "view": view,
+            "preview": preview,
+            "chart": chart,
+            "spec": chart_spec(chart["figures"], chart["measure"]) if chart else None,
+            "licence": OGL,
+            "frequency": FREQUENCY_LABELS.get(view.frequency, view.frequency),
+            "downloads": download_paths(view),
+            "resource_id": resource_id(view),
+        },
+    )
+
+
+@router.get("/open-data/{name}/v{version}/data.csv", openapi_extra=PUBLIC_ACCESS)
+async def download_csv(request: Request, name: Name, version: Version) -> Response:
+    view = await _public(request, name, version)
+    data = await run_in_threadpool(release_csv, _settings(request), view)
+    return Response(
+        data,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}-v{version}.csv"'},
+    )
+
+
+@router.get("/open-data/{name}/v{version}/datapackage.json", openapi_extra=PUBLIC_ACCESS)
+async def download_package(request: Request, name: Name, version: Version) -> Response:
+    view = await _public(request, name, version)
+    return Response(
+        json.dumps(view.descriptor, indent=2),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}-v{version}-datapackage.json"'
+        },
+    )

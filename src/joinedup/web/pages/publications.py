@@ -1,0 +1,165 @@
+"""Publications for analysts and DPOs: the releases and their status, starting a release
+(analysts), and the approval page (the disclosure checks, and a DPO's approve or reject)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.catalog.models import Role
+from joinedup.jobs.runner import run_in_thread
+from joinedup.publish.definitions import NAME_PATTERN, PublicationError
+from joinedup.publish.releases import (
+    MAX_NOTE,
+    NotFoundError,
+    PublishRefused,
+    decide,
+    disclosure_checks,
+    get_release,
+    list_publications,
+    list_releases,
+)
+from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+#: Not in the service navigation: analysts and DPOs reach it from the open data page.
+section = PageSection(router=router)
+
+Staff = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
+Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
+Dpo = Annotated[Principal, Depends(require_roles(Role.DPO))]
+CSRF = [Depends(verify_csrf)]
+Name = Annotated[str, Path(pattern=NAME_PATTERN)]
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DONE = {
+    "approved": "The release is approved: it is on the open data portal now.",
+    "rejected": "The release is rejected. It will never be public.",
+}
+
+
+@router.get(
+    "/publications",
+    response_class=HTMLResponse,
+    openapi_extra=access(role(Role.ANALYST, Role.DPO)),
+)
+async def publications(request: Request, principal: Staff) -> HTMLResponse:
+    settings = request.app.state.settings
+    pubs = await run_in_threadpool(list_publications, settings)
+    releases = await run_in_threadpool(list_releases, settings)
+    return render(
+        request,
+        "pages/publications/list.html",
+        {
+            "principal": principal,
+            "publications": pubs,
+            "releases": releases,
+            "is_analyst": principal.role == Role.ANALYST.value,
+        },
+    )
+
+
+@router.post(
+    "/publications/{name}/releases",
+    openapi_extra=access(role(Role.ANALYST)),
+    dependencies=CSRF,
+)
+async def start_release(request: Request, analyst: Analyst, name: Name) -> Response:
+    settings = request.app.state.settings
+    names = {p["name"] for p in await run_in_threadpool(list_publications, settings)}
+    if name not in names:
+        raise HTTPException(404, "No such publication")
+    job_id = await run_in_threadpool(
+        run_in_thread,
+        settings,
+        "publish.release",
+        {"publication": name, "user_id": analyst.user_id},
+        analyst.user_id,
+    )
+    return RedirectResponse(f"/jobs/{job_id}", status_code=303)
+
+
+async def _render_release(
+    request: Request,
+    principal: Principal,
+    name: str,
+    version: int,
+    error: str | None = None,
+    done: str | None = None,
+    note: str = "",
+) -> HTMLResponse:
+    settings = request.app.state.settings
+    try:
+        view = await run_in_threadpool(get_release, settings, name, version)
+    except NotFoundError:
+        raise HTTPException(404, "No such release") from None
+    checks = await run_in_threadpool(disclosure_checks, settings, view)
+    return render(
+        request,
+        "pages/publications/release.html",
+        {
+            "principal": principal,
+            "view": view,
+            "checks": checks,
+            "all_passed": all(c["passed"] for c in checks),
+            "is_dpo": principal.role == Role.DPO.value,
+            "error": error,
+            "done": DONE.get(done or ""),
+            "note": note,
+            "max_note": MAX_NOTE,
+        },
+        status_code=422 if error else 200,
+    )
+
+
+@router.get(
+    "/publications/{name}/releases/{version}",
+    response_class=HTMLResponse,
+    openapi_extra=access(role(Role.ANALYST, Role.DPO)),
+)
+async def release_page(
+    request: Request, principal: Staff, name: Name, version: Version, done: str | None = None
+) -> HTMLResponse:
+    return await _render_release(request, principal, name, version, done=done)
+
+
+@router.post(
+    "/publications/{name}/releases/{version}/decision",
+    response_class=HTMLResponse,
+    openapi_extra=access(role(Role.DPO)),
+    dependencies=CSRF,
+)
+async def release_decision(
+    request: Request,
+    dpo: Dpo,
+    name: Name,
+    version: Version,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    if decision not in ("approve", "reject"):
+        return await _render_release(
+            request, dpo, name, version, error="Choose approve or reject", note=note
+        )
+    try:
+        view = await run_in_threadpool(
+            decide,
+            request.app.state.settings,
+            name,
+            version,
+            dpo.user_id,
+            decision == "approve",
+            note,
+        )
+    except NotFoundError:
+        raise HTTPException(404, "No such release") from None
+    except (PublicationError, PublishRefused) as exc:
+        message = str(exc).removeprefix("note: ")
+        return await _render_release(request, dpo, name, version, error=message, note=note)
+    return RedirectResponse(
+        f"/publications/{name}/releases/{version}?done={view.status}", status_code=303
+    )
