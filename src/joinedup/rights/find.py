@@ -94,9 +94,7 @@ class PersonQuery:
             try:
                 date.fromisoformat(dob)
             except ValueError:
-                raise RightsError(
-                    "date_of_birth: not a real date", field="date_of_birth"
-                ) from None
+                raise RightsError("date_of_birth: not a real date", field="date_of_birth") from None
         named = {"given_name", "family_name", "date_of_birth"} <= values.keys()
         if not named and not any(i in values for i in IDENTIFIERS):
             raise RightsError(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -100,11 +101,7 @@ def _household(settings: Settings, run: Any, household_id: str, resident_id: str
 
 
 def _snapshot_columns(settings: Settings, sha: str) -> set[str]:
-    with duckdb_session(settings) as con:
-        rows = con.execute(
-            f"DESCRIBE SELECT * FROM {SnapshotStore(settings).sql_source(sha)}"
-        ).fetchall()
-    return {str(r[0]) for r in rows}
+    return set(pq.read_schema(SnapshotStore(settings).path_of(sha)).names)
 
 
 def _records(
@@ -173,7 +170,9 @@ def _records(
     return out
 
 
-def _agreements(session: Session, records: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+def _agreements(
+    session: Session, records: list[dict[str, Any]], today: date
+) -> list[dict[str, Any]]:
     """Agreements whose shared data covers a dataset holding one of the records."""
     held = {(r["organisation"], r["dataset"], r["standard"]) for r in records}
     orgs = {o.id: o for o in session.scalars(select(Organisation))}
@@ -529,7 +528,9 @@ def _objections(
             {
                 "id": o.id,
                 "purpose": o.purpose.code if o.purpose else None,
-                "purpose_name": o.purpose.name if o.purpose else "Every purpose that allows objection",
+                "purpose_name": o.purpose.name
+                if o.purpose
+                else "Every purpose that allows objection",
                 "recorded_at": o.recorded_at.isoformat(),
                 "withdrawn_at": o.withdrawn_at.isoformat() if o.withdrawn_at else None,
                 "effect": effect,
