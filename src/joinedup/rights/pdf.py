@@ -7,8 +7,6 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-NEXT = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
-
 
 def _latin(text: Any) -> str:
     """Helvetica covers Latin-1; anything else is replaced, never dropped silently."""
@@ -23,20 +21,20 @@ class _Doc:
         self.pdf.set_creator("joinedup")
         self.pdf.add_page()
         self.pdf.set_font("helvetica", "B", 18)
-        self.pdf.multi_cell(0, 9, _latin(title), **NEXT)
+        self.pdf.multi_cell(0, 9, _latin(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def heading(self, text: str) -> None:
         self.pdf.ln(3)
         self.pdf.set_font("helvetica", "B", 13)
-        self.pdf.multi_cell(0, 7, _latin(text), **NEXT)
+        self.pdf.multi_cell(0, 7, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def subheading(self, text: str) -> None:
         self.pdf.set_font("helvetica", "B", 10)
-        self.pdf.multi_cell(0, 5.5, _latin(text), **NEXT)
+        self.pdf.multi_cell(0, 5.5, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def line(self, text: str) -> None:
         self.pdf.set_font("helvetica", "", 9)
-        self.pdf.multi_cell(0, 4.8, _latin(text), **NEXT)
+        self.pdf.multi_cell(0, 4.8, _latin(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def pairs(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
@@ -115,9 +113,8 @@ def render_pdf(document: dict[str, Any], export_id: int | None = None) -> bytes:
     if document["flags_about_others_using_your_records"]:
         doc.heading("Your records used in flags about other people")
         for u in document["flags_about_others_using_your_records"]:
-            doc.line(
-                f"{u['rule_name']} ({u['organisation']}, {u['purpose']}): {', '.join(u['your_records'])}"
-            )
+            used = ", ".join(u["your_records"])
+            doc.line(f"{u['rule_name']} ({u['organisation']}, {u['purpose']}): {used}")
     doc.heading("Objections")
     if not document["objections"]:
         doc.line("None recorded.")

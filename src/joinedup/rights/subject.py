@@ -236,7 +236,7 @@ def _disclosures(
     roles = {u.id: u.role for u in session.scalars(select(User))}
     query = (
         select(AuditEvent)
-        .where(AuditEvent.action.in_(list(DISCLOSURES) + ["personal_data.read"]))
+        .where(AuditEvent.action.in_(list(DISCLOSURES)))
         .where(AuditEvent.decision == "allow")
         .order_by(AuditEvent.id)
     )

@@ -23,11 +23,22 @@ def api_modules() -> list[ModuleType]:
         jobs,
         linkage,
         mapping_suggest,
+        rights,
         standards,
         status,
     )
 
-    return [status, datasets, standards, mapping_suggest, jobs, governance, linkage, insight]
+    return [
+        status,
+        datasets,
+        standards,
+        mapping_suggest,
+        jobs,
+        governance,
+        linkage,
+        insight,
+        rights,
+    ]
 
 
 def openapi_tags() -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ def all_sections() -> list[PageSection]:
         linkage,
         mappings,
         objections,
+        rights,
         upload,
         worklist,
     )
@@ -49,6 +50,7 @@ def all_sections() -> list[PageSection]:
         agreements.section,
         audit.section,
         objections.section,
+        rights.section,
         admin.section,
         api_docs.section,
         accessibility.section,
