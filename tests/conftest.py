@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 from urllib.parse import quote
 
@@ -93,3 +94,12 @@ def linked_region_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     dispose_engines()
     yield settings
     dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A 4,000-resident demo region through every demo stage, once per session (shared by the
+    insight and rights tests; tests that change it work on a copy)."""
+    from tests.insight.helpers import build_demo_home
+
+    return build_demo_home(tmp_path_factory.mktemp("insight") / "home")

@@ -20,6 +20,7 @@ from joinedup.governance.cli import register as register_governance
 from joinedup.insight.cli import register as register_insight
 from joinedup.jobs.registry import ProgressListener
 from joinedup.linkage.cli import register as register_linkage
+from joinedup.rights.cli import register as register_rights
 from joinedup.synth.cli import register as register_synth
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ register_synth(app)
 register_governance(app)
 register_linkage(app)
 register_insight(app)
+register_rights(app)
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
