@@ -21,6 +21,7 @@ from joinedup.insight.cli import register as register_insight
 from joinedup.jobs.registry import ProgressListener
 from joinedup.linkage.cli import register as register_linkage
 from joinedup.publish.cli import register as register_publish
+from joinedup.rights.cli import register as register_rights
 from joinedup.synth.cli import register as register_synth
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ register_governance(app)
 register_linkage(app)
 register_insight(app)
 register_publish(app)
+register_rights(app)
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)

@@ -581,3 +581,62 @@ class PublicationRelease(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
 
     publication: Mapped[Publication] = relationship()
+
+
+class RightsDispute(Base):
+    """A resident's dispute of a source record (rectification): which fields, and what the
+    resident says. While ``status`` is ``open`` the record shows as disputed wherever it
+    appears, and rules with ``exclude_disputed`` do not read the disputed fields."""
+
+    __tablename__ = "rights_dispute"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    dataset: Mapped[str] = mapped_column(String(120))
+    source_record_id: Mapped[str] = mapped_column(String(120))
+    resident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    fields: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+    organisation: Mapped[Organisation] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+
+
+class RightsNotification(Base):
+    """An in-app notice to one user (a data owner told of a dispute of their data). The
+    message names records by id only, never personal values."""
+
+    __tablename__ = "rights_notification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str] = mapped_column(String(255), default="")
+    dispute_id: Mapped[int | None] = mapped_column(ForeignKey("rights_dispute.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column()
+
+
+class RightsExport(Base):
+    """A released subject access export: for whom, by whom, what was redacted, and the
+    snapshot holding the released document (JSON), which every format is rendered from."""
+
+    __tablename__ = "rights_export"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[str] = mapped_column(String(64), index=True)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    snapshot_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    redactions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    released_by: Mapped[User] = relationship()

@@ -61,6 +61,7 @@ _RULE_KEYS = {
     "versions",
     "reasons",
     "identity",
+    "exclude_disputed",
 }
 _SOURCE_KEYS = {
     "standard",
@@ -140,6 +141,8 @@ class Rule:
     identity: tuple[tuple[str, str], ...] = ()
     as_at: str = "run_date"
     file: str = ""
+    #: leave out the fields residents dispute (docs/rights.md): they read as missing
+    exclude_disputed: bool = False
 
     @property
     def severity_rank(self) -> int:
@@ -402,6 +405,9 @@ def parse_rule(data: Any, file: str = "<rule>") -> Rule:
         return tuple(out)
 
     severity = c.choice(doc.get("severity"), "severity", set(SEVERITIES))
+    exclude_disputed = doc.get("exclude_disputed", False)
+    if not isinstance(exclude_disputed, bool):
+        raise c.fail("exclude_disputed", "must be true or false")
     return Rule(
         id=rule_id,
         name=c.text(doc.get("name"), "name"),
@@ -416,6 +422,7 @@ def parse_rule(data: Any, file: str = "<rule>") -> Rule:
         identity=refs("identity"),
         as_at=as_at,
         file=file,
+        exclude_disputed=exclude_disputed,
     )
 
 

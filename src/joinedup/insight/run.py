@@ -156,6 +156,21 @@ def _date_sql(standards: set[str], columns: set[str]) -> str:
     return f"CASE {' '.join(cases)} END" if cases else "NULL::DATE"
 
 
+def _drop_disputed(
+    settings: Settings, con: duckdb.DuckDBPyConnection, raw: str, columns: set[str]
+) -> None:
+    """Set the fields residents dispute to NULL (a rule with ``exclude_disputed``)."""
+    from joinedup.rights.disputes import disputed_fields
+
+    for organisation, dataset, record_id, name in disputed_fields(settings):
+        if name in columns:
+            con.execute(
+                f"UPDATE {ident(raw)} SET {ident(name)} = NULL WHERE _organisation = ? "
+                "AND _dataset = ? AND source_record_id = ?",
+                [organisation, dataset, record_id],
+            )
+
+
 def _load_source(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
@@ -201,6 +216,8 @@ def _load_source(
         con.execute(f"CREATE OR REPLACE TABLE {ident(raw)} AS SELECT * FROM __arrow_rows")
         con.unregister("__arrow_rows")
     columns = {r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()}
+    if rule.exclude_disputed:
+        _drop_disputed(settings, con, raw, columns)
     standards = {d["standard"] for d in inputs} if src.standard == ANY_PERSON else {src.standard}
     for f in src.fields:  # a field no dataset carried (a refused or empty read)
         if f not in columns:

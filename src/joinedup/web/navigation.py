@@ -19,6 +19,7 @@ SECTION_ORDER = {
     "worklist": 32,
     "agreements": 35,
     "audit": 40,
+    "rights": 42,
     "open-data": 50,
     "admin": 90,
 }

@@ -64,6 +64,15 @@ def static_root(request: Request) -> str:
     return f"{request.scope.get('root_path', '')}/static"
 
 
+def _notification_count(request: Request, principal: Any) -> int:
+    """Unread in-app notifications, shown in the account bar to data owners."""
+    if principal is None or principal.role != "data_owner":
+        return 0
+    from joinedup.rights.notifications import unread_count
+
+    return unread_count(request.app.state.settings, principal.user_id)
+
+
 def render(
     request: Request,
     template: str,
@@ -81,6 +90,7 @@ def render(
         "principal": get_principal(request),
         "csrf_token": lambda: csrf_token(request),
     }
+    values["notification_count"] = _notification_count(request, values["principal"])
     values.update(context or {})
     templates: Jinja2Templates = app_state.templates
     return templates.TemplateResponse(request, template, values, status_code=status_code)

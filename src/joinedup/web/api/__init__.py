@@ -24,6 +24,7 @@ def api_modules() -> list[ModuleType]:
         linkage,
         mapping_suggest,
         publish,
+        rights,
         standards,
         status,
     )
@@ -38,6 +39,7 @@ def api_modules() -> list[ModuleType]:
         linkage,
         insight,
         publish,
+        rights,
     ]
 
 

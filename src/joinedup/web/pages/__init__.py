@@ -36,6 +36,7 @@ def all_sections() -> list[PageSection]:
         objections,
         open_data,
         publications,
+        rights,
         upload,
         worklist,
     )
@@ -53,6 +54,7 @@ def all_sections() -> list[PageSection]:
         agreements.section,
         audit.section,
         objections.section,
+        rights.section,
         admin.section,
         api_docs.section,
         accessibility.section,

@@ -21,6 +21,7 @@ from joinedup.catalog.models import Role
 from joinedup.linkage import explain
 from joinedup.linkage.explain import DISPLAY_FIELDS, FIELD_TITLES, Evidence, LinkageNotFound
 from joinedup.linkage.review import MAX_NOTE, REVIEW_PURPOSE, ReviewError
+from joinedup.rights.disputes import disputes_for
 from joinedup.web.api.linkage import REVIEW_ACCESS
 from joinedup.web.auth import Principal, require_purpose, require_roles, verify_csrf
 from joinedup.web.navigation import NavItem
@@ -343,8 +344,11 @@ async def resident_page(
         raise _not_found(exc) from None
     except ReviewError as exc:
         raise HTTPException(exc.status, str(exc)) from None
+    disputed = await run_in_threadpool(
+        disputes_for, request.app.state.settings, [r.record_key for r in view.records]
+    )
     return render(
         request,
         "pages/linkage/resident.html",
-        {"view": view, "waterfall_bars": waterfall_bars, **_common()},
+        {"view": view, "waterfall_bars": waterfall_bars, "disputed": disputed, **_common()},
     )

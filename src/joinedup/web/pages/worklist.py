@@ -27,6 +27,7 @@ from joinedup.insight.flags import (
     list_flags,
     record_action,
 )
+from joinedup.rights.disputes import disputes_for
 from joinedup.web.auth import PERSONAL_DATA, Principal, access, require_purpose, verify_csrf
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -146,6 +147,8 @@ async def _flag_page(
     except NotFound:
         raise HTTPException(404, "No such flag for your organisation and purpose") from None
     errors = errors or {}
+    keys = [f"{r.organisation}/{r.dataset}/{r.source_record_id}" for r in flag.records if r.shown]
+    disputed = await run_in_threadpool(disputes_for, _settings(request), keys)
     return render(
         request,
         "pages/worklist/flag.html",
@@ -159,6 +162,7 @@ async def _flag_page(
             "max_note": MAX_NOTE,
             "done": DONE.get(done or ""),
             "can_act": principal.role == "caseworker",
+            "disputed": disputed,
         },
         status_code=status_code,
     )

@@ -1,0 +1,487 @@
+"""``/api/v1/rights``: residents' rights requests, for data protection officers acting under
+the purpose ``subject-access``: find a resident from their details, preview and release a
+subject access export (JSON, portable JSON-LD with DPV, PDF), record disputes of records.
+Data owners read and resolve the disputes of their organisation's data, and everyone reads
+their own in-app notifications. The pages (:mod:`joinedup.web.pages.rights`) call the same
+functions in :mod:`joinedup.rights`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.catalog.models import Role
+from joinedup.config import Settings
+from joinedup.linkage.explain import LinkageNotFound
+from joinedup.rights import disputes, exports, notifications
+from joinedup.rights.common import SAR_PURPOSE, RightsError
+from joinedup.rights.find import MAX_NEAR_MISSES, Candidate, FindResult, PersonQuery, find_person
+from joinedup.rights.subject import CollectOptions, collect
+from joinedup.web.auth import (
+    PERSONAL_DATA,
+    SIGNED_IN,
+    Principal,
+    access,
+    require_principal,
+    require_purpose,
+    require_roles,
+    require_scope,
+    role,
+    verify_csrf,
+)
+
+tag = {
+    "name": "rights",
+    "description": "Residents' rights: find a resident, subject access and portable exports, "
+    "disputes of records (rectification). For data protection officers acting under the "
+    f"purpose `{SAR_PURPOSE}`; data owners see the disputes of their organisation's data.",
+}
+router = APIRouter(prefix="/rights", tags=[tag["name"]])
+API_ROOT = "/api/v1/rights"
+
+DPO_ACCESS = access(PERSONAL_DATA, roles=(Role.DPO,))
+DISPUTE_ACCESS = access(role(Role.DPO, Role.DATA_OWNER))
+READ = [Depends(require_scope("read"))]
+WRITE = [Depends(require_scope("governance")), Depends(verify_csrf)]
+ResidentId = Annotated[str, Path(description="The resident's id, like `r-1a2b…`", max_length=64)]
+ExportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def require_dpo(
+    principal: Annotated[Principal, Depends(require_purpose)],
+    _dpo: Annotated[Principal, Depends(require_roles(Role.DPO))],
+) -> Principal:
+    """A DPO acting under the subject-access purpose (403 for another purpose)."""
+    if principal.purpose != SAR_PURPOSE:
+        raise HTTPException(403, f"Act under the purpose '{SAR_PURPOSE}' for rights requests")
+    return principal
+
+
+Dpo = Annotated[Principal, Depends(require_dpo)]
+DisputeReader = Annotated[Principal, Depends(require_roles(Role.DPO, Role.DATA_OWNER))]
+Someone = Annotated[Principal, Depends(require_principal)]
+
+
+class Message(BaseModel):
+    detail: str
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "Not signed in, or the token is not valid",
+        403: "Not a DPO acting under subject-access, or the token lacks the scope",
+        404: "No such resident, export or dispute",
+        409: "The dispute is already resolved",
+        422: "The request is not valid (the detail says why)",
+    }
+    return {code: {"model": Message, "description": described[code]} for code in codes}
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def http_error(exc: Exception) -> HTTPException:
+    """A rights error as an HTTP error (the message names no personal data)."""
+    if isinstance(exc, RightsError):
+        return HTTPException(exc.status_code, exc.message)
+    if isinstance(exc, LinkageNotFound):
+        return HTTPException(404, str(exc))
+    raise exc
+
+
+# --- find --------------------------------------------------------------------------------
+
+
+class FindIn(BaseModel):
+    given_name: str | None = Field(None, max_length=80)
+    middle_names: str | None = Field(None, max_length=120)
+    family_name: str | None = Field(None, max_length=80)
+    date_of_birth: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
+    postcode: str | None = Field(None, max_length=10)
+    address_line_1: str | None = Field(None, max_length=120)
+    nhs_number: str | None = Field(None, max_length=12)
+    ni_number: str | None = Field(None, max_length=12)
+    upn: str | None = Field(None, max_length=13)
+    other_id: str | None = Field(None, max_length=60)
+
+
+class CandidateOut(BaseModel):
+    record_key: str
+    organisation: str
+    dataset: str
+    version: int
+    source_record_id: str
+    resident_id: str
+    match_probability: float | None = Field(description="None: joined to the resident")
+    values: dict[str, str] | None
+    withheld: str | None
+    disputed: bool
+
+
+class ResidentOut(BaseModel):
+    resident_id: str
+    best_probability: float
+    organisations: list[str]
+    records: list[CandidateOut]
+
+
+class FindOut(BaseModel):
+    run_id: int
+    threshold: float
+    near_miss_floor: float
+    residents: list[ResidentOut]
+    near_misses: list[CandidateOut] = Field(max_length=MAX_NEAR_MISSES)
+    datasets_refused: list[str]
+    seconds: float
+
+
+def candidate_out(c: Candidate, disputed: set[str]) -> CandidateOut:
+    r = c.record
+    return CandidateOut(
+        record_key=r.record_key,
+        organisation=r.organisation,
+        dataset=r.dataset,
+        version=r.version,
+        source_record_id=r.source_record_id,
+        resident_id=r.resident_id,
+        match_probability=c.match_probability,
+        values=r.values,
+        withheld=r.withheld,
+        disputed=r.record_key in disputed,
+    )
+
+
+def disputed_keys(settings: Settings, result: FindResult) -> set[str]:
+    keys = [c.record.record_key for r in result.residents for c in r.records]
+    keys += [c.record.record_key for c in result.near_misses]
+    return set(disputes.disputes_for(settings, keys))
+
+
+def find_out(settings: Settings, result: FindResult) -> FindOut:
+    from joinedup.rights.find import NEAR_MISS_PROBABILITY
+
+    disputed = disputed_keys(settings, result)
+    return FindOut(
+        run_id=result.run.id,
+        threshold=result.threshold,
+        near_miss_floor=NEAR_MISS_PROBABILITY,
+        residents=[
+            ResidentOut(
+                resident_id=r.resident_id,
+                best_probability=r.best_probability,
+                organisations=r.organisations,
+                records=[candidate_out(c, disputed) for c in r.records],
+            )
+            for r in result.residents
+        ],
+        near_misses=[candidate_out(c, disputed) for c in result.near_misses],
+        datasets_refused=result.datasets_refused,
+        seconds=result.seconds,
+    )
+
+
+def _find(settings: Settings, principal: Principal, values: dict[str, Any]) -> FindOut:
+    result = find_person(settings, principal.actor(), PersonQuery.parse(values))
+    return find_out(settings, result)
+
+
+@router.post(
+    "/find",
+    response_model=FindOut,
+    summary="Find a resident from their details",
+    openapi_extra=DPO_ACCESS,
+    dependencies=WRITE,
+    responses=_errors(401, 403, 404, 422),
+)
+async def api_find(request: Request, principal: Dpo, body: FindIn) -> FindOut:
+    """Score the details against every linked record with the linkage model: the residents
+    they match (with all their records) and the near misses below the threshold. Audited;
+    the details are sent in the body so that they never appear in a URL or log."""
+    try:
+        return await run_in_threadpool(
+            _find, _settings(request), principal, body.model_dump(exclude_none=True)
+        )
+    except (RightsError, LinkageNotFound) as exc:
+        raise http_error(exc) from None
+
+
+# --- subject access --------------------------------------------------------------------------
+
+
+class ExportIn(BaseModel):
+    release_notes: bool = Field(
+        False, description="Release caseworkers' free-text notes (withheld by default)"
+    )
+
+
+class ExportOut(BaseModel):
+    id: int
+    resident_id: str
+    created_at: datetime
+    released_by: str
+    redactions: int
+    summary: dict[str, int]
+    links: dict[str, str]
+
+
+def export_out(info: exports.ExportInfo) -> ExportOut:
+    return ExportOut(
+        id=info.id,
+        resident_id=info.resident_id,
+        created_at=info.created_at,
+        released_by=info.released_by,
+        redactions=info.redactions,
+        summary=info.summary,
+        links={f: f"{API_ROOT}/exports/{info.id}/{f}" for f in ("json", "jsonld", "pdf")},
+    )
+
+
+@router.get(
+    "/residents/{resident_id}/preview",
+    summary="Preview a resident's subject access export (with its redactions)",
+    openapi_extra=DPO_ACCESS,
+    dependencies=READ,
+    responses=_errors(401, 403, 404),
+)
+async def api_preview(request: Request, principal: Dpo, resident_id: ResidentId) -> dict[str, Any]:
+    """The document a release would produce now, for the DPO's review (audited)."""
+    try:
+        return await run_in_threadpool(
+            collect, _settings(request), principal.actor(), resident_id, CollectOptions()
+        )
+    except (RightsError, LinkageNotFound) as exc:
+        raise http_error(exc) from None
+
+
+@router.post(
+    "/residents/{resident_id}/exports",
+    response_model=ExportOut,
+    status_code=201,
+    summary="Release a subject access export",
+    openapi_extra=DPO_ACCESS,
+    dependencies=WRITE,
+    responses=_errors(401, 403, 404, 422),
+)
+async def api_release(
+    request: Request, principal: Dpo, resident_id: ResidentId, body: ExportIn
+) -> ExportOut:
+    """Collect the resident's data, redacted of other people's, store it and record the
+    export (audited). Download it from the links."""
+    try:
+        info = await run_in_threadpool(
+            exports.release_export,
+            _settings(request),
+            principal.actor(),
+            resident_id,
+            CollectOptions(release_notes=body.release_notes),
+        )
+    except (RightsError, LinkageNotFound) as exc:
+        raise http_error(exc) from None
+    return export_out(info)
+
+
+@router.get(
+    "/exports",
+    response_model=list[ExportOut],
+    summary="Released exports",
+    openapi_extra=DPO_ACCESS,
+    dependencies=READ,
+    responses=_errors(401, 403),
+)
+async def api_exports(request: Request, principal: Dpo) -> list[ExportOut]:
+    """Every released export, newest first (who, when, what was redacted; no contents)."""
+    found = await run_in_threadpool(exports.list_exports, _settings(request), principal.actor())
+    return [export_out(e) for e in found]
+
+
+@router.get(
+    "/exports/{export_id}/{fmt}",
+    summary="Download a released export",
+    openapi_extra=DPO_ACCESS,
+    dependencies=READ,
+    responses={
+        **_errors(401, 403, 404, 422),
+        200: {"content": {t: {} for f, t in exports.FORMATS.items() if f != "html"}},
+    },
+)
+async def api_download(
+    request: Request,
+    principal: Dpo,
+    export_id: ExportId,
+    fmt: Literal["json", "jsonld", "pdf"],
+) -> Response:
+    """The stored export as JSON, JSON-LD (W3C DPV; docs/portable-export.md) or PDF.
+    Every download is audited."""
+    return await download(request, principal, export_id, fmt)
+
+
+async def download(request: Request, principal: Principal, export_id: int, fmt: str) -> Response:
+    try:
+        document, info = await run_in_threadpool(
+            exports.load_export, _settings(request), principal.actor(), export_id, fmt
+        )
+        body = await run_in_threadpool(exports.render, document, fmt, info.id)
+    except RightsError as exc:
+        raise http_error(exc) from None
+    suffix = {"jsonld": "jsonld", "json": "json", "pdf": "pdf"}[fmt]
+    return Response(
+        body,
+        media_type=exports.FORMATS[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="subject-access-{info.id}.{suffix}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# --- disputes ------------------------------------------------------------------------------
+
+
+class DisputeIn(BaseModel):
+    organisation: str = Field(max_length=64)
+    dataset: str = Field(max_length=120)
+    source_record_id: str = Field(max_length=120)
+    fields: list[str] = Field(min_length=1, max_length=40)
+    statement: str = Field(max_length=disputes.MAX_STATEMENT)
+
+
+class ResolveIn(BaseModel):
+    resolution: str = Field(max_length=disputes.MAX_RESOLUTION)
+
+
+class DisputeOut(BaseModel):
+    id: int
+    record_key: str
+    organisation: str
+    dataset: str
+    source_record_id: str
+    fields: list[str]
+    statement: str
+    status: str
+    recorded_at: datetime
+    resolved_at: datetime | None
+    resolution: str
+
+
+def dispute_out(d: disputes.DisputeInfo) -> DisputeOut:
+    return DisputeOut(
+        id=d.id,
+        record_key=d.record_key,
+        organisation=d.organisation,
+        dataset=d.dataset,
+        source_record_id=d.source_record_id,
+        fields=list(d.fields),
+        statement=d.statement,
+        status=d.status,
+        recorded_at=d.recorded_at,
+        resolved_at=d.resolved_at,
+        resolution=d.resolution,
+    )
+
+
+@router.post(
+    "/disputes",
+    response_model=DisputeOut,
+    status_code=201,
+    summary="Record a resident's dispute of a record",
+    openapi_extra=DPO_ACCESS,
+    dependencies=WRITE,
+    responses=_errors(401, 403, 404, 422),
+)
+async def api_dispute(request: Request, principal: Dpo, body: DisputeIn) -> DisputeOut:
+    """The record shows as disputed wherever it appears; the source's data owners are
+    notified in the app (audited)."""
+    try:
+        info = await run_in_threadpool(
+            lambda: disputes.record_dispute(
+                _settings(request),
+                principal.actor(),
+                organisation=body.organisation,
+                dataset=body.dataset,
+                source_record_id=body.source_record_id,
+                fields=body.fields,
+                statement=body.statement,
+            )
+        )
+    except (RightsError, LinkageNotFound) as exc:
+        raise http_error(exc) from None
+    return dispute_out(info)
+
+
+@router.get(
+    "/disputes",
+    response_model=list[DisputeOut],
+    summary="Disputes (the DPO: all; a data owner: their organisation's)",
+    openapi_extra=DISPUTE_ACCESS,
+    dependencies=READ,
+    responses=_errors(401, 403),
+)
+async def api_disputes(request: Request, principal: DisputeReader) -> list[DisputeOut]:
+    try:
+        found = await run_in_threadpool(
+            disputes.list_disputes, _settings(request), principal.actor()
+        )
+    except RightsError as exc:
+        raise http_error(exc) from None
+    return [dispute_out(d) for d in found]
+
+
+@router.post(
+    "/disputes/{dispute_id}/resolve",
+    response_model=DisputeOut,
+    summary="Resolve a dispute",
+    openapi_extra=DISPUTE_ACCESS,
+    dependencies=WRITE,
+    responses=_errors(401, 403, 404, 409, 422),
+)
+async def api_resolve(
+    request: Request, principal: DisputeReader, dispute_id: DisputeId, body: ResolveIn
+) -> DisputeOut:
+    """Close the dispute with what was done (audited)."""
+    try:
+        info = await run_in_threadpool(
+            disputes.resolve_dispute,
+            _settings(request),
+            principal.actor(),
+            dispute_id,
+            body.resolution,
+        )
+    except RightsError as exc:
+        raise http_error(exc) from None
+    return dispute_out(info)
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+class NoticeOut(BaseModel):
+    id: int
+    kind: str
+    message: str
+    link: str
+    created_at: datetime
+    read: bool
+
+
+@router.get(
+    "/notifications",
+    response_model=list[NoticeOut],
+    summary="Your notifications",
+    openapi_extra=access(SIGNED_IN),
+    dependencies=READ,
+    responses=_errors(401),
+)
+async def api_notifications(request: Request, principal: Someone) -> list[NoticeOut]:
+    found = await run_in_threadpool(
+        notifications.list_notifications, _settings(request), principal.user_id
+    )
+    return [NoticeOut(**n.__dict__) for n in found]

@@ -1,0 +1,346 @@
+"""Residents' rights pages: a DPO finds a resident from their details, reviews the subject
+access export and its redactions, releases it (printable page, PDF, JSON, portable JSON-LD),
+and records disputes of records. Data owners see and resolve disputes of their data and
+read their notifications. Everything calls :mod:`joinedup.rights` (as the API does).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.catalog.models import Role
+from joinedup.config import Settings
+from joinedup.linkage.explain import LinkageNotFound
+from joinedup.rights import disputes, exports, notifications
+from joinedup.rights.common import SAR_PURPOSE, RightsError
+from joinedup.rights.find import NEAR_MISS_PROBABILITY, QUERY_FIELDS, PersonQuery, find_person
+from joinedup.rights.subject import CollectOptions, collect
+from joinedup.web.api.rights import DISPUTE_ACCESS, DPO_ACCESS, disputed_keys, download
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    access,
+    require_principal,
+    require_purpose,
+    require_roles,
+    verify_csrf,
+)
+from joinedup.web.navigation import NavItem
+from joinedup.web.pages import PageSection
+from joinedup.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+section = PageSection(router=router, nav=NavItem("rights", "Rights requests", "/rights"))
+
+CSRF = [Depends(verify_csrf)]
+ResidentId = Annotated[str, Path(max_length=64)]
+ExportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+FIELD_LABELS = {
+    "given_name": "Given name",
+    "middle_names": "Middle names",
+    "family_name": "Family name",
+    "date_of_birth": "Date of birth",
+    "postcode": "Postcode",
+    "address_line_1": "First line of address",
+    "nhs_number": "NHS number",
+    "ni_number": "National Insurance number",
+    "upn": "Unique Pupil Number",
+    "other_id": "Another identifier",
+}
+
+
+def require_dpo_page(
+    principal: Annotated[Principal, Depends(require_purpose)],
+    _dpo: Annotated[Principal, Depends(require_roles(Role.DPO))],
+) -> Principal:
+    if principal.purpose != SAR_PURPOSE:
+        raise HTTPException(
+            403,
+            "Residents' rights requests are answered under the purpose "
+            "'Residents' rights requests': change the purpose you are acting under",
+        )
+    return principal
+
+
+Dpo = Annotated[Principal, Depends(require_dpo_page)]
+DisputeReader = Annotated[Principal, Depends(require_roles(Role.DPO, Role.DATA_OWNER))]
+Someone = Annotated[Principal, Depends(require_principal)]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _fail(exc: Exception) -> HTTPException:
+    if isinstance(exc, RightsError):
+        return HTTPException(exc.status_code, exc.message)
+    if isinstance(exc, LinkageNotFound):
+        return HTTPException(404, str(exc))
+    raise exc
+
+
+async def _find_page(
+    request: Request,
+    principal: Principal,
+    values: dict[str, str],
+    errors: dict[str, str],
+    result: Any = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    recent = await run_in_threadpool(exports.list_exports, _settings(request), principal.actor())
+    disputed = (
+        await run_in_threadpool(disputed_keys, _settings(request), result) if result else set()
+    )
+    return render(
+        request,
+        "pages/rights/find.html",
+        {
+            "values": values,
+            "errors": errors,
+            "error_list": [{"text": m, "href": f"#{k}"} for k, m in errors.items()],
+            "labels": FIELD_LABELS,
+            "result": result,
+            "disputed": disputed,
+            "near_floor": NEAR_MISS_PROBABILITY,
+            "exports": recent[:10],
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/rights", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+async def rights_home(request: Request, principal: Dpo) -> HTMLResponse:
+    return await _find_page(request, principal, {}, {})
+
+
+@router.post(
+    "/rights/find", response_class=HTMLResponse, openapi_extra=DPO_ACCESS, dependencies=CSRF
+)
+async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip()[: QUERY_FIELDS[k] + 1] for k in QUERY_FIELDS}
+    try:
+        query = PersonQuery.parse(values)
+        result = await run_in_threadpool(find_person, _settings(request), principal.actor(), query)
+    except RightsError as exc:
+        if exc.status_code != 422:
+            raise _fail(exc) from None
+        return await _find_page(
+            request, principal, values, {exc.field or "given_name": exc.message}, status_code=422
+        )
+    except LinkageNotFound as exc:
+        raise _fail(exc) from None
+    return await _find_page(request, principal, values, {}, result)
+
+
+@router.get(
+    "/rights/residents/{resident_id}", response_class=HTMLResponse, openapi_extra=DPO_ACCESS
+)
+async def review_export(request: Request, principal: Dpo, resident_id: ResidentId) -> HTMLResponse:
+    """The review step: the export as it would be released, and every redaction."""
+    try:
+        document = await run_in_threadpool(
+            collect, _settings(request), principal.actor(), resident_id, CollectOptions()
+        )
+    except (RightsError, LinkageNotFound) as exc:
+        raise _fail(exc) from None
+    return render(
+        request, "pages/rights/review.html", {"doc": document, "export": None, "review": True}
+    )
+
+
+@router.post("/rights/residents/{resident_id}/exports", openapi_extra=DPO_ACCESS, dependencies=CSRF)
+async def release(request: Request, principal: Dpo, resident_id: ResidentId) -> Response:
+    form = await request.form()
+    options = CollectOptions(release_notes=form.get("release_notes") == "yes")
+    try:
+        info = await run_in_threadpool(
+            exports.release_export, _settings(request), principal.actor(), resident_id, options
+        )
+    except (RightsError, LinkageNotFound) as exc:
+        raise _fail(exc) from None
+    return RedirectResponse(f"/rights/exports/{info.id}", status_code=303)
+
+
+@router.get("/rights/exports/{export_id}", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+async def export_page(request: Request, principal: Dpo, export_id: ExportId) -> HTMLResponse:
+    """The released export as a printable page (a disclosure: audited)."""
+    try:
+        document, info = await run_in_threadpool(
+            exports.load_export, _settings(request), principal.actor(), export_id, "html"
+        )
+    except RightsError as exc:
+        raise _fail(exc) from None
+    return render(
+        request, "pages/rights/review.html", {"doc": document, "export": info, "review": False}
+    )
+
+
+@router.get("/rights/exports/{export_id}/download/{fmt}", openapi_extra=DPO_ACCESS)
+async def export_download(
+    request: Request, principal: Dpo, export_id: ExportId, fmt: str
+) -> Response:
+    if fmt not in ("json", "jsonld", "pdf"):
+        raise HTTPException(404, "Download the export as json, jsonld or pdf")
+    return await download(request, principal, export_id, fmt)
+
+
+# --- disputes --------------------------------------------------------------------------------
+
+
+def _dispute_form(
+    request: Request, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "pages/rights/dispute_new.html",
+        {
+            "values": values,
+            "errors": errors,
+            "error_list": [{"text": m, "href": f"#{k}"} for k, m in errors.items()],
+            "max_statement": disputes.MAX_STATEMENT,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/rights/disputes/new", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+async def new_dispute_form(
+    request: Request, principal: Dpo, record: str = "", resident: str = ""
+) -> HTMLResponse:
+    del principal
+    organisation, _, rest = record[:300].partition("/")
+    dataset, _, source_record_id = rest.partition("/")
+    values = {
+        "organisation": organisation,
+        "dataset": dataset,
+        "source_record_id": source_record_id,
+        "fields": "",
+        "statement": "",
+        "resident": resident[:64],
+    }
+    return _dispute_form(request, values, {})
+
+
+@router.post(
+    "/rights/disputes/new", response_class=HTMLResponse, openapi_extra=DPO_ACCESS, dependencies=CSRF
+)
+async def new_dispute(request: Request, principal: Dpo) -> Response:
+    form = await request.form()
+    values = {
+        k: str(form.get(k) or "").strip()
+        for k in ("organisation", "dataset", "source_record_id", "fields", "statement", "resident")
+    }
+    errors = {
+        k: f"Enter the record's {label}"
+        for k, label in (
+            ("organisation", "organisation"),
+            ("dataset", "dataset"),
+            ("source_record_id", "ID"),
+        )
+        if not values[k] or len(values[k]) > 120
+    }
+    if errors:
+        return _dispute_form(request, values, errors, 422)
+    try:
+        info = await run_in_threadpool(
+            lambda: disputes.record_dispute(
+                _settings(request),
+                principal.actor(),
+                organisation=values["organisation"],
+                dataset=values["dataset"],
+                source_record_id=values["source_record_id"],
+                fields=values["fields"].replace(";", ",").split(","),
+                statement=values["statement"],
+            )
+        )
+    except RightsError as exc:
+        return _dispute_form(request, values, {exc.field or "fields": exc.message}, 422)
+    except LinkageNotFound as exc:
+        raise _fail(exc) from None
+    return RedirectResponse(f"/rights/disputes/{info.id}?done=recorded", status_code=303)
+
+
+@router.get("/rights/disputes", response_class=HTMLResponse, openapi_extra=DISPUTE_ACCESS)
+async def dispute_list(request: Request, principal: DisputeReader) -> HTMLResponse:
+    try:
+        found = await run_in_threadpool(
+            disputes.list_disputes, _settings(request), principal.actor()
+        )
+    except RightsError as exc:
+        raise _fail(exc) from None
+    return render(request, "pages/rights/disputes.html", {"disputes": found})
+
+
+async def _dispute_page(
+    request: Request,
+    principal: Principal,
+    dispute_id: int,
+    error: str | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    try:
+        info = await run_in_threadpool(
+            disputes.get_dispute, _settings(request), principal.actor(), dispute_id
+        )
+    except RightsError as exc:
+        raise _fail(exc) from None
+    return render(
+        request,
+        "pages/rights/dispute.html",
+        {"d": info, "error": error, "done": done, "max_resolution": disputes.MAX_RESOLUTION},
+        status_code=status_code,
+    )
+
+
+@router.get(
+    "/rights/disputes/{dispute_id}", response_class=HTMLResponse, openapi_extra=DISPUTE_ACCESS
+)
+async def dispute_page(
+    request: Request, principal: DisputeReader, dispute_id: DisputeId, done: str | None = None
+) -> HTMLResponse:
+    return await _dispute_page(request, principal, dispute_id, done=done)
+
+
+@router.post(
+    "/rights/disputes/{dispute_id}/resolve", openapi_extra=DISPUTE_ACCESS, dependencies=CSRF
+)
+async def resolve(request: Request, principal: DisputeReader, dispute_id: DisputeId) -> Response:
+    form = await request.form()
+    try:
+        await run_in_threadpool(
+            disputes.resolve_dispute,
+            _settings(request),
+            principal.actor(),
+            dispute_id,
+            str(form.get("resolution") or ""),
+        )
+    except RightsError as exc:
+        if exc.status_code in (403, 404):
+            raise _fail(exc) from None
+        return await _dispute_page(request, principal, dispute_id, exc.message, status_code=422)
+    return RedirectResponse(f"/rights/disputes/{dispute_id}?done=resolved", status_code=303)
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+@router.get("/notifications", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+async def notification_list(request: Request, principal: Someone) -> HTMLResponse:
+    found = await run_in_threadpool(
+        notifications.list_notifications, _settings(request), principal.user_id
+    )
+    return render(request, "pages/rights/notifications.html", {"notices": found})
+
+
+@router.post("/notifications/read", openapi_extra=access(SIGNED_IN), dependencies=CSRF)
+async def notifications_read(request: Request, principal: Someone) -> Response:
+    await run_in_threadpool(notifications.mark_all_read, _settings(request), principal.user_id)
+    return RedirectResponse("/notifications", status_code=303)

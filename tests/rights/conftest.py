@@ -1,0 +1,70 @@
+"""Rights tests work on private copies of the session's demo region (they record disputes and
+objections and re-run the rules)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from joinedup.catalog.db import dispose_engines, session_scope
+from joinedup.catalog.models import InsightRun, LinkageRun, User
+from joinedup.governance.access import Actor
+from joinedup.store import SnapshotStore, duckdb_session
+from tests.insight.helpers import DemoHome
+from tests.linkage.region import copy_home
+
+
+def copy_demo(demo: DemoHome, home: Path) -> DemoHome:
+    settings = copy_home(demo.settings, home)
+    settings = replace(settings, secret_key=demo.settings.secret_key)
+    dispose_engines()
+    return DemoHome(settings, demo.result, demo.logins)
+
+
+@pytest.fixture(scope="module")
+def rights_home(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    return copy_demo(demo_home, tmp_path_factory.mktemp("rights") / "home")
+
+
+def actor_for(home: DemoHome, username: str, purpose: str | None = "subject-access") -> Actor:
+    with session_scope(home.settings) as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        return Actor(user.id, user.username, user.organisation_id, user.role, purpose)
+
+
+@pytest.fixture(scope="module")
+def dpo(rights_home: DemoHome) -> Actor:
+    return actor_for(rights_home, "hub.dpo")
+
+
+def query(home: DemoHome, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """SQL over the latest run's snapshots: ``{index}``, ``{records}``, ``{flags}``."""
+    with session_scope(home.settings) as session:
+        run = session.scalars(select(LinkageRun).order_by(LinkageRun.id.desc())).first()
+        insight = session.scalars(select(InsightRun).order_by(InsightRun.id.desc())).first()
+        assert run is not None and insight is not None
+        store = SnapshotStore(home.settings)
+        sources = {
+            "index": store.sql_source(run.index_sha256),
+            "records": store.sql_source(str(run.records_sha256)),
+            "flags": store.sql_source(insight.flags_sha256),
+        }
+    with duckdb_session(home.settings) as con:
+        return con.execute(sql.format(**sources), list(params)).fetchall()
+
+
+def flagged_resident(home: DemoHome, rule: str) -> str:
+    """A resident with a flag of ``rule`` whose records are in several organisations."""
+    rows = query(
+        home,
+        """SELECT f.resident_id, count(DISTINCT i.organisation) AS orgs FROM {flags} f
+        JOIN {index} i USING (resident_id) WHERE f.rule_id = ?
+        GROUP BY 1 ORDER BY orgs DESC, 1 LIMIT 1""",
+        rule,
+    )
+    assert rows, f"the demo raised no {rule} flag"
+    return str(rows[0][0])
