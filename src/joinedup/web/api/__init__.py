@@ -17,6 +17,7 @@ API_PREFIX = "/api/v1"
 
 def api_modules() -> list[ModuleType]:
     from joinedup.web.api import (
+        areas,
         datasets,
         governance,
         insight,
@@ -27,7 +28,7 @@ def api_modules() -> list[ModuleType]:
         status,
     )
 
-    return [status, datasets, standards, mapping_suggest, jobs, governance, linkage, insight]
+    return [status, datasets, standards, mapping_suggest, jobs, governance, linkage, insight, areas]
 
 
 def openapi_tags() -> list[dict[str, Any]]:
