@@ -171,6 +171,7 @@ def run_demo(
         result.stages.append(
             {
                 "stage": stage.name,
+                "kind": stage.kind,
                 "job": row.id,
                 "status": row.status,
                 "result": row.result,

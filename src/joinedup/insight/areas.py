@@ -50,7 +50,12 @@ def latest_gazetteer(settings: Settings) -> GazetteerRef:
     """The newest version of any dataset of the ``address`` standard."""
     with session_scope(settings) as session:
         row = session.execute(
-            select(Organisation.code, Dataset.name, DatasetVersion.version, DatasetVersion.snapshot_sha256)
+            select(
+                Organisation.code,
+                Dataset.name,
+                DatasetVersion.version,
+                DatasetVersion.snapshot_sha256,
+            )
             .join(Dataset, Dataset.organisation_id == Organisation.id)
             .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
             .where(Dataset.standard == "address")

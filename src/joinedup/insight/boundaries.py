@@ -67,7 +67,9 @@ def _fail(name: str, where: str, message: str) -> BoundaryError:
     return BoundaryError(f"{name}: {where}: {message}" if where else f"{name}: {message}")
 
 
-def _properties(name: str, level: str, props: dict[str, Any], code_property: str | None) -> tuple[str, str | None]:
+def _properties(
+    name: str, level: str, props: dict[str, Any], code_property: str | None
+) -> tuple[str, str | None]:
     if code_property:
         if code_property not in props:
             raise _fail(name, "features[0].properties", f"no property {code_property!r}")
@@ -79,7 +81,7 @@ def _properties(name: str, level: str, props: dict[str, Any], code_property: str
                 name,
                 "features[0].properties",
                 f"no {level} code property such as "
-                f"{ {'lsoa': 'LSOA21CD', 'ward': 'WD24CD', 'lad': 'LAD24CD'}[level]} "
+                f"{ {'lsoa': 'LSOA21CD', 'ward': 'WD24CD', 'lad': 'LAD24CD'}[level] } "
                 f"(found {', '.join(sorted(props)[:8]) or 'none'}); give --code-property",
             )
         code = sorted(found)[-1]  # the latest edition when a file carries several
@@ -114,7 +116,9 @@ def _check_positions(name: str, where: str, rings: Any, counter: list[int]) -> N
             raise _fail(name, f"{where}[{r}]", "a ring must end where it starts")
         counter[0] += len(ring)
         if counter[0] > MAX_POSITIONS:
-            raise _fail(name, "", f"more than {MAX_POSITIONS:,} positions: use a generalised edition")
+            raise _fail(
+                name, "", f"more than {MAX_POSITIONS:,} positions: use a generalised edition"
+            )
 
 
 def parse_boundaries(
@@ -129,7 +133,9 @@ def parse_boundaries(
     except UnicodeDecodeError:
         raise _fail(name, "", "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise _fail(name, f"line {exc.lineno} column {exc.colno}", f"not JSON ({exc.msg})") from None
+        raise _fail(
+            name, f"line {exc.lineno} column {exc.colno}", f"not JSON ({exc.msg})"
+        ) from None
     except RecursionError:
         raise _fail(name, "", "nested too deeply to be GeoJSON") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
@@ -166,7 +172,10 @@ def parse_boundaries(
         label = props.get(name_prop) if name_prop else None
         if label is not None and (not isinstance(label, str) or len(label) > 200):
             raise _fail(name, f"{where}.properties.{name_prop}", "a name is text of 200 or fewer")
-        if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        if not isinstance(geometry, dict) or geometry.get("type") not in (
+            "Polygon",
+            "MultiPolygon",
+        ):
             raise _fail(name, f"{where}.geometry", "a boundary is a Polygon or MultiPolygon")
         coords = geometry.get("coordinates")
         if geometry["type"] == "Polygon":
@@ -196,7 +205,9 @@ def load_boundaries(
     if not path.is_file():
         raise BoundaryError(f"{path.name}: no such file")
     if path.stat().st_size > MAX_BYTES:
-        raise _fail(path.name, "", f"larger than {MAX_BYTES // 2**20} MB: use a generalised edition")
+        raise _fail(
+            path.name, "", f"larger than {MAX_BYTES // 2**20} MB: use a generalised edition"
+        )
     data = path.read_bytes()
     parsed = parse_boundaries(data, path.name, level, code_property)
     table = pa.table(
@@ -255,7 +266,9 @@ def area_names(settings: Settings) -> dict[str, str]:
     return names
 
 
-def feature_collection(settings: Settings, level: str, codes: set[str] | None = None) -> dict[str, Any]:
+def feature_collection(
+    settings: Settings, level: str, codes: set[str] | None = None
+) -> dict[str, Any]:
     """The level's current boundaries as GeoJSON (``properties``: code, name), optionally only
     the areas in ``codes``; empty when none are loaded."""
     row = current_boundaries(settings).get(check_level(level))

@@ -70,8 +70,9 @@ SELECT rule_id, {month} AS month, dimension, grp AS "group", a::BIGINT AS flags,
        n1::BIGINT AS residents, round(a / n1, 6) AS rate, round(fa / fn, 6) AS overall_rate,
        round(rr, 4) AS rate_ratio, round(exp(ln(rr) - 1.96 * se), 4) AS ci_low,
        round(exp(ln(rr) + 1.96 * se), 4) AS ci_high,
-       grp NOT IN ('unknown', 'unplaced') AND coalesce((exp(ln(rr) - 1.96 * se) > 1 AND rr >= {ratio})
-                OR (exp(ln(rr) + 1.96 * se) < 1 AND rr <= 1 / {ratio}), FALSE) AS marked
+       grp NOT IN ('unknown', 'unplaced')
+       AND coalesce((exp(ln(rr) - 1.96 * se) > 1 AND rr >= {ratio})
+                    OR (exp(ln(rr) + 1.96 * se) < 1 AND rr <= 1 / {ratio}), FALSE) AS marked
 FROM ratios
 ORDER BY rule_id, dimension, grp
 """.replace("{ratio}", str(MARKED_RATIO))
@@ -110,7 +111,7 @@ def read_fairness(
     with duckdb_session(settings) as con:
         rows = con.execute(
             f"SELECT * FROM {SnapshotStore(settings).sql_source(sha256)} "
-            f"WHERE {' AND '.join(where)} ORDER BY rule_id, dimension, \"group\"",
+            f'WHERE {" AND ".join(where)} ORDER BY rule_id, dimension, "group"',
             params,
         ).fetchall()
     return [FairnessRow(*r) for r in rows]

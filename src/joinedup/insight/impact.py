@@ -267,9 +267,7 @@ def did(data: pd.DataFrame, spec: InterventionSpec) -> dict[str, Any]:
     def mean(t: bool, p: bool) -> float:
         return float(means.get((t, p), float("nan")))
 
-    series = (
-        data.groupby(["time", "treated"])["y"].mean().reset_index().sort_values(["time"])
-    )
+    series = data.groupby(["time", "treated"])["y"].mean().reset_index().sort_values(["time"])
     return {
         "estimate": float(fit.params["d"]),
         "std_error": float(fit.bse["d"]),
@@ -373,9 +371,7 @@ def true_effect(
     counts["d"] = (counts["treated"] & counts["post"]).astype(float)
     result = did(counts, spec)
     intervention_truth = truth_dir / "intervention.json"
-    generator = (
-        json.loads(intervention_truth.read_text()) if intervention_truth.is_file() else {}
-    )
+    generator = json.loads(intervention_truth.read_text()) if intervention_truth.is_file() else {}
     return {
         "true_effect": result["estimate"],
         "true_before_after": result["before_after"],

@@ -66,8 +66,17 @@ PEOPLE = Source(
     fields=("uprn", "sex", "date_of_birth"),
 )
 #: Age bands of the fairness check (lower bounds, years).
-AGE_BANDS = ((0, "0-4"), (5, "5-10"), (11, "11-15"), (16, "16-17"), (18, "18-24"),
-             (25, "25-44"), (45, "45-64"), (65, "65-74"), (75, "75+"))
+AGE_BANDS = (
+    (0, "0-4"),
+    (5, "5-10"),
+    (11, "11-15"),
+    (16, "16-17"),
+    (18, "18-24"),
+    (25, "25-44"),
+    (45, "45-64"),
+    (65, "65-74"),
+    (75, "75+"),
+)
 
 
 @dataclass(frozen=True)
@@ -122,8 +131,10 @@ def _in_force(versions: list[dict[str, Any]], months: list[str]) -> pa.Table:
     for month in months:
         for (org, ds), vs in by_dataset.items():
             dated = [v for v in vs if v["period"] and v["period"] <= month]
-            chosen = max(dated, key=lambda v: v["version"]) if dated else min(
-                vs, key=lambda v: v["version"]
+            chosen = (
+                max(dated, key=lambda v: v["version"])
+                if dated
+                else min(vs, key=lambda v: v["version"])
             )
             for key, value in zip(rows, (month, org, ds, chosen["version"]), strict=True):
                 rows[key].append(value)
@@ -164,7 +175,8 @@ def _set_month(con: duckdb.DuckDBPyConnection, month: str) -> None:
 
 
 def _age_band_sql(dob: str, at: str) -> str:
-    age = f"date_diff('year', {dob}, {at}) - CASE WHEN strftime({at}, '%m%d') < strftime({dob}, '%m%d') THEN 1 ELSE 0 END"
+    birthday_not_yet = f"strftime({at}, '%m%d') < strftime({dob}, '%m%d')"
+    age = f"date_diff('year', {dob}, {at}) - CASE WHEN {birthday_not_yet} THEN 1 ELSE 0 END"
     cases = " ".join(f"WHEN ({age}) >= {low} THEN {lit(name)}" for low, name in reversed(AGE_BANDS))
     return f"CASE WHEN {dob} IS NULL THEN 'unknown' {cases} ELSE 'unknown' END"
 
@@ -240,8 +252,11 @@ def _evaluate_rule(
         reads = _load_source(
             settings, con, rule, src, actor, versions, f"all_{alias}", resolver, date.today()
         )
-        refused += [{"rule": rule.id, "organisation": code, "source": alias, **r} for r in reads
-                    if not r["allowed"]]
+        refused += [
+            {"rule": rule.id, "organisation": code, "source": alias, **r}
+            for r in reads
+            if not r["allowed"]
+        ]
         tables[alias] = f"src_{alias}"
         _month_view(con, f"all_{alias}", tables[alias])
     template = compile_rule(rule, tables, Context(_SENTINEL, gss, code))
@@ -377,11 +392,21 @@ def run_areas(
                 done += 1
                 actor = ServiceActor(code, purpose, name="insight-areas:people", job_id=job_id)
                 reads = _load_source(
-                    settings, con, rules[0], PEOPLE, actor, versions, "__people", resolver,
+                    settings,
+                    con,
+                    rules[0],
+                    PEOPLE,
+                    actor,
+                    versions,
+                    "__people",
+                    resolver,
                     date.today(),
                 )
-                refused += [{"organisation": code, "source": "people", **r} for r in reads
-                            if not r["allowed"]]
+                refused += [
+                    {"organisation": code, "source": "people", **r}
+                    for r in reads
+                    if not r["allowed"]
+                ]
                 _place_people(con, "__people", code, purpose)
                 con.execute("DROP TABLE __people")
             for rule in rules:

@@ -196,7 +196,10 @@ Dimension = Annotated[Literal["sex", "age_band", "lad", "ward"] | None, Query()]
     responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
 )
 async def get_fairness(
-    request: Request, _reader: Reader, _analyst: Analyst, rule: RuleId = None,
+    request: Request,
+    _reader: Reader,
+    _analyst: Analyst,
+    rule: RuleId = None,
     dimension: Dimension = None,
 ) -> list[dict[str, Any]]:
     """Each group's flag rate against everyone else's (rate ratio with a 95% interval);
@@ -216,7 +219,10 @@ async def get_fairness(
     },
 )
 async def get_fairness_csv(
-    request: Request, _reader: Reader, _analyst: Analyst, rule: RuleId = None,
+    request: Request,
+    _reader: Reader,
+    _analyst: Analyst,
+    rule: RuleId = None,
     dimension: Dimension = None,
 ) -> Response:
     rows = await run_in_threadpool(_fairness, _settings(request), rule, dimension)

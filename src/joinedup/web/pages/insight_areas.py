@@ -63,8 +63,9 @@ def _no_run(request: Request, title: str) -> HTMLResponse:
     return render(request, "pages/insight/no_run.html", {"title": title}, status_code=200)
 
 
-def _dashboard(settings: Settings, rule: str | None, level: str, month: str | None,
-               measure: str) -> dict[str, Any]:
+def _dashboard(
+    settings: Settings, rule: str | None, level: str, month: str | None, measure: str
+) -> dict[str, Any]:
     summary = area_run_summary(settings)
     rules = summary["rules"]
     rule = rule if rule in {r["id"] for r in rules} else rules[0]["id"]
@@ -159,8 +160,12 @@ def _impact_list_context(settings: Settings) -> dict[str, Any]:
 @router.get("/insight/impact", openapi_extra=access(ANALYSTS))
 async def impact_list(request: Request, _analyst: Analyst) -> HTMLResponse:
     context = await run_in_threadpool(_impact_list_context, _settings(request))
-    context.update(errors={}, values={"level": "ward", "outcome": "flags"},
-                   outcomes=OUTCOME_LABELS, levels=LEVEL_NAMES)
+    context.update(
+        errors={},
+        values={"level": "ward", "outcome": "flags"},
+        outcomes=OUTCOME_LABELS,
+        levels=LEVEL_NAMES,
+    )
     return render(request, "pages/insight/impact_list.html", context)
 
 
@@ -173,8 +178,7 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
     form = await request.form()
     values = {
         k: str(form.get(k, "")).strip()
-        for k in ("name", "area_code", "start_month", "rule_id", "outcome", "level",
-                  "description")
+        for k in ("name", "area_code", "start_month", "rule_id", "outcome", "level", "description")
     }
     settings = _settings(request)
     spec = InterventionSpec(
@@ -192,8 +196,12 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
         field, _, message = str(exc).partition(": ")
         key = field if field in values else "name"
         context = await run_in_threadpool(_impact_list_context, settings)
-        context.update(errors={key: message or str(exc)}, values=values,
-                       outcomes=OUTCOME_LABELS, levels=LEVEL_NAMES)
+        context.update(
+            errors={key: message or str(exc)},
+            values=values,
+            outcomes=OUTCOME_LABELS,
+            levels=LEVEL_NAMES,
+        )
         return render(request, "pages/insight/impact_list.html", context, status_code=422)
     return RedirectResponse(f"/insight/impact/{created['id']}", status_code=303)
 
