@@ -4,8 +4,6 @@ small demo region (``demo_home`` runs every demo stage, these included)."""
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +27,6 @@ from joinedup.insight.impact import (
 )
 from joinedup.insight.trends import latest_area_run
 from joinedup.store import SnapshotStore
-from joinedup.web.app import create_app
 from tests.insight.helpers import DemoHome
 from tests.insight.test_end_to_end import _sign_in
 
@@ -239,20 +236,13 @@ def test_the_cli(demo_home: DemoHome, tmp_path: Path, monkeypatch: pytest.Monkey
     assert fair.exit_code == 0 and "Fairness check" in fair.output
 
 
-@pytest.fixture
-def api(demo_home: DemoHome) -> Iterator[TestClient]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    with TestClient(create_app(demo_home.settings)) as client:
-        yield client
-
-
 def test_the_areas_api(api: TestClient, demo_home: DemoHome) -> None:
     assert api.get("/api/v1/insight/areas/trends").status_code == 401
     _sign_in(api, demo_home, "lambeth.caseworker", "fsm")
     assert api.get("/api/v1/insight/areas/trends").status_code == 403
-    api.cookies.clear()
+
+
+def test_the_areas_api_for_analysts(api: TestClient, demo_home: DemoHome) -> None:
     _sign_in(api, demo_home, "hub.analyst", "linkage")
     rows = api.get("/api/v1/insight/areas/trends", params={"rule": FSM, "level": "lad"}).json()
     csv_text = api.get(

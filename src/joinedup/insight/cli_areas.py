@@ -8,23 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from joinedup.config import load_settings
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
+from joinedup.insight.cli import _fail, console
 
 areas_app = typer.Typer(help="Area boundaries (LSOA, ward, local authority).", no_args_is_help=True)
 impact_app = typer.Typer(
     help="Interventions and their impact (difference in differences).", no_args_is_help=True
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}")
-    return typer.Exit(1)
 
 
 @areas_app.command("load-boundaries")

@@ -74,6 +74,31 @@ class Message(BaseModel):
     detail: str
 
 
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Message},
+    403: {"model": Message},
+    404: {"model": Message},
+}
+CSV_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}, **ERRORS}
+
+
+def trend_query(
+    rule: RuleId = None, level: Level = None, month: Month = None, area: AreaCode = None
+) -> TrendQuery:
+    return TrendQuery(rule=rule, level=level, month=month, area=area)
+
+
+Trends = Annotated[TrendQuery, Depends(trend_query)]
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 class InterventionIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     area_code: str = Field(pattern=r"^[A-Z0-9]{9}$", description="GSS code of the area")
@@ -105,7 +130,7 @@ def _trends(settings: Settings, query: TrendQuery) -> list[dict[str, Any]]:
     "/areas/runs/latest",
     summary="The latest area run: months, rules and flags in the last month",
     openapi_extra=access(ANALYSTS),
-    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
+    responses=ERRORS,
 )
 def get_area_run(request: Request, _reader: Reader, _analyst: Analyst) -> dict[str, Any]:
     try:
@@ -118,20 +143,13 @@ def get_area_run(request: Request, _reader: Reader, _analyst: Analyst) -> dict[s
     "/areas/trends",
     summary="Flags per indicator by area and month (counts)",
     openapi_extra=access(ANALYSTS),
-    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
+    responses=ERRORS,
 )
 async def get_trends(
-    request: Request,
-    _reader: Reader,
-    _analyst: Analyst,
-    rule: RuleId = None,
-    level: Level = None,
-    month: Month = None,
-    area: AreaCode = None,
+    request: Request, _reader: Reader, _analyst: Analyst, query: Trends
 ) -> list[dict[str, Any]]:
     """One row per rule, level, area and month: flagged residents, residents the councils
     hold a record of, the rate per 1,000 and the month of the data it was computed from."""
-    query = TrendQuery(rule=rule, level=level, month=month, area=area)
     return await run_in_threadpool(_trends, _settings(request), query)
 
 
@@ -139,29 +157,13 @@ async def get_trends(
     "/areas/trends.csv",
     summary="The same figures as CSV",
     openapi_extra=access(ANALYSTS),
-    responses={
-        200: {"content": {"text/csv": {}}},
-        401: {"model": Message},
-        403: {"model": Message},
-        404: {"model": Message},
-    },
+    responses=CSV_RESPONSES,
 )
 async def get_trends_csv(
-    request: Request,
-    _reader: Reader,
-    _analyst: Analyst,
-    rule: RuleId = None,
-    level: Level = None,
-    month: Month = None,
-    area: AreaCode = None,
+    request: Request, _reader: Reader, _analyst: Analyst, query: Trends
 ) -> Response:
-    query = TrendQuery(rule=rule, level=level, month=month, area=area)
     rows = await run_in_threadpool(_trends, _settings(request), query)
-    return Response(
-        to_csv(rows, TREND_COLUMNS),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="joinedup-trends.csv"'},
-    )
+    return _csv(to_csv(rows, TREND_COLUMNS), "joinedup-trends.csv")
 
 
 @router.get(
@@ -193,7 +195,7 @@ Dimension = Annotated[Literal["sex", "age_band", "lad", "ward"] | None, Query()]
     "/fairness",
     summary="Flag rates by sex, age band and area for each rule, with rate ratios",
     openapi_extra=access(ANALYSTS),
-    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
+    responses=ERRORS,
 )
 async def get_fairness(
     request: Request,
@@ -211,12 +213,7 @@ async def get_fairness(
     "/fairness.csv",
     summary="The fairness check as CSV",
     openapi_extra=access(ANALYSTS),
-    responses={
-        200: {"content": {"text/csv": {}}},
-        401: {"model": Message},
-        403: {"model": Message},
-        404: {"model": Message},
-    },
+    responses=CSV_RESPONSES,
 )
 async def get_fairness_csv(
     request: Request,
@@ -226,11 +223,7 @@ async def get_fairness_csv(
     dimension: Dimension = None,
 ) -> Response:
     rows = await run_in_threadpool(_fairness, _settings(request), rule, dimension)
-    return Response(
-        to_csv(rows, FAIRNESS_COLUMNS),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="joinedup-fairness.csv"'},
-    )
+    return _csv(to_csv(rows, FAIRNESS_COLUMNS), "joinedup-fairness.csv")
 
 
 @router.get(
