@@ -190,6 +190,11 @@ def demo(
         from joinedup.insight.cli import print_run
 
         print_run(insight)
+    areas = next((st["result"] for st in result.stages if st["kind"] == "insight.areas"), None)
+    if areas:
+        from joinedup.insight.cli_areas import print_areas
+
+        print_areas(areas)
     if not result.ok:
         raise fail("a demo stage failed; see the table above")
     logins = demo_logins(s)

@@ -103,6 +103,16 @@ STAGES: list[DemoStage] = [
         "insight.run",
         lambda s, o: {"truth": str(source_dir(s) / "truth")},
     ),
+    DemoStage(
+        "Load the area boundaries",
+        "areas.boundaries",
+        lambda s, o: {"manifest": str(source_dir(s) / "manifest.json"), "actor": "demo"},
+    ),
+    DemoStage(
+        "Count flags by area and month, and estimate the intervention's impact",
+        "insight.areas",
+        lambda s, o: {"truth": str(source_dir(s) / "truth"), "months": o.months},
+    ),
     DemoStage("Publish open data", "publish.demo", lambda s, o: {}),
 ]
 
@@ -162,6 +172,7 @@ def run_demo(
         result.stages.append(
             {
                 "stage": stage.name,
+                "kind": stage.kind,
                 "job": row.id,
                 "status": row.status,
                 "result": row.result,

@@ -133,3 +133,53 @@ def test_a_caseworker_works_a_flag(
     visit(page, "/worklist?rule=fsm-eligible-not-registered&status=quiet")
     assert page.locator("#flags tbody tr").count() == 1
     assert_clean(page)
+
+
+def test_an_analyst_reads_the_dashboard_and_an_impact_estimate(
+    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: DemoHome
+) -> None:
+    """The same demo home: the dashboard's line chart and choropleth render offline under the
+    CSP (``data-chart-rendered``), beside their tables; the filters work; the intervention's
+    estimate has its chart."""
+    username = "hub.analyst"
+    visit(page, "/sign-in?next=/insight/dashboard")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(demo.logins[username])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/insight/dashboard**")
+    page.wait_for_selector("#trend-chart[data-chart-rendered='true']", timeout=15_000)
+    page.wait_for_selector("#area-map[data-chart-rendered='true']", timeout=15_000)
+    assert page.locator("#trend-chart svg").count() == 1
+    assert page.locator("#area-map svg path").count() > 0
+    assert page.locator("#area-table tbody tr").count() > 0
+    assert_accessible(page)
+    assert_clean(page)
+
+    page.get_by_label("Indicator").select_option("fsm-eligible-not-registered")
+    page.get_by_label("Areas").select_option("lsoa")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**level=lsoa**")
+    page.wait_for_selector("#area-map[data-chart-rendered='true']", timeout=15_000)
+    assert "LSOAs in" in page.locator("#map-heading").inner_text()
+    assert (
+        page.locator("#csv-month")
+        .get_attribute("href")
+        .startswith("/api/v1/insight/areas/trends.csv?")
+    )
+    assert_accessible(page)
+    assert_clean(page)
+
+    page.get_by_role("link", name="Impact of interventions").click()
+    page.wait_for_url("**/insight/impact")
+    assert_accessible(page)
+    page.locator("#interventions a").first.click()
+    page.wait_for_url("**/insight/impact/*")
+    if page.locator("#impact-error").count() == 0:
+        page.wait_for_selector("#impact-chart[data-chart-rendered='true']", timeout=15_000)
+        assert "confidence interval" in page.locator("#impact-estimate").inner_text()
+    assert_accessible(page)
+    assert_clean(page)
+
+    visit(page, "/insight/fairness?rule=fsm-eligible-not-registered")
+    assert page.locator("#fairness-fsm-eligible-not-registered-sex tbody tr").count() >= 2
+    assert_clean(page)

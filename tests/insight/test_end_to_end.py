@@ -4,8 +4,6 @@ is generated, ingested and linked once per session)."""
 from __future__ import annotations
 
 import re
-import warnings
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -25,7 +23,6 @@ from joinedup.governance.agreements import revoke
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.insight.flags import FlagFilter, get_flag, list_flags, record_action
 from joinedup.insight.run import RunOptions, run_insight
-from joinedup.web.app import create_app
 from tests.insight.helpers import DemoHome
 
 if TYPE_CHECKING:
@@ -144,15 +141,6 @@ def test_wrong_match_is_reported_to_linkage_review(demo_home: DemoHome) -> None:
 
 
 # --- the JSON API ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def api(demo_home: DemoHome) -> Iterator[TestClient]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    with TestClient(create_app(demo_home.settings)) as client:
-        yield client
 
 
 def _sign_in(client: TestClient, home: DemoHome, username: str, purpose: str) -> None:

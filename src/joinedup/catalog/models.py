@@ -640,3 +640,62 @@ class RightsExport(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     released_by: Mapped[User] = relationship()
+
+
+class AreaBoundary(Base):
+    """One loaded set of area boundaries (ONS or generated GeoJSON) for one level: the
+    features are a data-plane snapshot (code, name, geometry as GeoJSON text); the latest
+    load of a level is the one drawn."""
+
+    __tablename__ = "area_boundary"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(8), index=True)  # lsoa | ward | lad
+    snapshot_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    features: Mapped[int] = mapped_column(Integer, default=0)
+    source_filename: Mapped[str] = mapped_column(String(255))
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    code_property: Mapped[str] = mapped_column(String(32))
+    name_property: Mapped[str | None] = mapped_column(String(32))
+    loaded_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InsightAreaRun(Base):
+    """One aggregation of the indicator rules by area and month (``insight.areas`` job): the
+    trends snapshot (counts per rule, level, area, month) and the fairness snapshot (flag
+    rates per rule and group), computed through the governed path from an insight run's
+    rules over the resident index."""
+
+    __tablename__ = "insight_area_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str | None] = mapped_column(String(36))
+    linkage_run_id: Mapped[int] = mapped_column(ForeignKey("linkage_run.id"), index=True)
+    trends_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    fairness_sha256: Mapped[str] = mapped_column(ForeignKey("snapshot.sha256"))
+    first_month: Mapped[str] = mapped_column(String(7))
+    last_month: Mapped[str] = mapped_column(String(7))
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class InsightIntervention(Base):
+    """An analyst's definition of an intervention whose impact is estimated: the area it
+    covers, the month it started, the indicator whose series is the outcome and the outcome
+    measure; comparison areas are the other areas of ``level`` unless listed."""
+
+    __tablename__ = "insight_intervention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    area_code: Mapped[str] = mapped_column(String(12))
+    start_month: Mapped[str] = mapped_column(String(7))
+    rule_id: Mapped[str] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(16))  # flags | rate
+    level: Mapped[str] = mapped_column(String(8))  # the areas compared: lsoa | ward | lad
+    comparison: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

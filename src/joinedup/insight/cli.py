@@ -230,4 +230,7 @@ def evaluate(
 
 
 def register(app: typer.Typer) -> None:
+    from joinedup.insight import cli_areas
+
+    cli_areas.register(app, insight_app)
     app.add_typer(insight_app, name="insight")

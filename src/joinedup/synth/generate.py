@@ -5,11 +5,14 @@
 * ``manifest.json`` — see :mod:`joinedup.synth.manifest`;
 * ``<organisation>/…`` — each organisation's source files;
 * ``gazetteer/synthetic-gazetteer.csv`` — the address gazetteer (synthetic);
+* ``boundaries/{lad,ward,lsoa}.geojson`` — generated area boundaries that nest (manifest
+  key ``boundaries``; loaded with `joinedup areas load-boundaries`, never ingested);
 * ``truth/…`` — ground truth, never to be ingested (see :mod:`joinedup.synth.truth`).
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .config import SynthConfig
-from .geography import TENURE_NAMES, build_gazetteer
+from .geography import TENURE_NAMES, boundary_collections, build_gazetteer
 from .layouts import GAZETTEER_LAYOUT
 from .manifest import FileEntry, Manifest, Organisation
 from .names import GROUPS, NameBank
@@ -119,6 +122,7 @@ def generate_region(
     truth = TruthWriter(out_dir)
     output = Output(world, out_dir, manifest, truth)
     _write_gazetteer(world, out_dir, manifest)
+    boundaries = _write_boundaries(world, out_dir)
     for system in SYSTEMS:
         system.export(world, output)
         step(_system_stage(system.__name__))
@@ -135,6 +139,7 @@ def generate_region(
             "organisation": config.intervention_borough,
             "start_month": config.intervention_month if config.intervention_borough else None,
         },
+        "boundaries": boundaries,
     }
     manifest.write(out_dir)
     step("truth")
@@ -179,6 +184,22 @@ def _write_gazetteer(world: World, out_dir: Path, manifest: Manifest) -> None:
             rows=table.num_rows,
         )
     )
+
+
+def _write_boundaries(world: World, out_dir: Path) -> dict[str, str]:
+    """Generated boundary GeoJSON per level (``boundaries/<level>.geojson``; not ingested:
+    `joinedup areas load-boundaries` loads them, as it would ONS files)."""
+    config = world.config
+    collections = boundary_collections(
+        world.gazetteer, [b.name for b in config.boroughs], [b.gss_code for b in config.boroughs]
+    )
+    (out_dir / "boundaries").mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for level, collection in collections.items():
+        rel = f"boundaries/{level}.geojson"
+        (out_dir / rel).write_text(json.dumps(collection, separators=(",", ":")), encoding="utf-8")
+        paths[level] = rel
+    return paths
 
 
 def _dates(days: np.ndarray) -> pa.Array:

@@ -433,3 +433,77 @@ def build_gazetteer(
         lsoa_names=lsoa_names,
         occupied=np.zeros(n, dtype=np.bool_),
     )
+
+
+#: The synthetic region's bounding box (longitude, latitude), roughly south London.
+REGION_BOX = (-0.20, 51.38, 0.06, 51.52)
+#: ONS property names of each boundary level (the names `joinedup areas load-boundaries` reads).
+BOUNDARY_PROPERTIES = {
+    "lad": ("LAD24CD", "LAD24NM"),
+    "ward": ("WD24CD", "WD24NM"),
+    "lsoa": ("LSOA21CD", "LSOA21NM"),
+}
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> dict[str, object]:
+    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+    return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}
+
+
+def _feature(level: str, code: str, name: str, geometry: dict[str, object]) -> dict[str, object]:
+    cd, nm = BOUNDARY_PROPERTIES[level]
+    return {"type": "Feature", "properties": {cd: code, nm: name}, "geometry": geometry}
+
+
+def boundary_collections(
+    gazetteer: Gazetteer, borough_names: list[str], borough_gss: list[str]
+) -> dict[str, dict[str, object]]:
+    """Generated boundaries that nest exactly: each borough a block of a grid over
+    :data:`REGION_BOX`, its wards horizontal bands (height by number of LSOAs), each ward's
+    LSOAs equal vertical strips of it. GeoJSON FeatureCollections keyed ``lad|ward|lsoa``."""
+    x0, y0, x1, y1 = REGION_BOX
+    n = len(borough_names)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    width, height = (x1 - x0) / cols, (y1 - y0) / rows
+    lsoa_ward = np.zeros(len(gazetteer.lsoa_codes), dtype=np.int64)
+    lsoa_ward[gazetteer.lsoa] = gazetteer.ward  # every LSOA has addresses
+    out: dict[str, list[dict[str, object]]] = {"lad": [], "ward": [], "lsoa": []}
+    for b in range(n):
+        bx0 = x0 + (b % cols) * width
+        by1 = y1 - (b // cols) * height
+        out["lad"].append(
+            _feature(
+                "lad", borough_gss[b], borough_names[b], _box(bx0, by1 - height, bx0 + width, by1)
+            )
+        )
+        wards = np.flatnonzero(gazetteer.ward_borough == b)
+        per_ward = [np.flatnonzero(lsoa_ward == w) for w in wards]
+        total = sum(max(1, p.size) for p in per_ward)
+        top = by1
+        for w, lsoas in zip(wards, per_ward, strict=True):
+            band = height * max(1, lsoas.size) / total
+            bottom = top - band
+            out["ward"].append(
+                _feature(
+                    "ward",
+                    gazetteer.ward_codes[w],
+                    gazetteer.ward_names[w],
+                    _box(bx0, bottom, bx0 + width, top),
+                )
+            )
+            strip = width / max(1, lsoas.size)
+            for k, lsoa in enumerate(lsoas):
+                out["lsoa"].append(
+                    _feature(
+                        "lsoa",
+                        gazetteer.lsoa_codes[lsoa],
+                        gazetteer.lsoa_names[lsoa],
+                        _box(bx0 + k * strip, bottom, bx0 + (k + 1) * strip, top),
+                    )
+                )
+            top = bottom
+    return {
+        level: {"type": "FeatureCollection", "name": f"synthetic-{level}", "features": features}
+        for level, features in out.items()
+    }

@@ -17,6 +17,7 @@ API_PREFIX = "/api/v1"
 
 def api_modules() -> list[ModuleType]:
     from joinedup.web.api import (
+        areas,
         datasets,
         governance,
         insight,
@@ -40,6 +41,7 @@ def api_modules() -> list[ModuleType]:
         insight,
         publish,
         rights,
+        areas,
     ]
 
 
