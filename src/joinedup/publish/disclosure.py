@@ -26,7 +26,7 @@ The functions are pure: cells in, published values and a report out.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
-CellKey = Hashable
+CellKey = Any  # any hashable key (a Cell of joinedup.publish.aggregate)
 #: Give up (and refuse the release) rather than loop for ever on a pathological table.
 MAX_AUDIT_ROUNDS = 200
 
