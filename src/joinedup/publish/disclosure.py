@@ -338,6 +338,10 @@ def _audit_component(
         hi_v = -float(high.fun) if high.status == 0 else math.inf
         if high.status == 0:
             points.append(np.asarray(high.x))
+        if truth is not None and hi_v - min(seen) >= rule.threshold:
+            # proven wide enough between a known point and the maximum: no need for the minimum
+            out.append(CellBounds(key, round(float(min(seen)), 6), round(hi_v, 6)))
+            continue
         low = solve(objective, box)
         lo_v = float(low.fun) if low.status == 0 else 0.0
         if low.status == 0:
