@@ -79,4 +79,8 @@ def demo_publish_job(ctx: JobContext) -> dict[str, Any]:
             }
         )
     ctx.progress(1.0, "Published")
-    return {"publications": published}
+    return {
+        "published": [f"{p['publication']} v{p['version']}" for p in published],
+        "portal": "/open-data",
+        "publications": published,
+    }
