@@ -115,3 +115,25 @@ def test_releasing_is_governed_and_audited(demo_home: DemoHome) -> None:
     assert all(e.decision == "allow" for e in processing)
     approvals = [e for e in events if e.action == "publication.approve"]
     assert {e.actor for e in approvals} == {"hub.dpo"}
+
+
+def test_an_objection_to_statistics_drops_the_resident_from_the_counts(
+    demo_home: DemoHome,
+) -> None:
+    from joinedup.catalog.models import User
+    from joinedup.governance.objections import ObjectionSubject, record_objection
+    from joinedup.governance.processing import ServiceActor
+    from joinedup.publish.inputs import PURPOSE, flag_units
+
+    settings = demo_home.settings
+    actor = ServiceActor("hub", PURPOSE, name="publish:test")
+    indicators = ["rent-arrears-with-children", "fsm-eligible-not-registered"]
+    before = flag_units(settings, actor, indicators)
+    objector = before.units[0][3]
+    with session_scope(settings) as session:
+        dpo = session.scalars(select(User).where(User.username == "hub.dpo")).one()
+        record_objection(session, ObjectionSubject(resident_id=objector), PURPOSE, dpo)
+    after = flag_units(settings, actor, indicators)
+    assert objector not in {u[3] for u in after.units}
+    assert after.dropped["refused_or_objected"] > before.dropped["refused_or_objected"]
+    assert len(after.units) < len(before.units)

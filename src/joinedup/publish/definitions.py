@@ -49,8 +49,8 @@ class Disclosure(_Strict):
     """Disclosure control for tables derived from personal data (always on)."""
 
     rule: Literal["10-5"] = "10-5"
-    threshold: int = Field(10, ge=10, le=100, description="Suppress counts under this")
-    rounding_base: int = Field(5, ge=5, le=10, description="Round other counts to this")
+    threshold: int = Field(default=10, ge=10, le=100, description="Suppress counts under this")
+    rounding_base: int = Field(default=5, ge=5, le=10, description="Round other counts to this")
     perturbation: Literal["none", "cell-key"] = "none"
 
 
@@ -72,7 +72,7 @@ class IndicatorAggregate(_Common):
     )
     area: Literal["ward"] = "ward"
     period: Literal["month"] = "month"
-    disclosure: Disclosure = Field(default_factory=Disclosure)
+    disclosure: Disclosure = Disclosure()
 
 
 class DatasetPublication(_Common):

@@ -26,9 +26,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import (
     Dataset,
     DatasetVersion,
-    InsightRun,
     Organisation,
-    OrganisationType,
 )
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event
@@ -62,15 +60,13 @@ class FlagUnits:
 
 
 def hub_code(settings: Settings) -> str:
-    with session_scope(settings) as session:
-        code = session.scalars(
-            select(Organisation.code)
-            .where(Organisation.type == OrganisationType.HUB.value)
-            .order_by(Organisation.id)
-        ).first()
-    if code is None:
-        raise InputError("no hub organisation: publications are made by the regional hub")
-    return str(code)
+    """The hub organisation's code (publications are made by the regional hub)."""
+    from joinedup.linkage.inputs import hub_organisation
+
+    try:
+        return hub_organisation(settings)
+    except LookupError as exc:
+        raise InputError(str(exc)) from None
 
 
 def latest_versions(settings: Settings, standard: str) -> list[dict[str, Any]]:
@@ -141,15 +137,6 @@ def read_open_dataset(
     return table, [{k: v[k] for k in ("organisation", "dataset", "version")} for v in versions]
 
 
-def _latest_insight_run(settings: Settings) -> InsightRun:
-    with session_scope(settings) as session:
-        run = session.scalars(select(InsightRun).order_by(InsightRun.id.desc()).limit(1)).first()
-        if run is None:
-            raise InputError("no insight run yet: run `joinedup insight run` first")
-        session.expunge(run)
-        return run
-
-
 def _load_flags(con: Any, source: str, indicators: list[str]) -> None:
     """``__flags`` (the indicators' flags) and ``__records`` (one row per cited record)."""
     wanted = ", ".join(lit(i) for i in indicators)
@@ -169,9 +156,12 @@ def flag_units(
     settings: Settings, actor: ServiceActor, indicators: list[str], today: date | None = None
 ) -> FlagUnits:
     """The counted units of ``indicators`` from the latest insight run (see the module)."""
+    from joinedup.insight.run import latest_insight_run
     from joinedup.linkage.runs import resident_resolver
 
-    run = _latest_insight_run(settings)
+    run = latest_insight_run(settings)
+    if run is None:
+        raise InputError("no insight run yet: run `joinedup insight run` first")
     store = SnapshotStore(settings)
     gazetteer, gazetteer_versions = read_open_dataset(
         settings, "address", actor, ["uprn", "ward_code", "local_authority_code"]

@@ -26,6 +26,19 @@ def release_job(ctx: JobContext) -> dict[str, Any]:
     )
 
 
+def start_release(settings: Settings, name: str, user_id: int) -> str:
+    """Start the next release of a defined publication on a background thread (the web's
+    way); returns the job id. ``LookupError`` when no such publication is defined."""
+    from joinedup.jobs.runner import run_in_thread
+    from joinedup.publish.releases import list_publications
+
+    if name not in {p["name"] for p in list_publications(settings)}:
+        raise LookupError(f"no publication {name!r}")
+    return run_in_thread(
+        settings, "publish.release", {"publication": name, "user_id": user_id}, user_id
+    )
+
+
 def _hub_user(settings: Settings, role: Role) -> int:
     with session_scope(settings) as session:
         user_id = session.scalars(
@@ -66,4 +79,8 @@ def demo_publish_job(ctx: JobContext) -> dict[str, Any]:
             }
         )
     ctx.progress(1.0, "Published")
-    return {"publications": published}
+    return {
+        "published": [f"{p['publication']} v{p['version']}" for p in published],
+        "portal": "/open-data",
+        "publications": published,
+    }

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.jobs.runner import run_in_thread
 from joinedup.publish.definitions import NAME_PATTERN, PublicationError
+from joinedup.publish.jobs import start_release
 from joinedup.publish.releases import (
     MAX_NOTE,
     NotFoundError,
@@ -136,17 +136,12 @@ async def api_define(
     responses=_errors(401, 403, 404),
 )
 async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStarted:
-    settings = _settings(request)
-    names = {p["name"] for p in await run_in_threadpool(list_publications, settings)}
-    if name not in names:
-        raise HTTPException(404, f"no publication {name!r}")
-    job_id = await run_in_threadpool(
-        run_in_thread,
-        settings,
-        "publish.release",
-        {"publication": name, "user_id": analyst.user_id},
-        analyst.user_id,
-    )
+    try:
+        job_id = await run_in_threadpool(
+            start_release, request.app.state.settings, name, analyst.user_id
+        )
+    except LookupError:
+        raise HTTPException(404, f"no publication {name!r}") from None
     return JobStarted(job=job_id)
 
 

@@ -75,14 +75,17 @@ def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
         "data": {"values": [f for f in figures if f["value"] is not None]},
-        "mark": {"type": "bar", "tooltip": True},
+        # the chart is one image (the container's role and label) beside its table, so the
+        # marks inside carry no ARIA of their own
+        "mark": {"type": "bar", "aria": False},
+        "config": {"aria": False},
         "encoding": {
             "y": {"field": "area", "type": "nominal", "title": "Area"},
             "x": {"field": "value", "type": "quantitative", "title": measure},
             "color": {"field": "indicator", "type": "nominal", "title": "Indicator"},
             "yOffset": {"field": "indicator"},
         },
-        "width": "container",
+        "width": 480,
     }
 
 

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
-from joinedup.jobs.runner import run_in_thread
 from joinedup.publish.definitions import NAME_PATTERN, PublicationError
+from joinedup.publish.jobs import start_release
 from joinedup.publish.releases import (
     MAX_NOTE,
     NotFoundError,
@@ -68,18 +68,13 @@ async def publications(request: Request, principal: Staff) -> HTMLResponse:
     openapi_extra=access(role(Role.ANALYST)),
     dependencies=CSRF,
 )
-async def start_release(request: Request, analyst: Analyst, name: Name) -> Response:
-    settings = request.app.state.settings
-    names = {p["name"] for p in await run_in_threadpool(list_publications, settings)}
-    if name not in names:
-        raise HTTPException(404, "No such publication")
-    job_id = await run_in_threadpool(
-        run_in_thread,
-        settings,
-        "publish.release",
-        {"publication": name, "user_id": analyst.user_id},
-        analyst.user_id,
-    )
+async def release_submit(request: Request, analyst: Analyst, name: Name) -> Response:
+    try:
+        job_id = await run_in_threadpool(
+            start_release, request.app.state.settings, name, analyst.user_id
+        )
+    except LookupError:
+        raise HTTPException(404, f"no publication {name!r}") from None
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 

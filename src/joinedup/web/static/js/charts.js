@@ -20,6 +20,9 @@ function renderCharts () {
     }
     vegaEmbed(element, spec, {
       actions: false,
+      // vega-embed's and vega-tooltip's <style> elements would break the CSP (style-src 'self')
+      defaultStyle: false,
+      tooltip: false,
       ast: true,
       expr: vegaInterpreter.expressionInterpreter,
       renderer: 'svg'
