@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 from pyld import jsonld
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from joinedup.catalog.db import session_scope
