@@ -103,6 +103,11 @@ STAGES: list[DemoStage] = [
         "insight.run",
         lambda s, o: {"truth": str(source_dir(s) / "truth")},
     ),
+    DemoStage(
+        "Prepare a residents' rights example",
+        "rights.demo",
+        lambda s, o: {},
+    ),
 ]
 
 

@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,44 @@ class LiveServer:
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
+
+
+@contextmanager
+def serve_home(settings: Settings) -> Iterator[LiveServer]:
+    """The app for an existing home, under uvicorn on a free port (for modules whose pages
+    need a built region)."""
+    import uvicorn
+
+    from joinedup.catalog.db import dispose_engines
+    from joinedup.web.app import create_app
+
+    previous = os.environ.get("JOINEDUP_HOME")
+    os.environ["JOINEDUP_HOME"] = str(settings.home)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOCAL_HOST, 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the app did not start under uvicorn")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(url=f"http://{LOCAL_HOST}:{port}", settings=settings)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        if previous is None:
+            os.environ.pop("JOINEDUP_HOME", None)
+        else:
+            os.environ["JOINEDUP_HOME"] = previous
+        dispose_engines()
 
 
 @pytest.fixture(scope="session")

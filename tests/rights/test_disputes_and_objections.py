@@ -63,7 +63,7 @@ def test_a_dispute_marks_the_record_tells_the_owners_and_can_be_excluded(
     resident = flagged_resident(rights_home, SPD)
     organisation, dataset, record_id = _account(rights_home, resident)
     owner = actor_for(rights_home, f"{organisation}.data-owner", None)
-    assert unread_count(rights_home.settings, owner.user_id) == 0
+    unread = unread_count(rights_home.settings, owner.user_id)
     with pytest.raises(RightsError, match="no field"):
         record_dispute(
             rights_home.settings,
@@ -86,16 +86,16 @@ def test_a_dispute_marks_the_record_tells_the_owners_and_can_be_excluded(
     key = f"{organisation}/{dataset}/{record_id}"
     assert dispute.resident_id == resident and key in disputes_for(rights_home.settings, [key])
     # the source organisation's data owners are told in the app, without personal values
-    assert unread_count(rights_home.settings, owner.user_id) == 1
+    assert unread_count(rights_home.settings, owner.user_id) == unread + 1
     notice = list_notifications(rights_home.settings, owner.user_id)[0]
     assert key in notice.message and "partner" not in notice.message
-    assert [d.id for d in list_disputes(rights_home.settings, owner)] == [dispute.id]
+    assert dispute.id in [d.id for d in list_disputes(rights_home.settings, owner)]
     other_owner = actor_for(
         rights_home,
         "wandsworth.data-owner" if organisation != "wandsworth" else "lambeth.data-owner",
         None,
     )
-    assert list_disputes(rights_home.settings, other_owner) == []
+    assert dispute.id not in [d.id for d in list_disputes(rights_home.settings, other_owner)]
     # it shows in the export and on the resident's linkage page
     document = collect(rights_home.settings, dpo, resident)
     marked = next(r for r in document["records"] if r["record_key"] == key)

@@ -23,6 +23,7 @@ JOB_MODULES = (
     "joinedup.governance.demo",
     "joinedup.linkage.jobs",
     "joinedup.insight.jobs",
+    "joinedup.rights.jobs",
 )
 
 
