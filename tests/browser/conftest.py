@@ -121,48 +121,16 @@ def serve_home(settings: Settings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    import uvicorn
-
     from joinedup.home import init_home
-    from joinedup.web.app import create_app
 
     if not (STATIC_DIR / "vendor" / ".stamp").is_file():
         pytest.fail("front-end assets are not built: run scripts/build-assets.sh (make assets)")
 
     home = tmp_path_factory.mktemp("browser") / "home"
     settings = Settings(home=home, secret_key="browser-test-secret")
-    previous = os.environ.get("JOINEDUP_HOME")
-    os.environ["JOINEDUP_HOME"] = str(home)
     init_home(settings)
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOCAL_HOST, 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.02)
-    try:
-        yield LiveServer(url=f"http://{LOCAL_HOST}:{port}", settings=settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        if previous is None:
-            os.environ.pop("JOINEDUP_HOME", None)
-        else:
-            os.environ["JOINEDUP_HOME"] = previous
-        from joinedup.catalog.db import dispose_engines
-
-        dispose_engines()
+    with serve_home(settings) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ objection withdraws the resident's flags on the next insight run, and the export
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from joinedup.rights.notifications import list_notifications, mark_all_read, unr
 from joinedup.rights.subject import collect
 from joinedup.web.app import create_app
 from tests.insight.helpers import DemoHome
-from tests.rights.conftest import actor_for, flagged_resident, query
+from tests.rights.conftest import actor_for, flagged_resident, query, sign_in
 
 pytestmark = pytest.mark.slow
 SPD = "spd-other-adults"
@@ -104,11 +103,11 @@ def test_a_dispute_marks_the_record_tells_the_owners_and_can_be_excluded(
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
     with TestClient(create_app(rights_home.settings)) as client:
-        _sign_in(client, rights_home, "hub.analyst", "linkage")
+        sign_in(client, rights_home, "hub.analyst", "linkage")
         page = client.get(f"/residents/{resident}")
         assert page.status_code == 200 and 'data-testid="disputed"' in page.text
     with TestClient(create_app(rights_home.settings)) as client:
-        _sign_in(client, rights_home, f"{organisation}.data-owner", None)
+        sign_in(client, rights_home, f"{organisation}.data-owner", None)
         home = client.get("/notifications")
         assert home.status_code == 200 and key in home.text
         assert 'data-testid="notifications-link"' in home.text
@@ -153,27 +152,3 @@ def test_an_objection_withdraws_the_flags_on_the_next_run_and_the_export_says_so
     assert {w["purpose"] for w in withdrawn} == {"fsm"}
     assert len(withdrawn) == len(flagged)
     assert not [f for f in document["flags"] if f["purpose"] == "fsm"]
-
-
-def _sign_in(client: Any, home: DemoHome, username: str, purpose: str | None) -> None:
-    def csrf(html: str) -> str:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert found
-        return found.group(1)
-
-    client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf(client.get("/sign-in").text),
-            "username": username,
-            "password": home.logins[username],
-            "next": "",
-        },
-        follow_redirects=False,
-    )
-    if purpose:
-        client.post(
-            "/purpose",
-            data={"csrf_token": csrf(client.get("/purpose").text), "purpose": purpose},
-            follow_redirects=False,
-        )
