@@ -114,6 +114,11 @@ STAGES: list[DemoStage] = [
         lambda s, o: {"truth": str(source_dir(s) / "truth"), "months": o.months},
     ),
     DemoStage("Publish open data", "publish.demo", lambda s, o: {}),
+    DemoStage(
+        "Prepare a residents' rights example",
+        "rights.demo",
+        lambda s, o: {},
+    ),
 ]
 
 

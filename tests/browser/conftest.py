@@ -25,6 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,30 +81,24 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextmanager
+def serve_home(settings: Settings) -> Iterator[LiveServer]:
+    """The app for an existing home, under uvicorn on a free port (for modules whose pages
+    need a built region)."""
     import uvicorn
 
-    from joinedup.home import init_home
+    from joinedup.catalog.db import dispose_engines
     from joinedup.web.app import create_app
 
-    if not (STATIC_DIR / "vendor" / ".stamp").is_file():
-        pytest.fail("front-end assets are not built: run scripts/build-assets.sh (make assets)")
-
-    home = tmp_path_factory.mktemp("browser") / "home"
-    settings = Settings(home=home, secret_key="browser-test-secret")
     previous = os.environ.get("JOINEDUP_HOME")
-    os.environ["JOINEDUP_HOME"] = str(home)
-    init_home(settings)
-
+    os.environ["JOINEDUP_HOME"] = str(settings.home)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOCAL_HOST, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="on"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on")
     )
-    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 90  # generous: CI machines are loaded
@@ -121,9 +116,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             os.environ.pop("JOINEDUP_HOME", None)
         else:
             os.environ["JOINEDUP_HOME"] = previous
-        from joinedup.catalog.db import dispose_engines
-
         dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    from joinedup.home import init_home
+
+    if not (STATIC_DIR / "vendor" / ".stamp").is_file():
+        pytest.fail("front-end assets are not built: run scripts/build-assets.sh (make assets)")
+
+    home = tmp_path_factory.mktemp("browser") / "home"
+    settings = Settings(home=home, secret_key="browser-test-secret")
+    init_home(settings)
+    with serve_home(settings) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,12 @@ run through every stage, so the flags are real."""
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LOCAL_HOST, LiveServer
+from tests.browser.conftest import LiveServer, serve_home
 from tests.insight.helpers import DemoHome, build_demo_home
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,40 +26,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
 @pytest.fixture(scope="module")
 def live_server(demo: DemoHome) -> Iterator[LiveServer]:
     """This module's pages are served from the demo home (overrides the shared server)."""
-    import uvicorn
-
-    from joinedup.catalog.db import dispose_engines
-    from joinedup.web.app import create_app
-
-    previous = os.environ.get("JOINEDUP_HOME")
-    os.environ["JOINEDUP_HOME"] = str(demo.settings.home)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOCAL_HOST, 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(demo.settings), log_level="warning", access_log=False, lifespan="on"
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 90  # generous: CI machines are loaded
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.02)
-    try:
-        yield LiveServer(url=f"http://{LOCAL_HOST}:{port}", settings=demo.settings)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        if previous is None:
-            os.environ.pop("JOINEDUP_HOME", None)
-        else:
-            os.environ["JOINEDUP_HOME"] = previous
-        dispose_engines()
+    with serve_home(demo.settings) as server:
+        yield server
 
 
 def test_a_caseworker_works_a_flag(

@@ -3,6 +3,7 @@ objections and re-run the rules)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,33 @@ from joinedup.governance.access import Actor
 from joinedup.store import SnapshotStore, duckdb_session
 from tests.insight.helpers import DemoHome
 from tests.linkage.region import copy_home
+
+
+def sign_in(client: Any, home: DemoHome, username: str, purpose: str | None) -> None:
+    """Sign a TestClient in through the forms, choose the purpose, keep the CSRF token."""
+
+    def csrf(html: str) -> str:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert found
+        return found.group(1)
+
+    client.post(
+        "/sign-in",
+        data={
+            "csrf_token": csrf(client.get("/sign-in").text),
+            "username": username,
+            "password": home.logins[username],
+            "next": "",
+        },
+        follow_redirects=False,
+    )
+    if purpose:
+        client.post(
+            "/purpose",
+            data={"csrf_token": csrf(client.get("/purpose").text), "purpose": purpose},
+            follow_redirects=False,
+        )
+    client.headers["X-CSRF-Token"] = csrf(client.get("/").text)
 
 
 def copy_demo(demo: DemoHome, home: Path) -> DemoHome:

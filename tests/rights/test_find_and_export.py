@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -26,7 +25,7 @@ from joinedup.rights.find import PersonQuery, find_person
 from joinedup.rights.subject import collect
 from joinedup.web.app import create_app
 from tests.insight.helpers import DemoHome
-from tests.rights.conftest import actor_for, flagged_resident, query
+from tests.rights.conftest import actor_for, flagged_resident, query, sign_in
 
 pytestmark = pytest.mark.slow
 DPV = "https://w3id.org/dpv#"
@@ -160,30 +159,6 @@ def api(rights_home: DemoHome) -> Iterator[Any]:
         yield client
 
 
-def _sign_in(client: Any, home: DemoHome, username: str, purpose: str) -> None:
-    def csrf(html: str) -> str:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert found
-        return found.group(1)
-
-    client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf(client.get("/sign-in").text),
-            "username": username,
-            "password": home.logins[username],
-            "next": "",
-        },
-        follow_redirects=False,
-    )
-    client.post(
-        "/purpose",
-        data={"csrf_token": csrf(client.get("/purpose").text), "purpose": purpose},
-        follow_redirects=False,
-    )
-    client.headers["X-CSRF-Token"] = csrf(client.get("/purpose").text)
-
-
 def test_the_export_leaks_no_other_persons_data_and_every_disclosure_is_audited(
     rights_home: DemoHome, dpo: Actor, api: Any
 ) -> None:
@@ -192,7 +167,7 @@ def test_the_export_leaks_no_other_persons_data_and_every_disclosure_is_audited(
     assert secrets, "the test needs a resident with other people in the household"
     before = {a: len(_events(rights_home, a)) for a in ("rights.export", "rights.export_download")}
 
-    _sign_in(api, rights_home, "hub.dpo", "subject-access")
+    sign_in(api, rights_home, "hub.dpo", "subject-access")
     review = api.get(f"/rights/residents/{resident}")
     assert review.status_code == 200 and "Redactions" in review.text
     released = api.post(f"/api/v1/rights/residents/{resident}/exports", json={})

@@ -24,6 +24,7 @@ JOB_MODULES = (
     "joinedup.linkage.jobs",
     "joinedup.insight.jobs",
     "joinedup.publish.jobs",
+    "joinedup.rights.jobs",
 )
 
 

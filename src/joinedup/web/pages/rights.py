@@ -19,7 +19,13 @@ from joinedup.rights import disputes, exports, notifications
 from joinedup.rights.common import SAR_PURPOSE, RightsError
 from joinedup.rights.find import NEAR_MISS_PROBABILITY, QUERY_FIELDS, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
-from joinedup.web.api.rights import DISPUTE_ACCESS, DPO_ACCESS, disputed_keys, download
+from joinedup.web.api.rights import (
+    DISPUTE_ACCESS,
+    DPO_ACCESS,
+    disputed_keys,
+    download,
+    http_error,
+)
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
@@ -77,14 +83,6 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _fail(exc: Exception) -> HTTPException:
-    if isinstance(exc, RightsError):
-        return HTTPException(exc.status_code, exc.message)
-    if isinstance(exc, LinkageNotFound):
-        return HTTPException(404, str(exc))
-    raise exc
-
-
 async def _find_page(
     request: Request,
     principal: Principal,
@@ -130,12 +128,12 @@ async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
         result = await run_in_threadpool(find_person, _settings(request), principal.actor(), query)
     except RightsError as exc:
         if exc.status_code != 422:
-            raise _fail(exc) from None
+            raise http_error(exc) from None
         return await _find_page(
             request, principal, values, {exc.field or "given_name": exc.message}, status_code=422
         )
     except LinkageNotFound as exc:
-        raise _fail(exc) from None
+        raise http_error(exc) from None
     return await _find_page(request, principal, values, {}, result)
 
 
@@ -149,7 +147,7 @@ async def review_export(request: Request, principal: Dpo, resident_id: ResidentI
             collect, _settings(request), principal.actor(), resident_id, CollectOptions()
         )
     except (RightsError, LinkageNotFound) as exc:
-        raise _fail(exc) from None
+        raise http_error(exc) from None
     return render(
         request, "pages/rights/review.html", {"doc": document, "export": None, "review": True}
     )
@@ -164,7 +162,7 @@ async def release(request: Request, principal: Dpo, resident_id: ResidentId) -> 
             exports.release_export, _settings(request), principal.actor(), resident_id, options
         )
     except (RightsError, LinkageNotFound) as exc:
-        raise _fail(exc) from None
+        raise http_error(exc) from None
     return RedirectResponse(f"/rights/exports/{info.id}", status_code=303)
 
 
@@ -176,7 +174,7 @@ async def export_page(request: Request, principal: Dpo, export_id: ExportId) -> 
             exports.load_export, _settings(request), principal.actor(), export_id, "html"
         )
     except RightsError as exc:
-        raise _fail(exc) from None
+        raise http_error(exc) from None
     return render(
         request, "pages/rights/review.html", {"doc": document, "export": info, "review": False}
     )
@@ -263,7 +261,7 @@ async def new_dispute(request: Request, principal: Dpo) -> Response:
     except RightsError as exc:
         return _dispute_form(request, values, {exc.field or "fields": exc.message}, 422)
     except LinkageNotFound as exc:
-        raise _fail(exc) from None
+        raise http_error(exc) from None
     return RedirectResponse(f"/rights/disputes/{info.id}?done=recorded", status_code=303)
 
 
@@ -274,7 +272,7 @@ async def dispute_list(request: Request, principal: DisputeReader) -> HTMLRespon
             disputes.list_disputes, _settings(request), principal.actor()
         )
     except RightsError as exc:
-        raise _fail(exc) from None
+        raise http_error(exc) from None
     return render(request, "pages/rights/disputes.html", {"disputes": found})
 
 
@@ -291,7 +289,7 @@ async def _dispute_page(
             disputes.get_dispute, _settings(request), principal.actor(), dispute_id
         )
     except RightsError as exc:
-        raise _fail(exc) from None
+        raise http_error(exc) from None
     return render(
         request,
         "pages/rights/dispute.html",
@@ -324,7 +322,7 @@ async def resolve(request: Request, principal: DisputeReader, dispute_id: Disput
         )
     except RightsError as exc:
         if exc.status_code in (403, 404):
-            raise _fail(exc) from None
+            raise http_error(exc) from None
         return await _dispute_page(request, principal, dispute_id, exc.message, status_code=422)
     return RedirectResponse(f"/rights/disputes/{dispute_id}?done=resolved", status_code=303)
 
