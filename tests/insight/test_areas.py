@@ -294,3 +294,13 @@ def test_the_areas_api_for_analysts(api: TestClient, demo_home: DemoHome) -> Non
         .fetchall()
     )
     assert not {c[0] for c in columns} & {"resident_id", "uprn", "given_name"}
+
+
+def test_boundaries_are_wound_for_d3_whatever_the_file_says() -> None:
+    from joinedup.insight.boundaries import _signed_area, for_d3
+
+    ccw = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]  # RFC 7946 outer ring
+    hole = [[0.2, 0.2], [0.4, 0.2], [0.4, 0.4], [0.2, 0.2]]
+    for outer in (ccw, ccw[::-1]):
+        wound = for_d3({"type": "Polygon", "coordinates": [outer, hole]})["coordinates"]
+        assert _signed_area(wound[0]) < 0 < _signed_area(wound[1])

@@ -15,6 +15,7 @@ large and a choropleth does not need them.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -266,11 +267,35 @@ def area_names(settings: Settings) -> dict[str, str]:
     return names
 
 
+def _signed_area(ring: list[list[float]]) -> float:
+    """Twice the planar signed area of a ring (positive: counter-clockwise)."""
+    return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring))
+
+
+def for_d3(geometry: dict[str, Any]) -> dict[str, Any]:
+    """The geometry with d3-geo's winding (Vega draws with d3): outer rings clockwise, holes
+    counter-clockwise. GeoJSON (RFC 7946) asks for the opposite and files differ, so every
+    ring is set, not trusted; a ring the wrong way round would paint the rest of the globe."""
+
+    def polygon(rings: list[list[list[float]]]) -> list[list[list[float]]]:
+        out = []
+        for i, ring in enumerate(rings):
+            clockwise = _signed_area(ring) < 0
+            want_clockwise = i == 0
+            out.append(ring if clockwise == want_clockwise else ring[::-1])
+        return out
+
+    coords = geometry["coordinates"]
+    if geometry["type"] == "Polygon":
+        return {"type": "Polygon", "coordinates": polygon(coords)}
+    return {"type": "MultiPolygon", "coordinates": [polygon(p) for p in coords]}
+
+
 def feature_collection(
     settings: Settings, level: str, codes: set[str] | None = None
 ) -> dict[str, Any]:
     """The level's current boundaries as GeoJSON (``properties``: code, name), optionally only
-    the areas in ``codes``; empty when none are loaded."""
+    the areas in ``codes``, wound for d3-geo (:func:`for_d3`); empty when none are loaded."""
     row = current_boundaries(settings).get(check_level(level))
     features: list[dict[str, Any]] = []
     if row is not None:
@@ -284,7 +309,7 @@ def feature_collection(
                         {
                             "type": "Feature",
                             "properties": {"code": code, "name": name or code},
-                            "geometry": json.loads(geometry),
+                            "geometry": for_d3(json.loads(geometry)),
                         }
                     )
     return {"type": "FeatureCollection", "features": features}

@@ -365,7 +365,18 @@ def run_areas(
             "AS residents FROM __index GROUP BY household_id"
         )
         gazetteer = load_gazetteer(settings, con, "__gazetteer")
-        con.register("__in_force_rows", _in_force(versions, months))
+        in_force = _in_force(versions, months)
+        used = set(
+            zip(
+                in_force["organisation"].to_pylist(),
+                in_force["dataset"].to_pylist(),
+                in_force["version"].to_pylist(),
+                strict=True,
+            )
+        )
+        # only the versions some month of the window uses are read
+        versions = [v for v in versions if (v["organisation"], v["dataset"], v["version"]) in used]
+        con.register("__in_force_rows", in_force)
         con.execute("CREATE TABLE __in_force AS SELECT * FROM __in_force_rows")
         con.unregister("__in_force_rows")
         con.execute(

@@ -20,7 +20,8 @@ function renderCharts () {
     }
     vegaEmbed(element, spec, {
       actions: false,
-      // vega-embed's and vega-tooltip's <style> elements would break the CSP (style-src 'self')
+      // no <style> element injected (the CSP allows only our own style sheets) and Vega's
+      // own tooltips (a title attribute) rather than vega-tooltip, which injects one too
       defaultStyle: false,
       tooltip: false,
       ast: true,
