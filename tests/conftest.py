@@ -106,3 +106,10 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
     from tests.insight.helpers import build_demo_home
 
     return build_demo_home(tmp_path_factory.mktemp("insight") / "home")
+
+
+@pytest.fixture(scope="module")
+def private_demo(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+    """A copy of the session's demo home that one module may change without the others
+    seeing it (they share ``demo_home``, whatever order they run in)."""
+    return demo_home.copy_to(tmp_path_factory.mktemp("demo-copy") / "home")

@@ -14,14 +14,14 @@ import pytest
 
 from tests.browser.conftest import LiveServer, serve_home
 from tests.insight.helpers import DemoHome
-from tests.rights.conftest import copy_demo, flagged_resident, query
+from tests.rights.conftest import flagged_resident, query
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def demo(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
-    return copy_demo(demo_home, tmp_path_factory.mktemp("rights-browser") / "home")
+def demo(private_demo: DemoHome) -> DemoHome:
+    return private_demo
 
 
 @pytest.fixture(scope="module")

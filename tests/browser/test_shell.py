@@ -81,8 +81,11 @@ def test_navigation_lists_only_pages_that_exist(page: Any, visit: Any) -> None:
         "Linkage",
         "Jobs",
         "Worklist",
+        "Dashboard",
         "Agreements",
         "Audit",
+        "Rights requests",
+        "Open data",
         "Admin",
         "Sign in",
     ]

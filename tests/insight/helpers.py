@@ -35,6 +35,16 @@ class DemoHome:
     def truth(self) -> Path:
         return source_dir(self.settings) / "truth"
 
+    def copy_to(self, home: Path) -> DemoHome:
+        """A private copy of both planes, for tests that change the region (objections,
+        revocations, disputes, re-runs); the generated source files are linked, not copied."""
+        from tests.linkage.region import copy_home
+
+        settings = replace(copy_home(self.settings, home), secret_key=self.settings.secret_key)
+        source_dir(settings).symlink_to(source_dir(self.settings), target_is_directory=True)
+        dispose_engines()
+        return DemoHome(settings, self.result, self.logins)
+
 
 def build_demo_home(home: Path, secret_key: str | None = None) -> DemoHome:
     settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="")

@@ -32,6 +32,13 @@ pytestmark = pytest.mark.slow
 FSM = "fsm-eligible-not-registered"
 
 
+@pytest.fixture(scope="module")
+def demo_home(private_demo: DemoHome) -> DemoHome:
+    """These tests record actions and objections, re-run rules and revoke an agreement: on a
+    copy, so the other modules' shared region stays as the demo left it."""
+    return private_demo
+
+
 def actor(home: DemoHome, username: str, purpose: str | None) -> Actor:
     with session_scope(home.settings) as session:
         user = session.scalars(select(User).where(User.username == username)).one()

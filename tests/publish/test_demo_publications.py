@@ -118,14 +118,14 @@ def test_releasing_is_governed_and_audited(demo_home: DemoHome) -> None:
 
 
 def test_an_objection_to_statistics_drops_the_resident_from_the_counts(
-    demo_home: DemoHome,
+    private_demo: DemoHome,
 ) -> None:
     from joinedup.catalog.models import User
     from joinedup.governance.objections import ObjectionSubject, record_objection
     from joinedup.governance.processing import ServiceActor
     from joinedup.publish.inputs import PURPOSE, flag_units
 
-    settings = demo_home.settings
+    settings = private_demo.settings
     actor = ServiceActor("hub", PURPOSE, name="publish:test")
     indicators = ["rent-arrears-with-children", "fsm-eligible-not-registered"]
     before = flag_units(settings, actor, indicators)

@@ -4,19 +4,16 @@ objections and re-run the rules)."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from joinedup.catalog.db import dispose_engines, session_scope
+from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import InsightRun, LinkageRun, User
 from joinedup.governance.access import Actor
 from joinedup.store import SnapshotStore, duckdb_session
 from tests.insight.helpers import DemoHome
-from tests.linkage.region import copy_home
 
 
 def sign_in(client: Any, home: DemoHome, username: str, purpose: str | None) -> None:
@@ -46,16 +43,9 @@ def sign_in(client: Any, home: DemoHome, username: str, purpose: str | None) -> 
     client.headers["X-CSRF-Token"] = csrf(client.get("/").text)
 
 
-def copy_demo(demo: DemoHome, home: Path) -> DemoHome:
-    settings = copy_home(demo.settings, home)
-    settings = replace(settings, secret_key=demo.settings.secret_key)
-    dispose_engines()
-    return DemoHome(settings, demo.result, demo.logins)
-
-
 @pytest.fixture(scope="module")
-def rights_home(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
-    return copy_demo(demo_home, tmp_path_factory.mktemp("rights") / "home")
+def rights_home(private_demo: DemoHome) -> DemoHome:
+    return private_demo
 
 
 def actor_for(home: DemoHome, username: str, purpose: str | None = "subject-access") -> Actor:

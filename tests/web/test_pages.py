@@ -74,8 +74,11 @@ def test_navigation_shows_only_pages_that_exist(client: TestClient) -> None:
         "Linkage",
         "Jobs",
         "Worklist",
+        "Dashboard",
         "Agreements",
         "Audit",
+        "Rights requests",
+        "Open data",
         "Admin",
     ]
     assert re.search(r'href="/"\s+aria-current="page"', html)

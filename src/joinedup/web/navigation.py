@@ -17,6 +17,7 @@ SECTION_ORDER = {
     "linkage": 25,
     "jobs": 30,
     "worklist": 32,
+    "insight": 33,
     "agreements": 35,
     "audit": 40,
     "rights": 42,
