@@ -102,10 +102,15 @@ INDEX_SQL = """
     FROM linkage_records r
     JOIN linkage_clusters c USING (rid)
     JOIN linkage_households h USING (resident_id)
-    ORDER BY r.record_key
+    ORDER BY r.rid
 """
 
-RECORDS_SQL = "SELECT * EXCLUDE (rid) FROM linkage_records ORDER BY record_key"
+#: Snapshots are written in rid order, an integer sort: a full build numbers its records in
+#: record-key order, an update numbers the kept records so and then the delta's, so each
+#: snapshot's bytes follow from its inputs without sorting a million string keys again.
+RECORDS_SQL = "SELECT * EXCLUDE (rid) FROM linkage_records ORDER BY rid"
+#: The pairs' ordering columns (see :func:`new_pairs_sql`), dropped when they are written.
+PAIR_ORDER = ("__part", "__pos_l", "__pos_r")
 
 
 def new_pairs_sql(con: duckdb.DuckDBPyConnection, pairs: str, review_low: float) -> str:
@@ -117,7 +122,8 @@ def new_pairs_sql(con: duckdb.DuckDBPyConnection, pairs: str, review_low: float)
         f"p.{n}" for n in names if n in keep or n.startswith(("gamma_", "mw_", "tf_"))
     )
     return f"""
-        SELECT a.record_key AS record_key_l, b.record_key AS record_key_r, {evidence}
+        SELECT a.record_key AS record_key_l, b.record_key AS record_key_r, {evidence},
+               1 AS __part, p.rid_l AS __pos_l, p.rid_r AS __pos_r
         FROM {pairs} p
         JOIN linkage_records a ON a.rid = p.rid_l
         JOIN linkage_records b ON b.rid = p.rid_r
@@ -168,7 +174,9 @@ def store_run(
         with session_scope(settings) as session, store.writer(session) as writer:
             index = writer.write_query(con, INDEX_SQL)
             scored = writer.write_query(
-                con, "SELECT * FROM __run_pairs ORDER BY record_key_l, record_key_r"
+                con,
+                f"SELECT * EXCLUDE ({', '.join(PAIR_ORDER)}) FROM __run_pairs "
+                f"ORDER BY {', '.join(PAIR_ORDER)}",
             )
             prepared = writer.write_query(con, RECORDS_SQL)
             if new_model:

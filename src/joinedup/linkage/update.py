@@ -212,7 +212,9 @@ def update_index(
         timings["cluster"] = time.perf_counter() - start
         start = time.perf_counter()
         report(0.85, "Writing the index")
-        pairs_sql = _pairs_sql(con, store.sql_source(run.pairs_sha256), review_low, delta.kept)
+        pairs_sql = _pairs_sql(
+            con, store.sql_source(run.pairs_sha256, row_numbers=True), review_low, delta.kept
+        )
         spec = RunSpec(
             kind="incremental",
             model=model,
@@ -494,8 +496,11 @@ def _pairs_sql(
         f"""CREATE OR REPLACE TEMP TABLE __kept_keys AS
         SELECT record_key FROM linkage_records WHERE rid < {kept}"""
     )
+    # the parent's pairs keep their order (part 0, by row), the new ones follow (part 1)
     return f"""
-        SELECT * FROM {parent_pairs}
+        SELECT * EXCLUDE (file_row_number), 0 AS __part, file_row_number AS __pos_l,
+               0 AS __pos_r
+        FROM {parent_pairs}
         WHERE record_key_l IN (SELECT record_key FROM __kept_keys)
           AND record_key_r IN (SELECT record_key FROM __kept_keys)
         UNION ALL BY NAME

@@ -136,10 +136,15 @@ class SnapshotStore:
         path = self.settings.home / snapshot.path
         return path.exists() and file_sha256(path) == snapshot.sha256
 
-    def sql_source(self, sha256: str) -> str:
-        """A DuckDB table expression reading one snapshot: ``SELECT * FROM {source}``."""
+    def sql_source(self, sha256: str, row_numbers: bool = False) -> str:
+        """A DuckDB table expression reading one snapshot: ``SELECT * FROM {source}``;
+        ``row_numbers`` adds each row's position in the file (``file_row_number``)."""
         path = str(self.path_of(sha256)).replace("'", "''")
-        return f"read_parquet('{path}')"
+        return (
+            f"read_parquet('{path}', file_row_number = true)"
+            if row_numbers
+            else (f"read_parquet('{path}')")
+        )
 
     def writer(self, session: Session) -> SnapshotWriter:
         return SnapshotWriter(self, session)
