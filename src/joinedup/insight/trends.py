@@ -47,13 +47,22 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, InsightAreaRun, Organisation
 from joinedup.config import Settings
+from joinedup.governance.batch import BatchRead, ReadRequest
 from joinedup.governance.processing import ServiceActor
 from joinedup.ingest.sql import ident, lit
 from joinedup.insight.areas import hierarchy_sql, load_gazetteer
 from joinedup.insight.compile import Context, compile_rule
 from joinedup.insight.fairness import FAIRNESS_SQL
 from joinedup.insight.rules import ANY_PERSON, Rule, Source, load_rules
-from joinedup.insight.run import _councils, _load_source, latest_linkage_run
+from joinedup.insight.run import (
+    _councils,
+    _fields_for,
+    _refs,
+    latest_linkage_run,
+    read_shared,
+    source_requests,
+    source_table,
+)
 from joinedup.store import SnapshotStore, duckdb_session
 
 Progress = Callable[[float, str], None]
@@ -235,22 +244,27 @@ def _flag_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _evaluate_rule(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
+    batch: BatchRead,
     rule: Rule,
     code: str,
     gss: str | None,
     versions: list[dict[str, Any]],
     months: list[str],
-    resolver: Callable[[frozenset[str]], set[tuple[str, str, str]]],
-    job_id: str | None,
 ) -> list[dict[str, Any]]:
-    """Read a rule's sources once (every version in force in the window) and evaluate the
-    rule at each month's end; returns the refused reads."""
-    actor = ServiceActor(code, rule.purpose, name=f"insight-areas:{rule.id}", job_id=job_id)
+    """Take a rule's sources from the council's shared read (every version in force in the
+    window) and evaluate the rule at each month's end; returns the refused reads."""
     refused: list[dict[str, Any]] = []
     tables: dict[str, str] = {}
     for alias, src in rule.sources.items():
-        reads = _load_source(
-            settings, con, rule, src, actor, versions, f"all_{alias}", resolver, date.today()
+        reads = source_table(
+            settings,
+            con,
+            batch,
+            f"{rule.id}.{alias}",
+            src,
+            versions,
+            f"all_{alias}",
+            rule.exclude_disputed,
         )
         refused += [
             {"rule": rule.id, "organisation": code, "source": alias, **r}
@@ -274,6 +288,64 @@ def _evaluate_rule(
     for alias in rule.sources:
         con.execute(f"DROP VIEW IF EXISTS {ident(tables[alias])}")
         con.execute(f"DROP TABLE IF EXISTS {ident('all_' + alias)}")
+    return refused
+
+
+def _evaluate_councils(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    councils: list[tuple[str, str | None]],
+    versions: list[dict[str, Any]],
+    months: list[str],
+    resolver: Callable[[frozenset[str]], set[tuple[str, str, str]]],
+    job_id: str | None,
+    report: Progress,
+) -> list[dict[str, Any]]:
+    """Per council and purpose: one shared governed read of every version in the window that
+    the residents known to the council (``people``) and the purpose's rules need; then the
+    population and each rule's monthly flags. Returns the refused reads (council, people
+    then rules, source order)."""
+    purposes = sorted({r.purpose for r in rules})
+    steps, done = max(1, len(councils) * (len(rules) + len(purposes))), 0
+    refused: list[dict[str, Any]] = []
+    for code, gss in councils:
+        people: list[dict[str, Any]] = []
+        by_rule: dict[str, list[dict[str, Any]]] = {}
+        for purpose in purposes:
+            report(0.9 * done / steps, f"Residents known to {code} ({purpose})")
+            done += 1
+            these = [r for r in rules if r.purpose == purpose]
+            actor = ServiceActor(code, purpose, name="insight-areas", job_id=job_id)
+            requests = [
+                ReadRequest("people", tuple(_refs(PEOPLE, versions, code)), _fields_for(PEOPLE)),
+                *source_requests(these, code, versions),
+            ]
+            batch = read_shared(settings, con, actor, requests, resolver, date.today())
+            # the population's fields are disputed-aware as the first rule is
+            reads = source_table(
+                settings,
+                con,
+                batch,
+                "people",
+                PEOPLE,
+                versions,
+                "__people",
+                rules[0].exclude_disputed,
+            )
+            people += [
+                {"organisation": code, "source": "people", **r} for r in reads if not r["allowed"]
+            ]
+            _place_people(con, "__people", code, purpose)
+            con.execute("DROP TABLE __people")
+            for rule in these:
+                report(0.9 * done / steps, f"{rule.name}: {code}, {len(months)} months")
+                done += 1
+                by_rule[rule.id] = _evaluate_rule(
+                    settings, con, batch, rule, code, gss, versions, months
+                )
+            batch.drop(con)
+        refused += people + [x for r in rules for x in by_rule[r.id]]
     return refused
 
 
@@ -395,37 +467,9 @@ def run_areas(
             + ") t(rule_id, purpose)"
         )
         _flag_tables(con)
-        steps = max(1, len(councils) * (len(rules) + len({r.purpose for r in rules})))
-        done = 0
-        for code, gss in councils:
-            for purpose in sorted({r.purpose for r in rules}):
-                report(0.9 * done / steps, f"Residents known to {code} ({purpose})")
-                done += 1
-                actor = ServiceActor(code, purpose, name="insight-areas:people", job_id=job_id)
-                reads = _load_source(
-                    settings,
-                    con,
-                    rules[0],
-                    PEOPLE,
-                    actor,
-                    versions,
-                    "__people",
-                    resolver,
-                    date.today(),
-                )
-                refused += [
-                    {"organisation": code, "source": "people", **r}
-                    for r in reads
-                    if not r["allowed"]
-                ]
-                _place_people(con, "__people", code, purpose)
-                con.execute("DROP TABLE __people")
-            for rule in rules:
-                report(0.9 * done / steps, f"{rule.name}: {code}, {len(months)} months")
-                done += 1
-                refused += _evaluate_rule(
-                    settings, con, rule, code, gss, versions, months, resolver, job_id
-                )
+        refused = _evaluate_councils(
+            settings, con, rules, councils, versions, months, resolver, job_id, report
+        )
         # flagged residents the council knows only through their household join the population
         con.execute(
             """INSERT INTO __population
