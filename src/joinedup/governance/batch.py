@@ -24,14 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import Organisation
+from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
 from joinedup.governance.access import NotFound
 from joinedup.governance.objections import exclusions_for
@@ -105,6 +105,32 @@ class _Plan:
     refused: dict[tuple[str, ...], tuple[Decision, list[str]]] = field(default_factory=dict)
 
 
+def _resolve_all(
+    session: Session, refs: list[DatasetRef]
+) -> dict[tuple[str, str, int | None], tuple[Organisation, Dataset, DatasetVersion]]:
+    """Every ref's organisation, dataset and version, in one query for those naming a
+    version; the rest (latest version, or not found: :class:`NotFound`) one by one."""
+    wanted = {(r.organisation, r.dataset, r.version) for r in refs}
+    out: dict[tuple[str, str, int | None], tuple[Organisation, Dataset, DatasetVersion]] = {}
+    named = {k for k in wanted if k[2] is not None}
+    if named:
+        rows = session.execute(
+            select(Organisation, Dataset, DatasetVersion)
+            .join(Dataset, Dataset.organisation_id == Organisation.id)
+            .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+            .where(Organisation.code.in_(sorted({k[0] for k in named})))
+            .where(Dataset.name.in_(sorted({k[1] for k in named})))
+            .where(DatasetVersion.version.in_(sorted({int(k[2] or 0) for k in named})))
+        ).all()
+        for org, ds, version in rows:
+            key = (org.code, ds.name, int(version.version))
+            if key in named:
+                out[key] = (org, ds, version)
+    for rest in wanted - set(out):
+        out[rest] = _resolve(session, DatasetRef(*rest))
+    return out
+
+
 def _columns(fields: Callable[[str], list[str]] | list[str], standard: str) -> list[str]:
     wanted = fields(standard) if callable(fields) else list(fields)
     return ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
@@ -141,15 +167,13 @@ def read_batch(
         excluded_records = set(exclusions.records)
         if exclusions.resident_ids and resolve_residents is not None:
             excluded_records |= resolve_residents(exclusions.resident_ids)
-        resolved: dict[tuple[str, str, int | None], Any] = {}
+        requests = list(requests)
+        resolved = _resolve_all(session, [r for q in requests for r in q.datasets])
         decisions: dict[tuple[str, str, tuple[str, ...]], Decision] = {}
         for request in requests:
             reads = out.reads.setdefault(request.name, [])
             for ref in request.datasets:
-                rkey = (ref.organisation, ref.dataset, ref.version)
-                if rkey not in resolved:
-                    resolved[rkey] = _resolve(session, ref)
-                org, ds, version = resolved[rkey]
+                org, ds, version = resolved[(ref.organisation, ref.dataset, ref.version)]
                 columns = _columns(request.fields, ds.standard)
                 dkey = (org.code, ds.name, tuple(columns))
                 if dkey not in decisions:  # one decision per dataset and fields, any version

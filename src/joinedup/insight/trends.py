@@ -161,26 +161,17 @@ def _window(versions: list[dict[str, Any]], months: int) -> list[str]:
     return _month_range(first, last)
 
 
-#: The date a rule is compiled with once, then replaced by each month's end (a literal no
-#: rule can contain: years before 1200 are refused by the rules' date checks).
-_SENTINEL = date(1111, 11, 11)
-
-
 def _month_view(con: duckdb.DuckDBPyConnection, all_table: str, view: str) -> None:
-    """A view of the rows in force at the month held in the session variables."""
+    """The rows in force at each month of the window, with the month (``__month``) and its
+    last day (``__run_date``): a row is there once for every month it is in force."""
     con.execute(
         f"""CREATE OR REPLACE VIEW {ident(view)} AS
-        SELECT a.* FROM {ident(all_table)} a
-        JOIN __in_force f ON f.month = getvariable('areas_month')
-                         AND f.organisation = a._organisation
+        SELECT a.*, f.month AS __month, m.month_end AS __run_date FROM {ident(all_table)} a
+        JOIN __in_force f ON f.organisation = a._organisation
                          AND f.dataset = a._dataset AND f.version = a._version
-        WHERE a._date IS NULL OR a._date <= getvariable('areas_month_end')"""
+        JOIN __months m ON m.month = f.month
+        WHERE a._date IS NULL OR a._date <= m.month_end"""
     )
-
-
-def _set_month(con: duckdb.DuckDBPyConnection, month: str) -> None:
-    con.execute(f"SET VARIABLE areas_month = {lit(month)}")
-    con.execute(f"SET VARIABLE areas_month_end = DATE {lit(month_end(month).isoformat())}")
 
 
 def _age_band_sql(dob: str, at: str) -> str:
@@ -249,10 +240,10 @@ def _evaluate_rule(
     code: str,
     gss: str | None,
     versions: list[dict[str, Any]],
-    months: list[str],
 ) -> list[dict[str, Any]]:
     """Take a rule's sources from the council's shared read (every version in force in the
-    window) and evaluate the rule at each month's end; returns the refused reads."""
+    window) and judge the rule as at every month's end in one query; returns the refused
+    reads."""
     refused: list[dict[str, Any]] = []
     tables: dict[str, str] = {}
     for alias, src in rule.sources.items():
@@ -273,18 +264,17 @@ def _evaluate_rule(
         ]
         tables[alias] = f"src_{alias}"
         _month_view(con, f"all_{alias}", tables[alias])
-    template = compile_rule(rule, tables, Context(_SENTINEL, gss, code))
-    for month in months:
-        _set_month(con, month)
-        sql = template.replace(_SENTINEL.isoformat(), month_end(month).isoformat())
-        con.execute(
-            f"""INSERT INTO __mflags SELECT DISTINCT {lit(rule.id)}, {lit(rule.purpose)},
-                   {lit(code)}, {lit(month)}, resident_id, household_id FROM ({sql})"""
-        )
-        con.execute(
-            f"""INSERT INTO __data_month SELECT {lit(rule.id)}, {lit(code)}, {lit(month)},
-                   strftime(max(_date), '%Y-%m') FROM {ident(tables[rule.subject])}"""
-        )
+    sql = compile_rule(rule, tables, Context(date.today(), gss, code), per_month=True)
+    con.execute(
+        f"""INSERT INTO __mflags SELECT DISTINCT {lit(rule.id)}, {lit(rule.purpose)},
+               {lit(code)}, month, resident_id, household_id FROM ({sql})"""
+    )
+    con.execute(
+        f"""INSERT INTO __data_month SELECT {lit(rule.id)}, {lit(code)}, m.month,
+               strftime(max(s._date), '%Y-%m')
+        FROM __months m LEFT JOIN {ident(tables[rule.subject])} s ON s.__month = m.month
+        GROUP BY m.month"""
+    )
     for alias in rule.sources:
         con.execute(f"DROP VIEW IF EXISTS {ident(tables[alias])}")
         con.execute(f"DROP TABLE IF EXISTS {ident('all_' + alias)}")
@@ -341,9 +331,7 @@ def _evaluate_councils(
             for rule in these:
                 report(0.9 * done / steps, f"{rule.name}: {code}, {len(months)} months")
                 done += 1
-                by_rule[rule.id] = _evaluate_rule(
-                    settings, con, batch, rule, code, gss, versions, months
-                )
+                by_rule[rule.id] = _evaluate_rule(settings, con, batch, rule, code, gss, versions)
             batch.drop(con)
         refused += people + [x for r in rules for x in by_rule[r.id]]
     return refused
