@@ -68,12 +68,12 @@ def test_demo_runs_the_rules_and_finds_the_under_claimed_children(demo_home: Dem
                 AuditEvent.actor == "service:insight",
             )
         ).all()
-        # one shared read per council, purpose and dataset version, naming the rules it served
+        # one read per council, purpose, dataset version and decision, naming the rules served
         fsm = [e for e in reads if any(n.startswith(f"{FSM}.") for n in e.details["for"])]
         assert fsm and {e.purpose for e in fsm} == {"fsm"}
         assert any(e.decision == "allow" for e in fsm)
         served = [
-            (e.details.get("job"), e.organisation_id, e.target_id, e.reason, *e.details["fields"])
+            (e.details.get("job"), e.organisation_id, e.purpose, e.target_id, e.reason)
             for e in reads
         ]
         assert len(served) == len(set(served))

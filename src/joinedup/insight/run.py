@@ -202,15 +202,35 @@ def read_shared(
     the resident index (``__index``, ``__households``)."""
     batch = read_batch(settings, actor, requests, con, resolve_residents=resolver, today=today)
     for t in batch.tables.values():
+        organisation, dataset, _ = t.key
+        # the index is sorted by dataset: the constant filter reads only this one's part
         con.execute(
             f"""CREATE OR REPLACE TABLE {ident(t.table)} AS
-            SELECT v.*, i.resident_id, i.household_id, hh.residents AS household_residents
+            SELECT v.*, i.resident_id, i.household_id, i.household_residents
             FROM {ident(t.table)} v
-            JOIN __index i ON i.organisation = v._organisation AND i.dataset = v._dataset
-                          AND i.source_record_id = v.source_record_id
-            JOIN __households hh ON hh.household_id = i.household_id"""
+            JOIN (SELECT * FROM __linked WHERE organisation = {lit(organisation)}
+                  AND dataset = {lit(dataset)}) i ON i.source_record_id = v.source_record_id"""
         )
     return batch
+
+
+def load_index(con: duckdb.DuckDBPyConnection, store: SnapshotStore, index_sha256: str) -> None:
+    """The resident index as ``__index`` (record → resident, household), the residents per
+    household (``__households``) and both together sorted by dataset (``__linked``)."""
+    con.execute(
+        "CREATE TABLE __index AS SELECT organisation, dataset, source_record_id, resident_id, "
+        f"household_id FROM {store.sql_source(index_sha256)}"
+    )
+    con.execute(
+        "CREATE TABLE __households AS SELECT household_id, count(DISTINCT resident_id) "
+        "AS residents FROM __index GROUP BY household_id"
+    )
+    con.execute(
+        """CREATE TABLE __linked AS
+        SELECT i.*, hh.residents AS household_residents
+        FROM __index i JOIN __households hh USING (household_id)
+        ORDER BY organisation, dataset, source_record_id"""
+    )
 
 
 def source_table(
@@ -223,8 +243,9 @@ def source_table(
     table: str,
     exclude_disputed: bool,
 ) -> list[dict[str, Any]]:
-    """Make ``table``: the rows of one source (request ``name`` of ``batch``), with the index
-    columns, provenance, ``_date`` and ``_row`` (file order); returns its reads."""
+    """Make ``table``, a view of the rows of one source (request ``name`` of ``batch``) with
+    the index columns, provenance, ``_date`` and ``_row`` (file order; its order only is
+    meant); returns its reads. :func:`drop_source` drops it."""
     reads = [
         {
             "dataset": f"{d.organisation}/{d.dataset}/{d.version}",
@@ -250,32 +271,31 @@ def source_table(
                 f"({n}::BIGINT << 40) + _source_row::BIGINT AS _row "
                 f"FROM {ident(batch.tables[key].table)}"
             )
-        union = " UNION ALL BY NAME ".join(parts)
-        kind = "TABLE" if exclude_disputed else "VIEW"
-        con.execute(f"CREATE OR REPLACE {kind} {ident(raw)} AS {union}")
+        rows = "(" + " UNION ALL BY NAME ".join(parts) + ")"
+        if exclude_disputed:  # a private copy whose disputed values are set to NULL
+            con.execute(f"CREATE OR REPLACE TABLE {ident(raw)} AS SELECT * FROM {rows}")
+            _drop_disputed(settings, con, raw, columns)
+            rows = ident(raw)
     else:
-        kind = "TABLE"
         con.execute(f"CREATE OR REPLACE TABLE {ident(raw)} AS {_empty_source_sql(src)}")
         columns = {r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()}
         for f in src.fields:  # a field no dataset carried
             if f not in columns:
                 con.execute(f"ALTER TABLE {ident(raw)} ADD COLUMN {ident(f)} VARCHAR")
+        rows = ident(raw)
         linked = ", i.resident_id, i.household_id, hh.residents AS household_residents"
         join = """JOIN __index i ON i.organisation = t._organisation AND i.dataset = t._dataset
                       AND i.source_record_id = t.source_record_id
         JOIN __households hh ON hh.household_id = i.household_id"""
-    if exclude_disputed:
-        _drop_disputed(settings, con, raw, columns)
     standards = {d["standard"] for d in inputs} if src.standard == ANY_PERSON else {src.standard}
     keep = ", ".join(f"t.{ident(f)}" for f in dict.fromkeys(["source_record_id", *src.fields]))
     con.execute(
-        f"""CREATE OR REPLACE TABLE {ident(table)} AS
+        f"""CREATE OR REPLACE VIEW {ident(table)} AS
         SELECT {keep}{linked},
                t._organisation, t._dataset, t._version, {_date_sql(standards, columns)} AS _date,
                t._row
-        FROM {ident(raw)} t {join}"""
+        FROM {rows} t {join}"""
     )
-    con.execute(f"DROP {kind} {ident(raw)}")
     return reads
 
 
@@ -341,7 +361,7 @@ def _evaluate_all(
                     ).fetchall()[0][0]
                 )
                 for table in tables.values():
-                    con.execute(f"DROP TABLE {ident(table)}")
+                    drop_source(con, table)
                 seconds[rule.id] += time.perf_counter() - rule_start
             batch.drop(con)
     return {
@@ -352,6 +372,12 @@ def _evaluate_all(
         )
         for r in rules
     }
+
+
+def drop_source(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop a source made by :func:`source_table`."""
+    con.execute(f"DROP VIEW IF EXISTS {ident(table)}")
+    con.execute(f"DROP TABLE IF EXISTS {ident(table + '__raw')}")
 
 
 def run_insight(
@@ -382,14 +408,7 @@ def run_insight(
     summaries: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     with duckdb_session(settings) as con:
-        con.execute(
-            "CREATE TABLE __index AS SELECT organisation, dataset, source_record_id, resident_id, "
-            f"household_id FROM {store.sql_source(linkage.index_sha256)}"
-        )
-        con.execute(
-            "CREATE TABLE __households AS SELECT household_id, count(DISTINCT resident_id) "
-            "AS residents FROM __index GROUP BY household_id"
-        )
+        load_index(con, store, linkage.index_sha256)
         con.execute(
             "CREATE TABLE __flags (rule_id VARCHAR, rule_name VARCHAR, purpose VARCHAR, "
             "severity VARCHAR, severity_rank INTEGER, organisation VARCHAR, resident_id VARCHAR, "

@@ -58,7 +58,9 @@ from joinedup.insight.run import (
     _councils,
     _fields_for,
     _refs,
+    drop_source,
     latest_linkage_run,
+    load_index,
     read_shared,
     source_requests,
     source_table,
@@ -182,38 +184,45 @@ def _age_band_sql(dob: str, at: str) -> str:
 
 
 def _place_people(con: duckdb.DuckDBPyConnection, people: str, code: str, purpose: str) -> None:
-    """Add one council's residents known each month (placed, with sex and age band)."""
+    """Add one council's residents known each month (placed, with sex and age band), and
+    its households' addresses (``__household_place``). A resident's values, household and
+    a household's address are those of the latest record that has them (ties: file order).
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TABLE __people_month AS
+        SELECT a.*, f.month, m.month_end, struct_pack(d := a._date, r := a._row) AS _latest
+        FROM {ident(people)} a
+        JOIN __in_force f ON f.organisation = a._organisation AND f.dataset = a._dataset
+                         AND f.version = a._version
+        JOIN __months m ON m.month = f.month
+        WHERE a._date IS NULL OR a._date <= m.month_end"""
+    )
+    con.execute(
+        f"""INSERT INTO __household_place
+        SELECT {lit(purpose)}, {lit(code)}, month, household_id,
+               arg_max(CAST(uprn AS VARCHAR), _latest) AS uprn
+        FROM __people_month WHERE uprn IS NOT NULL GROUP BY month, household_id"""
+    )
     con.execute(
         f"""INSERT INTO __population
-        WITH p AS (
-            SELECT a.*, f.month, m.month_end FROM {ident(people)} a
-            JOIN __in_force f ON f.organisation = a._organisation AND f.dataset = a._dataset
-                             AND f.version = a._version
-            JOIN __months m ON m.month = f.month
-            WHERE a._date IS NULL OR a._date <= m.month_end
-        ),
-        res AS (
+        WITH res AS (
             SELECT month, any_value(month_end) AS month_end, resident_id,
-                   any_value(household_id) AS household_id,
-                   arg_max(CAST(uprn AS VARCHAR), struct_pack(d := _date, r := _row))
-                       FILTER (WHERE uprn IS NOT NULL) AS uprn,
-                   arg_max(sex, struct_pack(d := _date, r := _row))
-                       FILTER (WHERE sex IS NOT NULL) AS sex,
-                   arg_max(date_of_birth, struct_pack(d := _date, r := _row))
-                       FILTER (WHERE date_of_birth IS NOT NULL) AS dob
-            FROM p GROUP BY month, resident_id
-        ),
-        hh AS (
-            SELECT month, household_id,
-                   arg_max(CAST(uprn AS VARCHAR), struct_pack(d := _date, r := _row))
-                       FILTER (WHERE uprn IS NOT NULL) AS uprn
-            FROM p GROUP BY month, household_id
+                   arg_max(household_id, _latest) AS household_id,
+                   arg_max(CAST(uprn AS VARCHAR), _latest) FILTER (WHERE uprn IS NOT NULL)
+                       AS uprn,
+                   arg_max(sex, _latest) FILTER (WHERE sex IS NOT NULL) AS sex,
+                   arg_max(date_of_birth, _latest) FILTER (WHERE date_of_birth IS NOT NULL)
+                       AS dob
+            FROM __people_month GROUP BY month, resident_id
         )
         SELECT {lit(purpose)}, {lit(code)}, res.month, res.resident_id, res.household_id,
                coalesce(res.uprn, hh.uprn), coalesce(res.sex, 'unknown'),
                {_age_band_sql("res.dob", "res.month_end")}
-        FROM res LEFT JOIN hh USING (month, household_id)"""
+        FROM res LEFT JOIN __household_place hh
+          ON hh.purpose = {lit(purpose)} AND hh.organisation = {lit(code)}
+         AND hh.month = res.month AND hh.household_id = res.household_id"""
     )
+    con.execute("DROP TABLE __people_month")
 
 
 def _flag_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -224,6 +233,10 @@ def _flag_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE __data_month (rule_id VARCHAR, organisation VARCHAR, month VARCHAR, "
         "data_month VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE __household_place (purpose VARCHAR, organisation VARCHAR, "
+        "month VARCHAR, household_id VARCHAR, uprn VARCHAR)"
     )
     con.execute(
         "CREATE TABLE __population (purpose VARCHAR, organisation VARCHAR, month VARCHAR, "
@@ -277,7 +290,7 @@ def _evaluate_rule(
     )
     for alias in rule.sources:
         con.execute(f"DROP VIEW IF EXISTS {ident(tables[alias])}")
-        con.execute(f"DROP TABLE IF EXISTS {ident('all_' + alias)}")
+        drop_source(con, f"all_{alias}")
     return refused
 
 
@@ -327,7 +340,7 @@ def _evaluate_councils(
                 {"organisation": code, "source": "people", **r} for r in reads if not r["allowed"]
             ]
             _place_people(con, "__people", code, purpose)
-            con.execute("DROP TABLE __people")
+            drop_source(con, "__people")
             for rule in these:
                 report(0.9 * done / steps, f"{rule.name}: {code}, {len(months)} months")
                 done += 1
@@ -416,14 +429,7 @@ def run_areas(
     started = time.perf_counter()
     refused: list[dict[str, Any]] = []
     with duckdb_session(settings) as con:
-        con.execute(
-            "CREATE TABLE __index AS SELECT organisation, dataset, source_record_id, resident_id, "
-            f"household_id FROM {store.sql_source(linkage.index_sha256)}"
-        )
-        con.execute(
-            "CREATE TABLE __households AS SELECT household_id, count(DISTINCT resident_id) "
-            "AS residents FROM __index GROUP BY household_id"
-        )
+        load_index(con, store, linkage.index_sha256)
         gazetteer = load_gazetteer(settings, con, "__gazetteer")
         in_force = _in_force(versions, months)
         used = set(
@@ -464,9 +470,7 @@ def run_areas(
             SELECT DISTINCT f.purpose, f.organisation, f.month, f.resident_id, f.household_id,
                    h.uprn, 'unknown', 'unknown'
             FROM __mflags f
-            LEFT JOIN (SELECT purpose, organisation, month, household_id, any_value(uprn) AS uprn
-                       FROM __population WHERE uprn IS NOT NULL GROUP BY ALL) h
-              USING (purpose, organisation, month, household_id)
+            LEFT JOIN __household_place h USING (purpose, organisation, month, household_id)
             WHERE NOT EXISTS (SELECT 1 FROM __population p WHERE p.purpose = f.purpose
                               AND p.organisation = f.organisation AND p.month = f.month
                               AND p.resident_id = f.resident_id)"""
