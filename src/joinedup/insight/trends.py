@@ -189,7 +189,7 @@ def _place_people(con: duckdb.DuckDBPyConnection, people: str, code: str, purpos
     a household's address are those of the latest record that has them (ties: file order).
     """
     con.execute(
-        f"""CREATE OR REPLACE TABLE __people_month AS
+        f"""CREATE OR REPLACE TEMP VIEW __people_month AS
         SELECT a.*, f.month, m.month_end, struct_pack(d := a._date, r := a._row) AS _latest
         FROM {ident(people)} a
         JOIN __in_force f ON f.organisation = a._organisation AND f.dataset = a._dataset
@@ -222,7 +222,7 @@ def _place_people(con: duckdb.DuckDBPyConnection, people: str, code: str, purpos
           ON hh.purpose = {lit(purpose)} AND hh.organisation = {lit(code)}
          AND hh.month = res.month AND hh.household_id = res.household_id"""
     )
-    con.execute("DROP TABLE __people_month")
+    con.execute("DROP VIEW __people_month")
 
 
 def _flag_tables(con: duckdb.DuckDBPyConnection) -> None:
