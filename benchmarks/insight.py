@@ -13,7 +13,8 @@ recorded as a ``linkage_run`` (model ``truth``), so the insight stage cannot tel
 ``run`` times, in fresh child processes, the ``insight.run`` job's work (every starter rule,
 per council, governed reads, flags snapshot; target: 1,000,000 residents in <= 60 s) and the
 ``insight.areas`` job's (the rules re-judged at each of the last ``--trend-months`` months,
-counted by area; no target), and prints the medians as JSON.
+counted by area; no target), and prints the medians and the peak resident memory of the
+children as JSON.
 """
 
 from __future__ import annotations
@@ -45,7 +46,10 @@ else:
     result = run_areas(settings, AreaOptions(months=months))
     flags = {r["id"]: r["flags_last_month"] for r in result["rules"]}
     summary = {"months": result["months"], "rules": flags}
-print(json.dumps({"seconds": time.perf_counter() - started, **summary}))
+import resource
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2  # KiB -> GiB
+print(json.dumps({"seconds": time.perf_counter() - started, "peak_rss_gib": round(peak, 2),
+                  **summary}))
 """
 
 
@@ -196,6 +200,7 @@ def run(home: Path, runs: int, trend_months: int) -> None:
         out[what] = {
             "runs": [round(r["seconds"], 2) for r in results],
             "median_seconds": round(statistics.median(r["seconds"] for r in results), 2),
+            "peak_rss_gib": max(r["peak_rss_gib"] for r in results),
             "last": results[-1],
         }
     print(json.dumps(out, indent=2))

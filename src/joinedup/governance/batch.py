@@ -33,8 +33,6 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
-from joinedup.governance.access import NotFound
-from joinedup.governance.objections import exclusions_for
 from joinedup.governance.policy import Decision
 from joinedup.governance.processing import (
     DatasetRead,
@@ -43,7 +41,9 @@ from joinedup.governance.processing import (
     ServiceActor,
     _audit,
     _resolve,
+    actor_exclusions,
     decide_for_service,
+    requested_columns,
 )
 from joinedup.ingest.sql import ident, lit
 from joinedup.store import SnapshotStore
@@ -131,11 +131,6 @@ def _resolve_all(
     return out
 
 
-def _columns(fields: Callable[[str], list[str]] | list[str], standard: str) -> list[str]:
-    wanted = fields(standard) if callable(fields) else list(fields)
-    return ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
-
-
 def _union(into: list[str], more: Iterable[str]) -> None:
     into.extend(c for c in more if c not in into)
 
@@ -158,15 +153,7 @@ def read_batch(
     out = BatchRead()
     plans: dict[VersionKey, _Plan] = {}
     with session_scope(settings) as session:
-        actor_org = session.scalars(
-            select(Organisation).where(Organisation.code == actor.organisation)
-        ).first()
-        if actor_org is None:
-            raise NotFound(f"no organisation {actor.organisation!r}")
-        exclusions = exclusions_for(session, actor.purpose)
-        excluded_records = set(exclusions.records)
-        if exclusions.resident_ids and resolve_residents is not None:
-            excluded_records |= resolve_residents(exclusions.resident_ids)
+        actor_org, excluded_records = actor_exclusions(session, actor, resolve_residents)
         requests = list(requests)
         resolved = _resolve_all(session, [r for q in requests for r in q.datasets])
         decisions: dict[tuple[str, str, tuple[str, ...]], Decision] = {}
@@ -174,7 +161,7 @@ def read_batch(
             reads = out.reads.setdefault(request.name, [])
             for ref in request.datasets:
                 org, ds, version = resolved[(ref.organisation, ref.dataset, ref.version)]
-                columns = _columns(request.fields, ds.standard)
+                columns = requested_columns(request.fields, ds.standard)
                 dkey = (org.code, ds.name, tuple(columns))
                 if dkey not in decisions:  # one decision per dataset and fields, any version
                     decisions[dkey] = decide_for_service(

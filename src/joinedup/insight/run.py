@@ -299,6 +299,39 @@ def source_table(
     return reads
 
 
+def rule_sources(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    batch: BatchRead,
+    rule: Rule,
+    code: str,
+    inputs: list[dict[str, Any]],
+    prefix: str,
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every source of ``rule`` as a view ``<prefix><alias>`` over council ``code``'s
+    shared read; returns the views by alias and the refused reads."""
+    tables: dict[str, str] = {}
+    refused: list[dict[str, Any]] = []
+    for alias, src in rule.sources.items():
+        tables[alias] = f"{prefix}{alias}"
+        reads = source_table(
+            settings,
+            con,
+            batch,
+            f"{rule.id}.{alias}",
+            src,
+            inputs,
+            tables[alias],
+            rule.exclude_disputed,
+        )
+        refused += [
+            {"rule": rule.id, "organisation": code, "source": alias, **r}
+            for r in reads
+            if not r["allowed"]
+        ]
+    return tables, refused
+
+
 def _evaluate_all(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
@@ -329,26 +362,9 @@ def _evaluate_all(
             batch = read_shared(settings, con, actor, requests, resolver, run_date)
             for rule in these:
                 rule_start = time.perf_counter()
-                tables: dict[str, str] = {}
-                mine = refused.setdefault((rule.id, code), [])
-                for alias, src in rule.sources.items():
-                    table = f"src_{alias}"
-                    reads = source_table(
-                        settings,
-                        con,
-                        batch,
-                        f"{rule.id}.{alias}",
-                        src,
-                        inputs,
-                        table,
-                        rule.exclude_disputed,
-                    )
-                    mine.extend(
-                        {"rule": rule.id, "organisation": code, "source": alias, **r}
-                        for r in reads
-                        if not r["allowed"]
-                    )
-                    tables[alias] = table
+                tables, refused[(rule.id, code)] = rule_sources(
+                    settings, con, batch, rule, code, inputs, "src_"
+                )
                 sql = compile_rule(rule, tables, Context(run_date, gss, code))
                 counts[(rule.id, code)] = int(
                     con.execute(

@@ -62,6 +62,7 @@ from joinedup.insight.run import (
     latest_linkage_run,
     load_index,
     read_shared,
+    rule_sources,
     source_requests,
     source_table,
 )
@@ -257,26 +258,10 @@ def _evaluate_rule(
     """Take a rule's sources from the council's shared read (every version in force in the
     window) and judge the rule as at every month's end in one query; returns the refused
     reads."""
-    refused: list[dict[str, Any]] = []
-    tables: dict[str, str] = {}
-    for alias, src in rule.sources.items():
-        reads = source_table(
-            settings,
-            con,
-            batch,
-            f"{rule.id}.{alias}",
-            src,
-            versions,
-            f"all_{alias}",
-            rule.exclude_disputed,
-        )
-        refused += [
-            {"rule": rule.id, "organisation": code, "source": alias, **r}
-            for r in reads
-            if not r["allowed"]
-        ]
-        tables[alias] = f"src_{alias}"
-        _month_view(con, f"all_{alias}", tables[alias])
+    sources, refused = rule_sources(settings, con, batch, rule, code, versions, "all_")
+    tables = {alias: f"src_{alias}" for alias in sources}
+    for alias, table in sources.items():
+        _month_view(con, table, tables[alias])
     sql = compile_rule(rule, tables, Context(date.today(), gss, code), per_month=True)
     con.execute(
         f"""INSERT INTO __mflags SELECT DISTINCT {lit(rule.id)}, {lit(rule.purpose)},
