@@ -1,12 +1,15 @@
 """An insight run: evaluate every indicator rule over the linked view, write the flags.
 
-For each rule and each council, the council acts as a service (``ServiceActor``: the council,
-the rule's purpose, named ``insight:<rule id>``) and reads what each of the rule's sources
-needs through :func:`joinedup.governance.processing.read_for_processing`: its own datasets
-as controller, other organisations' only where an active agreement shares those fields for
-that purpose; residents who objected to the purpose are left out; every read is audited.
-The rows are joined to the latest resident index (resident, household, household size), the
-rule is compiled to DuckDB SQL and run, and each flag is owned by the council that raised it.
+For each council and each purpose of the rules, the council acts as a service
+(``ServiceActor``: the council, the purpose, named ``insight``) and reads what every source of
+the purpose's rules needs **once**, through :func:`joinedup.governance.batch.read_batch`:
+each source's fields are decided by the one policy decision (its own datasets as controller,
+other organisations' only where an active agreement shares those fields for that purpose),
+residents who objected to the purpose are left out, and every dataset version read is
+audited. Each version is joined once to the latest resident index (resident, household,
+household size); each rule's sources are views of their own fields over the versions they
+were allowed (:func:`source_table`), the rule is compiled to DuckDB SQL and run in the same
+connection, and each flag is owned by the council that raised it. See ADR 0015.
 
 Outputs: one flags snapshot (Parquet, personal data) and one ``insight_run`` row, all or
 nothing. A flag's id is stable per rule, organisation and resident; its *fingerprint* digests

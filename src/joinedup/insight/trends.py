@@ -2,8 +2,9 @@
 
 **How the monthly series is made.** The rules are evaluated again *as at the end of each
 month* over the data the hub held for that month, per council and purpose exactly as an
-insight run does (:mod:`joinedup.insight.run`: governed reads, objectors left out, every read
-audited):
+insight run does (:mod:`joinedup.insight.run`: one governed read per council and purpose of
+every version in the window, objectors left out, every version read audited), each rule
+judged for every month of the window in one query (``compile_rule(..., per_month=True)``):
 
 * of each dataset the index was built from, the version *in force* at the month is the latest
   whose period is no later than the month (a termly census, a monthly arrears list); a dataset
