@@ -11,6 +11,10 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 VENV_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The database tests also run against this PostgreSQL server; `make test JOINEDUP_TEST_POSTGRES_URL=`
+# runs them on SQLite only.
+JOINEDUP_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+export JOINEDUP_TEST_POSTGRES_URL
 
 .PHONY: help install assets browser demo test lint typecheck pytest bench lock clean
 
@@ -44,7 +48,7 @@ lint: $(VENV_STAMP) ## ruff lint and format check
 typecheck: $(VENV_STAMP) ## mypy over the package
 	$(BIN)/mypy
 
-pytest: $(VENV_STAMP) ## The test suite (unit, PostgreSQL when configured, browser, slow)
+pytest: $(VENV_STAMP) ## The test suite (unit, SQLite and PostgreSQL, browser, slow)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install ## Run every benchmark script (long; see docs/benchmarks.md)

@@ -546,6 +546,54 @@ def test_domain_fields_equal_the_truth(default_region: IngestedRegion) -> None:
     assert got[1:] == (0, 0)
 
 
+@pytest.mark.slow
+def test_benefit_assessments_are_dated_as_the_truth_assessed_them(
+    default_region: IngestedRegion,
+) -> None:
+    """Each claimant row is one assessment: its earnings are the household's on the day the
+    assessment started, and the assessment ends where the next one of the claim begins."""
+    region = default_region
+    truth = region.root / "truth"
+    con = duckdb.connect()
+    columns = ["source_record_id", "claim_ref", "role", "weekly_income"]
+    claims = _accepted_rows(
+        region, "benefit-claims", [*columns, "assessment_start_date", "assessment_end_date"]
+    )
+    con.register("claims", claims)
+    got = con.execute(
+        f"""
+        WITH c AS (
+            SELECT c.*, h.household_id,
+                   CASE WHEN h.income_change_date <= c.assessment_start_date
+                        THEN h.income_after_change ELSE h.income_start END AS income,
+                   lead(c.assessment_start_date) OVER (
+                       PARTITION BY c.file, c.claim_ref ORDER BY c.assessment_start_date
+                   ) AS next_start
+            FROM claims c
+            JOIN '{truth / "records.parquet"}' r
+              ON r.file = c.file AND r.record_id = c.source_record_id
+            JOIN '{truth / "households.parquet"}' h USING (household_id)
+            -- an assessment shorter than its claim's start lag ends before it starts: never
+            -- in force (the generator's simplification; the next one starts with the claim)
+            WHERE c.role = 'claimant' AND NOT coalesce(
+                c.assessment_end_date < c.assessment_start_date, FALSE)
+        )
+        SELECT count(*),
+               count(*) FILTER (WHERE assessment_start_date IS NULL),
+               count(*) FILTER (WHERE abs(weekly_income * 52 - income) >= 1),
+               count(*) FILTER (WHERE next_start IS NOT NULL
+                                AND next_start <> assessment_end_date + 1),
+               count(*) FILTER (WHERE next_start IS NULL AND assessment_end_date IS NOT NULL)
+        FROM c
+        """
+    ).fetchall()[0]
+    assert got is not None and got[0] > 300
+    # every assessment is dated and earns what the household earned when it started; a
+    # claim's assessments follow each other (an ended claim's last one has an end date)
+    assert got[1:4] == (0, 0, 0), got
+    assert got[4] > 0
+
+
 def test_linkage_fields_of_the_standards_are_the_ones_checked() -> None:
     """The person fields compared above are linkage fields of every person standard."""
     assert set(COMPARED) <= set(linkage_fields("person"))

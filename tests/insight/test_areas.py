@@ -206,6 +206,50 @@ def test_fairness_rates_and_marks(demo_home: DemoHome) -> None:
     assert fsm_ages["25-44"].flags == 0 and any(fsm_ages[a].flags for a in ("5-10", "11-15"))
 
 
+def test_a_claim_assessment_is_known_from_its_own_start() -> None:
+    """A benefit claim row is one assessment: in a month's view it is known from the day the
+    assessment started (an undated one from the claim's start), so a reassessment made later
+    (new income, a new address) is not seen in the months before it."""
+    from joinedup.insight.rules import Source
+    from joinedup.insight.run import _date_sql, _fields_for
+    from joinedup.insight.trends import _month_view, _set_month
+
+    src = Source(alias="claim", standard="benefit_claim", organisations="own", fields=("role",))
+    assert _fields_for(src)("benefit_claim") == [
+        "role",
+        "assessment_start_date",
+        "claim_start_date",
+    ]
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE raw AS SELECT * FROM (VALUES
+            ('C1/01', DATE '2024-01-01', DATE '2024-01-01'),
+            ('C1/02', DATE '2026-07-01', DATE '2024-01-01'),
+            ('C2/01', NULL, DATE '2025-03-10')
+        ) v(source_record_id, assessment_start_date, claim_start_date)"""
+    )
+    date_sql = _date_sql({"benefit_claim"}, {"assessment_start_date", "claim_start_date"})
+    con.execute(
+        f"""CREATE TABLE all_claim AS SELECT t.*, 'lambeth' AS _organisation,
+            'benefit-claims' AS _dataset, 1 AS _version, {date_sql} AS _date
+        FROM (SELECT *, 'benefit_claim' AS _standard FROM raw) t"""
+    )
+    con.execute(
+        "CREATE TABLE __in_force AS SELECT * FROM (VALUES ('2026-05', 'lambeth', "
+        "'benefit-claims', 1), ('2026-07', 'lambeth', 'benefit-claims', 1)) "
+        "v(month, organisation, dataset, version)"
+    )
+    _month_view(con, "all_claim", "src_claim")
+
+    def seen(month: str) -> list[str]:
+        _set_month(con, month)
+        rows = con.execute("SELECT source_record_id FROM src_claim ORDER BY 1").fetchall()
+        return [r[0] for r in rows]
+
+    assert seen("2026-05") == ["C1/01", "C2/01"]
+    assert seen("2026-07") == ["C1/01", "C1/02", "C2/01"]
+
+
 def test_csv_cells_are_never_formulas() -> None:
     text = to_csv([{"a": "=HYPERLINK(1)", "b": "+1", "c": 3, "d": None}], ("a", "b", "c", "d"))
     assert text.splitlines()[1] == "'=HYPERLINK(1),'+1,3,"

@@ -157,7 +157,8 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         f"""CREATE TABLE claims (source_record_id VARCHAR, claim_ref VARCHAR, role VARCHAR,
             benefit_type VARCHAR, universal_credit BOOLEAN, legacy_benefit VARCHAR,
             weekly_income DOUBLE, annual_income DOUBLE, claim_start_date DATE,
-            claim_end_date DATE, {LINKED}, {PROVENANCE})"""
+            claim_end_date DATE, assessment_start_date DATE, assessment_end_date DATE,
+            {LINKED}, {PROVENANCE})"""
     )
     return {"pupil": "pupils", "registered": "pupils", "claim": "claims"}
 
@@ -180,11 +181,13 @@ def _claim(
     legacy: str | None = "none",
     row: int = 0,
     end: str | None = None,
+    assessed: tuple[str | None, str | None] = (None, None),
 ) -> None:
+    """A claimant's row; ``assessed`` is the assessment's (start, end), blank by default."""
     con.execute(
         "INSERT INTO claims VALUES (?, ?, 'claimant', 'council_tax_reduction', ?, ?, ?, NULL, "
-        "'2024-01-01', ?, ?, ?, 3, 'lambeth', 'benefit-claims', 1, '2024-01-01', ?)",
-        [f"{ref}/{row}", ref, uc, legacy, weekly, end, f"adult-{hh}", hh, row],
+        "'2024-01-01', ?, ?, ?, ?, ?, 3, 'lambeth', 'benefit-claims', 1, '2024-01-01', ?)",
+        [f"{ref}/{row}", ref, uc, legacy, weekly, end, *assessed, f"adult-{hh}", hh, row],
     )
 
 
@@ -240,6 +243,33 @@ def test_latest_assessment_wins_and_a_registration_elsewhere_counts() -> None:
     _pupil(con, "r-2", "h2", "2026-05-21", False)
     _pupil(con, "r-2", "h2", "2026-05-21", True)
     assert _flags(con, tables) == {}
+
+
+def test_the_assessment_in_force_at_the_census_decides_not_a_later_one() -> None:
+    con = duckdb.connect()
+    tables = _tables(con)
+    # earnings fell in July 2026: the May census is judged on the assessment then in force
+    # (£20,000, not eligible), although the claim's latest assessment (£1,000) is eligible
+    _claim(con, "h1", "C1", 20000 / 52, row=1, assessed=("2024-01-01", "2026-06-30"))
+    _claim(con, "h1", "C1", 1000 / 52, row=2, assessed=("2026-07-01", None))
+    _pupil(con, "r-may", "h1", "2026-05-21", False)
+    _pupil(con, "r-jan", "h1", "2026-01-15", False)
+    # the other way round: eligible in May, earnings rose in July (the claim goes on)
+    _claim(con, "h2", "C2", 1000 / 52, row=3, assessed=("2024-01-01", "2026-06-30"))
+    _claim(con, "h2", "C2", 20000 / 52, row=4, assessed=("2026-07-01", None))
+    _pupil(con, "r-2", "h2", "2026-05-21", False)
+    # an assessment that ended before the census, with no later one in force: no claim then
+    _claim(con, "h3", "C3", 100.0, row=5, assessed=("2024-01-01", "2026-03-31"))
+    _pupil(con, "r-3", "h3", "2026-05-21", False)
+    # one that starts after the census is not known at it
+    _claim(con, "h4", "C4", 100.0, row=6, assessed=("2026-06-01", None))
+    _pupil(con, "r-4", "h4", "2026-05-21", False)
+    flags = _flags(con, tables)
+    assert set(flags) == {"r-2"}
+    records = {r["alias"]: r for r in flags["r-2"][1]}
+    assert records["claim"]["source_record_id"] == "C2/3"
+    values = {(v["alias"], v["field"]): v for v in flags["r-2"][2]}
+    assert values[("claim", "annual_earned_income")]["value"] == "1000.0"
 
 
 def test_an_unchanged_rule_document_is_not_mutated() -> None:

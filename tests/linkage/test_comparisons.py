@@ -24,6 +24,7 @@ FIELDS = (
     "postcode",
     "uprn",
     "address_line_1",
+    "town",
     "nhs_number",
     "ni_number",
     "adult_by",
@@ -107,6 +108,38 @@ def pair(con: duckdb.DuckDBPyConnection, a: dict[str, Any], b: dict[str, Any]) -
             {"given_name": "ROBERT", "family_name": "SMITH"},
             c.family_name(),
             "given and family names swapped",
+        ),
+        (
+            {"given_name": "HANNAH", "family_name": "MIHAL"},
+            {"given_name": "MIHAL", "family_name": "HANNSH"},
+            c.given_name(),
+            "swapped, with a typo",
+        ),
+        (  # twins share a family name: a swap on one twin's record is no evidence
+            {"given_name": "KEISHA", "family_name": "FRANCIS"},
+            {"given_name": "FRANCIS", "family_name": "KERRY-ANN"},
+            c.given_name(),
+            "different",
+        ),
+        (
+            {"given_name": "HANNAH", "family_name": "MIHAL"},
+            {"given_name": "MIHAL", "family_name": "HANNSH"},
+            c.family_name(),
+            "given and family names swapped",
+        ),
+        (
+            {"ni_number": "JG103759A"},
+            {"ni_number": "JG103795A"},
+            c.identifier("ni_number", "NI number"),
+            "two characters transposed",
+        ),
+        ({"town": "FRANKSTON"}, {"town": "FRANKS GON"}, c.town(), "typo"),
+        ({"town": "LONDON"}, {"town": "CROYDON"}, c.town(), "different"),
+        (  # one character different: sequential ids of two people, not a slip
+            {"ni_number": "JG103759A"},
+            {"ni_number": "JG103758A"},
+            c.identifier("ni_number", "NI number"),
+            "different",
         ),
         (
             {"family_name": "SMITH-JONES"},
@@ -237,3 +270,12 @@ def test_junior_and_senior_at_one_address_stay_apart(con) -> None:
     assert probabilities[("benefits/junior", "benefits/senior")] < 0.5
     assert probabilities.get(("benefits/junior", "council-tax/senior"), 0.0) < 0.5
     assert probabilities[("benefits/senior", "council-tax/senior")] > 0.9
+
+
+def test_identifier_u_counts_transpositions_from_the_values(con) -> None:
+    ids = ["1234567", "1234576", "7654321", "1111111"]  # one transposed pair of four values
+    con.register("ids_raw", pa.table({c: ids for c in m.EXACT_IDS}))
+    con.execute("CREATE TABLE ids AS SELECT * FROM ids_raw")
+    u = m.identifier_u(con, ["ids"])["nhs_number"]
+    assert u[m.SAME] == pytest.approx(4 / 16)
+    assert u[m.TRANSPOSED] == pytest.approx(2 / 16)  # each of the pair, in either order

@@ -37,8 +37,12 @@ def test_untrained_levels_get_documented_defaults() -> None:
     settings = m.settings_dict(with_source=False)
     filled = m.complete_parameters(settings, u_floor=1e-6)
     nhs = next(c for c in settings["comparisons"] if c["output_column_name"] == "nhs_number")
-    same, different = (lv for lv in nhs["comparison_levels"] if not lv.get("is_null_level"))
-    assert same["m_probability"] == 0.98 and different["m_probability"] == 0.02
+    m_of = {
+        lv["label_for_charts"]: lv["m_probability"]
+        for lv in nhs["comparison_levels"]
+        if not lv.get("is_null_level")
+    }
+    assert m_of == {"same": 0.98, "two characters transposed": 0.005, "different": 0.015}
     assert filled  # every level was reported
 
 

@@ -106,6 +106,13 @@ def test_a_dispute_marks_the_record_tells_the_owners_and_can_be_excluded(
         sign_in(client, rights_home, "hub.analyst", "linkage")
         page = client.get(f"/residents/{resident}")
         assert page.status_code == 200 and 'data-testid="disputed"' in page.text
+    # and on the flag in the council's worklist
+    (flag_id,) = _flags_of(rights_home, resident, [SPD])
+    with TestClient(create_app(rights_home.settings)) as client:
+        sign_in(client, rights_home, f"{organisation}.caseworker", "fraud-prevention")
+        page = client.get(f"/worklist/flags/{flag_id}")
+        assert page.status_code == 200
+        assert "Disputed: single_person_discount" in page.text
     with TestClient(create_app(rights_home.settings)) as client:
         sign_in(client, rights_home, f"{organisation}.data-owner", None)
         home = client.get("/notifications")

@@ -66,6 +66,8 @@ GOOD_ROWS: dict[str, dict[str, str]] = {
         "annual_income": "6800",
         "claim_start_date": "2022-01-10",
         "claim_end_date": "",
+        "assessment_start_date": "2025-04-01",
+        "assessment_end_date": "",
         "claim_status": "live",
     },
     "tenancy": {

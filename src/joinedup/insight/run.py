@@ -43,16 +43,17 @@ from joinedup.store import SnapshotStore, duckdb_session
 
 Progress = Callable[[float, str], None]
 
-#: The date a source row is about, per standard (a flag's records show it).
-RECORD_DATE: dict[str, tuple[str, str]] = {
-    "school_census": ("census_date", "{c}"),
-    "council_tax": ("period", "try_strptime({c} || '-01', '%Y-%m-%d')::DATE"),
-    "tenancy": ("period", "try_strptime({c} || '-01', '%Y-%m-%d')::DATE"),
-    "electoral_register": ("register_date", "{c}"),
-    "referral": ("referral_date", "{c}"),
-    "adult_social_care": ("service_start_date", "{c}"),
-    "childrens_social_care": ("episode_start_date", "{c}"),
-    "benefit_claim": ("claim_start_date", "{c}"),
+#: The date a source row is about, per standard (a flag's records show it): the first of the
+#: fields that is filled (a benefit claim's row is one assessment: its start, else the claim's).
+RECORD_DATE: dict[str, tuple[tuple[str, ...], str]] = {
+    "school_census": (("census_date",), "{c}"),
+    "council_tax": (("period",), "try_strptime({c} || '-01', '%Y-%m-%d')::DATE"),
+    "tenancy": (("period",), "try_strptime({c} || '-01', '%Y-%m-%d')::DATE"),
+    "electoral_register": (("register_date",), "{c}"),
+    "referral": (("referral_date",), "{c}"),
+    "adult_social_care": (("service_start_date",), "{c}"),
+    "childrens_social_care": (("episode_start_date",), "{c}"),
+    "benefit_claim": (("assessment_start_date", "claim_start_date"), "{c}"),
 }
 _DUCK_TYPES = {
     "string": "VARCHAR",
@@ -124,9 +125,9 @@ def _refs(src: Source, inputs: list[dict[str, Any]], actor: str) -> list[Dataset
 def _fields_for(src: Source) -> Callable[[str], list[str]]:
     def fields(standard: str) -> list[str]:
         wanted = list(src.fields)
-        date_field = RECORD_DATE.get(standard, ("", ""))[0]
-        if date_field and date_field in field_names(standard) and date_field not in wanted:
-            wanted.append(date_field)
+        for date_field in RECORD_DATE.get(standard, ((), ""))[0]:
+            if date_field in field_names(standard) and date_field not in wanted:
+                wanted.append(date_field)
         return wanted
 
     return fields
@@ -153,10 +154,11 @@ def _empty_source_sql(src: Source) -> str:
 def _date_sql(standards: set[str], columns: set[str]) -> str:
     cases = []
     for standard in sorted(standards):
-        column, template = RECORD_DATE.get(standard, ("", ""))
-        if column and column in columns:
-            expr = template.format(c=f"t.{ident(column)}")
-            cases.append(f"WHEN t._standard = {lit(standard)} THEN CAST({expr} AS DATE)")
+        fields, template = RECORD_DATE.get(standard, ((), ""))
+        exprs = [template.format(c=f"t.{ident(c)}") for c in fields if c in columns]
+        if exprs:
+            expr = ", ".join(f"CAST({e} AS DATE)" for e in exprs)
+            cases.append(f"WHEN t._standard = {lit(standard)} THEN coalesce({expr})")
     return f"CASE {' '.join(cases)} END" if cases else "NULL::DATE"
 
 

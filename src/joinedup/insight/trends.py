@@ -10,13 +10,14 @@ judged for every month of the window in one query (``compile_rule(..., per_month
   whose period is no later than the month (a termly census, a monthly arrears list); a dataset
   with no version that early is read from its earliest version (a current-records extract
   taken later, such as the benefit claims);
-* in every case, rows dated after the month's end (their own date: census date, claim start,
-  period…) are dropped, so a claim that started later is not known yet;
+* in every case, rows dated after the month's end (their own date: census date, a claim
+  assessment's start, period…) are dropped, so a claim or reassessment made later is not known
+  yet;
 * ``run_date`` is the month's last day, so conditions such as "episode still open" or "a
   referral in the last six months" are judged then.
 
-What cannot be reconstructed is a value an extract only holds as it is now (a claim's latest
-assessment, a tenancy's latest balance), and people whose records have all left the latest
+What cannot be reconstructed is a value an extract only holds as it is now (a tenancy's
+latest balance, an undated claim assessment), and people whose records have all left the latest
 versions (the resident index is built from those). Each month's row carries ``data_month``:
 the month of the newest record of the rule's subject that the evaluation saw (a termly census
 gives January for February to April), so that an impact estimate can use each piece of data

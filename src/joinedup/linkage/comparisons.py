@@ -89,11 +89,29 @@ GIVEN_SHIFT = (
 )
 NAMES_SWAPPED = _c("given_name_l = family_name_r AND family_name_l = given_name_r")
 
+
+def _near(a: str, b: str) -> str:
+    """``a`` and ``b`` are one typo apart (the test of :data:`GIVEN_TYPO`)."""
+    return (
+        f"(jaro_winkler_similarity({a}, {b}) >= {GIVEN_FUZZY} "
+        f"OR damerau_levenshtein({a}, {b}) <= 1)"
+    )
+
+
+#: Swapped, and one or both of the names then mistyped (HANNAH MIHAL / MIHAL HANNSH).
+NAMES_SWAPPED_TYPO = _c(
+    f"{_near('given_name_l', 'family_name_r')} AND {_near('family_name_l', 'given_name_r')}"
+)
+# Not a level: "one record's given name is the other's family name" (HERON ALICIA / BROOKE
+# HERON) finds FEBRL's swap-then-replace links, but twins share a family name, so a swap on one
+# twin's record (KEISHA FRANCIS / FRANCIS KERRY-ANN) looks exactly the same.
+
 #: The given names of the pair do not conflict: missing, equal, variants, a typo, a shift, or
 #: swapped with the family name.
 GIVEN_COMPATIBLE = (
     "(given_name_l IS NULL OR given_name_r IS NULL OR given_name_l = given_name_r "
-    f"OR {GIVEN_VARIANT} OR {GIVEN_TYPO} OR {GIVEN_SHIFT} OR {NAMES_SWAPPED})"
+    f"OR {GIVEN_VARIANT} OR {GIVEN_TYPO} OR {GIVEN_SHIFT} OR {NAMES_SWAPPED} "
+    f"OR {NAMES_SWAPPED_TYPO})"
 )
 DOB_TRANSPOSED = _c(
     "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r"
@@ -144,6 +162,7 @@ def given_name() -> dict[str, Any]:
             _level(GIVEN_TYPO, "typo"),
             _level(GIVEN_SHIFT, "given/middle name shift"),
             _level(NAMES_SWAPPED, "given and family names swapped"),
+            _level(NAMES_SWAPPED_TYPO, "swapped, with a typo"),
             _level(f"jaro_winkler_similarity(given_name_l, given_name_r) >= {WEAK}", "similar"),
             _level("ELSE", "different"),
         ],
@@ -165,7 +184,12 @@ def family_name() -> dict[str, Any]:
                 "typo",
             ),
             # counted once, in the given-name comparison: no weight here
-            _level(NAMES_SWAPPED, "given and family names swapped", m=NEUTRAL, u=NEUTRAL),
+            _level(
+                f"{NAMES_SWAPPED} OR {NAMES_SWAPPED_TYPO}",
+                "given and family names swapped",
+                m=NEUTRAL,
+                u=NEUTRAL,
+            ),
             _level(
                 f"jaro_winkler_similarity(family_compact_l, family_compact_r) >= {WEAK}",
                 "similar",
@@ -220,10 +244,11 @@ def sex() -> dict[str, Any]:
 def town() -> dict[str, Any]:
     return _comparison(
         "town",
-        "Post town (weak in a city, where most records share one)",
+        "Post town: same or mistyped (weak in a city, where most records share one)",
         [
             _level("town_l IS NULL OR town_r IS NULL", "missing", null=True),
             _level("town_l = town_r", "same"),
+            _level(_c(_near("town_l", "town_r")), "typo"),
             _level("ELSE", "different"),
         ],
     )
@@ -236,6 +261,13 @@ def identifier(column: str, title: str) -> dict[str, Any]:
         [
             _level(f"{column}_l IS NULL OR {column}_r IS NULL", "missing", null=True),
             _level(f"{column}_l = {column}_r", "same"),
+            # two neighbouring characters swapped in keying (a substitution is not counted:
+            # sequential account numbers differ by one character and belong to different people)
+            _level(
+                f"damerau_levenshtein({column}_l, {column}_r) = 1 "
+                f"AND levenshtein({column}_l, {column}_r) = 2",
+                "two characters transposed",
+            ),
             _level("ELSE", "different"),
         ],
     )
@@ -246,6 +278,19 @@ NEUTRAL = 0.5
 
 
 CONFLICT_LABEL = "same address, conflicting person (no weight)"
+#: One address line, and postcodes one keying slip apart.
+POSTCODE_TYPO = _c(
+    "address_l = address_r AND postcode_l <> postcode_r "
+    "AND damerau_levenshtein(postcode_l, postcode_r) <= 1"
+)
+#: Postcodes with two neighbouring characters swapped (SE13 4NT / SE13 4TN).
+POSTCODE_TRANSPOSED = _c(
+    "damerau_levenshtein(postcode_l, postcode_r) = 1 AND levenshtein(postcode_l, postcode_r) = 2"
+)
+#: The pair's addresses are one household's, allowing for a slip in the postcode.
+SAME_ADDRESS = (
+    f"(uprn_l = uprn_r OR postcode_l = postcode_r OR {POSTCODE_TYPO} OR {POSTCODE_TRANSPOSED})"
+)
 
 
 def household_conflict_level() -> dict[str, Any]:
@@ -254,7 +299,7 @@ def household_conflict_level() -> dict[str, Any]:
     personal columns, and Splink's EM does not train a comparison that reads a column of the
     session's blocking rule, so the address comparison is trained without it."""
     return _level(
-        f"(uprn_l = uprn_r OR postcode_l = postcode_r) AND {PERSON_CONFLICT}",
+        f"{SAME_ADDRESS} AND {PERSON_CONFLICT}",
         CONFLICT_LABEL,
         m=NEUTRAL,
         u=NEUTRAL,
@@ -328,6 +373,8 @@ def address() -> dict[str, Any]:
             ),
             _level("uprn_l = uprn_r", "same UPRN"),
             _level("postcode_l = postcode_r AND address_l = address_r", "same address line"),
+            _level(POSTCODE_TYPO, "same address line, postcode mistyped"),
+            _level(POSTCODE_TRANSPOSED, "postcode with two characters transposed"),
             _level("postcode_l = postcode_r", "same postcode"),
             _level("postcode_sector_l = postcode_sector_r", "same postcode sector"),
             _level("postcode_district_l = postcode_district_r", "same postcode district"),

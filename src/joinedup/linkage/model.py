@@ -59,13 +59,14 @@ BLOCKING_RULES: tuple[str, ...] = (
 )
 
 #: Looser rules, for analysts' spreadsheets (``joinedup match`` / ``dedupe``): they find the
-#: pairs whose identifiers, dates and postcodes are all corrupted at once, but make far too
+#: pairs whose identifiers, names and dates are all corrupted at once, but make far too
 #: many pairs on a region. Each is added, in order, only while the pairs it adds keep the
 #: total within :data:`LOOSE_PAIR_BUDGET` (counted by Splink's blocking analysis).
 LOOSE_RULES: tuple[str, ...] = (
     "l.given_name = r.given_name",
     "l.family_compact = r.family_compact",
     "l.dob = r.dob",
+    "l.postcode = r.postcode",
 )
 LOOSE_PAIR_BUDGET = 5_000_000
 
@@ -228,32 +229,55 @@ IDENTIFIERS = ("nhs_number", "ni_number", "upn")
 EXACT_IDS = (*IDENTIFIERS, "other_id")
 
 
-def identifier_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, float]:
-    """u for "same identifier": the chance two random records that both hold one hold the
-    same, from the values' frequencies (random sampling rarely sees a shared identifier)."""
+SAME, TRANSPOSED = "same", "two characters transposed"
+
+
+def identifier_u(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """u for "same identifier" and "two characters transposed": the chance two random records
+    that both hold one hold the same, or one keyed with two neighbouring characters swapped,
+    from the values' frequencies (random sampling rarely sees either)."""
     union = " UNION ALL ".join(f"SELECT {', '.join(EXACT_IDS)} FROM {t}" for t in tables)
-    out: dict[str, float] = {}
+    out: dict[str, dict[str, float]] = {}
     for column in EXACT_IDS:
         row = con.execute(
             f"""WITH v AS (SELECT {column} AS v FROM ({union}) WHERE {column} IS NOT NULL),
-            f AS (SELECT count(*) AS n FROM v GROUP BY v)
-            SELECT sum(n * n), sum(n) FROM f"""
+            f AS (SELECT v, count(*) AS n FROM v GROUP BY v),
+            swapped AS (
+                SELECT f.n, left(f.v, i - 1) || substr(f.v, i + 1, 1) || substr(f.v, i, 1)
+                       || substr(f.v, i + 2) AS w
+                FROM f, range(1, length(f.v)) t(i)
+                WHERE substr(f.v, i, 1) <> substr(f.v, i + 1, 1))
+            SELECT (SELECT sum(n * n) FROM f), (SELECT sum(n) FROM f),
+                   (SELECT sum(s.n * f.n) FROM swapped s JOIN f ON f.v = s.w)"""
         ).fetchall()[0]
-        squares, total = row
-        out[column] = max(float(squares) / float(total) ** 2, 1e-12) if total else 1e-9
+        squares, total, transposed = row
+        if not total:
+            out[column] = {SAME: 1e-9, TRANSPOSED: 1e-9}
+            continue
+        out[column] = {
+            SAME: max(float(squares) / float(total) ** 2, 1e-12),
+            TRANSPOSED: max(float(transposed or 0) / float(total) ** 2, 1e-12),
+        }
     return out
 
 
-def with_identifier_u(settings: dict[str, Any], u_same: dict[str, float]) -> dict[str, Any]:
-    """Settings with the identifiers' u fixed from their frequencies."""
+def with_identifier_u(
+    settings: dict[str, Any], u_known: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    """Settings with the identifiers' u fixed from their frequencies ("different" takes the
+    rest)."""
     for comparison in settings["comparisons"]:
         column = comparison["output_column_name"]
-        if column not in u_same:
+        if column not in u_known:
             continue
+        known = u_known[column]
         for level in comparison["comparison_levels"]:
             if level.get("is_null_level"):
                 continue
-            u = u_same[column] if level["label_for_charts"] == "same" else 1 - u_same[column]
+            label = level["label_for_charts"]
+            u = known[label] if label in known else 1 - sum(known.values())
             level.update(u_probability=u, fix_u_probability=True)
     return settings
 
@@ -261,7 +285,7 @@ def with_identifier_u(settings: dict[str, Any], u_same: dict[str, float]) -> dic
 #: m for levels that training could not observe (documented priors): a national identifier
 #: agrees on 98% of a person's records with it (the rest are typos); any other level that never
 #: occurs among blocked pairs is taken as rare among matches.
-DEFAULT_M = {"same": 0.98, "different": 0.02}
+DEFAULT_M = {SAME: 0.98, TRANSPOSED: 0.005, "different": 0.015}
 DEFAULT_M_OTHER = 0.001
 
 

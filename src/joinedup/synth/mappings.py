@@ -156,8 +156,6 @@ NOT_MAPPED: dict[str, str] = {
     "payment_method": "no council_tax field",
     "months_in_arrears": "no council_tax field",
     "recovery_stage": "no council_tax field",
-    "assessment_start": "no benefit_claim field: one row per person per assessment",
-    "assessment_end": "no benefit_claim field",
     "dependants": "no benefit_claim field (dependants have their own rows)",
     "household_size": "no field",
     "bedrooms": "no tenancy field",
@@ -293,6 +291,8 @@ def _domain(layout: Layout, field: str, column: str) -> list[Target] | None:
             "member_role": [Target("role", {"column": column, "codes": ROLE_CODES})],
             "claim_start": [Target("claim_start_date", _col(column, **dates))],
             "claim_end": [Target("claim_end_date", _col(column, **dates))],
+            "assessment_start": [Target("assessment_start_date", _col(column, **dates))],
+            "assessment_end": [Target("assessment_end_date", _col(column, **dates))],
             "benefit_type": [
                 Target("benefit_type", {"column": column, "codes": BENEFIT_TYPE_CODES})
             ],
@@ -589,8 +589,9 @@ NOTES: dict[str, str] = {
     "name has no place in a one-person row.",
     "benefit_claim": "The export has one row per person per assessment. The standard's key "
     "(person, claim, benefit type) has no assessment, so the member reference "
-    "(claim/assessment/member) is the source_record_id. A joint HB/CTR claim is one row "
-    "here and is kept as the council_tax_reduction claim.",
+    "(claim/assessment/member) is the source_record_id; the assessment's dates say when it "
+    "was in force. A joint HB/CTR claim is one row here and is kept as the "
+    "council_tax_reduction claim.",
     "childrens_social_care": "Each row is a CIN episode; a CP plan inside it (CP start and "
     "end) has no row of its own.",
     "referral": "The export has no client number: the voucher id is the source_record_id.",
