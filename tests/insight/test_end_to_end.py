@@ -65,11 +65,18 @@ def test_demo_runs_the_rules_and_finds_the_under_claimed_children(demo_home: Dem
         reads = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.action == "personal_data.process",
-                AuditEvent.actor == f"service:insight:{FSM}",
+                AuditEvent.actor == "service:insight",
             )
         ).all()
-        assert reads and {e.purpose for e in reads} == {"fsm"}
-        assert any(e.decision == "allow" for e in reads)
+        # one read per council, purpose, dataset version and decision, naming the rules served
+        fsm = [e for e in reads if any(n.startswith(f"{FSM}.") for n in e.details["for"])]
+        assert fsm and {e.purpose for e in fsm} == {"fsm"}
+        assert any(e.decision == "allow" for e in fsm)
+        served = [
+            (e.details.get("job"), e.organisation_id, e.purpose, e.target_id, e.reason)
+            for e in reads
+        ]
+        assert len(served) == len(set(served))
 
 
 def test_a_caseworker_sees_their_boroughs_flags_with_reasons(demo_home: DemoHome) -> None:

@@ -158,6 +158,30 @@ def _audit(
     )
 
 
+def requested_columns(fields: Callable[[str], list[str]] | list[str], standard: str) -> list[str]:
+    """The columns a read asks for: ``source_record_id``, then ``fields`` (a list, or a
+    function of the dataset's standard)."""
+    wanted = fields(standard) if callable(fields) else list(fields)
+    return ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
+
+
+def actor_exclusions(
+    session: Session, actor: ServiceActor, resolve_residents: ResidentResolver | None
+) -> tuple[Organisation, set[tuple[str, str, str]]]:
+    """The acting organisation, and the records (organisation, dataset, source record id)
+    left out of its reads: those of residents who objected to the actor's purpose."""
+    actor_org = session.scalars(
+        select(Organisation).where(Organisation.code == actor.organisation)
+    ).first()
+    if actor_org is None:
+        raise NotFound(f"no organisation {actor.organisation!r}")
+    exclusions = exclusions_for(session, actor.purpose)
+    excluded_records = set(exclusions.records)
+    if exclusions.resident_ids and resolve_residents is not None:
+        excluded_records |= resolve_residents(exclusions.resident_ids)
+    return actor_org, excluded_records
+
+
 def read_for_processing(
     settings: Settings,
     actor: ServiceActor,
@@ -183,20 +207,11 @@ def read_for_processing(
     parts: list[pa.Table] = []
     reads: list[DatasetRead] = []
     with session_scope(settings) as session:
-        actor_org = session.scalars(
-            select(Organisation).where(Organisation.code == actor.organisation)
-        ).first()
-        if actor_org is None:
-            raise NotFound(f"no organisation {actor.organisation!r}")
-        exclusions = exclusions_for(session, actor.purpose)
-        excluded_records = set(exclusions.records)
-        if exclusions.resident_ids and resolve_residents is not None:
-            excluded_records |= resolve_residents(exclusions.resident_ids)
+        actor_org, excluded_records = actor_exclusions(session, actor, resolve_residents)
         plans = []
         for ref in datasets:
             org, ds, version = _resolve(session, ref)
-            wanted = fields(ds.standard) if callable(fields) else list(fields)
-            columns = ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
+            columns = requested_columns(fields, ds.standard)
             decision = decide_for_service(
                 session, actor, provider=org, dataset=ds, fields=columns, today=today
             )
@@ -281,8 +296,7 @@ def authorise_reuse(
             raise NotFound(f"no organisation {actor.organisation!r}")
         for ref in datasets:
             org, ds, version = _resolve(session, ref)
-            wanted = fields(ds.standard) if callable(fields) else list(fields)
-            columns = ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
+            columns = requested_columns(fields, ds.standard)
             decision = decide_for_service(
                 session, actor, provider=org, dataset=ds, fields=columns, today=today
             )

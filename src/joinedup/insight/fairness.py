@@ -37,7 +37,8 @@ pp AS (
     LEFT JOIN __gazetteer g ON g.uprn = p.uprn
     LEFT JOIN __councils c ON c.code = p.organisation
     WHERE p.month = {month}
-    ORDER BY r.rule_id, p.resident_id, g.ward NULLS LAST
+    ORDER BY r.rule_id, p.resident_id, g.ward NULLS LAST, p.organisation, p.uprn, p.sex,
+             p.age_band
 ),
 pf AS (
     SELECT pp.*, fl.resident_id IS NOT NULL AS flagged

@@ -1,12 +1,15 @@
 """An insight run: evaluate every indicator rule over the linked view, write the flags.
 
-For each rule and each council, the council acts as a service (``ServiceActor``: the council,
-the rule's purpose, named ``insight:<rule id>``) and reads what each of the rule's sources
-needs through :func:`joinedup.governance.processing.read_for_processing`: its own datasets
-as controller, other organisations' only where an active agreement shares those fields for
-that purpose; residents who objected to the purpose are left out; every read is audited.
-The rows are joined to the latest resident index (resident, household, household size), the
-rule is compiled to DuckDB SQL and run, and each flag is owned by the council that raised it.
+For each council and each purpose of the rules, the council acts as a service
+(``ServiceActor``: the council, the purpose, named ``insight``) and reads what every source of
+the purpose's rules needs **once**, through :func:`joinedup.governance.batch.read_batch`:
+each source's fields are decided by the one policy decision (its own datasets as controller,
+other organisations' only where an active agreement shares those fields for that purpose),
+residents who objected to the purpose are left out, and every dataset version read is
+audited. Each version is joined once to the latest resident index (resident, household,
+household size); each rule's sources are views of their own fields over the versions they
+were allowed (:func:`source_table`), the rule is compiled to DuckDB SQL and run in the same
+connection, and each flag is owned by the council that raised it. See ADR 0015.
 
 Outputs: one flags snapshot (Parquet, personal data) and one ``insight_run`` row, all or
 nothing. A flag's id is stable per rule, organisation and resident; its *fingerprint* digests
@@ -30,7 +33,8 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import InsightRun, LinkageRun, Organisation, OrganisationType
 from joinedup.config import Settings
-from joinedup.governance.processing import DatasetRef, ServiceActor, read_for_processing
+from joinedup.governance.batch import BatchRead, ReadRequest, read_batch
+from joinedup.governance.processing import DatasetRef, ServiceActor
 from joinedup.ingest.sql import ident, lit
 from joinedup.insight.compile import Context, compile_rule
 from joinedup.insight.rules import ANY_PERSON, Rule, Source, load_rules
@@ -164,79 +168,237 @@ def _drop_disputed(
     """Set the fields residents dispute to NULL (a rule with ``exclude_disputed``)."""
     from joinedup.rights.disputes import disputed_fields
 
-    for organisation, dataset, record_id, name in disputed_fields(settings):
-        if name in columns:
-            con.execute(
-                f"UPDATE {ident(raw)} SET {ident(name)} = NULL WHERE _organisation = ? "
-                "AND _dataset = ? AND source_record_id = ?",
-                [organisation, dataset, record_id],
-            )
+    disputes = [d for d in disputed_fields(settings) if d[3] in columns]
+    if not disputes:
+        return
+    names = ("organisation", "dataset", "record_id", "name")
+    con.register("__disputes", pa.table(dict(zip(names, zip(*disputes, strict=True), strict=True))))
+    for name in sorted({d[3] for d in disputes}):
+        con.execute(
+            f"UPDATE {ident(raw)} SET {ident(name)} = NULL FROM __disputes d "
+            f"WHERE d.name = {lit(name)} AND {ident(raw)}._organisation = d.organisation "
+            f"AND {ident(raw)}._dataset = d.dataset "
+            f"AND {ident(raw)}.source_record_id = d.record_id"
+        )
+    con.unregister("__disputes")
 
 
-def _load_source(
+def source_requests(
+    rules: list[Rule], code: str, inputs: list[dict[str, Any]]
+) -> list[ReadRequest]:
+    """What each source of ``rules`` reads as council ``code`` (named ``<rule id>.<alias>``)."""
+    return [
+        ReadRequest(f"{rule.id}.{alias}", tuple(_refs(src, inputs, code)), _fields_for(src))
+        for rule in rules
+        for alias, src in rule.sources.items()
+    ]
+
+
+def read_shared(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
-    rule: Rule,
-    src: Source,
     actor: ServiceActor,
-    inputs: list[dict[str, Any]],
-    table: str,
+    requests: list[ReadRequest],
     resolver: Callable[[frozenset[str]], set[tuple[str, str, str]]],
     today: date,
-) -> list[dict[str, Any]]:
-    """Read one source through the gateway into ``table`` joined to the index."""
-    refs = _refs(src, inputs, actor.organisation)
-    reads: list[dict[str, Any]] = []
-    raw = f"{table}__raw"
-    if refs:
-        result = read_for_processing(
-            settings,
-            actor,
-            refs,
-            _fields_for(src),
-            resolve_residents=resolver,
-            today=today,
+) -> BatchRead:
+    """Read every version the requests need once through the gateway (decided, objectors
+    left out, audited: :func:`joinedup.governance.batch.read_batch`), each joined once to
+    the resident index (``__index``, ``__households``)."""
+    batch = read_batch(settings, actor, requests, con, resolve_residents=resolver, today=today)
+    for t in batch.tables.values():
+        organisation, dataset, _ = t.key
+        # the index is sorted by dataset: the constant filter reads only this one's part
+        con.execute(
+            f"""CREATE OR REPLACE TABLE {ident(t.table)} AS
+            SELECT v.*, i.resident_id, i.household_id, i.household_residents
+            FROM {ident(t.table)} v
+            JOIN (SELECT * FROM __linked WHERE organisation = {lit(organisation)}
+                  AND dataset = {lit(dataset)}) i ON i.source_record_id = v.source_record_id"""
         )
-        reads = [
-            {
-                "dataset": f"{d.organisation}/{d.dataset}/{d.version}",
-                "allowed": d.allowed,
-                "reason": d.reason,
-                "rows": d.rows,
-                "excluded_by_objection": d.excluded,
-            }
-            for d in result.datasets
-        ]
-        arrow = result.table
-    else:
-        arrow = pa.table({})
-    if "_organisation" not in arrow.column_names:
-        con.execute(f"CREATE OR REPLACE TABLE {ident(raw)} AS {_empty_source_sql(src)}")
-    else:
-        arrow = arrow.append_column("_row", pa.array(range(arrow.num_rows), pa.int64()))
-        con.register("__arrow_rows", arrow)
-        con.execute(f"CREATE OR REPLACE TABLE {ident(raw)} AS SELECT * FROM __arrow_rows")
-        con.unregister("__arrow_rows")
-    columns = {r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()}
-    if rule.exclude_disputed:
-        _drop_disputed(settings, con, raw, columns)
-    standards = {d["standard"] for d in inputs} if src.standard == ANY_PERSON else {src.standard}
-    for f in src.fields:  # a field no dataset carried (a refused or empty read)
-        if f not in columns:
-            con.execute(f"ALTER TABLE {ident(raw)} ADD COLUMN {ident(f)} VARCHAR")
-    keep = ", ".join(f"t.{ident(f)}" for f in dict.fromkeys(["source_record_id", *src.fields]))
+    return batch
+
+
+def load_index(con: duckdb.DuckDBPyConnection, store: SnapshotStore, index_sha256: str) -> None:
+    """The resident index as ``__index`` (record → resident, household), the residents per
+    household (``__households``) and both together sorted by dataset (``__linked``)."""
     con.execute(
-        f"""CREATE OR REPLACE TABLE {ident(table)} AS
-        SELECT {keep}, i.resident_id, i.household_id, hh.residents AS household_residents,
-               t._organisation, t._dataset, t._version, {_date_sql(standards, columns)} AS _date,
-               t._row
-        FROM {ident(raw)} t
-        JOIN __index i ON i.organisation = t._organisation AND i.dataset = t._dataset
+        "CREATE TABLE __index AS SELECT organisation, dataset, source_record_id, resident_id, "
+        f"household_id FROM {store.sql_source(index_sha256)}"
+    )
+    con.execute(
+        "CREATE TABLE __households AS SELECT household_id, count(DISTINCT resident_id) "
+        "AS residents FROM __index GROUP BY household_id"
+    )
+    con.execute(
+        """CREATE TABLE __linked AS
+        SELECT i.*, hh.residents AS household_residents
+        FROM __index i JOIN __households hh USING (household_id)
+        ORDER BY organisation, dataset, source_record_id"""
+    )
+
+
+def source_table(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    batch: BatchRead,
+    name: str,
+    src: Source,
+    inputs: list[dict[str, Any]],
+    table: str,
+    exclude_disputed: bool,
+) -> list[dict[str, Any]]:
+    """Make ``table``, a view of the rows of one source (request ``name`` of ``batch``) with
+    the index columns, provenance, ``_date`` and ``_row`` (file order; its order only is
+    meant); returns its reads. :func:`drop_source` drops it."""
+    reads = [
+        {
+            "dataset": f"{d.organisation}/{d.dataset}/{d.version}",
+            "allowed": d.allowed,
+            "reason": d.reason,
+            "rows": d.rows,
+            "excluded_by_objection": d.excluded,
+        }
+        for d in batch.reads.get(name, [])
+    ]
+    raw = f"{table}__raw"
+    allowed = batch.allowed(name)
+    linked = ", t.resident_id, t.household_id, t.household_residents"
+    join = ""
+    if allowed:
+        columns = {"_organisation", "_dataset", "_version", "_standard", "_row"}
+        parts = []
+        for n, (key, cols) in enumerate(allowed):
+            columns |= set(cols)
+            parts.append(
+                f"SELECT {', '.join(ident(c) for c in cols)}, _organisation, _dataset, "
+                "_version, _standard, resident_id, household_id, household_residents, "
+                f"({n}::BIGINT << 40) + _source_row::BIGINT AS _row "
+                f"FROM {ident(batch.tables[key].table)}"
+            )
+        rows = "(" + " UNION ALL BY NAME ".join(parts) + ")"
+        if exclude_disputed:  # a private copy whose disputed values are set to NULL
+            con.execute(f"CREATE OR REPLACE TABLE {ident(raw)} AS SELECT * FROM {rows}")
+            _drop_disputed(settings, con, raw, columns)
+            rows = ident(raw)
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {ident(raw)} AS {_empty_source_sql(src)}")
+        columns = {r[0] for r in con.execute(f"DESCRIBE {ident(raw)}").fetchall()}
+        for f in src.fields:  # a field no dataset carried
+            if f not in columns:
+                con.execute(f"ALTER TABLE {ident(raw)} ADD COLUMN {ident(f)} VARCHAR")
+        rows = ident(raw)
+        linked = ", i.resident_id, i.household_id, hh.residents AS household_residents"
+        join = """JOIN __index i ON i.organisation = t._organisation AND i.dataset = t._dataset
                       AND i.source_record_id = t.source_record_id
         JOIN __households hh ON hh.household_id = i.household_id"""
+    standards = {d["standard"] for d in inputs} if src.standard == ANY_PERSON else {src.standard}
+    keep = ", ".join(f"t.{ident(f)}" for f in dict.fromkeys(["source_record_id", *src.fields]))
+    con.execute(
+        f"""CREATE OR REPLACE VIEW {ident(table)} AS
+        SELECT {keep}{linked},
+               t._organisation, t._dataset, t._version, {_date_sql(standards, columns)} AS _date,
+               t._row
+        FROM {rows} t {join}"""
     )
-    con.execute(f"DROP TABLE {ident(raw)}")
     return reads
+
+
+def rule_sources(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    batch: BatchRead,
+    rule: Rule,
+    code: str,
+    inputs: list[dict[str, Any]],
+    prefix: str,
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every source of ``rule`` as a view ``<prefix><alias>`` over council ``code``'s
+    shared read; returns the views by alias and the refused reads."""
+    tables: dict[str, str] = {}
+    refused: list[dict[str, Any]] = []
+    for alias, src in rule.sources.items():
+        tables[alias] = f"{prefix}{alias}"
+        reads = source_table(
+            settings,
+            con,
+            batch,
+            f"{rule.id}.{alias}",
+            src,
+            inputs,
+            tables[alias],
+            rule.exclude_disputed,
+        )
+        refused += [
+            {"rule": rule.id, "organisation": code, "source": alias, **r}
+            for r in reads
+            if not r["allowed"]
+        ]
+    return tables, refused
+
+
+def _evaluate_all(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    councils: list[tuple[str, str | None]],
+    inputs: list[dict[str, Any]],
+    resolver: Callable[[frozenset[str]], set[tuple[str, str, str]]],
+    run_date: date,
+    job_id: str | None,
+    report: Progress,
+) -> dict[str, tuple[dict[str, int], float, list[dict[str, Any]]]]:
+    """Evaluate every rule for every council into ``__flags``. Each council reads what the
+    rules of one purpose need once (:func:`read_shared`), and every rule of that purpose
+    uses it. Per rule: flags per council (in council order), seconds spent evaluating
+    (besides the shared reads), and the refused reads (rule, council, source order)."""
+    counts: dict[tuple[str, str], int] = {}
+    seconds: dict[str, float] = dict.fromkeys((r.id for r in rules), 0.0)
+    refused: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    purposes = sorted({r.purpose for r in rules})
+    steps, done = max(1, len(purposes) * len(councils)), 0
+    for code, gss in councils:
+        for purpose in purposes:
+            report(0.05 + 0.85 * done / steps, f"{purpose}: {code}")
+            done += 1
+            these = [r for r in rules if r.purpose == purpose]
+            actor = ServiceActor(code, purpose, name="insight", job_id=job_id)
+            requests = source_requests(these, code, inputs)
+            batch = read_shared(settings, con, actor, requests, resolver, run_date)
+            for rule in these:
+                rule_start = time.perf_counter()
+                tables, refused[(rule.id, code)] = rule_sources(
+                    settings, con, batch, rule, code, inputs, "src_"
+                )
+                sql = compile_rule(rule, tables, Context(run_date, gss, code))
+                counts[(rule.id, code)] = int(
+                    con.execute(
+                        f"""INSERT INTO __flags
+                        SELECT {lit(rule.id)}, {lit(rule.name)}, {lit(rule.purpose)},
+                               {lit(rule.severity)}, {rule.severity_rank}, {lit(code)},
+                               resident_id, household_id, as_at, rule_version, records,
+                               "values"
+                        FROM ({sql})"""
+                    ).fetchall()[0][0]
+                )
+                for table in tables.values():
+                    drop_source(con, table)
+                seconds[rule.id] += time.perf_counter() - rule_start
+            batch.drop(con)
+    return {
+        r.id: (
+            {c: counts[(r.id, c)] for c, _ in councils},
+            seconds[r.id],
+            [x for c, _ in councils for x in refused[(r.id, c)]],
+        )
+        for r in rules
+    }
+
+
+def drop_source(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop a source made by :func:`source_table`."""
+    con.execute(f"DROP VIEW IF EXISTS {ident(table)}")
+    con.execute(f"DROP TABLE IF EXISTS {ident(table + '__raw')}")
 
 
 def run_insight(
@@ -267,14 +429,7 @@ def run_insight(
     summaries: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     with duckdb_session(settings) as con:
-        con.execute(
-            "CREATE TABLE __index AS SELECT organisation, dataset, source_record_id, resident_id, "
-            f"household_id FROM {store.sql_source(linkage.index_sha256)}"
-        )
-        con.execute(
-            "CREATE TABLE __households AS SELECT household_id, count(DISTINCT resident_id) "
-            "AS residents FROM __index GROUP BY household_id"
-        )
+        load_index(con, store, linkage.index_sha256)
         con.execute(
             "CREATE TABLE __flags (rule_id VARCHAR, rule_name VARCHAR, purpose VARCHAR, "
             "severity VARCHAR, severity_rank INTEGER, organisation VARCHAR, resident_id VARCHAR, "
@@ -283,40 +438,12 @@ def run_insight(
             'VARCHAR, date DATE)[], "values" STRUCT(kind VARCHAR, alias VARCHAR, field VARCHAR, '
             "organisation VARCHAR, dataset VARCHAR, needs VARCHAR[], value VARCHAR)[])"
         )
-        steps = max(1, len(rules) * len(councils))
-        done = 0
+        per_rule = _evaluate_all(
+            settings, con, rules, councils, linkage.inputs, resolver, run_date, job_id, report
+        )
         for rule in rules:
-            rule_start = time.perf_counter()
-            per_org: dict[str, int] = {}
-            for code, gss in councils:
-                report(0.05 + 0.85 * done / steps, f"{rule.name}: {code}")
-                done += 1
-                actor = ServiceActor(code, rule.purpose, name=f"insight:{rule.id}", job_id=job_id)
-                tables: dict[str, str] = {}
-                for alias, src in rule.sources.items():
-                    table = f"src_{alias}"
-                    reads = _load_source(
-                        settings, con, rule, src, actor, linkage.inputs, table, resolver, run_date
-                    )
-                    refused.extend(
-                        {"rule": rule.id, "organisation": code, "source": alias, **r}
-                        for r in reads
-                        if not r["allowed"]
-                    )
-                    tables[alias] = table
-                sql = compile_rule(rule, tables, Context(run_date, gss, code))
-                before = con.execute("SELECT count(*) FROM __flags").fetchall()[0][0]
-                con.execute(
-                    f"""INSERT INTO __flags
-                    SELECT {lit(rule.id)}, {lit(rule.name)}, {lit(rule.purpose)},
-                           {lit(rule.severity)}, {rule.severity_rank}, {lit(code)},
-                           resident_id, household_id, as_at, rule_version, records, "values"
-                    FROM ({sql})"""
-                )
-                after = con.execute("SELECT count(*) FROM __flags").fetchall()[0][0]
-                per_org[code] = int(after - before)
-                for alias in tables.values():
-                    con.execute(f"DROP TABLE {ident(alias)}")
+            counts, seconds, rule_refused = per_rule[rule.id]
+            refused.extend(rule_refused)
             summaries.append(
                 {
                     "id": rule.id,
@@ -325,9 +452,9 @@ def run_insight(
                     "severity": rule.severity,
                     "versions": [v.version for v in rule.versions],
                     "version_in_force": (v.version if (v := rule.version_at(run_date)) else None),
-                    "flags": sum(per_org.values()),
-                    "flags_by_organisation": per_org,
-                    "seconds": round(time.perf_counter() - rule_start, 2),
+                    "flags": sum(counts.values()),
+                    "flags_by_organisation": counts,
+                    "seconds": round(seconds, 2),
                     "file": rule.file,
                 }
             )

@@ -2,8 +2,9 @@
 
 **How the monthly series is made.** The rules are evaluated again *as at the end of each
 month* over the data the hub held for that month, per council and purpose exactly as an
-insight run does (:mod:`joinedup.insight.run`: governed reads, objectors left out, every read
-audited):
+insight run does (:mod:`joinedup.insight.run`: one governed read per council and purpose of
+every version in the window, objectors left out, every version read audited), each rule
+judged for every month of the window in one query (``compile_rule(..., per_month=True)``):
 
 * of each dataset the index was built from, the version *in force* at the month is the latest
   whose period is no later than the month (a termly census, a monthly arrears list); a dataset
@@ -48,13 +49,25 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, InsightAreaRun, Organisation
 from joinedup.config import Settings
+from joinedup.governance.batch import BatchRead, ReadRequest
 from joinedup.governance.processing import ServiceActor
 from joinedup.ingest.sql import ident, lit
 from joinedup.insight.areas import hierarchy_sql, load_gazetteer
 from joinedup.insight.compile import Context, compile_rule
 from joinedup.insight.fairness import FAIRNESS_SQL
 from joinedup.insight.rules import ANY_PERSON, Rule, Source, load_rules
-from joinedup.insight.run import _councils, _load_source, latest_linkage_run
+from joinedup.insight.run import (
+    _councils,
+    _fields_for,
+    _refs,
+    drop_source,
+    latest_linkage_run,
+    load_index,
+    read_shared,
+    rule_sources,
+    source_requests,
+    source_table,
+)
 from joinedup.store import SnapshotStore, duckdb_session
 
 Progress = Callable[[float, str], None]
@@ -153,26 +166,17 @@ def _window(versions: list[dict[str, Any]], months: int) -> list[str]:
     return _month_range(first, last)
 
 
-#: The date a rule is compiled with once, then replaced by each month's end (a literal no
-#: rule can contain: years before 1200 are refused by the rules' date checks).
-_SENTINEL = date(1111, 11, 11)
-
-
 def _month_view(con: duckdb.DuckDBPyConnection, all_table: str, view: str) -> None:
-    """A view of the rows in force at the month held in the session variables."""
+    """The rows in force at each month of the window, with the month (``__month``) and its
+    last day (``__run_date``): a row is there once for every month it is in force."""
     con.execute(
         f"""CREATE OR REPLACE VIEW {ident(view)} AS
-        SELECT a.* FROM {ident(all_table)} a
-        JOIN __in_force f ON f.month = getvariable('areas_month')
-                         AND f.organisation = a._organisation
+        SELECT a.*, f.month AS __month, m.month_end AS __run_date FROM {ident(all_table)} a
+        JOIN __in_force f ON f.organisation = a._organisation
                          AND f.dataset = a._dataset AND f.version = a._version
-        WHERE a._date IS NULL OR a._date <= getvariable('areas_month_end')"""
+        JOIN __months m ON m.month = f.month
+        WHERE a._date IS NULL OR a._date <= m.month_end"""
     )
-
-
-def _set_month(con: duckdb.DuckDBPyConnection, month: str) -> None:
-    con.execute(f"SET VARIABLE areas_month = {lit(month)}")
-    con.execute(f"SET VARIABLE areas_month_end = DATE {lit(month_end(month).isoformat())}")
 
 
 def _age_band_sql(dob: str, at: str) -> str:
@@ -183,38 +187,45 @@ def _age_band_sql(dob: str, at: str) -> str:
 
 
 def _place_people(con: duckdb.DuckDBPyConnection, people: str, code: str, purpose: str) -> None:
-    """Add one council's residents known each month (placed, with sex and age band)."""
+    """Add one council's residents known each month (placed, with sex and age band), and
+    its households' addresses (``__household_place``). A resident's values, household and
+    a household's address are those of the latest record that has them (ties: file order).
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW __people_month AS
+        SELECT a.*, f.month, m.month_end, struct_pack(d := a._date, r := a._row) AS _latest
+        FROM {ident(people)} a
+        JOIN __in_force f ON f.organisation = a._organisation AND f.dataset = a._dataset
+                         AND f.version = a._version
+        JOIN __months m ON m.month = f.month
+        WHERE a._date IS NULL OR a._date <= m.month_end"""
+    )
+    con.execute(
+        f"""INSERT INTO __household_place
+        SELECT {lit(purpose)}, {lit(code)}, month, household_id,
+               arg_max(CAST(uprn AS VARCHAR), _latest) AS uprn
+        FROM __people_month WHERE uprn IS NOT NULL GROUP BY month, household_id"""
+    )
     con.execute(
         f"""INSERT INTO __population
-        WITH p AS (
-            SELECT a.*, f.month, m.month_end FROM {ident(people)} a
-            JOIN __in_force f ON f.organisation = a._organisation AND f.dataset = a._dataset
-                             AND f.version = a._version
-            JOIN __months m ON m.month = f.month
-            WHERE a._date IS NULL OR a._date <= m.month_end
-        ),
-        res AS (
+        WITH res AS (
             SELECT month, any_value(month_end) AS month_end, resident_id,
-                   any_value(household_id) AS household_id,
-                   arg_max(CAST(uprn AS VARCHAR), struct_pack(d := _date, r := _row))
-                       FILTER (WHERE uprn IS NOT NULL) AS uprn,
-                   arg_max(sex, struct_pack(d := _date, r := _row))
-                       FILTER (WHERE sex IS NOT NULL) AS sex,
-                   arg_max(date_of_birth, struct_pack(d := _date, r := _row))
-                       FILTER (WHERE date_of_birth IS NOT NULL) AS dob
-            FROM p GROUP BY month, resident_id
-        ),
-        hh AS (
-            SELECT month, household_id,
-                   arg_max(CAST(uprn AS VARCHAR), struct_pack(d := _date, r := _row))
-                       FILTER (WHERE uprn IS NOT NULL) AS uprn
-            FROM p GROUP BY month, household_id
+                   arg_max(household_id, _latest) AS household_id,
+                   arg_max(CAST(uprn AS VARCHAR), _latest) FILTER (WHERE uprn IS NOT NULL)
+                       AS uprn,
+                   arg_max(sex, _latest) FILTER (WHERE sex IS NOT NULL) AS sex,
+                   arg_max(date_of_birth, _latest) FILTER (WHERE date_of_birth IS NOT NULL)
+                       AS dob
+            FROM __people_month GROUP BY month, resident_id
         )
         SELECT {lit(purpose)}, {lit(code)}, res.month, res.resident_id, res.household_id,
                coalesce(res.uprn, hh.uprn), coalesce(res.sex, 'unknown'),
                {_age_band_sql("res.dob", "res.month_end")}
-        FROM res LEFT JOIN hh USING (month, household_id)"""
+        FROM res LEFT JOIN __household_place hh
+          ON hh.purpose = {lit(purpose)} AND hh.organisation = {lit(code)}
+         AND hh.month = res.month AND hh.household_id = res.household_id"""
     )
+    con.execute("DROP VIEW __people_month")
 
 
 def _flag_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -227,6 +238,10 @@ def _flag_tables(con: duckdb.DuckDBPyConnection) -> None:
         "data_month VARCHAR)"
     )
     con.execute(
+        "CREATE TABLE __household_place (purpose VARCHAR, organisation VARCHAR, "
+        "month VARCHAR, household_id VARCHAR, uprn VARCHAR)"
+    )
+    con.execute(
         "CREATE TABLE __population (purpose VARCHAR, organisation VARCHAR, month VARCHAR, "
         "resident_id VARCHAR, household_id VARCHAR, uprn VARCHAR, sex VARCHAR, "
         "age_band VARCHAR)"
@@ -236,45 +251,89 @@ def _flag_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _evaluate_rule(
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
+    batch: BatchRead,
     rule: Rule,
     code: str,
     gss: str | None,
     versions: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Take a rule's sources from the council's shared read (every version in force in the
+    window) and judge the rule as at every month's end in one query; returns the refused
+    reads."""
+    sources, refused = rule_sources(settings, con, batch, rule, code, versions, "all_")
+    tables = {alias: f"src_{alias}" for alias in sources}
+    for alias, table in sources.items():
+        _month_view(con, table, tables[alias])
+    sql = compile_rule(rule, tables, Context(date.today(), gss, code), per_month=True)
+    con.execute(
+        f"""INSERT INTO __mflags SELECT DISTINCT {lit(rule.id)}, {lit(rule.purpose)},
+               {lit(code)}, month, resident_id, household_id FROM ({sql})"""
+    )
+    con.execute(
+        f"""INSERT INTO __data_month SELECT {lit(rule.id)}, {lit(code)}, m.month,
+               strftime(max(s._date), '%Y-%m')
+        FROM __months m LEFT JOIN {ident(tables[rule.subject])} s ON s.__month = m.month
+        GROUP BY m.month"""
+    )
+    for alias in rule.sources:
+        con.execute(f"DROP VIEW IF EXISTS {ident(tables[alias])}")
+        drop_source(con, f"all_{alias}")
+    return refused
+
+
+def _evaluate_councils(
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    rules: list[Rule],
+    councils: list[tuple[str, str | None]],
+    versions: list[dict[str, Any]],
     months: list[str],
     resolver: Callable[[frozenset[str]], set[tuple[str, str, str]]],
     job_id: str | None,
+    report: Progress,
 ) -> list[dict[str, Any]]:
-    """Read a rule's sources once (every version in force in the window) and evaluate the
-    rule at each month's end; returns the refused reads."""
-    actor = ServiceActor(code, rule.purpose, name=f"insight-areas:{rule.id}", job_id=job_id)
+    """Per council and purpose: one shared governed read of every version in the window that
+    the residents known to the council (``people``) and the purpose's rules need; then the
+    population and each rule's monthly flags. Returns the refused reads (council, people
+    then rules, source order)."""
+    purposes = sorted({r.purpose for r in rules})
+    steps, done = max(1, len(councils) * (len(rules) + len(purposes))), 0
     refused: list[dict[str, Any]] = []
-    tables: dict[str, str] = {}
-    for alias, src in rule.sources.items():
-        reads = _load_source(
-            settings, con, rule, src, actor, versions, f"all_{alias}", resolver, date.today()
-        )
-        refused += [
-            {"rule": rule.id, "organisation": code, "source": alias, **r}
-            for r in reads
-            if not r["allowed"]
-        ]
-        tables[alias] = f"src_{alias}"
-        _month_view(con, f"all_{alias}", tables[alias])
-    template = compile_rule(rule, tables, Context(_SENTINEL, gss, code))
-    for month in months:
-        _set_month(con, month)
-        sql = template.replace(_SENTINEL.isoformat(), month_end(month).isoformat())
-        con.execute(
-            f"""INSERT INTO __mflags SELECT DISTINCT {lit(rule.id)}, {lit(rule.purpose)},
-                   {lit(code)}, {lit(month)}, resident_id, household_id FROM ({sql})"""
-        )
-        con.execute(
-            f"""INSERT INTO __data_month SELECT {lit(rule.id)}, {lit(code)}, {lit(month)},
-                   strftime(max(_date), '%Y-%m') FROM {ident(tables[rule.subject])}"""
-        )
-    for alias in rule.sources:
-        con.execute(f"DROP VIEW IF EXISTS {ident(tables[alias])}")
-        con.execute(f"DROP TABLE IF EXISTS {ident('all_' + alias)}")
+    for code, gss in councils:
+        people: list[dict[str, Any]] = []
+        by_rule: dict[str, list[dict[str, Any]]] = {}
+        for purpose in purposes:
+            report(0.9 * done / steps, f"Residents known to {code} ({purpose})")
+            done += 1
+            these = [r for r in rules if r.purpose == purpose]
+            actor = ServiceActor(code, purpose, name="insight-areas", job_id=job_id)
+            requests = [
+                ReadRequest("people", tuple(_refs(PEOPLE, versions, code)), _fields_for(PEOPLE)),
+                *source_requests(these, code, versions),
+            ]
+            batch = read_shared(settings, con, actor, requests, resolver, date.today())
+            # the population's fields are disputed-aware as the first rule is
+            reads = source_table(
+                settings,
+                con,
+                batch,
+                "people",
+                PEOPLE,
+                versions,
+                "__people",
+                rules[0].exclude_disputed,
+            )
+            people += [
+                {"organisation": code, "source": "people", **r} for r in reads if not r["allowed"]
+            ]
+            _place_people(con, "__people", code, purpose)
+            drop_source(con, "__people")
+            for rule in these:
+                report(0.9 * done / steps, f"{rule.name}: {code}, {len(months)} months")
+                done += 1
+                by_rule[rule.id] = _evaluate_rule(settings, con, batch, rule, code, gss, versions)
+            batch.drop(con)
+        refused += people + [x for r in rules for x in by_rule[r.id]]
     return refused
 
 
@@ -357,14 +416,7 @@ def run_areas(
     started = time.perf_counter()
     refused: list[dict[str, Any]] = []
     with duckdb_session(settings) as con:
-        con.execute(
-            "CREATE TABLE __index AS SELECT organisation, dataset, source_record_id, resident_id, "
-            f"household_id FROM {store.sql_source(linkage.index_sha256)}"
-        )
-        con.execute(
-            "CREATE TABLE __households AS SELECT household_id, count(DISTINCT resident_id) "
-            "AS residents FROM __index GROUP BY household_id"
-        )
+        load_index(con, store, linkage.index_sha256)
         gazetteer = load_gazetteer(settings, con, "__gazetteer")
         in_force = _in_force(versions, months)
         used = set(
@@ -396,46 +448,16 @@ def run_areas(
             + ") t(rule_id, purpose)"
         )
         _flag_tables(con)
-        steps = max(1, len(councils) * (len(rules) + len({r.purpose for r in rules})))
-        done = 0
-        for code, gss in councils:
-            for purpose in sorted({r.purpose for r in rules}):
-                report(0.9 * done / steps, f"Residents known to {code} ({purpose})")
-                done += 1
-                actor = ServiceActor(code, purpose, name="insight-areas:people", job_id=job_id)
-                reads = _load_source(
-                    settings,
-                    con,
-                    rules[0],
-                    PEOPLE,
-                    actor,
-                    versions,
-                    "__people",
-                    resolver,
-                    date.today(),
-                )
-                refused += [
-                    {"organisation": code, "source": "people", **r}
-                    for r in reads
-                    if not r["allowed"]
-                ]
-                _place_people(con, "__people", code, purpose)
-                con.execute("DROP TABLE __people")
-            for rule in rules:
-                report(0.9 * done / steps, f"{rule.name}: {code}, {len(months)} months")
-                done += 1
-                refused += _evaluate_rule(
-                    settings, con, rule, code, gss, versions, months, resolver, job_id
-                )
+        refused = _evaluate_councils(
+            settings, con, rules, councils, versions, months, resolver, job_id, report
+        )
         # flagged residents the council knows only through their household join the population
         con.execute(
             """INSERT INTO __population
             SELECT DISTINCT f.purpose, f.organisation, f.month, f.resident_id, f.household_id,
                    h.uprn, 'unknown', 'unknown'
             FROM __mflags f
-            LEFT JOIN (SELECT purpose, organisation, month, household_id, any_value(uprn) AS uprn
-                       FROM __population WHERE uprn IS NOT NULL GROUP BY ALL) h
-              USING (purpose, organisation, month, household_id)
+            LEFT JOIN __household_place h USING (purpose, organisation, month, household_id)
             WHERE NOT EXISTS (SELECT 1 FROM __population p WHERE p.purpose = f.purpose
                               AND p.organisation = f.organisation AND p.month = f.month
                               AND p.resident_id = f.resident_id)"""
