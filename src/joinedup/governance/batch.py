@@ -44,6 +44,7 @@ from joinedup.governance.processing import (
     actor_exclusions,
     decide_for_service,
     requested_columns,
+    select_list,
 )
 from joinedup.ingest.sql import ident, lit
 from joinedup.store import SnapshotStore
@@ -250,7 +251,7 @@ def _read_version(
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {ident(table)} AS "
-        f"SELECT {', '.join(ident(c) for c in columns)}, {provenance}, _source_row "
+        f"SELECT {select_list(con, source, read.standard, columns)}, {provenance}, _source_row "
         f"FROM {source} WHERE {where}"
     )
     if excluded:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from joinedup.governance.audit import append_event
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.policy import AccessRequest, Decision, decide_for_organisation
 from joinedup.ingest.sql import ident, lit
+from joinedup.standards import registry
 from joinedup.store import SnapshotStore, duckdb_session
 
 #: Provenance columns added to every row returned (after the requested fields).
@@ -165,6 +167,31 @@ def requested_columns(fields: Callable[[str], list[str]] | list[str], standard: 
     return ["source_record_id", *[f for f in wanted if f != "source_record_id"]]
 
 
+#: DuckDB types of the standards' field types, for fields a version does not hold.
+_SQL_TYPES = {"date": "DATE", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN"}
+
+
+def select_list(
+    con: duckdb.DuckDBPyConnection, source: str, standard: str, columns: list[str]
+) -> str:
+    """The SELECT list reading ``columns`` of one version. A field the standard gained after
+    the version was ingested (say ``benefit_claim`` 1.1.0's assessment dates) is not in its
+    file: it reads as a typed NULL, as a field the source never supplied does, so a newer
+    reader works on every version kept."""
+    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+    out = []
+    for c in columns:
+        if c in present:
+            out.append(ident(c))
+            continue
+        try:
+            kind = registry.field(standard, c).get("type", "string")
+        except (KeyError, registry.UnknownStandardError):
+            kind = "string"
+        out.append(f"NULL::{_SQL_TYPES.get(kind, 'VARCHAR')} AS {ident(c)}")
+    return ", ".join(out)
+
+
 def actor_exclusions(
     session: Session, actor: ServiceActor, resolve_residents: ResidentResolver | None
 ) -> tuple[Organisation, set[tuple[str, str, str]]]:
@@ -251,7 +278,7 @@ def read_for_processing(
                 source = store.sql_source(sha)
                 total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
                 table = con.sql(
-                    f"SELECT {', '.join(ident(c) for c in columns)}, {provenance} "
+                    f"SELECT {select_list(con, source, read.standard, columns)}, {provenance} "
                     f"FROM {source} WHERE {where} ORDER BY {order}"
                 ).to_arrow_table()
                 read.rows = table.num_rows
