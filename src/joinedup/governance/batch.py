@@ -43,6 +43,7 @@ from joinedup.governance.processing import (
     _resolve,
     actor_exclusions,
     decide_for_service,
+    read_details,
     requested_columns,
     select_list,
 )
@@ -214,13 +215,7 @@ def read_batch(
                     actor_org.id,
                     decision,
                     target,
-                    {
-                        "fields": cols,
-                        "rows": rows,
-                        "excluded_by_objection": excluded,
-                        "agreement": decision.agreement_reference,
-                        "for": names,
-                    },
+                    {**read_details(decision, cols, rows, excluded), "for": names},
                 )
             for reads in out.reads.values():
                 for d in reads:

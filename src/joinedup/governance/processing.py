@@ -192,6 +192,17 @@ def select_list(
     return ", ".join(out)
 
 
+def read_details(decision: Decision, fields: list[str], rows: int, excluded: int) -> dict[str, Any]:
+    """The audit details of one dataset version read: the fields, the rows read, the records
+    left out for objections and the agreement that allowed it."""
+    return {
+        "fields": fields,
+        "rows": rows,
+        "excluded_by_objection": excluded,
+        "agreement": decision.agreement_reference,
+    }
+
+
 def actor_exclusions(
     session: Session, actor: ServiceActor, resolve_residents: ResidentResolver | None
 ) -> tuple[Organisation, set[tuple[str, str, str]]]:
@@ -289,12 +300,7 @@ def read_for_processing(
                     actor_org.id,
                     decision,
                     target,
-                    {
-                        "fields": columns,
-                        "rows": read.rows,
-                        "excluded_by_objection": read.excluded,
-                        "agreement": decision.agreement_reference,
-                    },
+                    read_details(decision, columns, read.rows, read.excluded),
                 )
                 parts.append(table)
     table = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})

@@ -140,11 +140,8 @@ class SnapshotStore:
         """A DuckDB table expression reading one snapshot: ``SELECT * FROM {source}``;
         ``row_numbers`` adds each row's position in the file (``file_row_number``)."""
         path = str(self.path_of(sha256)).replace("'", "''")
-        return (
-            f"read_parquet('{path}', file_row_number = true)"
-            if row_numbers
-            else (f"read_parquet('{path}')")
-        )
+        options = ", file_row_number = true" if row_numbers else ""
+        return f"read_parquet('{path}'{options})"
 
     def writer(self, session: Session) -> SnapshotWriter:
         return SnapshotWriter(self, session)
