@@ -27,6 +27,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import LinkageRun, User
 from joinedup.config import Settings, load_settings
 from joinedup.governance.access import Actor
+from joinedup.linkage.chain import records_source
 from joinedup.rights.exports import load_export, release_export, render
 from joinedup.rights.find import PersonQuery, find_person
 from joinedup.store import SnapshotStore, duckdb_session
@@ -37,7 +38,7 @@ def subject(settings: Settings) -> tuple[str, dict[str, str]]:
         run = session.scalars(select(LinkageRun).order_by(LinkageRun.id.desc())).first()
         assert run is not None
         store = SnapshotStore(settings)
-        index, records = store.sql_source(run.index_sha256), store.sql_source(run.records_sha256)
+        index, records = store.sql_source(run.index_sha256), records_source(settings, run)
     with duckdb_session(settings) as con:
         resident = con.execute(
             f"SELECT resident_id FROM {index} GROUP BY 1 "

@@ -31,7 +31,9 @@ from joinedup.config import Settings, load_settings
 from joinedup.demo import DemoOptions, run_demo
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.ingest.pipeline import IngestRequest, ingest
+from joinedup.linkage import update as update_module
 from joinedup.linkage.build import build_index
+from joinedup.linkage.chain import layers, pairs_source, records_source
 from joinedup.linkage.history import id_events
 from joinedup.linkage.ids import fresh_id, greedy_assignment
 from joinedup.linkage.runs import latest_run
@@ -170,6 +172,13 @@ def test_update_scores_only_the_delta_and_keeps_ids(region: Region, tmp_path: Pa
     assert run is not None and run.kind == "incremental" and run.parent_run_id == parent.id
     assert run.model_version == parent.model_version  # no retraining
     after = _index(settings)
+    # the run stored only its delta on top of the full build's snapshots
+    assert [layer.run_id for layer in layers(settings, run)] == [run.id, parent.id]
+    pairs = _check_chain(settings, run, after)
+    stored = _delta_pairs(settings, run)
+    assert stored and stored <= pairs
+    touching_moved = {p for p in pairs if p[0] in moved or p[1] in moved}
+    assert touching_moved <= stored  # a changed record's pairs are all new ones
     # every record kept unchanged keeps its resident id, unless its resident was merged into
     # another (and then the merge is recorded, with the id it was retired into)
     events = id_events(settings, run_id=run.id, limit=10_000)
@@ -204,6 +213,39 @@ def test_update_scores_only_the_delta_and_keeps_ids(region: Region, tmp_path: Pa
     assert full["id_moves"]["kept"] >= 0.98 * full["residents"]
 
 
+def _check_chain(
+    settings: Settings, run: LinkageRun, index: dict[str, str]
+) -> set[tuple[str, str]]:
+    """The run's records and pairs read through its snapshot chain agree with its index and
+    its counts; returns its pairs."""
+    with duckdb_session(settings) as con:
+        keys = [
+            r[0]
+            for r in con.execute(
+                f"SELECT record_key FROM {records_source(settings, run)}"
+            ).fetchall()
+        ]
+        rows = con.execute(
+            f"SELECT record_key_l, record_key_r, match_probability "
+            f"FROM {pairs_source(settings, run)}"
+        ).fetchall()
+    assert len(keys) == len(set(keys)) == run.records
+    assert set(keys) == set(index)
+    pairs = {(str(a), str(b)) for a, b, _ in rows}
+    assert len(pairs) == len(rows) == run.pairs
+    assert all(a in index and b in index for a, b in pairs)
+    review = sum(1 for _, _, p in rows if p < run.threshold)
+    assert review == run.details["pairs_in_review_band"]
+    return pairs
+
+
+def _delta_pairs(settings: Settings, run: LinkageRun) -> set[tuple[str, str]]:
+    source = SnapshotStore(settings).sql_source(run.pairs_sha256)
+    with duckdb_session(settings) as con:
+        rows = con.execute(f"SELECT record_key_l, record_key_r FROM {source}").fetchall()
+    return {(str(a), str(b)) for a, b in rows}
+
+
 def _copied_from(settings: Settings, path: Path) -> dict[str, str]:
     with duckdb_session(settings) as con:
         rows = con.execute(
@@ -214,9 +256,16 @@ def _copied_from(settings: Settings, path: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_update_is_governed_and_honours_objections(region: Region) -> None:
+def test_update_is_governed_and_honours_objections(
+    region: Region, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = region.settings
     index = _index(settings)
+    parent = latest_run(settings)
+    assert parent is not None and parent.tombstones_sha256 is not None
+    parent_pairs = _check_chain(settings, parent, index)
+    # the chain is at its longest: this update writes whole snapshots again
+    monkeypatch.setattr(update_module, "MAX_DELTAS", 1)
     resident = sorted(set(index.values()))[7]
     with session_scope(settings) as session:
         dpo = session.scalars(select(User).where(User.username == "hub.dpo")).one()
@@ -226,6 +275,12 @@ def test_update_is_governed_and_honours_objections(region: Region) -> None:
     assert result["kind"] == "incremental"
     assert result["delta"]["records_removed"] == sum(1 for r in index.values() if r == resident)
     assert resident not in set(_index(settings).values())
+    run = latest_run(settings)
+    assert run is not None and run.tombstones_sha256 is None
+    assert [layer.run_id for layer in layers(settings, run)] == [run.id]
+    after = _index(settings)
+    pairs = _check_chain(settings, run, after)
+    assert pairs == {p for p in parent_pairs if p[0] in after and p[1] in after}
     retired = [e for e in id_events(settings, resident_id=resident) if e["kind"] == "retire"]
     assert retired and retired[0]["records"] == result["delta"]["records_removed"]
     # every dataset reused was decided again and audited, with no personal values

@@ -17,6 +17,7 @@ from joinedup.catalog.models import AuditEvent, LinkageReviewDecision
 from joinedup.config import Settings
 from joinedup.governance.access import Actor
 from joinedup.linkage.build import BuildOptions, build_index, latest_run
+from joinedup.linkage.chain import pairs_source
 from joinedup.linkage.cluster import cluster_predictions
 from joinedup.linkage.review import (
     MAX_NOTE,
@@ -111,7 +112,7 @@ def _index(settings: Settings) -> dict[str, str]:
 def _pairs(settings: Settings, where: str) -> list[tuple[str, str, float]]:
     run = latest_run(settings)
     assert run is not None
-    source = SnapshotStore(settings).sql_source(run.pairs_sha256)
+    source = pairs_source(settings, run)
     with duckdb_session(settings) as con:
         return [
             (str(a), str(b), float(p))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import InsightRun, LinkageRun, User
 from joinedup.governance.access import Actor
+from joinedup.linkage.chain import records_source
 from joinedup.store import SnapshotStore, duckdb_session
 from tests.insight.helpers import DemoHome
 
@@ -68,7 +69,7 @@ def query(home: DemoHome, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         store = SnapshotStore(home.settings)
         sources = {
             "index": store.sql_source(run.index_sha256),
-            "records": store.sql_source(str(run.records_sha256)),
+            "records": records_source(home.settings, run),
             "flags": store.sql_source(insight.flags_sha256),
         }
     with duckdb_session(home.settings) as con:

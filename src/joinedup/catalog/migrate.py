@@ -38,8 +38,30 @@ def current_revision(settings: Settings) -> str | None:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Migrate the database to ``revision``; safe to run any number of times."""
+    """Migrate the database to ``revision``; safe to run any number of times.
+
+    On SQLite a migration that alters a table rebuilds it (copy, drop, rename), which
+    foreign keys pointing at the table would refuse: as SQLite's documentation prescribes,
+    foreign keys are switched off for the migration and every reference is checked after
+    it, before they are switched on again."""
     cfg = alembic_config(settings)
-    with get_engine(settings).begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with get_engine(settings).connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(
+                            f"the migration left {len(broken)} broken references "
+                            f"(first in table {broken[0][0]}): rolled back"
+                        )
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()

@@ -435,6 +435,11 @@ class LinkageRun(Base):
     parent_run_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_run.id"))
     #: the prepared linkage records (what the next incremental run scores against)
     records_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshot.sha256"))
+    #: NULL when ``pairs_sha256`` and ``records_sha256`` hold the whole run. Otherwise they
+    #: hold only what the run added, on top of its parent's, and this snapshot lists the
+    #: record keys whose parent rows no longer hold (``record_key``, ``pairs``: true when the
+    #: parent's pairs of that record go too): see :mod:`joinedup.linkage.chain`
+    tombstones_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshot.sha256"))
 
 
 class LinkageIdEvent(Base):

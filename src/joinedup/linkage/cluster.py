@@ -5,7 +5,9 @@ two records whose personal details conflict (given names or dates of birth that 
 variant, shift or swap explains) and that the model scored below the threshold are a
 *cannot-link*. Plain connected components would still join them through a third record that
 agrees with both, typically one without a date of birth (a council tax account or an elector
-``JOHN SMITH`` at the address of a father and son both called John Smith). Components that
+``JOHN SMITH`` at the address of a father and son both called John Smith). Two records of one
+source listing (one assessment of a benefit claim lists each member once) are a cannot-link at
+any probability: twins on one claim are two people. Components that
 hold a cannot-link are rebuilt greedily: links are taken strongest first, and a link that would
 put a cannot-link pair into one resident is left out. Everything else is plain connected
 components (vectorised in numpy).
@@ -38,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from joinedup.linkage.comparisons import conflict_from_gammas
+from joinedup.linkage.comparisons import conflict_from_gammas, same_listing_from_gammas
 
 IntArray = npt.NDArray[np.int64]
 
@@ -148,11 +150,18 @@ def provisional_id(prefix: str, key: str) -> str:
 CANNOT_LINK_WEIGHT = -10.0
 
 
-def cannot_link_sql(threshold: float, weight: float = CANNOT_LINK_WEIGHT) -> str:
-    """SQL condition over a predictions table: the pair must not end up in one resident."""
+def cannot_link_sql(
+    threshold: float, weight: float = CANNOT_LINK_WEIGHT, *, with_source: bool = True
+) -> str:
+    """SQL condition over a predictions table: the pair must not end up in one resident.
+
+    Below the threshold, conflicting personal details; at any probability, a weight at or
+    below ``weight``; and with the source comparison (``with_source``), two people of one
+    source listing."""
+    listing = f" OR {same_listing_from_gammas()}" if with_source else ""
     return (
         f"((match_probability < {float(threshold)} AND {conflict_from_gammas()}) "
-        f"OR match_weight <= {float(weight)})"
+        f"OR match_weight <= {float(weight)}{listing})"
     )
 
 
@@ -218,8 +227,10 @@ def cluster_predictions(
         f"SELECT rid_l, rid_r, match_probability FROM {predictions} "
         f"WHERE match_probability >= {float(threshold)}"
     ).to_arrow_table()
+    columns = {r[0] for r in con.execute(f"DESCRIBE {predictions}").fetchall()}
+    refused = cannot_link_sql(threshold, with_source="gamma_source" in columns)
     cannot_rows = con.sql(
-        f"SELECT rid_l, rid_r FROM {predictions} WHERE {cannot_link_sql(threshold)}"
+        f"SELECT rid_l, rid_r FROM {predictions} WHERE {refused}"
     ).to_arrow_table()
     links = (
         _ints(link_rows.column(0)),

@@ -33,6 +33,13 @@ from typing import Any
 
 GIVEN_FUZZY = 0.92
 TOO_YOUNG = "too young for the other record's adult role"
+SAME_LISTING = "two people of one listing (cannot link)"
+#: m and u of :data:`SAME_LISTING`, set rather than learned: a source lists each person once,
+#: so among matches the level is all but impossible (m), while two random records share a
+#: listing about as often as two members of a claim are drawn (u). The pair is a hard
+#: cannot-link whatever else agrees (:func:`joinedup.linkage.cluster.cannot_link_sql`); the
+#: weight only shows it in the waterfall.
+SAME_LISTING_M, SAME_LISTING_U = 1e-6, 1e-4
 WEAK = 0.80
 
 
@@ -400,7 +407,8 @@ SOURCE_STANDARDS = (
 def source() -> dict[str, Any]:
     """Two records from one dataset of one organisation. Some systems list a person once (a
     school census, an electoral register), others many times (one row per claim
-    assessment): the weight of "same dataset" is learned per standard."""
+    assessment): the weight of "same dataset" is learned per standard. Two records of one
+    listing (one assessment of a claim) are two people: :data:`SAME_LISTING`."""
     levels = [
         _level(
             f"dataset_key_l = dataset_key_r AND standard_l = '{standard}'",
@@ -413,6 +421,12 @@ def source() -> dict[str, Any]:
         "Source: both records from the same dataset (by standard), or from different ones",
         [
             _level("dataset_key_l IS NULL OR dataset_key_r IS NULL", "missing", null=True),
+            _level(
+                "listing_l = listing_r",
+                SAME_LISTING,
+                m=SAME_LISTING_M,
+                u=SAME_LISTING_U,
+            ),
             *levels,
             _level("ELSE", "different datasets"),
         ],
@@ -437,6 +451,12 @@ def conflict_from_gammas() -> str:
         f"OR gamma_date_of_birth IN ({gamma(dob, 'different')}, "
         f"{gamma(dob, TOO_YOUNG)}))"
     )
+
+
+def same_listing_from_gammas() -> str:
+    """SQL over a predictions table with the source comparison: the two records are two
+    people of one source listing."""
+    return f"gamma_source = {gamma(source(), SAME_LISTING)}"
 
 
 def comparisons(with_source: bool = True) -> list[dict[str, Any]]:

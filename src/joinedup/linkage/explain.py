@@ -28,6 +28,7 @@ from joinedup.catalog.models import LinkageRun
 from joinedup.config import Settings
 from joinedup.governance.access import AccessDenied, Actor, NotFound, read_records
 from joinedup.governance.audit import append_event
+from joinedup.linkage.chain import pairs_source
 from joinedup.linkage.model import LinkageModel
 from joinedup.linkage.review import (
     PAIR_ID,
@@ -107,7 +108,6 @@ class RunInfo:
     review_band_pairs: int
     datasets: int
     index_sha256: str = field(repr=False)
-    pairs_sha256: str = field(repr=False)
     model_path: str = field(repr=False)
 
 
@@ -127,7 +127,6 @@ def _run_info(run: LinkageRun) -> RunInfo:
         review_band_pairs=int(details.get("pairs_in_review_band", 0)),
         datasets=len(run.inputs or []),
         index_sha256=run.index_sha256,
-        pairs_sha256=run.pairs_sha256,
         model_path=run.model_path,
     )
 
@@ -153,6 +152,16 @@ def get_run(settings: Settings, run_id: int | None = None) -> RunInfo:
                 else f"There is no linkage run {run_id}"
             )
         return _run_info(run)
+
+
+def run_pairs(settings: Settings, run_id: int) -> str:
+    """A table expression of every scored pair run ``run_id`` stored (its snapshot chain)."""
+    with session_scope(settings) as session:
+        run = session.get(LinkageRun, run_id)
+        if run is None:
+            raise LinkageNotFound(f"There is no linkage run {run_id}")
+        session.expunge(run)
+    return pairs_source(settings, run)
 
 
 def load_model(settings: Settings, run: RunInfo) -> LinkageModel:
@@ -221,7 +230,7 @@ def review_queue(
     run = get_run(settings, run_id)
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    source = SnapshotStore(settings).sql_source(run.pairs_sha256)
+    source = run_pairs(settings, run.id)
     with duckdb_session(settings) as con:
         con.register("__decided", _decided_table(settings))
         con.execute(
@@ -248,7 +257,7 @@ def next_pair(settings: Settings, after: str | None = None) -> str | None:
     """The next pair waiting for review after ``after`` in queue order (wrapping round to the
     start), or None when the queue is empty."""
     run = get_run(settings)
-    source = SnapshotStore(settings).sql_source(run.pairs_sha256)
+    source = run_pairs(settings, run.id)
     with duckdb_session(settings) as con:
         con.register("__decided", _decided_table(settings))
         con.execute(
@@ -386,7 +395,7 @@ def _evidence(
 def _pair_rows(
     settings: Settings, run: RunInfo, where: str, tables: dict[str, pa.Table]
 ) -> list[dict[str, Any]]:
-    source = SnapshotStore(settings).sql_source(run.pairs_sha256)
+    source = run_pairs(settings, run.id)
     with duckdb_session(settings) as con:
         for name, table in tables.items():
             con.register(name, table)

@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -56,6 +56,33 @@ RECENCY: dict[str, str] = {
 MIN_AGE: dict[str, int] = {"council_tax": 18, "tenancy": 18, "electoral_register": 16}
 
 
+class Listing(NamedTuple):
+    """The fields that, with the organisation and dataset, identify one *listing* of a
+    source: a list in which the source names each person once. ``required`` must all be
+    present for a record to have a listing; ``optional`` are read as empty when missing."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (*self.required, *self.optional)
+
+
+#: Listings by standard. Two records of one listing are two people (a hard cannot-link,
+#: :data:`joinedup.linkage.comparisons.SAME_LISTING`). One assessment of a benefit claim (the
+#: claim and the assessment's period: a claim can be reassessed from the same day) lists the
+#: claimant, partner and dependants once each, so twins on one claim are two people however
+#: alike their records read. The current assessment has no end date. One publication of an
+#: electoral register (its date) lists each elector once: a father and son of one name at one
+#: address, both on it, are two electors. (A record keeps its latest row, so an elector who
+#: moved and was given a new number keeps the old number's older date: no constraint.)
+LISTING: dict[str, Listing] = {
+    "benefit_claim": Listing(("household_ref", "assessment_start_date"), ("assessment_end_date",)),
+    "electoral_register": Listing(("register_date",)),
+}
+
+
 def recency_order(standard: str) -> str:
     column = RECENCY.get(standard)
     return f"{ident(column)} ASC NULLS FIRST, _source_row" if column else "_source_row"
@@ -63,7 +90,10 @@ def recency_order(standard: str) -> str:
 
 def fields_for(standard: str) -> list[str]:
     column = RECENCY.get(standard)
-    return [*LINKAGE_FIELDS, *([column] if column else [])]
+    extra = [column] if column else []
+    listing = LISTING.get(standard)
+    extra += [f for f in (listing.fields if listing else ()) if f not in (*LINKAGE_FIELDS, *extra)]
+    return [*LINKAGE_FIELDS, *extra]
 
 
 @dataclass
@@ -176,6 +206,7 @@ def assemble_records(
                TRY_CAST(date_of_birth AS DATE) AS date_of_birth,
                TRY_CAST(uprn AS BIGINT) AS uprn,
                {_adult_by_sql(set(data.column_names))} AS adult_by,
+               {_listing_sql(set(data.column_names))} AS listing,
                _organisation AS organisation, _dataset AS dataset, _version AS version,
                _standard AS standard, source_record_id,
                count(*) OVER (PARTITION BY _organisation, _dataset, source_record_id) AS rows
@@ -204,6 +235,19 @@ def _adult_by_sql(columns: set[str]) -> str:
         )
         whens.append(f"WHEN '{standard}' THEN ({when} - INTERVAL {age} YEAR)::DATE")
     return f"CASE _standard {' '.join(whens)} END" if whens else "CAST(NULL AS DATE)"
+
+
+def _listing_sql(columns: set[str]) -> str:
+    """The record's listing key (see :data:`LISTING`); NULL when a required part is missing."""
+    whens = []
+    for standard, listing in sorted(LISTING.items()):
+        if not set(listing.fields) <= columns:
+            continue
+        parts = [f"CAST({ident(f)} AS VARCHAR)" for f in listing.required]
+        parts += [f"coalesce(CAST({ident(f)} AS VARCHAR), '')" for f in listing.optional]
+        key = " || '/' || ".join(["_organisation", "_dataset", *parts])
+        whens.append(f"WHEN '{standard}' THEN {key}")
+    return f"CASE _standard {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
 
 
 def _empty() -> pa.Table:

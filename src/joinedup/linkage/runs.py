@@ -8,8 +8,10 @@ A run (full or incremental) leaves, in DuckDB connection ``con``:
 * ``linkage_households(resident_id, household_id, address_key)``;
 
 and a SELECT giving its pairs. :func:`store_run` writes the index, pairs and records
-snapshots, the model (for a full run), the ``linkage_run`` row and its ``linkage_id_event``
-rows in one transaction: either all of them exist afterwards or none does.
+snapshots (an incremental run's pairs and records as a delta on its parent's, see
+:mod:`joinedup.linkage.chain`), the model (for a full run), the ``linkage_run`` row and its
+``linkage_id_event`` rows in one transaction: either all of them exist afterwards or none
+does.
 """
 
 from __future__ import annotations
@@ -131,6 +133,18 @@ def new_pairs_sql(con: duckdb.DuckDBPyConnection, pairs: str, review_low: float)
     """
 
 
+@dataclass(frozen=True)
+class DeltaLayer:
+    """What an incremental run stores on top of its parent's snapshots instead of whole ones
+    (:mod:`joinedup.linkage.chain`): SELECTs over ``con`` for the records it added or
+    rewrote and for its tombstones, and the run's pair counts, worked out by the caller."""
+
+    records_sql: str
+    tombstones_sql: str
+    pairs: int
+    review: int
+
+
 @dataclass
 class RunSpec:
     """What a run records besides its tables."""
@@ -149,9 +163,16 @@ class RunSpec:
 
 
 def store_run(
-    settings: Settings, con: duckdb.DuckDBPyConnection, spec: RunSpec, pairs_sql: str
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    spec: RunSpec,
+    pairs_sql: str,
+    layer: DeltaLayer | None = None,
 ) -> dict[str, Any]:
-    """Write the run's snapshots, model and catalogue rows (all or nothing); its summary."""
+    """Write the run's snapshots, model and catalogue rows (all or nothing); its summary.
+
+    ``pairs_sql`` gives the run's pairs, or with ``layer`` only the pairs it adds to its
+    parent's (a delta in the parent's snapshot chain)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE __run_pairs AS {pairs_sql}")
     records, residents = con.execute(
         "SELECT count(*), count(DISTINCT resident_id) FROM linkage_clusters"
@@ -159,10 +180,13 @@ def store_run(
     households_n = con.execute(
         "SELECT count(DISTINCT household_id) FROM linkage_households"
     ).fetchall()[0][0]
-    n_pairs, review = con.execute(
-        f"SELECT count(*), count(*) FILTER (match_probability < {float(spec.threshold)}) "
-        "FROM __run_pairs"
-    ).fetchall()[0]
+    if layer is None:
+        n_pairs, review = con.execute(
+            f"SELECT count(*), count(*) FILTER (match_probability < {float(spec.threshold)}) "
+            "FROM __run_pairs"
+        ).fetchall()[0]
+    else:
+        n_pairs, review = layer.pairs, layer.review
     new_model = spec.model_path is None
     if new_model:
         assert spec.model.version is not None
@@ -178,7 +202,8 @@ def store_run(
                 f"SELECT * EXCLUDE ({', '.join(PAIR_ORDER)}) FROM __run_pairs "
                 f"ORDER BY {', '.join(PAIR_ORDER)}",
             )
-            prepared = writer.write_query(con, RECORDS_SQL)
+            prepared = writer.write_query(con, RECORDS_SQL if layer is None else layer.records_sql)
+            tombstones = None if layer is None else writer.write_query(con, layer.tombstones_sql)
             if new_model:
                 spec.model.save(path)
             run = LinkageRun(
@@ -193,6 +218,7 @@ def store_run(
                 index_sha256=index.sha256,
                 pairs_sha256=scored.sha256,
                 records_sha256=prepared.sha256,
+                tombstones_sha256=None if tombstones is None else tombstones.sha256,
                 kind=spec.kind,
                 parent_run_id=spec.parent_run_id,
                 inputs=spec.inputs,

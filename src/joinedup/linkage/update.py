@@ -46,6 +46,14 @@ from joinedup.config import Settings
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.processing import DatasetRef, ServiceActor, authorise_reuse
 from joinedup.linkage import model as m
+from joinedup.linkage.chain import (
+    MAX_DELTA_SHARE,
+    MAX_DELTAS,
+    deltas,
+    layers,
+    pairs_source,
+    records_source,
+)
 from joinedup.linkage.cluster import (
     cannot_link_sql,
     cluster_records,
@@ -67,6 +75,7 @@ from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import prepare_sql
 from joinedup.linkage.review import forced_pairs
 from joinedup.linkage.runs import (
+    DeltaLayer,
     RunSpec,
     attr_hash_sql,
     latest_run,
@@ -79,6 +88,8 @@ from joinedup.store import SnapshotStore, duckdb_session
 
 Progress = Callable[[float, str], None]
 EXTRA = ("version", "source_record_id", "household_ref", "rows")
+#: The columns giving a stored record's place in its run's order (see :mod:`.chain`).
+POSITION = ("__layer", "__row")
 
 
 class NothingToUpdate(LookupError):
@@ -155,7 +166,9 @@ def update_index(
             if not r.allowed
         ]
         report(0.1, "Loading the index")
-        _load_existing(settings, con, store.sql_source(run.records_sha256), allowed_reuse, delta)
+        chain = layers(settings, run)
+        records = records_source(settings, run, chain, positions=True)
+        _load_existing(settings, con, records, allowed_reuse, delta)
         report(0.2, "Reading changed datasets (governed)")
         incoming = assemble_records(
             settings,
@@ -212,9 +225,16 @@ def update_index(
         timings["cluster"] = time.perf_counter() - start
         start = time.perf_counter()
         report(0.85, "Writing the index")
-        pairs_sql = _pairs_sql(
-            con, store.sql_source(run.pairs_sha256, row_numbers=True), review_low, delta.kept
+        parent_pairs = pairs_source(settings, run, chain)
+        whole = deltas(chain) + 1 > MAX_DELTAS or (
+            delta.new + delta.changed_records > MAX_DELTA_SHARE * max(delta.kept, 1)
         )
+        if whole:
+            layer = None
+            pairs_sql = _pairs_sql(con, parent_pairs, review_low)
+        else:
+            layer = _delta_layer(con, parent_pairs, run, review_low, delta.kept)
+            pairs_sql = new_pairs_sql(con, "__new_pairs", review_low)
         spec = RunSpec(
             kind="incremental",
             model=model,
@@ -226,9 +246,9 @@ def update_index(
             ids=ids,
             parent_run_id=run.id,
             model_path=run.model_path,
-            details={"delta": _delta_summary(delta)},
+            details={"delta": _delta_summary(delta), "chain_deltas": 0 if whole else len(chain)},
         )
-        summary = store_run(settings, con, spec, pairs_sql)
+        summary = store_run(settings, con, spec, pairs_sql, layer)
         timings["store"] = time.perf_counter() - start
     timings["total"] = time.perf_counter() - started
     summary.update(
@@ -276,17 +296,21 @@ def _load_existing(
             }
         ),
     )
-    total = con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0]
     con.execute(
         f"""CREATE OR REPLACE TABLE __existing AS
         SELECT s.* FROM {source} s
         SEMI JOIN __keep_datasets k USING (organisation, dataset)
         ANTI JOIN __objected o USING (organisation, dataset, source_record_id)"""
     )
+    # the parent's records left out (refused datasets, objections): tombstoned with their pairs
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __tombstones AS
+        SELECT s.record_key, true AS pairs FROM {source} s
+        ANTI JOIN __existing e USING (record_key)"""
+    )
     con.unregister("__keep_datasets")
     con.unregister("__objected")
-    kept = con.execute("SELECT count(*) FROM __existing").fetchall()[0][0]
-    delta.removed += int(total) - int(kept)
+    delta.removed += int(con.execute("SELECT count(*) FROM __tombstones").fetchall()[0][0])
 
 
 def _datasets_table(datasets: list[tuple[str, str]]) -> pa.Table:
@@ -313,7 +337,7 @@ def _combine(con: duckdb.DuckDBPyConnection, delta: Delta) -> None:
     """``linkage_records``: kept records (rid 0..k-1) then delta records (rid k..)."""
     con.register("__changed_sets", _datasets_table(delta.changed))
     columns = [r[0] for r in con.execute("DESCRIBE __existing").fetchall()]
-    cols = ", ".join(columns)
+    cols = ", ".join(c for c in columns if c not in POSITION)
     con.execute(
         f"""CREATE OR REPLACE TABLE __delta AS
         SELECT {cols} FROM __incoming i
@@ -344,9 +368,19 @@ def _combine(con: duckdb.DuckDBPyConnection, delta: Delta) -> None:
     existing = int(con.execute("SELECT count(*) FROM __existing").fetchall()[0][0])
     delta.kept = int(con.execute("SELECT count(*) FROM __kept").fetchall()[0][0])
     delta.removed += existing - delta.kept - delta.changed_records
+    # every stored record of a re-read dataset is rewritten (a new version number at least);
+    # its pairs go too unless it is kept unchanged
+    con.execute(
+        """INSERT INTO __tombstones
+        SELECT e.record_key, k.record_key IS NULL AS pairs
+        FROM __existing e
+        SEMI JOIN __changed_sets c USING (organisation, dataset)
+        LEFT JOIN __kept k USING (record_key)"""
+    )
+    # kept records in the parent's order (integers: no sort of a million keys), then the delta
     con.execute(
         f"""CREATE OR REPLACE TABLE linkage_records AS
-        SELECT (row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid, {cols}
+        SELECT (row_number() OVER (ORDER BY {", ".join(POSITION)}) - 1)::BIGINT AS rid, {cols}
         FROM __kept
         UNION ALL
         SELECT ({delta.kept} + row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid,
@@ -488,21 +522,55 @@ def _ints(column: pa.ChunkedArray) -> Any:
     return column.to_numpy().astype(np.int64)
 
 
-def _pairs_sql(
-    con: duckdb.DuckDBPyConnection, parent_pairs: str, review_low: float, kept: int
-) -> str:
-    """The parent's pairs between records still kept unchanged, plus the new pairs."""
+def _pairs_sql(con: duckdb.DuckDBPyConnection, parent_pairs: str, review_low: float) -> str:
+    """The whole pairs of the run: the parent's between records still kept unchanged, plus
+    the new ones (when the update writes whole snapshots, see :mod:`.chain`)."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE __kept_keys AS
-        SELECT record_key FROM linkage_records WHERE rid < {kept}"""
+        """CREATE OR REPLACE TEMP TABLE __gone_keys AS
+        SELECT record_key FROM __tombstones WHERE pairs"""
     )
-    # the parent's pairs keep their order (part 0, by row), the new ones follow (part 1)
+    # the parent's pairs first (part 0, by record keys), the new ones follow (part 1)
     return f"""
-        SELECT * EXCLUDE (file_row_number), 0 AS __part, file_row_number AS __pos_l,
+        SELECT p.*, 0 AS __part,
+               row_number() OVER (ORDER BY p.record_key_l, p.record_key_r) AS __pos_l,
                0 AS __pos_r
-        FROM {parent_pairs}
-        WHERE record_key_l IN (SELECT record_key FROM __kept_keys)
-          AND record_key_r IN (SELECT record_key FROM __kept_keys)
+        FROM {parent_pairs} p
+        ANTI JOIN __gone_keys g1 ON g1.record_key = p.record_key_l
+        ANTI JOIN __gone_keys g2 ON g2.record_key = p.record_key_r
         UNION ALL BY NAME
         {new_pairs_sql(con, "__new_pairs", review_low)}
     """
+
+
+def _delta_layer(
+    con: duckdb.DuckDBPyConnection,
+    parent_pairs: str,
+    parent: Any,
+    review_low: float,
+    kept: int,
+) -> DeltaLayer:
+    """What an update writes on top of its parent's snapshots (see :mod:`.chain`): the
+    records it added or rewrote, its tombstones, and the run's pair counts (the parent's,
+    less the pairs of tombstoned records, plus the new ones)."""
+    threshold = float(parent.threshold)
+    gone, gone_review = con.execute(
+        f"""WITH g AS (SELECT record_key FROM __tombstones WHERE pairs)
+        SELECT count(*), count(*) FILTER (match_probability < {threshold})
+        FROM {parent_pairs} p
+        WHERE p.record_key_l IN (SELECT record_key FROM g)
+           OR p.record_key_r IN (SELECT record_key FROM g)"""
+    ).fetchall()[0]
+    new, new_review = con.execute(
+        f"""SELECT count(*), count(*) FILTER (match_probability < {threshold})
+        FROM __new_pairs WHERE match_probability >= {float(review_low)}"""
+    ).fetchall()[0]
+    parent_review = int(parent.details.get("pairs_in_review_band") or 0)
+    return DeltaLayer(
+        records_sql=f"""SELECT * EXCLUDE (rid) FROM linkage_records
+            WHERE rid >= {kept} OR record_key IN (
+                SELECT record_key FROM __tombstones WHERE NOT pairs)
+            ORDER BY rid""",
+        tombstones_sql="SELECT record_key, pairs FROM __tombstones ORDER BY record_key",
+        pairs=int(parent.pairs) - int(gone) + int(new),
+        review=parent_review - int(gone_review) + int(new_review),
+    )

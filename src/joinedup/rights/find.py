@@ -30,6 +30,7 @@ from joinedup.config import Settings
 from joinedup.governance.access import Actor
 from joinedup.governance.processing import DatasetRef, ServiceActor, authorise_reuse
 from joinedup.linkage import model as m
+from joinedup.linkage.chain import records_source
 from joinedup.linkage.explain import RecordView, RunInfo, fill_values, get_run, load_model
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import LINKAGE_FIELDS, prepare_sql
@@ -198,7 +199,7 @@ def _score(
         con.execute(
             f"""CREATE TEMP TABLE rights_records AS
             SELECT (row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid, *
-            FROM {store.sql_source(run.records_sha256)}
+            FROM {records_source(settings, run)}
             WHERE organisation || '/' || dataset IN (SELECT k FROM __allowed)"""
         )
         n = int(con.execute("SELECT count(*) FROM rights_records").fetchall()[0][0])
