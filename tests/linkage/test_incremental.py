@@ -91,10 +91,15 @@ def _new_register_version(settings: Settings, out: Path) -> set[str]:
         )
         columns = [c[0] for c in con.execute("DESCRIBE reg").fetchall()]
         tax_columns = {c[0] for c in con.execute(f"DESCRIBE SELECT * FROM {tax}").fetchall()}
+        # new electors arrive on a notice of alteration, dated after the register: one
+        # publication lists each elector once (a copy of a payer already on it is not a
+        # second entry in that publication)
         picks = ", ".join(
             (
                 "'NEW-' || row_number() OVER (ORDER BY t.source_record_id) AS source_record_id"
                 if c == "source_record_id"
+                else "(r0.register_date + INTERVAL 1 MONTH)::DATE AS register_date"
+                if c == "register_date"
                 else f"t.{c}"
                 if c in tax_columns and c not in ("household_ref",)
                 else f"r0.{c}"
@@ -262,10 +267,10 @@ def test_update_is_governed_and_honours_objections(
     settings = region.settings
     index = _index(settings)
     parent = latest_run(settings)
-    assert parent is not None and parent.tombstones_sha256 is not None
+    assert parent is not None
     parent_pairs = _check_chain(settings, parent, index)
-    # the chain is at its longest: this update writes whole snapshots again
-    monkeypatch.setattr(update_module, "MAX_DELTAS", 1)
+    # with no room for a delta, the update writes whole snapshots (compaction)
+    monkeypatch.setattr(update_module, "MAX_DELTAS", 0)
     resident = sorted(set(index.values()))[7]
     with session_scope(settings) as session:
         dpo = session.scalars(select(User).where(User.username == "hub.dpo")).one()

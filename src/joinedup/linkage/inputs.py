@@ -55,6 +55,13 @@ RECENCY: dict[str, str] = {
 #: column). Council tax liability and tenancies need 18; the register holds attainers from 16.
 MIN_AGE: dict[str, int] = {"council_tax": 18, "tenancy": 18, "electoral_register": 16}
 
+#: Roles whose entries below the adult age carry the date they reach it, by standard: the
+#: field and that age. The register prints an attainer's date of attaining 18, so an elector
+#: without one is 18 on the register's date, and an attainer was born 18 years before theirs.
+#: (with a year's leeway for a slip in the other record's date). Only where the dataset
+#: supplies the field (some entry has it); otherwise :data:`MIN_AGE`.
+ATTAINER: dict[str, tuple[str, int]] = {"electoral_register": ("attainer_date", 18)}
+
 
 class Listing(NamedTuple):
     """The fields that, with the organisation and dataset, identify one *listing* of a
@@ -91,6 +98,8 @@ def recency_order(standard: str) -> str:
 def fields_for(standard: str) -> list[str]:
     column = RECENCY.get(standard)
     extra = [column] if column else []
+    if standard in ATTAINER:
+        extra.append(ATTAINER[standard][0])
     listing = LISTING.get(standard)
     extra += [f for f in (listing.fields if listing else ()) if f not in (*LINKAGE_FIELDS, *extra)]
     return [*LINKAGE_FIELDS, *extra]
@@ -233,7 +242,18 @@ def _adult_by_sql(columns: set[str]) -> str:
         when += (
             f"THEN CAST({column} AS VARCHAR) || '-01' ELSE CAST({column} AS VARCHAR) END AS DATE)"
         )
-        whens.append(f"WHEN '{standard}' THEN ({when} - INTERVAL {age} YEAR)::DATE")
+        adult_by = f"({when} - INTERVAL {age} YEAR)::DATE"
+        if standard in ATTAINER and ATTAINER[standard][0] in columns:
+            field, adult = ATTAINER[standard]
+            reached = f"TRY_CAST({ident(field)} AS DATE)"
+            supplied = f"count({reached}) OVER (PARTITION BY _organisation, _dataset) > 0"
+            adult_by = (
+                f"CASE WHEN {reached} IS NOT NULL "
+                f"THEN ({reached} - INTERVAL {adult - 1} YEAR)::DATE "
+                f"WHEN {supplied} THEN ({when} - INTERVAL {adult} YEAR)::DATE "
+                f"ELSE {adult_by} END"
+            )
+        whens.append(f"WHEN '{standard}' THEN {adult_by}")
     return f"CASE _standard {' '.join(whens)} END" if whens else "CAST(NULL AS DATE)"
 
 

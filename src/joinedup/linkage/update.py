@@ -165,10 +165,12 @@ def update_index(
             for r in reuse
             if not r.allowed
         ]
+        timings["decide_reuse"] = time.perf_counter() - start
         report(0.1, "Loading the index")
         chain = layers(settings, run)
         records = records_source(settings, run, chain, positions=True)
         _load_existing(settings, con, records, allowed_reuse, delta)
+        timings["load_index"] = time.perf_counter() - start - timings["decide_reuse"]
         report(0.2, "Reading changed datasets (governed)")
         incoming = assemble_records(
             settings,
@@ -188,7 +190,9 @@ def update_index(
             + ")"
         )
         con.execute(f"DROP TABLE {incoming.table}")
-        _combine(con, delta)
+        combining = time.perf_counter()
+        _combine(con, records, delta)
+        timings["combine"] = time.perf_counter() - combining
         timings["read_and_prepare"] = time.perf_counter() - start
         inputs = [
             *(linked[k] for k in sorted(allowed_reuse)),
@@ -281,8 +285,10 @@ def _load_existing(
     allowed: set[tuple[str, str]],
     delta: Delta,
 ) -> None:
-    """``__existing``: the stored records of datasets still allowed (reused) or being read
-    again (changed), less the records of residents who objected since."""
+    """``__prev``: the key, hash and place of every stored record (narrow: the prepared
+    columns stay in the snapshots until :func:`_combine` reads them once), with ``ok`` when
+    its dataset is still allowed (reused) or being read again (changed) and its resident
+    has not objected since. The others are tombstoned with their pairs."""
     keep = [*allowed, *delta.changed]
     con.register("__keep_datasets", _datasets_table(keep))
     objected = _objected_records(settings)
@@ -297,16 +303,19 @@ def _load_existing(
         ),
     )
     con.execute(
-        f"""CREATE OR REPLACE TABLE __existing AS
-        SELECT s.* FROM {source} s
-        SEMI JOIN __keep_datasets k USING (organisation, dataset)
-        ANTI JOIN __objected o USING (organisation, dataset, source_record_id)"""
+        f"""CREATE OR REPLACE TEMP TABLE __prev AS
+        SELECT s.record_key, s.attr_hash, s.organisation, s.dataset,
+               k.dataset IS NOT NULL AND o.dataset IS NULL AS ok
+        FROM {source} s
+        LEFT JOIN __keep_datasets k
+               ON k.organisation = s.organisation AND k.dataset = s.dataset
+        LEFT JOIN __objected o
+               ON o.organisation = s.organisation AND o.dataset = s.dataset
+              AND o.source_record_id = s.source_record_id"""
     )
-    # the parent's records left out (refused datasets, objections): tombstoned with their pairs
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE __tombstones AS
-        SELECT s.record_key, true AS pairs FROM {source} s
-        ANTI JOIN __existing e USING (record_key)"""
+        """CREATE OR REPLACE TEMP TABLE __tombstones AS
+        SELECT record_key, true AS pairs FROM __prev WHERE NOT ok"""
     )
     con.unregister("__keep_datasets")
     con.unregister("__objected")
@@ -333,62 +342,70 @@ def _objected_records(settings: Settings) -> set[tuple[str, str, str]]:
     return records
 
 
-def _combine(con: duckdb.DuckDBPyConnection, delta: Delta) -> None:
-    """``linkage_records``: kept records (rid 0..k-1) then delta records (rid k..)."""
+def _combine(con: duckdb.DuckDBPyConnection, source: str, delta: Delta) -> None:
+    """``linkage_records``: kept records (rid 0..k-1, in the parent's order) then delta
+    records (rid k.., by key); tombstones for the parent records that no longer hold."""
     con.register("__changed_sets", _datasets_table(delta.changed))
-    columns = [r[0] for r in con.execute("DESCRIBE __existing").fetchall()]
-    cols = ", ".join(c for c in columns if c not in POSITION)
+    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+    columns = [c for c in columns if c not in POSITION]
+    cols = ", ".join(columns)
     con.execute(
         f"""CREATE OR REPLACE TABLE __delta AS
         SELECT {cols} FROM __incoming i
-        WHERE NOT EXISTS (
-            SELECT 1 FROM __existing e
-            WHERE e.record_key = i.record_key AND e.attr_hash = i.attr_hash
-        )"""
+        ANTI JOIN (SELECT record_key, attr_hash FROM __prev WHERE ok) e
+               ON e.record_key = i.record_key AND e.attr_hash = i.attr_hash"""
     )
     new, changed = con.execute(
         """SELECT count(*) FILTER (e.record_key IS NULL),
                   count(*) FILTER (e.record_key IS NOT NULL)
-        FROM __delta d LEFT JOIN __existing e USING (record_key)"""
+        FROM __delta d LEFT JOIN (SELECT record_key FROM __prev WHERE ok) e USING (record_key)"""
     ).fetchall()[0]
     delta.new, delta.changed_records = int(new), int(changed)
-    # a record of a re-read dataset is kept when unchanged (taking its new version and row
-    # count), replaced when changed (it is in the delta) and dropped when gone
-    con.execute(
-        """CREATE OR REPLACE TABLE __kept AS
-        SELECT e.* REPLACE (coalesce(i.version, e.version) AS version,
-                            coalesce(i.rows, e.rows) AS rows)
-        FROM __existing e
-        LEFT JOIN __incoming i USING (record_key)
-        WHERE e.record_key NOT IN (SELECT record_key FROM __delta)
-          AND (i.record_key IS NOT NULL OR NOT EXISTS (
-               SELECT 1 FROM __changed_sets c
-               WHERE c.organisation = e.organisation AND c.dataset = e.dataset))"""
-    )
-    existing = int(con.execute("SELECT count(*) FROM __existing").fetchall()[0][0])
-    delta.kept = int(con.execute("SELECT count(*) FROM __kept").fetchall()[0][0])
-    delta.removed += existing - delta.kept - delta.changed_records
-    # every stored record of a re-read dataset is rewritten (a new version number at least);
-    # its pairs go too unless it is kept unchanged
+    # a stored record of a re-read dataset is replaced when changed (it is in the delta),
+    # dropped when gone (both lose their pairs) and otherwise kept, rewritten with its new
+    # version and row count (its pairs stay)
     con.execute(
         """INSERT INTO __tombstones
-        SELECT e.record_key, k.record_key IS NULL AS pairs
-        FROM __existing e
+        SELECT p.record_key,
+               d.record_key IS NOT NULL OR i.record_key IS NULL AS pairs
+        FROM __prev p
         SEMI JOIN __changed_sets c USING (organisation, dataset)
-        LEFT JOIN __kept k USING (record_key)"""
+        LEFT JOIN (SELECT record_key FROM __delta) d USING (record_key)
+        LEFT JOIN (SELECT record_key FROM __incoming) i USING (record_key)
+        WHERE p.ok"""
     )
-    # kept records in the parent's order (integers: no sort of a million keys), then the delta
+    ok = int(con.execute("SELECT count(*) FILTER (ok) FROM __prev").fetchall()[0][0])
+    gone = int(
+        con.execute(
+            "SELECT count(*) FROM __tombstones t "
+            "SEMI JOIN (SELECT record_key FROM __prev WHERE ok) p USING (record_key) "
+            "WHERE t.pairs"
+        ).fetchall()[0][0]
+    )
+    delta.kept = ok - gone
+    delta.removed += gone - delta.changed_records
+    kept_cols = ", ".join(
+        f"coalesce(i.{c}, s.{c}) AS {c}" if c in ("version", "rows") else f"s.{c}" for c in columns
+    )
+    # one pass over the stored records: the kept ones in the parent's order (integer keys,
+    # no sort of a million strings), then the delta
     con.execute(
         f"""CREATE OR REPLACE TABLE linkage_records AS
-        SELECT (row_number() OVER (ORDER BY {", ".join(POSITION)}) - 1)::BIGINT AS rid, {cols}
-        FROM __kept
+        SELECT (row_number() OVER (ORDER BY {", ".join(f"s.{c}" for c in POSITION)}) - 1)::BIGINT
+                   AS rid,
+               {kept_cols}
+        FROM {source} s
+        ANTI JOIN (SELECT record_key FROM __tombstones WHERE pairs) t
+               ON t.record_key = s.record_key
+        LEFT JOIN (SELECT record_key, version, rows FROM __incoming) i
+               ON i.record_key = s.record_key
         UNION ALL
         SELECT ({delta.kept} + row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid,
                {cols}
         FROM __delta"""
     )
     con.unregister("__changed_sets")
-    for table in ("__incoming", "__existing", "__delta", "__kept"):
+    for table in ("__incoming", "__prev", "__delta"):
         con.execute(f"DROP TABLE {table}")
 
 
