@@ -107,6 +107,9 @@ class Delta:
     changed_records: int = 0
     removed: int = 0
     kept: int = 0
+    #: the first delta record's rid: kept records' rids are below it (not dense, see
+    #: :func:`_combine`), the delta's follow it
+    boundary: int = 0
 
 
 def latest_versions(settings: Settings) -> dict[tuple[str, str], int]:
@@ -210,12 +213,12 @@ def update_index(
             }
         start = time.perf_counter()
         report(0.35, f"Scoring {delta.new + delta.changed_records:,} new and changed records")
-        _score(con, model.settings, delta.kept)
+        linker = _score(con, model.settings, delta.boundary)
         timings["predict"] = time.perf_counter() - start
         start = time.perf_counter()
         report(0.7, "Clustering")
         earlier = store.sql_source(run.index_sha256)
-        _cluster(settings, con, model.settings, run.threshold, delta.kept, earlier)
+        _cluster(settings, con, linker, run.threshold, delta.boundary, earlier)
         ids = stabilise_ids(
             con,
             "linkage_clusters",
@@ -223,7 +226,7 @@ def update_index(
             "__new_pairs",
             run.threshold,
             reserved_ids(settings, con, earlier),
-            anchored=f"c.rid < {delta.kept}",
+            anchored=f"c.rid < {delta.boundary}",
         )
         household_count = households(con, "linkage_records", "linkage_clusters")
         timings["cluster"] = time.perf_counter() - start
@@ -237,7 +240,7 @@ def update_index(
             layer = None
             pairs_sql = _pairs_sql(con, parent_pairs, review_low)
         else:
-            layer = _delta_layer(con, parent_pairs, run, review_low, delta.kept)
+            layer = _delta_layer(con, parent_pairs, run, review_low, delta.boundary)
             pairs_sql = new_pairs_sql(con, "__new_pairs", review_low)
         spec = RunSpec(
             kind="incremental",
@@ -343,8 +346,9 @@ def _objected_records(settings: Settings) -> set[tuple[str, str, str]]:
 
 
 def _combine(con: duckdb.DuckDBPyConnection, source: str, delta: Delta) -> None:
-    """``linkage_records``: kept records (rid 0..k-1, in the parent's order) then delta
-    records (rid k.., by key); tombstones for the parent records that no longer hold."""
+    """``linkage_records``: kept records (rids below ``delta.boundary``, in the parent's
+    order) then delta records (by key); tombstones for the parent records that no longer
+    hold."""
     con.register("__changed_sets", _datasets_table(delta.changed))
     columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     columns = [c for c in columns if c not in POSITION]
@@ -387,12 +391,22 @@ def _combine(con: duckdb.DuckDBPyConnection, source: str, delta: Delta) -> None:
     kept_cols = ", ".join(
         f"coalesce(i.{c}, s.{c}) AS {c}" if c in ("version", "rows") else f"s.{c}" for c in columns
     )
-    # one pass over the stored records: the kept ones in the parent's order (integer keys,
-    # no sort of a million strings), then the delta
+    # one pass over the stored records. A kept record's rid is its place in the stored
+    # files (the layers one after another, older first), so numbering needs no sort; the
+    # places of records dropped are gaps, which clustering treats as records without links.
+    # The delta follows, numbered by key.
+    sizes = con.execute(
+        f"SELECT __layer, max(__row) + 1 FROM {source} GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    offsets, boundary = [], 0
+    for layer, size in sizes:
+        offsets.append(f"WHEN {int(layer)} THEN {boundary}")
+        boundary += int(size)
+    delta.boundary = boundary
+    offset = f"CASE s.__layer {' '.join(offsets)} END" if offsets else "0"
     con.execute(
         f"""CREATE OR REPLACE TABLE linkage_records AS
-        SELECT (row_number() OVER (ORDER BY {", ".join(f"s.{c}" for c in POSITION)}) - 1)::BIGINT
-                   AS rid,
+        SELECT ({offset} + s.__row)::BIGINT AS rid,
                {kept_cols}
         FROM {source} s
         ANTI JOIN (SELECT record_key FROM __tombstones WHERE pairs) t
@@ -400,7 +414,7 @@ def _combine(con: duckdb.DuckDBPyConnection, source: str, delta: Delta) -> None:
         LEFT JOIN (SELECT record_key, version, rows FROM __incoming) i
                ON i.record_key = s.record_key
         UNION ALL
-        SELECT ({delta.kept} + row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid,
+        SELECT ({boundary} + row_number() OVER (ORDER BY record_key) - 1)::BIGINT AS rid,
                {cols}
         FROM __delta"""
     )
@@ -418,8 +432,10 @@ def _linker_with_tf(con: duckdb.DuckDBPyConnection, table: str, settings: dict[s
     return linker
 
 
-def _score(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], kept: int) -> None:
-    """``__new_pairs``: delta × kept and delta × delta, scored with the run's model."""
+def _score(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], kept: int) -> Any:
+    """``__new_pairs``: delta × kept and delta × delta, scored with the run's model (rids
+    below ``kept`` are kept records). Returns the linker, whose term frequencies (the whole
+    index's) score the guard pairs too."""
     for name, condition in (("__kept_view", f"rid < {kept}"), ("__delta_view", f"rid >= {kept}")):
         con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM linkage_records WHERE {condition}"
@@ -438,19 +454,20 @@ def _score(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], kept: int) 
     con.execute(f"CREATE OR REPLACE TABLE __new_pairs AS {union}")
     for part in parts:
         part.drop_table_from_database_and_remove_from_cache()
+    return linker
 
 
 def _cluster(
     settings_of_run: Settings,
     con: duckdb.DuckDBPyConnection,
-    settings: dict[str, Any],
+    linker: Any,
     threshold: float,
     kept: int,
     earlier: str,
 ) -> None:
     """``linkage_clusters`` over all records: kept residents held together, delta records
     joined through their links, cannot-links honoured (see the module docstring)."""
-    n = int(con.execute("SELECT count(*) FROM linkage_records").fetchall()[0][0])
+    n = int(con.execute("SELECT coalesce(max(rid) + 1, 0) FROM linkage_records").fetchall()[0][0])
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __previous_ids AS
         SELECT r.rid, i.resident_id FROM linkage_records r
@@ -478,7 +495,7 @@ def _cluster(
     prob.insert(0, np.full(int(mask.sum()), 2.0))
     links = (np.concatenate(left), np.concatenate(right), np.concatenate(prob))
     c_left, c_right = [_ints(cannot.column(0))], [_ints(cannot.column(1))]
-    guard = _guard_pairs(con, settings, n, links, threshold)
+    guard = _guard_pairs(con, linker, n, links, threshold)
     if guard is not None:
         c_left.append(guard[0])
         c_right.append(guard[1])
@@ -499,7 +516,7 @@ def _cluster(
 
 def _guard_pairs(
     con: duckdb.DuckDBPyConnection,
-    settings: dict[str, Any],
+    linker: Any,
     n: int,
     links: tuple[Any, Any, Any],
     threshold: float,
@@ -522,7 +539,6 @@ def _guard_pairs(
     if not con.execute("SELECT count(*) FROM __guard").fetchall()[0][0]:
         con.execute("DROP TABLE __guard")
         return None
-    linker = _linker_with_tf(con, "__guard", settings)
     frame = linker._db_api.register("__guard", table_name="__jd_guard")
     scored = linker.inference.predict_within(frame, warning_mode="never")
     rows = con.sql(
