@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,6 +12,7 @@ from joinedup.catalog.db import get_engine, session_scope
 from joinedup.catalog.models import Base, Dataset, Organisation, User
 from joinedup.config import Settings
 from joinedup.home import init_home
+from tests.support import make_settings
 
 
 def test_init_is_idempotent_and_reaches_head(db_settings: Settings) -> None:
@@ -57,3 +59,36 @@ def test_dataset_names_are_unique_per_organisation(db_settings: Settings) -> Non
 def test_naive_datetimes_are_refused(db_settings: Settings) -> None:
     with pytest.raises(Exception, match="naive datetimes"), session_scope(db_settings) as session:
         session.add(Organisation(code="x", name="X", created_at=datetime(2026, 1, 1)))
+
+
+def test_a_migration_that_rebuilds_a_referenced_table_keeps_its_rows(tmp_path: Path) -> None:
+    """SQLite rebuilds a table to alter it; rows other tables point at must survive, and
+    foreign keys be on again afterwards."""
+    settings = make_settings(tmp_path / "home")
+    settings.home.mkdir(parents=True)
+    migrate.upgrade(settings, "0011_insight_areas")
+    sha, when = "a" * 64, "2026-12-01 00:00:00.000000"
+    with get_engine(settings).begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO snapshot (sha256, path, row_count, size_bytes, schema_json, created_at) "
+            f"VALUES ('{sha}', 'snapshots/aa/{sha}.parquet', 0, 0, '[]', '{when}')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO linkage_run (id, model_version, model_path, threshold, records, "
+            "residents, households, pairs, index_sha256, pairs_sha256, inputs, details, "
+            f"created_at, kind, records_sha256) VALUES (1, 1, 'm/1.json', 0.9, 0, 0, 0, 0, "
+            f"'{sha}', '{sha}', '[]', '{{}}', '{when}', 'full', '{sha}')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO linkage_id_event (run_id, kind, resident_id, related, records, "
+            f"evidence, created_at) VALUES (1, 'merge', 'r-1', '[]', 1, '{{}}', '{when}')"
+        )
+    migrate.upgrade(settings)
+    assert migrate.current_revision(settings) == migrate.head_revision()
+    with get_engine(settings).connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT id, records_sha256, tombstones_sha256 FROM linkage_run"
+        ).fetchall() == [(1, sha, None)]
+        assert conn.exec_driver_sql("SELECT count(*) FROM linkage_id_event").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
