@@ -96,9 +96,12 @@ def test_an_elector_without_an_attainer_date_is_an_adult(con) -> None:
         "register_date": [date(2025, 12, 1)] * 4 + [None],
         "attainer_date": [None, date(2026, 3, 14), None, None, None],
         "period": [None, None, None, None, "2025-04"],
+        "n": [0, 1, 2, 3, 4],
     }
     con.register("t", pa.table(rows))
-    adult_by = [r[0] for r in con.execute(f"SELECT {_adult_by_sql(set(rows))} FROM t").fetchall()]
+    adult_by = [
+        r[0] for r in con.execute(f"SELECT {_adult_by_sql(set(rows))} FROM t ORDER BY n").fetchall()
+    ]
     assert adult_by == [
         date(2007, 12, 1),  # on the register without an attainer date: 18
         date(2009, 3, 14),  # an attainer, 18 on 14 March 2026 (a year's leeway for slips)

@@ -15,6 +15,7 @@ derived columns computed once per record rather than once per pair:
 ``address``         address line 1 without punctuation, for households without a UPRN
 ``adult_by``        the latest birth date the record's role allows (an adult's role), if any
 ``listing``         the source listing the record is in, where each person is listed once
+                    (64 bits of the md5 of its key: compared on every scored pair, so small)
 
 Identifiers that fail their check (NHS number mod 11, UPN check letter, NI number pattern)
 are treated as missing: a failed check digit is a typo, never evidence.
@@ -166,7 +167,7 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
         nullif(trim(regexp_replace(regexp_replace(upper(s_line1), '[^A-Z0-9 ]', ' ', 'g'),
             '\\s+', ' ', 'g')), '') AS address,
         s_adult_by AS adult_by,
-        s_listing AS listing,
+        md5_number_upper(s_listing) AS listing,
         nullif(trim(regexp_replace(upper(s_town), '[^A-Z ]', '', 'g')), '') AS town,
         CASE WHEN {FIELD_CHECK_SQL["nhs_mod11"]("s_nhs", "", "")} THEN s_nhs END AS nhs_number,
         CASE WHEN {FIELD_CHECK_SQL["upn_check_letter"]("s_upn", "", "")} THEN s_upn END AS upn,
