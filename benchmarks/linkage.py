@@ -155,6 +155,15 @@ ingest(settings, IngestRequest(organisation="foodbank", dataset="foodbank-referr
 print(n)
 """
 
+MIGRATE = r"""
+import sys
+from dataclasses import replace
+from joinedup.config import load_settings
+from joinedup.home import init_home
+init_home(replace(load_settings({"JOINEDUP_HOME": sys.argv[1]}), database_url=""))
+print("migrated")
+"""
+
 JOINEDUP_UPDATE = r"""
 import json, sys, time
 from dataclasses import replace
@@ -397,11 +406,13 @@ def run_child(code: str, *args: str) -> tuple[float, float, str]:
 
 
 def copy_home(home: Path, out: Path) -> Path:
-    """A scratch copy of the home (each joinedup build adds a run; the original stays as is)."""
+    """A scratch copy of the home (each joinedup build adds a run; the original stays as is),
+    its catalogue migrated to this version's schema (a home built by an older one works)."""
     target = out / "home"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(home, target, ignore=shutil.ignore_patterns("tmp", "uploads"))
     (target / "tmp").mkdir(exist_ok=True)
+    run_child(MIGRATE, str(target))
     return target
 
 
