@@ -21,6 +21,7 @@ themselves hold; readers go through the same governed paths as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from joinedup.catalog.db import session_scope
@@ -44,9 +45,13 @@ class Layer:
     tombstones: str | None
 
 
+def _layer(run: LinkageRun) -> Layer:
+    return Layer(int(run.id), run.pairs_sha256, run.records_sha256, run.tombstones_sha256)
+
+
 def layers(settings: Settings, run: LinkageRun) -> list[Layer]:
     """The chain of ``run``, newest first, ending with the run holding whole snapshots."""
-    chain = [Layer(int(run.id), run.pairs_sha256, run.records_sha256, run.tombstones_sha256)]
+    chain = [_layer(run)]
     if run.tombstones_sha256 is None:
         return chain
     with session_scope(settings) as session:
@@ -55,14 +60,7 @@ def layers(settings: Settings, run: LinkageRun) -> list[Layer]:
             parent = session.get(LinkageRun, parent_id)
             if parent is None:  # pragma: no cover - a foreign key keeps the parent
                 raise LookupError(f"linkage run {parent_id} is missing from the catalogue")
-            chain.append(
-                Layer(
-                    int(parent.id),
-                    parent.pairs_sha256,
-                    parent.records_sha256,
-                    parent.tombstones_sha256,
-                )
-            )
+            chain.append(_layer(parent))
             if parent.tombstones_sha256 is None:
                 break
             parent_id = parent.parent_run_id
@@ -74,32 +72,50 @@ def deltas(chain: list[Layer]) -> int:
     return len(chain) - 1
 
 
-def _tombstoned(store: SnapshotStore, newer: list[Layer], pairs_only: bool) -> str | None:
-    shas = [layer.tombstones for layer in newer if layer.tombstones is not None]
-    if not shas:
-        return None
-    files = ", ".join("'" + str(store.path_of(s)).replace("'", "''") + "'" for s in shas)
-    where = " WHERE pairs" if pairs_only else ""
-    return f"SELECT record_key FROM read_parquet([{files}]){where}"
+def _read(
+    store: SnapshotStore,
+    chain: list[Layer],
+    snapshot: Callable[[Layer], str],
+    keys: tuple[str, ...],
+    *,
+    pairs_only: bool,
+    positions: bool = False,
+) -> str:
+    """The chain's rows of one kind as a table expression: each layer's snapshot
+    (``snapshot``) less the rows whose ``keys`` a newer layer tombstoned. ``positions`` adds
+    ``__layer`` (0 for the oldest) and ``__row`` (the row's place in its file)."""
+    parts = []
+    for i, layer in enumerate(chain):
+        source = store.sql_source(snapshot(layer), row_numbers=positions)
+        extra = (
+            f" EXCLUDE (file_row_number), {len(chain) - 1 - i} AS __layer, file_row_number AS __row"
+            if positions
+            else ""
+        )
+        sql = f"SELECT s.*{extra} FROM {source} s"
+        shas = [newer.tombstones for newer in chain[:i] if newer.tombstones is not None]
+        if shas:
+            files = ", ".join("'" + str(store.path_of(t)).replace("'", "''") + "'" for t in shas)
+            gone = f"SELECT record_key FROM read_parquet([{files}])"
+            gone += " WHERE pairs" if pairs_only else ""
+            sql += "".join(
+                f" ANTI JOIN ({gone}) g{n} ON g{n}.record_key = s.{key}"
+                for n, key in enumerate(keys)
+            )
+        parts.append(sql)
+    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
 
 
 def pairs_source(settings: Settings, run: LinkageRun, chain: list[Layer] | None = None) -> str:
     """A table expression of every pair of ``run`` (columns of the pairs snapshot)."""
-    store = SnapshotStore(settings)
     chain = chain if chain is not None else layers(settings, run)
-    parts = []
-    for i, layer in enumerate(chain):
-        source = store.sql_source(layer.pairs)
-        gone = _tombstoned(store, chain[:i], pairs_only=True)
-        if gone is None:
-            parts.append(f"SELECT * FROM {source}")
-        else:
-            parts.append(
-                f"SELECT p.* FROM {source} p "
-                f"ANTI JOIN ({gone}) g1 ON g1.record_key = p.record_key_l "
-                f"ANTI JOIN ({gone}) g2 ON g2.record_key = p.record_key_r"
-            )
-    return _union(parts)
+    return _read(
+        SnapshotStore(settings),
+        chain,
+        lambda layer: layer.pairs,
+        ("record_key_l", "record_key_r"),
+        pairs_only=True,
+    )
 
 
 def records_source(
@@ -112,28 +128,18 @@ def records_source(
     """A table expression of every prepared record of ``run``. ``positions`` adds
     ``__layer`` and ``__row``: ordering by them gives the records in the order the run
     numbered them (older layers first, each in its file's order)."""
-    store = SnapshotStore(settings)
     chain = chain if chain is not None else layers(settings, run)
-    parts = []
-    for i, layer in enumerate(chain):
+
+    def records(layer: Layer) -> str:
         if layer.records is None:
             raise LookupError(f"linkage run {layer.run_id} stored no prepared records")
-        source = store.sql_source(layer.records, row_numbers=positions)
-        extra = (
-            f" EXCLUDE (file_row_number), {len(chain) - 1 - i} AS __layer, file_row_number AS __row"
-            if positions
-            else ""
-        )
-        gone = _tombstoned(store, chain[:i], pairs_only=False)
-        if gone is None:
-            parts.append(f"SELECT *{extra} FROM {source}")
-        else:
-            parts.append(
-                f"SELECT r.*{extra} FROM {source} r "
-                f"ANTI JOIN ({gone}) g ON g.record_key = r.record_key"
-            )
-    return _union(parts)
+        return layer.records
 
-
-def _union(parts: list[str]) -> str:
-    return "(" + " UNION ALL BY NAME ".join(parts) + ")"
+    return _read(
+        SnapshotStore(settings),
+        chain,
+        records,
+        ("record_key",),
+        pairs_only=False,
+        positions=positions,
+    )

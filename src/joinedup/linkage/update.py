@@ -168,12 +168,13 @@ def update_index(
             for r in reuse
             if not r.allowed
         ]
-        timings["decide_reuse"] = time.perf_counter() - start
+        loading = time.perf_counter()
+        timings["decide_reuse"] = loading - start
         report(0.1, "Loading the index")
         chain = layers(settings, run)
         records = records_source(settings, run, chain, positions=True)
         _load_existing(settings, con, records, allowed_reuse, delta)
-        timings["load_index"] = time.perf_counter() - start - timings["decide_reuse"]
+        timings["load_index"] = time.perf_counter() - loading
         report(0.2, "Reading changed datasets (governed)")
         incoming = assemble_records(
             settings,
@@ -253,7 +254,7 @@ def update_index(
             ids=ids,
             parent_run_id=run.id,
             model_path=run.model_path,
-            details={"delta": _delta_summary(delta), "chain_deltas": 0 if whole else len(chain)},
+            details={"delta": _delta_summary(delta)},
         )
         summary = store_run(settings, con, spec, pairs_sql, layer)
         timings["store"] = time.perf_counter() - start
@@ -307,7 +308,7 @@ def _load_existing(
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __prev AS
-        SELECT s.record_key, s.attr_hash, s.organisation, s.dataset,
+        SELECT s.record_key, s.attr_hash, s.organisation, s.dataset, s.__layer, s.__row,
                k.dataset IS NOT NULL AND o.dataset IS NULL AS ok
         FROM {source} s
         LEFT JOIN __keep_datasets k
@@ -396,7 +397,7 @@ def _combine(con: duckdb.DuckDBPyConnection, source: str, delta: Delta) -> None:
     # places of records dropped are gaps, which clustering treats as records without links.
     # The delta follows, numbered by key.
     sizes = con.execute(
-        f"SELECT __layer, max(__row) + 1 FROM {source} GROUP BY 1 ORDER BY 1"
+        "SELECT __layer, max(__row) + 1 FROM __prev GROUP BY 1 ORDER BY 1"
     ).fetchall()
     offsets, boundary = [], 0
     for layer, size in sizes:
