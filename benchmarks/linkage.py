@@ -406,8 +406,39 @@ def run_child(code: str, *args: str) -> tuple[float, float, str]:
     return run_argv([sys.executable, "-c", code, *args])
 
 
+LAUNCHER = r"""
+# Starts each child for a parent that has grown large: Linux carries the forking process's
+# peak RSS into the child's ru_maxrss, so children forked from here (a few MB) report their own.
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    argv = json.loads(line)
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    print(json.dumps({"wall": time.perf_counter() - started, "status": status, "maxrss_kb": usage.ru_maxrss, "out": out}), flush=True)
+"""
+_launcher: subprocess.Popen[str] | None = None
+
+
+def start_launcher() -> None:
+    """Fork children from a small launcher from now on (call before importing much)."""
+    global _launcher
+    _launcher = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
 def run_argv(argv: list[str]) -> tuple[float, float, str]:
     """Run a program as a child; return (wall seconds, peak RSS GB, last line of stdout)."""
+    if _launcher is not None and _launcher.stdin and _launcher.stdout:
+        _launcher.stdin.write(json.dumps(argv) + "\n")
+        _launcher.stdin.flush()
+        done = json.loads(_launcher.stdout.readline())
+        if done["status"] != 0:
+            raise SystemExit(f"child failed with status {done['status']}")
+        lines = done["out"].strip().splitlines()
+        return done["wall"], done["maxrss_kb"] * 1024 / 1e9, lines[-1] if lines else ""
     started = time.perf_counter()
     proc = subprocess.Popen(
         argv,
@@ -1051,6 +1082,7 @@ def main() -> None:
     out: Path = args.out / args.what
     out.mkdir(parents=True, exist_ok=True)
     if args.what == "suite":
+        start_launcher()
         only = [o.strip() for o in args.only.split(",")] if args.only else None
         data = args.data or next(
             (d for d in DATA_CANDIDATES if (d / "fake_1000.csv").is_file()), DATA_CANDIDATES[0]
