@@ -195,3 +195,24 @@ def test_profile_option_on_the_command_line(tmp_path):
     )
     assert ok.exit_code == 0, ok.output
     assert Manifest.load(tmp_path / "m").extra["profile"] == "sparse"
+
+
+def test_the_synth_job_and_the_demo_take_a_profile(tmp_path):
+    from joinedup.catalog.db import dispose_engines
+    from joinedup.cli import app as main_app
+    from joinedup.home import init_home
+    from joinedup.jobs.runner import run_inline
+    from tests.support import make_settings
+
+    settings = make_settings(tmp_path / "home")
+    init_home(settings)
+    params = {"out": str(tmp_path / "r"), "residents": 500, "months": 3, "profile": "movers"}
+    row = run_inline(settings, "synth", params)
+    dispose_engines()
+    assert row.status == "succeeded", row.error
+    assert row.result["profile"] == "movers"
+    assert Manifest.load(tmp_path / "r").extra["profile"] == "movers"
+    env = {"JOINEDUP_HOME": str(tmp_path / "demo"), "JOINEDUP_DATABASE_URL": ""}
+    out = CliRunner().invoke(main_app, ["demo", "--profile", "nope", "--no-serve"], env=env)
+    assert out.exit_code == 1 and "unknown profile 'nope'" in out.output
+    assert not (tmp_path / "demo").exists()  # refused before anything was built
