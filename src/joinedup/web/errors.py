@@ -2,6 +2,11 @@
 
 Paths under ``/api/`` (and ``/healthz``, ``/openapi.json``) always answer JSON in FastAPI's usual
 ``{"detail": ...}`` shape. Static files answer plain text. Everything else gets a page.
+
+Every refusal a route does not handle itself reaches :func:`joinedup_error` as a
+:class:`joinedup.errors.JoinedupError` and is answered here, with its typed status and its
+detail: routes do not translate errors into HTTP. A page that shows the form again with the
+field highlighted catches the error itself and puts ``exc.field_message`` beside ``exc.field``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from joinedup.errors import JoinedupError
 from joinedup.web.auth import RedirectRequired
 from joinedup.web.security import apply_security_headers, csp_nonce
 from joinedup.web.templating import render
@@ -70,6 +76,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def joinedup_error(request: Request, exc: Exception) -> Response:
+    """Every refusal, answered the way an HTTP error is: JSON under /api, a page elsewhere."""
+    assert isinstance(exc, JoinedupError)
+    return await http_error(request, StarletteHTTPException(exc.status, exc.detail))
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
@@ -114,5 +126,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(JoinedupError, joinedup_error)
     app.add_exception_handler(RedirectRequired, redirect_required)
     app.add_exception_handler(Exception, server_error)

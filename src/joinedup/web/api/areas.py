@@ -18,11 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.insight.areas import AreaError
 from joinedup.insight.boundaries import feature_collection
 from joinedup.insight.dashboard import (
     TREND_COLUMNS,
-    NoAreaRun,
     TrendQuery,
     area_run_summary,
     to_csv,
@@ -30,7 +28,6 @@ from joinedup.insight.dashboard import (
 )
 from joinedup.insight.fairness import read_fairness
 from joinedup.insight.impact import (
-    ImpactError,
     InterventionSpec,
     define_intervention,
     estimate_impact,
@@ -38,6 +35,7 @@ from joinedup.insight.impact import (
 )
 from joinedup.insight.trends import latest_area_run
 from joinedup.web.auth import Principal, access, require_roles, require_scope, role, verify_csrf
+from joinedup.web.guards import ANALYSTS
 
 tag = {
     "name": "insight-areas",
@@ -46,7 +44,7 @@ tag = {
 }
 router = APIRouter(prefix="/insight", tags=[tag["name"]])
 
-ANALYSTS = role(Role.ANALYST, Role.DPO)
+
 Reader = Annotated[Principal, Depends(require_scope("read"))]
 Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
 Definer = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
@@ -118,12 +116,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _trends(settings: Settings, query: TrendQuery) -> list[dict[str, Any]]:
-    try:
-        return trend_rows(settings, query)
-    except NoAreaRun as exc:
-        raise HTTPException(404, str(exc)) from None
-    except AreaError as exc:
-        raise HTTPException(422, str(exc)) from None
+    return trend_rows(settings, query)
 
 
 @router.get(
@@ -133,10 +126,7 @@ def _trends(settings: Settings, query: TrendQuery) -> list[dict[str, Any]]:
     responses=ERRORS,
 )
 def get_area_run(request: Request, _reader: Reader, _analyst: Analyst) -> dict[str, Any]:
-    try:
-        return area_run_summary(_settings(request))
-    except NoAreaRun as exc:
-        raise HTTPException(404, str(exc)) from None
+    return area_run_summary(_settings(request))
 
 
 @router.get(
@@ -260,10 +250,7 @@ def post_intervention(
         comparison=tuple(body.comparison),
         description=body.description,
     )
-    try:
-        return define_intervention(_settings(request), spec, analyst.username)
-    except (ImpactError, AreaError) as exc:
-        raise HTTPException(422, str(exc)) from None
+    return define_intervention(_settings(request), spec, analyst.username)
 
 
 @router.get(
@@ -283,11 +270,6 @@ async def get_impact(
     """The estimate with its 95% interval, the means before and after, and the series."""
 
     def run() -> dict[str, Any]:
-        try:
-            return estimate_impact(_settings(request), intervention_id, analyst.username).to_dict()
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-        except ImpactError as exc:
-            raise HTTPException(422, str(exc)) from None
+        return estimate_impact(_settings(request), intervention_id, analyst.username).to_dict()
 
     return await run_in_threadpool(run)

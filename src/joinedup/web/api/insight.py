@@ -16,16 +16,14 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.governance.access import AccessDenied, NotFound
 from joinedup.insight.flags import (
     OUTCOME_LABELS,
-    FlagError,
     FlagFilter,
     get_flag,
     list_flags,
     record_action,
 )
-from joinedup.insight.rules import RuleError, load_rules
+from joinedup.insight.rules import load_rules
 from joinedup.insight.run import latest_insight_run
 from joinedup.web.auth import (
     PERSONAL_DATA,
@@ -81,10 +79,6 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _refused(exc: AccessDenied) -> HTTPException:
-    return HTTPException(403, exc.decision.reason)
-
-
 @router.get(
     "/rules",
     summary="The indicator rules (validated)",
@@ -93,10 +87,7 @@ def _refused(exc: AccessDenied) -> HTTPException:
 )
 def get_rules(_reader: Reader) -> list[dict[str, Any]]:
     """The shipped indicator rules: purpose, severity, sources and date-effective versions."""
-    try:
-        return [r.describe() for r in load_rules()]
-    except RuleError as exc:  # pragma: no cover - the shipped rules are tested
-        raise HTTPException(500, str(exc)) from None
+    return [r.describe() for r in load_rules()]
 
 
 @router.get(
@@ -120,10 +111,7 @@ def get_latest_run(request: Request, _reader: Reader) -> dict[str, Any]:
 
 
 def _page(settings: Settings, principal: Principal, filters: FlagFilter) -> FlagsPage:
-    try:
-        page = list_flags(settings, principal.actor(), filters)
-    except AccessDenied as exc:
-        raise _refused(exc) from None
+    page = list_flags(settings, principal.actor(), filters)
     return FlagsPage(
         run=page.run_id,
         run_date=page.run_date.isoformat() if page.run_date else None,
@@ -198,12 +186,7 @@ async def get_one_flag(
     """Which rule fired (and its version), on which records (dataset, organisation, version,
     date), with the values that mattered. Audited."""
     del purpose_header
-    try:
-        flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
-    except AccessDenied as exc:
-        raise _refused(exc) from None
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
     return flag.to_dict(detail=True)
 
 
@@ -231,16 +214,9 @@ async def post_action(
     """Outcomes: contacted, enrolled, declined, no_action_needed, wrong_match (which is
     reported to linkage review). The flag is quiet until its data changes. Audited."""
     del purpose_header
-    try:
-        flag = await run_in_threadpool(
-            record_action, _settings(request), principal.actor(), flag_id, body.outcome, body.note
-        )
-    except AccessDenied as exc:
-        raise _refused(exc) from None
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except FlagError as exc:
-        raise HTTPException(422, str(exc)) from None
+    flag = await run_in_threadpool(
+        record_action, _settings(request), principal.actor(), flag_id, body.outcome, body.note
+    )
     return flag.to_dict(detail=True)
 
 

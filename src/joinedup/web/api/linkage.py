@@ -10,9 +10,8 @@ record a decision. The pages (:mod:`joinedup.web.pages.linkage`) call the same f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +22,6 @@ from joinedup.config import Settings
 from joinedup.linkage import explain
 from joinedup.linkage.explain import (
     Evidence,
-    LinkageNotFound,
     PairView,
     Queue,
     RecordView,
@@ -35,18 +33,16 @@ from joinedup.linkage.review import (
     REVIEW_PURPOSE,
     REVIEWER_ROLES,
     Decision,
-    ReviewError,
 )
 from joinedup.web.auth import (
-    PERSONAL_DATA,
     PURPOSE_HEADER,
     Principal,
-    access,
     require_purpose,
     require_roles,
     require_scope,
     verify_csrf,
 )
+from joinedup.web.guards import REVIEW_ACCESS
 
 tag = {
     "name": "linkage",
@@ -59,7 +55,7 @@ router = APIRouter(prefix="/linkage", tags=[tag["name"]])
 API_ROOT = "/api/v1/linkage"
 
 #: Every route: personal data, for analysts (the declaration the security tests check).
-REVIEW_ACCESS = access(PERSONAL_DATA, roles=(Role.ANALYST,))
+
 WRONG_PURPOSE = (
     "Reviewing matches is part of resident index maintenance: act under the purpose "
     f"'{REVIEW_PURPOSE}'"
@@ -295,20 +291,6 @@ def resident_out(view: ResidentView) -> ResidentOut:
     )
 
 
-T = TypeVar("T")
-
-
-async def _call(function: Callable[..., T], *args: Any) -> T:
-    """Run ``function`` off the event loop; a missing index/run/pair is 404, a refused
-    review its own status."""
-    try:
-        return await run_in_threadpool(function, *args)
-    except LinkageNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except ReviewError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -344,7 +326,7 @@ async def api_run(
     request: Request, principal: Reviewer, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> RunOut:
     del principal
-    return run_out(await _call(explain.get_run, _settings(request), run_id))
+    return run_out(await run_in_threadpool(explain.get_run, _settings(request), run_id))
 
 
 @router.get(
@@ -364,7 +346,9 @@ async def api_queue(
     """Pairs of the latest run's review band that no one has decided yet, most uncertain
     first (match weight nearest 0). No personal values: each pair names its two datasets."""
     del principal
-    return queue_out(await _call(explain.review_queue, _settings(request), page, page_size))
+    return queue_out(
+        await run_in_threadpool(explain.review_queue, _settings(request), page, page_size)
+    )
 
 
 @router.get(
@@ -378,7 +362,9 @@ async def api_queue(
 async def api_pair(request: Request, principal: Reviewer, pair_id: PairId) -> PairOut:
     """The pair's match-weight waterfall (prior, then each comparison's level and weight),
     both records (read through the policy, audited) and the decisions made on it."""
-    return pair_out(await _call(explain.view_pair, _settings(request), principal.actor(), pair_id))
+    return pair_out(
+        await run_in_threadpool(explain.view_pair, _settings(request), principal.actor(), pair_id)
+    )
 
 
 @router.post(
@@ -396,7 +382,7 @@ async def api_decide(
     """`match`: the two records are the same person; `non_match`: they are not. The latest
     decision on a pair wins, earlier ones are kept; every later build applies it (a forced
     link or cannot-link). Audited."""
-    decision, following = await _call(
+    decision, following = await run_in_threadpool(
         explain.decide_pair,
         _settings(request),
         principal.actor(),
@@ -422,5 +408,7 @@ async def api_resident(
     of their household, the scored pairs among their records with each comparison's level and
     weight, and reviewers' decisions on them."""
     return resident_out(
-        await _call(explain.explain_resident, _settings(request), principal.actor(), resident_id)
+        await run_in_threadpool(
+            explain.explain_resident, _settings(request), principal.actor(), resident_id
+        )
     )

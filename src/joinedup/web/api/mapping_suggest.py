@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.ingest.errors import IngestError
-from joinedup.ingest.suggest import DraftMapping, suggest_for_file
-from joinedup.standards import UnknownStandardError
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
@@ -20,7 +15,7 @@ from joinedup.web.auth import (
     require_scope,
     verify_csrf,
 )
-from joinedup.web.uploads import UploadError, UploadLimits, receive_upload
+from joinedup.web.uploads import UploadLimits, receive_upload, suggest_upload
 
 router = APIRouter(tags=["mappings"])
 tag = {
@@ -41,14 +36,6 @@ class SuggestionOut(BaseModel):
     fields: list[FieldSuggestion]
 
 
-def suggest_upload(settings: Settings, form: Any, standard: str) -> DraftMapping:
-    """Shared by the API and the page: draft a mapping for the uploaded sample file."""
-    upload = form.files.get("file")
-    if upload is None:
-        raise UploadError("Select a sample file", 422)
-    return suggest_for_file(settings, upload.path, standard, name=upload.filename)
-
-
 @router.post(
     "/mappings/suggest",
     response_model=SuggestionOut,
@@ -67,17 +54,10 @@ async def post_suggest(
     sample is read, a draft mapping is returned as YAML with the reason for each field, and the
     file is deleted: nothing is stored."""
     settings: Settings = request.app.state.settings
-    try:
-        form = await receive_upload(request, settings, limits=UploadLimits.for_settings(settings))
-    except UploadError as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
+    form = await receive_upload(request, settings, limits=UploadLimits.for_settings(settings))
     try:
         standard = form.field("standard")
         draft = await run_in_threadpool(suggest_upload, settings, form, standard)
-    except UploadError as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
-    except (IngestError, UnknownStandardError) as exc:
-        raise HTTPException(422, str(exc)) from None
     finally:
         form.discard()
     return SuggestionOut(

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.publish.definitions import NAME_PATTERN, PublicationError
+from joinedup.publish.definitions import NAME_PATTERN
 from joinedup.publish.jobs import start_release
 from joinedup.publish.releases import (
     MAX_NOTE,
-    NotFoundError,
-    PublishRefused,
     ReleaseView,
     decide,
     disclosure_checks,
@@ -115,14 +113,7 @@ async def api_define(
     analyst: Analyst,
     document: Annotated[dict[str, Any], Body(description="A joinedup-publication/1 document")],
 ) -> dict[str, Any]:
-    try:
-        pub = await run_in_threadpool(
-            save_definition, _settings(request), document, analyst.user_id
-        )
-    except PublicationError as exc:
-        raise HTTPException(422, str(exc)) from None
-    except PublishRefused as exc:
-        raise HTTPException(403, str(exc)) from None
+    pub = await run_in_threadpool(save_definition, _settings(request), document, analyst.user_id)
     return {"name": pub.name, "kind": pub.kind, "title": pub.title}
 
 
@@ -136,12 +127,9 @@ async def api_define(
     responses=_errors(401, 403, 404),
 )
 async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStarted:
-    try:
-        job_id = await run_in_threadpool(
-            start_release, request.app.state.settings, name, analyst.user_id
-        )
-    except LookupError:
-        raise HTTPException(404, f"no publication {name!r}") from None
+    job_id = await run_in_threadpool(
+        start_release, request.app.state.settings, name, analyst.user_id
+    )
     return JobStarted(job=job_id)
 
 
@@ -167,10 +155,7 @@ def api_release_detail(
     request: Request, _staff: Staff, name: Name, version: Version
 ) -> dict[str, Any]:
     settings = _settings(request)
-    try:
-        view = get_release(settings, name, version)
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from None
+    view = get_release(settings, name, version)
     return {**release_dict(view), "checks": disclosure_checks(settings, view)}
 
 
@@ -184,20 +169,13 @@ def api_release_detail(
 async def api_decide(
     request: Request, dpo: Dpo, name: Name, version: Version, body: DecisionIn
 ) -> dict[str, Any]:
-    try:
-        view = await run_in_threadpool(
-            decide,
-            _settings(request),
-            name,
-            version,
-            dpo.user_id,
-            body.decision == "approve",
-            body.note,
-        )
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from None
-    except PublishRefused as exc:
-        raise HTTPException(403, str(exc)) from None
-    except PublicationError as exc:
-        raise HTTPException(409 if "already" in str(exc) else 422, str(exc)) from None
+    view = await run_in_threadpool(
+        decide,
+        _settings(request),
+        name,
+        version,
+        dpo.user_id,
+        body.decision == "approve",
+        body.note,
+    )
     return release_dict(view)

@@ -18,13 +18,11 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.linkage.explain import LinkageNotFound
 from joinedup.rights import disputes, exports, notifications
-from joinedup.rights.common import SAR_PURPOSE, RightsError
+from joinedup.rights.common import SAR_PURPOSE
 from joinedup.rights.find import MAX_NEAR_MISSES, Candidate, FindResult, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
 from joinedup.web.auth import (
-    PERSONAL_DATA,
     SIGNED_IN,
     Principal,
     access,
@@ -32,9 +30,10 @@ from joinedup.web.auth import (
     require_purpose,
     require_roles,
     require_scope,
-    role,
     verify_csrf,
 )
+from joinedup.web.downloads import download
+from joinedup.web.guards import DISPUTE_ACCESS, DPO_ACCESS
 
 tag = {
     "name": "rights",
@@ -45,8 +44,6 @@ tag = {
 router = APIRouter(prefix="/rights", tags=[tag["name"]])
 API_ROOT = "/api/v1/rights"
 
-DPO_ACCESS = access(PERSONAL_DATA, roles=(Role.DPO,))
-DISPUTE_ACCESS = access(role(Role.DPO, Role.DATA_OWNER))
 READ = [Depends(require_scope("read"))]
 WRITE = [Depends(require_scope("governance")), Depends(verify_csrf)]
 ResidentId = Annotated[str, Path(description="The resident's id, like `r-1a2b…`", max_length=64)]
@@ -87,15 +84,6 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def http_error(exc: Exception) -> HTTPException:
-    """A rights error as an HTTP error (the message names no personal data)."""
-    if isinstance(exc, RightsError):
-        return HTTPException(exc.status_code, exc.message)
-    if isinstance(exc, LinkageNotFound):
-        return HTTPException(404, str(exc))
-    raise exc
 
 
 # --- find --------------------------------------------------------------------------------
@@ -160,16 +148,10 @@ def candidate_out(c: Candidate, disputed: set[str]) -> CandidateOut:
     )
 
 
-def disputed_keys(settings: Settings, result: FindResult) -> set[str]:
-    keys = [c.record.record_key for r in result.residents for c in r.records]
-    keys += [c.record.record_key for c in result.near_misses]
-    return set(disputes.disputes_for(settings, keys))
-
-
 def find_out(settings: Settings, result: FindResult) -> FindOut:
     from joinedup.rights.find import NEAR_MISS_PROBABILITY
 
-    disputed = disputed_keys(settings, result)
+    disputed = disputes.disputed_in(settings, result)
     return FindOut(
         run_id=result.run.id,
         threshold=result.threshold,
@@ -206,12 +188,9 @@ async def api_find(request: Request, principal: Dpo, body: FindIn) -> FindOut:
     """Score the details against every linked record with the linkage model: the residents
     they match (with all their records) and the near misses below the threshold. Audited;
     the details are sent in the body so that they never appear in a URL or log."""
-    try:
-        return await run_in_threadpool(
-            _find, _settings(request), principal, body.model_dump(exclude_none=True)
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    return await run_in_threadpool(
+        _find, _settings(request), principal, body.model_dump(exclude_none=True)
+    )
 
 
 # --- subject access --------------------------------------------------------------------------
@@ -254,12 +233,9 @@ def export_out(info: exports.ExportInfo) -> ExportOut:
 )
 async def api_preview(request: Request, principal: Dpo, resident_id: ResidentId) -> dict[str, Any]:
     """The document a release would produce now, for the DPO's review (audited)."""
-    try:
-        return await run_in_threadpool(
-            collect, _settings(request), principal.actor(), resident_id, CollectOptions()
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    return await run_in_threadpool(
+        collect, _settings(request), principal.actor(), resident_id, CollectOptions()
+    )
 
 
 @router.post(
@@ -276,16 +252,13 @@ async def api_release(
 ) -> ExportOut:
     """Collect the resident's data, redacted of other people's, store it and record the
     export (audited). Download it from the links."""
-    try:
-        info = await run_in_threadpool(
-            exports.release_export,
-            _settings(request),
-            principal.actor(),
-            resident_id,
-            CollectOptions(release_notes=body.release_notes),
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        exports.release_export,
+        _settings(request),
+        principal.actor(),
+        resident_id,
+        CollectOptions(release_notes=body.release_notes),
+    )
     return export_out(info)
 
 
@@ -322,25 +295,6 @@ async def api_download(
     """The stored export as JSON, JSON-LD (W3C DPV; docs/portable-export.md) or PDF.
     Every download is audited."""
     return await download(request, principal, export_id, fmt)
-
-
-async def download(request: Request, principal: Principal, export_id: int, fmt: str) -> Response:
-    try:
-        document, info = await run_in_threadpool(
-            exports.load_export, _settings(request), principal.actor(), export_id, fmt
-        )
-        body = await run_in_threadpool(exports.render, document, fmt, info.id)
-    except RightsError as exc:
-        raise http_error(exc) from None
-    suffix = {"jsonld": "jsonld", "json": "json", "pdf": "pdf"}[fmt]
-    return Response(
-        body,
-        media_type=exports.FORMATS[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="subject-access-{info.id}.{suffix}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 # --- disputes ------------------------------------------------------------------------------
@@ -400,20 +354,17 @@ def dispute_out(d: disputes.DisputeInfo) -> DisputeOut:
 async def api_dispute(request: Request, principal: Dpo, body: DisputeIn) -> DisputeOut:
     """The record shows as disputed wherever it appears; the source's data owners are
     notified in the app (audited)."""
-    try:
-        info = await run_in_threadpool(
-            lambda: disputes.record_dispute(
-                _settings(request),
-                principal.actor(),
-                organisation=body.organisation,
-                dataset=body.dataset,
-                source_record_id=body.source_record_id,
-                fields=body.fields,
-                statement=body.statement,
-            )
+    info = await run_in_threadpool(
+        lambda: disputes.record_dispute(
+            _settings(request),
+            principal.actor(),
+            organisation=body.organisation,
+            dataset=body.dataset,
+            source_record_id=body.source_record_id,
+            fields=body.fields,
+            statement=body.statement,
         )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    )
     return dispute_out(info)
 
 
@@ -426,12 +377,7 @@ async def api_dispute(request: Request, principal: Dpo, body: DisputeIn) -> Disp
     responses=_errors(401, 403),
 )
 async def api_disputes(request: Request, principal: DisputeReader) -> list[DisputeOut]:
-    try:
-        found = await run_in_threadpool(
-            disputes.list_disputes, _settings(request), principal.actor()
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    found = await run_in_threadpool(disputes.list_disputes, _settings(request), principal.actor())
     return [dispute_out(d) for d in found]
 
 
@@ -447,16 +393,13 @@ async def api_resolve(
     request: Request, principal: DisputeReader, dispute_id: DisputeId, body: ResolveIn
 ) -> DisputeOut:
     """Close the dispute with what was done (audited)."""
-    try:
-        info = await run_in_threadpool(
-            disputes.resolve_dispute,
-            _settings(request),
-            principal.actor(),
-            dispute_id,
-            body.resolution,
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        disputes.resolve_dispute,
+        _settings(request),
+        principal.actor(),
+        dispute_id,
+        body.resolution,
+    )
     return dispute_out(info)
 
 

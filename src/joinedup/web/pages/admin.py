@@ -10,28 +10,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import OrganisationType, Role
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.accounts import USERNAME_RE
-from joinedup.web.api.governance import (
-    COUNCIL_GSS_PREFIXES,
+from joinedup.governance.service.accounts import (
     TOKEN_LIFETIMES,
-    Refused,
-    add_organisation,
     add_token,
     add_user,
-    check_organisation,
     end_token,
     end_user,
     find_user,
-    list_organisations,
     list_tokens,
     list_users,
     scopes_for,
+)
+from joinedup.governance.service.organisations import (
+    COUNCIL_GSS_PREFIXES,
+    add_organisation,
+    check_organisation,
+    list_organisations,
 )
 from joinedup.web.auth import (
     SIGNED_IN,
@@ -109,10 +111,6 @@ def _common(principal: Principal, **values: Any) -> dict[str, Any]:
     }
 
 
-def _raise(exc: Refused) -> None:
-    raise HTTPException(exc.status_code, exc.message)
-
-
 @router.get("/admin", response_class=HTMLResponse, openapi_extra=ANYONE)
 async def admin_index(request: Request, principal: SignedIn) -> HTMLResponse:
     return render(request, "pages/admin/index.html", _common(principal))
@@ -184,10 +182,8 @@ async def new_organisation(request: Request, principal: HubAdmin) -> Response:
             values["type"],
             values["gss_code"] or None,
         )
-    except Refused as exc:
-        return _render_org_form(
-            request, principal, values, {exc.field or "code": exc.message}, exc.status_code
-        )
+    except JoinedupError as exc:
+        return _render_org_form(request, principal, values, exc.field_errors("code"), exc.status)
     return RedirectResponse("/admin/organisations?done=organisation", status_code=303)
 
 
@@ -275,9 +271,9 @@ async def new_user(request: Request, principal: HubAdmin) -> Response:
                 role=values["role"],
             )
         )
-    except Refused as exc:
+    except JoinedupError as exc:
         return await _render_user_form(
-            request, principal, values, {exc.field or "username": exc.message}, exc.status_code
+            request, principal, values, exc.field_errors("username"), exc.status
         )
     # The password is in this answer only (the layout sends Cache-Control: no-store).
     return render(
@@ -292,10 +288,7 @@ async def new_user(request: Request, principal: HubAdmin) -> Response:
 async def deactivate_form(
     request: Request, principal: HubAdmin, username: Username
 ) -> HTMLResponse:
-    try:
-        user = await run_in_threadpool(find_user, request.app.state.settings, principal, username)
-    except Refused as exc:
-        _raise(exc)
+    user = await run_in_threadpool(find_user, request.app.state.settings, principal, username)
     return render(
         request, "pages/admin/user_deactivate.html", _common(principal, user=user, error=None)
     )
@@ -306,15 +299,15 @@ async def deactivate(request: Request, principal: HubAdmin, username: Username) 
     settings: Settings = request.app.state.settings
     try:
         await run_in_threadpool(end_user, settings, principal, username)
-    except Refused as exc:
-        if exc.status_code == 404:
-            _raise(exc)
+    except JoinedupError as exc:
+        if exc.status == 404:
+            raise
         user = await run_in_threadpool(find_user, settings, principal, username)
         return render(
             request,
             "pages/admin/user_deactivate.html",
-            _common(principal, user=user, error=exc.message),
-            status_code=exc.status_code,
+            _common(principal, user=user, error=exc.detail),
+            status_code=exc.status,
         )
     return RedirectResponse("/admin/users?done=deactivated", status_code=303)
 
@@ -378,10 +371,8 @@ async def new_token(request: Request, principal: SignedIn) -> Response:
         issued = await run_in_threadpool(
             add_token, request.app.state.settings, principal, values["name"], values["scopes"], days
         )
-    except Refused as exc:
-        return _render_token_form(
-            request, principal, values, {exc.field or "name": exc.message}, exc.status_code
-        )
+    except JoinedupError as exc:
+        return _render_token_form(request, principal, values, exc.field_errors("name"), exc.status)
     return render(
         request,
         "pages/admin/token_created.html",
@@ -392,8 +383,5 @@ async def new_token(request: Request, principal: SignedIn) -> Response:
 
 @router.post("/account/tokens/{prefix}/revoke", openapi_extra=ANYONE, dependencies=CSRF)
 async def revoke_token(request: Request, principal: SignedIn, prefix: TokenPrefix) -> Response:
-    try:
-        await run_in_threadpool(end_token, request.app.state.settings, principal, prefix)
-    except Refused as exc:
-        _raise(exc)
+    await run_in_threadpool(end_token, request.app.state.settings, principal, prefix)
     return RedirectResponse("/account/tokens?done=revoked", status_code=303)

@@ -2,7 +2,7 @@
 "New agreement" form, the lifecycle buttons, and the purposes a hub admin registers.
 
 Every change is a POST with a CSRF token, made by the functions in
-:mod:`joinedup.web.api.governance`, which call the governance core (audited in the same
+:mod:`joinedup.governance.service.agreements`, which call the governance core (audited in the same
 transaction). A refusal comes back as a GOV.UK error on the page it was asked from.
 """
 
@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -20,26 +20,30 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError, Refused
 from joinedup.governance.agreements import AgreementDraft, DataShare
 from joinedup.governance.purposes import PUBLIC_TASK, PurposeSpec
-from joinedup.standards import list_standards
-from joinedup.web.api.governance import (
+from joinedup.governance.service.agreements import (
     DATASET_NAME,
     FIELD_NAME,
-    PURPOSE_CODE,
     AgreementDetail,
-    Refused,
-    add_purpose,
     agreement_action,
     agreement_path,
     check_reference,
     create_agreement,
     get_agreement,
     list_agreements,
-    list_purposes,
     may_draft,
 )
-from joinedup.web.api.standards import standard_titles
+from joinedup.governance.service.purposes import (
+    PURPOSE_CODE,
+    add_purpose,
+    list_purposes,
+)
+from joinedup.ingest.service import (
+    standard_titles,
+)
+from joinedup.standards import list_standards
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
@@ -102,6 +106,8 @@ FORM_FIELDS = (
     "expiry_date",
     "retention",
 )
+#: Where a draft's field (as the API and the core name it) is on the form, when not the same.
+FORM_FIELD = {"data": "shares"}
 DEFAULT_SHARES = 2
 MAX_SHARES = 20
 RESERVED_REFERENCES = {"new"}
@@ -141,7 +147,7 @@ async def _render_detail(
     detail: AgreementDetail,
     *,
     done: str | None = None,
-    error: Refused | None = None,
+    error: JoinedupError | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     titles = standard_titles()
@@ -175,31 +181,22 @@ async def new_agreement_form(
 async def agreement_page(
     request: Request, principal: SignedIn, reference: str, done: str | None = None
 ) -> Response:
-    try:
-        detail = await run_in_threadpool(
-            get_agreement, request.app.state.settings, principal, reference
-        )
-    except Refused as exc:
-        return _refusal_page(request, exc)
+    detail = await run_in_threadpool(
+        get_agreement, request.app.state.settings, principal, reference
+    )
     return await _render_detail(request, principal, detail, done=done)
 
 
-def _refusal_page(request: Request, exc: Refused) -> HTMLResponse:
-    """The GOV.UK error page for a refusal that has no form to show it on (404 mostly)."""
-    del request
-    raise HTTPException(exc.status_code, exc.message)
-
-
 async def _detail_or_error(
-    settings: Settings, principal: Principal, reference: str, refusal: Refused
+    settings: Settings, principal: Principal, reference: str, refusal: JoinedupError
 ) -> AgreementDetail:
     """The agreement to show a refusal on; without one (say, a 404) the refusal's error page."""
-    if refusal.status_code != 404:
+    if refusal.status != 404:
         try:
             return await run_in_threadpool(get_agreement, settings, principal, reference)
-        except Refused:
+        except JoinedupError:
             pass
-    raise HTTPException(refusal.status_code, refusal.message)
+    raise refusal
 
 
 async def _step(
@@ -210,11 +207,9 @@ async def _step(
         _, activated = await run_in_threadpool(
             agreement_action, settings, principal, reference, action, reason
         )
-    except Refused as exc:
+    except JoinedupError as exc:
         detail = await _detail_or_error(settings, principal, reference, exc)
-        return await _render_detail(
-            request, principal, detail, error=exc, status_code=exc.status_code
-        )
+        return await _render_detail(request, principal, detail, error=exc, status_code=exc.status)
     done = "activated" if activated else DONE_AFTER[action]
     return RedirectResponse(f"{agreement_path(reference)}?done={done}", status_code=303)
 
@@ -256,12 +251,9 @@ async def _render_revoke(
 
 @router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, openapi_extra=OWNERS)
 async def revoke_form(request: Request, principal: Owners, reference: str) -> Response:
-    try:
-        detail = await run_in_threadpool(
-            get_agreement, request.app.state.settings, principal, reference
-        )
-    except Refused as exc:
-        return _refusal_page(request, exc)
+    detail = await run_in_threadpool(
+        get_agreement, request.app.state.settings, principal, reference
+    )
     if "revoke" not in detail.actions:
         return await _render_detail(
             request,
@@ -280,13 +272,11 @@ async def revoke(request: Request, principal: Owners, reference: str) -> Respons
     reason = str(form.get("reason", "")).strip()
     try:
         await run_in_threadpool(agreement_action, settings, principal, reference, "revoke", reason)
-    except Refused as exc:
+    except JoinedupError as exc:
         detail = await _detail_or_error(settings, principal, reference, exc)
         if exc.field == "reason":
-            return await _render_revoke(request, principal, detail, reason, exc.message, 422)
-        return await _render_detail(
-            request, principal, detail, error=exc, status_code=exc.status_code
-        )
+            return await _render_revoke(request, principal, detail, reason, exc.field_message, 422)
+        return await _render_detail(request, principal, detail, error=exc, status_code=exc.status)
     return RedirectResponse(f"{agreement_path(reference)}?done=revoked", status_code=303)
 
 
@@ -502,11 +492,10 @@ async def new_agreement(
         return await _render_form(request, principal, values, errors, 422)
     try:
         await run_in_threadpool(create_agreement, request.app.state.settings, principal, draft)
-    except Refused as exc:
-        key = exc.field or "reference"
-        return await _render_form(
-            request, principal, values, {key: exc.message}, 403 if exc.status_code == 403 else 422
-        )
+    except JoinedupError as exc:
+        errors = {FORM_FIELD.get(k, k): v for k, v in exc.field_errors("reference").items()}
+        status = 403 if exc.status == 403 else 422
+        return await _render_form(request, principal, values, errors, status)
     return RedirectResponse(f"{agreement_path(draft.reference)}?done=created", status_code=303)
 
 
@@ -604,8 +593,8 @@ async def new_purpose(
     )
     try:
         await run_in_threadpool(add_purpose, request.app.state.settings, principal, spec)
-    except Refused as exc:
+    except JoinedupError as exc:
         return _render_purpose_form(
-            request, principal, values, {exc.field or "code": exc.message}, exc.status_code
+            request, principal, values, exc.field_errors("code"), exc.status
         )
     return RedirectResponse(f"/purposes?done={spec.code}", status_code=303)

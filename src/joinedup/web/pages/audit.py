@@ -22,9 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
 from joinedup.governance.audit_search import AuditFilter
-from joinedup.web.api.governance import (
+from joinedup.governance.service.audit import (
     AUDIT_PAGE_SIZE,
-    Refused,
     audit_choices,
     audit_filter,
     export_audit_csv,
@@ -146,12 +145,9 @@ async def audit_page(request: Request, principal: DPO) -> HTMLResponse:
     results = None
     status_code = 200
     if filters.where is not None:
-        try:
-            results = await run_in_threadpool(
-                search_audit, settings, principal, filters.where, filters.page
-            )
-        except Refused as exc:  # pragma: no cover - require_roles refuses first
-            filters.errors["user"] = exc.message
+        results = await run_in_threadpool(
+            search_audit, settings, principal, filters.where, filters.page
+        )
     else:
         status_code = 422
     anchors = {"from": "from-day", "to": "to-day"}

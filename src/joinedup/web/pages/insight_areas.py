@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -36,8 +36,8 @@ from joinedup.insight.impact import (
     list_interventions,
 )
 from joinedup.insight.trends import latest_area_run
-from joinedup.web.api.areas import ANALYSTS
 from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
+from joinedup.web.guards import ANALYSTS
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -114,8 +114,6 @@ async def dashboard(
         )
     except NoAreaRun:
         return _no_run(request, "Dashboard")
-    except AreaError as exc:
-        raise HTTPException(422, str(exc)) from None
     context["levels"] = LEVEL_NAMES
     context["measures"] = MEASURES
     return render(request, "pages/insight/dashboard.html", context)
@@ -193,11 +191,9 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
     try:
         created = await run_in_threadpool(define_intervention, settings, spec, analyst.username)
     except (ImpactError, AreaError) as exc:
-        field, _, message = str(exc).partition(": ")
-        key = field if field in values else "name"
         context = await run_in_threadpool(_impact_list_context, settings)
         context.update(
-            errors={key: message or str(exc)},
+            errors=exc.field_errors("name", values),
             values=values,
             outcomes=OUTCOME_LABELS,
             levels=LEVEL_NAMES,
@@ -209,10 +205,7 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
 @router.get("/insight/impact/{intervention_id}", openapi_extra=access(ANALYSTS))
 async def impact_detail(request: Request, intervention_id: int, analyst: Analyst) -> HTMLResponse:
     settings = _settings(request)
-    try:
-        intervention = await run_in_threadpool(get_intervention, settings, intervention_id)
-    except LookupError:
-        raise HTTPException(404, "No such intervention") from None
+    intervention = await run_in_threadpool(get_intervention, settings, intervention_id)
     error = None
     estimate = None
     try:

@@ -1,17 +1,17 @@
 """Jobs: the recent jobs, and one job with its progress, parameters and result.
 
 Signed-in users see their organisation's jobs (hub admins see all); see
-:mod:`joinedup.web.api.jobs`.
+:mod:`joinedup.jobs.service`.
 """
 
 from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from joinedup.web.api.jobs import job_out, visible_job, visible_jobs
+from joinedup.jobs.service import job_out, visible_job, visible_jobs
 from joinedup.web.auth import SIGNED_IN, Principal, access, require_principal
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -37,10 +37,7 @@ def job_list(request: Request, principal: Principal = Depends(require_principal)
 def job_detail(
     request: Request, job_id: str, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
-    try:
-        job = job_out(visible_job(request.app.state.settings, principal, job_id), principal)
-    except KeyError:
-        raise HTTPException(404) from None
+    job = job_out(visible_job(request.app.state.settings, principal, job_id), principal)
     return render(
         request,
         "pages/job.html",

@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.linkage import explain
-from joinedup.linkage.explain import DISPLAY_FIELDS, FIELD_TITLES, Evidence, LinkageNotFound
+from joinedup.linkage.explain import DISPLAY_FIELDS, FIELD_TITLES, Evidence
 from joinedup.linkage.review import MAX_NOTE, REVIEW_PURPOSE, ReviewError
 from joinedup.rights.disputes import disputes_for
-from joinedup.web.api.linkage import REVIEW_ACCESS
 from joinedup.web.auth import Principal, require_purpose, require_roles, verify_csrf
+from joinedup.web.guards import REVIEW_ACCESS
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.pagination import govuk_pagination
@@ -54,10 +54,6 @@ def _wrong_purpose(request: Request, principal: Principal) -> HTMLResponse | Non
         {"next": quote(request.url.path, safe="/"), "purpose": REVIEW_PURPOSE},
         status_code=403,
     )
-
-
-def _not_found(exc: LinkageNotFound) -> HTTPException:
-    return HTTPException(404, str(exc))
 
 
 # --- the waterfall's geometry ----------------------------------------------------------------
@@ -207,12 +203,9 @@ async def queue_page(
         number = max(1, min(int(page), 1_000_000))
     except ValueError:
         number = 1
-    try:
-        queue = await run_in_threadpool(
-            explain.review_queue, request.app.state.settings, number, explain.PAGE_SIZE
-        )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
+    queue = await run_in_threadpool(
+        explain.review_queue, request.app.state.settings, number, explain.PAGE_SIZE
+    )
     first = (queue.page - 1) * queue.page_size + 1
     return render(
         request,
@@ -238,14 +231,9 @@ async def _pair_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        view = await run_in_threadpool(
-            explain.view_pair, request.app.state.settings, principal.actor(), pair_id
-        )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
-    except ReviewError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+    view = await run_in_threadpool(
+        explain.view_pair, request.app.state.settings, principal.actor(), pair_id
+    )
     bars, zero = waterfall_bars(view.evidence)
     errors = errors or {}
     return render(
@@ -314,13 +302,12 @@ async def pair_decide(
             _, following = await run_in_threadpool(
                 explain.decide_pair, settings, principal.actor(), pair_id, decision, note
             )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
     except ReviewError as exc:
         if exc.status == 403:
-            raise HTTPException(403, str(exc)) from None
+            raise
+        errors = exc.field_errors("note")
         return await _pair_page(
-            request, principal, pair_id, errors={"note": str(exc)}, values=values, status_code=422
+            request, principal, pair_id, errors=errors, values=values, status_code=422
         )
     if following is None or (following == pair_id and decision == "skip"):
         return RedirectResponse(f"/linkage/review?done={decision}", status_code=303)
@@ -333,17 +320,12 @@ async def resident_page(
 ) -> Response:
     if (refused := _wrong_purpose(request, principal)) is not None:
         return refused
-    try:
-        view = await run_in_threadpool(
-            explain.explain_resident,
-            request.app.state.settings,
-            principal.actor(),
-            resident_id[:100],
-        )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
-    except ReviewError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+    view = await run_in_threadpool(
+        explain.explain_resident,
+        request.app.state.settings,
+        principal.actor(),
+        resident_id[:100],
+    )
     disputed = await run_in_threadpool(
         disputes_for, request.app.state.settings, [r.record_key for r in view.records]
     )

@@ -9,9 +9,12 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
 from joinedup.ingest.errors import IngestError
+from joinedup.ingest.service import (
+    shipped_mapping_path,
+    shipped_mappings,
+    standard_titles,
+)
 from joinedup.standards import UnknownStandardError, list_standards
-from joinedup.web.api.mapping_suggest import suggest_upload
-from joinedup.web.api.standards import shipped_mapping_path, shipped_mappings, standard_titles
 from joinedup.web.auth import (
     CSRF_FIELD,
     SIGNED_IN,
@@ -31,6 +34,7 @@ from joinedup.web.uploads import (
     drain,
     human_size,
     receive_upload,
+    suggest_upload,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -103,8 +107,6 @@ async def suggest_submit(
             "file": f"The selected file must be smaller than {context['max_size']}"
         }
         return render(request, "pages/mapping_suggest.html", context, status_code=413)
-    except UploadError as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
     try:
         check_form_csrf(request, form.fields.get(CSRF_FIELD))
         standard = form.field("standard")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -15,14 +15,18 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.objections import ObjectionSubject
-from joinedup.web.api.governance import (
+from joinedup.governance.service.common import (
     MAX_NOTE,
-    Refused,
+)
+from joinedup.governance.service.objections import (
     add_objection,
     end_objection,
     get_objection,
     list_objections,
+)
+from joinedup.governance.service.purposes import (
     list_purposes,
 )
 from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
@@ -55,10 +59,7 @@ DONE = {
 
 @router.get("/objections", response_class=HTMLResponse, openapi_extra=DPO_ONLY)
 async def objection_list(request: Request, principal: DPO, done: str | None = None) -> HTMLResponse:
-    try:
-        objections = await run_in_threadpool(list_objections, request.app.state.settings, principal)
-    except Refused as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
+    objections = await run_in_threadpool(list_objections, request.app.state.settings, principal)
     return render(
         request,
         "pages/objections/list.html",
@@ -167,9 +168,9 @@ async def new_objection(request: Request, principal: DPO) -> Response:
             purpose,
             values["note"],
         )
-    except Refused as exc:
-        field = exc.field if exc.field in FIELDS else "resident_id"
-        return await _render_form(request, principal, values, {field: exc.message}, 422)
+    except JoinedupError as exc:
+        errors = exc.field_errors("resident_id", FIELDS)
+        return await _render_form(request, principal, values, errors, 422)
     return RedirectResponse("/objections?done=recorded", status_code=303)
 
 
@@ -179,12 +180,9 @@ async def new_objection(request: Request, principal: DPO) -> Response:
 async def withdraw_form(
     request: Request, principal: DPO, objection_id: ObjectionId
 ) -> HTMLResponse:
-    try:
-        objection = await run_in_threadpool(
-            get_objection, request.app.state.settings, principal, objection_id
-        )
-    except Refused as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
+    objection = await run_in_threadpool(
+        get_objection, request.app.state.settings, principal, objection_id
+    )
     return render(
         request,
         "pages/objections/withdraw.html",
@@ -197,14 +195,14 @@ async def withdraw(request: Request, principal: DPO, objection_id: ObjectionId) 
     settings: Settings = request.app.state.settings
     try:
         await run_in_threadpool(end_objection, settings, principal, objection_id)
-    except Refused as exc:
-        if exc.status_code == 404:
-            raise HTTPException(404, exc.message) from None
+    except JoinedupError as exc:
+        if exc.status == 404:
+            raise
         objection = await run_in_threadpool(get_objection, settings, principal, objection_id)
         return render(
             request,
             "pages/objections/withdraw.html",
-            {"principal": principal, "objection": objection, "error": exc.message},
-            status_code=exc.status_code,
+            {"principal": principal, "objection": objection, "error": exc.detail},
+            status_code=exc.status,
         )
     return RedirectResponse("/objections?done=withdrawn", status_code=303)

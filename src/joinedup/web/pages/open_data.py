@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +22,6 @@ from joinedup.publish.portal import (
     search_rows,
 )
 from joinedup.publish.releases import (
-    NotFoundError,
     ReleaseView,
     public_release,
     public_releases,
@@ -53,10 +52,7 @@ def _settings(request: Request) -> Any:
 
 
 async def _public(request: Request, name: str, version: int | None = None) -> ReleaseView:
-    try:
-        return await run_in_threadpool(public_release, _settings(request), name, version)
-    except NotFoundError:
-        raise HTTPException(404, "No such published dataset") from None
+    return await run_in_threadpool(public_release, _settings(request), name, version)
 
 
 @router.get("/open-data", response_class=HTMLResponse, openapi_extra=PUBLIC_ACCESS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,7 +14,6 @@ from joinedup.publish.definitions import NAME_PATTERN, PublicationError
 from joinedup.publish.jobs import start_release
 from joinedup.publish.releases import (
     MAX_NOTE,
-    NotFoundError,
     PublishRefused,
     decide,
     disclosure_checks,
@@ -69,12 +68,9 @@ async def publications(request: Request, principal: Staff) -> HTMLResponse:
     dependencies=CSRF,
 )
 async def release_submit(request: Request, analyst: Analyst, name: Name) -> Response:
-    try:
-        job_id = await run_in_threadpool(
-            start_release, request.app.state.settings, name, analyst.user_id
-        )
-    except LookupError:
-        raise HTTPException(404, f"no publication {name!r}") from None
+    job_id = await run_in_threadpool(
+        start_release, request.app.state.settings, name, analyst.user_id
+    )
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
@@ -88,10 +84,7 @@ async def _render_release(
     note: str = "",
 ) -> HTMLResponse:
     settings = request.app.state.settings
-    try:
-        view = await run_in_threadpool(get_release, settings, name, version)
-    except NotFoundError:
-        raise HTTPException(404, "No such release") from None
+    view = await run_in_threadpool(get_release, settings, name, version)
     checks = await run_in_threadpool(disclosure_checks, settings, view)
     return render(
         request,
@@ -150,11 +143,10 @@ async def release_decision(
             decision == "approve",
             note,
         )
-    except NotFoundError:
-        raise HTTPException(404, "No such release") from None
     except (PublicationError, PublishRefused) as exc:
-        message = str(exc).removeprefix("note: ")
-        return await _render_release(request, dpo, name, version, error=message, note=note)
+        return await _render_release(
+            request, dpo, name, version, error=exc.field_message, note=note
+        )
     return RedirectResponse(
         f"/publications/{name}/releases/{version}?done={view.status}", status_code=303
     )

@@ -14,18 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.linkage.explain import LinkageNotFound
 from joinedup.rights import disputes, exports, notifications
 from joinedup.rights.common import SAR_PURPOSE, RightsError
 from joinedup.rights.find import NEAR_MISS_PROBABILITY, QUERY_FIELDS, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
-from joinedup.web.api.rights import (
-    DISPUTE_ACCESS,
-    DPO_ACCESS,
-    disputed_keys,
-    download,
-    http_error,
-)
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
@@ -35,6 +27,8 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
+from joinedup.web.downloads import download
+from joinedup.web.guards import DISPUTE_ACCESS, DPO_ACCESS
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -92,9 +86,8 @@ async def _find_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     recent = await run_in_threadpool(exports.list_exports, _settings(request), principal.actor())
-    disputed = (
-        await run_in_threadpool(disputed_keys, _settings(request), result) if result else set()
-    )
+    settings = _settings(request)
+    disputed = await run_in_threadpool(disputes.disputed_in, settings, result) if result else set()
     return render(
         request,
         "pages/rights/find.html",
@@ -127,13 +120,10 @@ async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
         query = PersonQuery.parse(values)
         result = await run_in_threadpool(find_person, _settings(request), principal.actor(), query)
     except RightsError as exc:
-        if exc.status_code != 422:
-            raise http_error(exc) from None
-        return await _find_page(
-            request, principal, values, {exc.field or "given_name": exc.message}, status_code=422
-        )
-    except LinkageNotFound as exc:
-        raise http_error(exc) from None
+        if exc.status != 422:
+            raise
+        errors = exc.field_errors("given_name")
+        return await _find_page(request, principal, values, errors, status_code=422)
     return await _find_page(request, principal, values, {}, result)
 
 
@@ -142,12 +132,9 @@ async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
 )
 async def review_export(request: Request, principal: Dpo, resident_id: ResidentId) -> HTMLResponse:
     """The review step: the export as it would be released, and every redaction."""
-    try:
-        document = await run_in_threadpool(
-            collect, _settings(request), principal.actor(), resident_id, CollectOptions()
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    document = await run_in_threadpool(
+        collect, _settings(request), principal.actor(), resident_id, CollectOptions()
+    )
     return render(
         request, "pages/rights/review.html", {"doc": document, "export": None, "review": True}
     )
@@ -157,24 +144,18 @@ async def review_export(request: Request, principal: Dpo, resident_id: ResidentI
 async def release(request: Request, principal: Dpo, resident_id: ResidentId) -> Response:
     form = await request.form()
     options = CollectOptions(release_notes=form.get("release_notes") == "yes")
-    try:
-        info = await run_in_threadpool(
-            exports.release_export, _settings(request), principal.actor(), resident_id, options
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        exports.release_export, _settings(request), principal.actor(), resident_id, options
+    )
     return RedirectResponse(f"/rights/exports/{info.id}", status_code=303)
 
 
 @router.get("/rights/exports/{export_id}", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
 async def export_page(request: Request, principal: Dpo, export_id: ExportId) -> HTMLResponse:
     """The released export as a printable page (a disclosure: audited)."""
-    try:
-        document, info = await run_in_threadpool(
-            exports.load_export, _settings(request), principal.actor(), export_id, "html"
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    document, info = await run_in_threadpool(
+        exports.load_export, _settings(request), principal.actor(), export_id, "html"
+    )
     return render(
         request, "pages/rights/review.html", {"doc": document, "export": info, "review": False}
     )
@@ -259,20 +240,13 @@ async def new_dispute(request: Request, principal: Dpo) -> Response:
             )
         )
     except RightsError as exc:
-        return _dispute_form(request, values, {exc.field or "fields": exc.message}, 422)
-    except LinkageNotFound as exc:
-        raise http_error(exc) from None
+        return _dispute_form(request, values, exc.field_errors("fields"), 422)
     return RedirectResponse(f"/rights/disputes/{info.id}?done=recorded", status_code=303)
 
 
 @router.get("/rights/disputes", response_class=HTMLResponse, openapi_extra=DISPUTE_ACCESS)
 async def dispute_list(request: Request, principal: DisputeReader) -> HTMLResponse:
-    try:
-        found = await run_in_threadpool(
-            disputes.list_disputes, _settings(request), principal.actor()
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    found = await run_in_threadpool(disputes.list_disputes, _settings(request), principal.actor())
     return render(request, "pages/rights/disputes.html", {"disputes": found})
 
 
@@ -284,12 +258,9 @@ async def _dispute_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        info = await run_in_threadpool(
-            disputes.get_dispute, _settings(request), principal.actor(), dispute_id
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        disputes.get_dispute, _settings(request), principal.actor(), dispute_id
+    )
     return render(
         request,
         "pages/rights/dispute.html",
@@ -321,8 +292,8 @@ async def resolve(request: Request, principal: DisputeReader, dispute_id: Disput
             str(form.get("resolution") or ""),
         )
     except RightsError as exc:
-        if exc.status_code in (403, 404):
-            raise http_error(exc) from None
+        if exc.status in (403, 404):
+            raise
         return await _dispute_page(request, principal, dispute_id, exc.message, status_code=422)
     return RedirectResponse(f"/rights/disputes/{dispute_id}?done=resolved", status_code=303)
 

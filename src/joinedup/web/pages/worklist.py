@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.governance.access import AccessDenied, NotFound
 from joinedup.insight.flags import (
     MAX_NOTE,
     OUTCOME_LABELS,
@@ -88,10 +87,7 @@ def _pagination(values: dict[str, str], total: int, page: int, size: int) -> dic
 @router.get("/worklist", response_class=HTMLResponse, openapi_extra=PERSONAL)
 async def worklist(request: Request, principal: Worker) -> HTMLResponse:
     filters, values = _filters(request.query_params)
-    try:
-        page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
+    page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
     first = (page.page - 1) * page.page_size + 1 if page.flags else 0
     return render(
         request,
@@ -114,10 +110,7 @@ async def worklist(request: Request, principal: Worker) -> HTMLResponse:
 )
 async def household(request: Request, principal: Worker, household_id: HouseholdId) -> HTMLResponse:
     filters = FlagFilter(household_id=household_id, status="all", page_size=500)
-    try:
-        page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
+    page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
     if not page.flags:
         raise HTTPException(404, "No flags for that household under your purpose")
     residents: dict[str, list[Any]] = {}
@@ -140,12 +133,7 @@ async def _flag_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
-    except NotFound:
-        raise HTTPException(404, "No such flag for your organisation and purpose") from None
+    flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
     errors = errors or {}
     keys = [f"{r.organisation}/{r.dataset}/{r.source_record_id}" for r in flag.records if r.shown]
     disputed = await run_in_threadpool(disputes_for, _settings(request), keys)
@@ -204,16 +192,12 @@ async def flag_action(request: Request, principal: Worker, flag_id: FlagId) -> R
             values["outcome"],
             values["note"],
         )
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
-    except NotFound:
-        raise HTTPException(404, "No such flag for your organisation and purpose") from None
     except FlagError as exc:
         return await _flag_page(
             request,
             principal,
             flag_id,
-            errors={"outcome": str(exc)},
+            errors=exc.field_errors("outcome"),
             values=values,
             status_code=422,
         )

@@ -1,0 +1,117 @@
+"""``/api/v1/organisations`` and ``/api/v1/users``: the register of organisations and user
+accounts (hub admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from joinedup.catalog.models import Role
+from joinedup.governance.service.accounts import (
+    UserCreated,
+    UserIn,
+    UserOut,
+    add_user,
+    end_user,
+    list_users,
+)
+from joinedup.governance.service.organisations import (
+    OrganisationIn,
+    OrganisationOut,
+    add_organisation,
+    list_organisations,
+)
+from joinedup.web.api.governance.common import (
+    ADMIN,
+    READ,
+    HubAdmin,
+    errors,
+)
+from joinedup.web.auth import access, role
+
+router = APIRouter()
+
+
+@router.get(
+    "/organisations",
+    response_model=list[OrganisationOut],
+    summary="List organisations",
+    openapi_extra=access(role(Role.HUB_ADMIN)),
+    dependencies=READ,
+    responses=errors(401, 403),
+)
+def api_list_organisations(request: Request, principal: HubAdmin) -> list[OrganisationOut]:
+    return list_organisations(request.app.state.settings, principal)
+
+
+@router.post(
+    "/organisations",
+    response_model=OrganisationOut,
+    status_code=201,
+    summary="Register an organisation",
+    openapi_extra=access(role(Role.HUB_ADMIN)),
+    dependencies=ADMIN,
+    responses=errors(401, 403, 409, 422),
+)
+def api_add_organisation(
+    request: Request, principal: HubAdmin, body: OrganisationIn
+) -> OrganisationOut:
+    """Councils need their ONS GSS code (a local authority's: E06–E10, W06, S12 or N09)."""
+    return add_organisation(
+        request.app.state.settings,
+        principal,
+        body.code,
+        body.name,
+        body.type.value,
+        body.gss_code,
+    )
+
+
+@router.get(
+    "/users",
+    response_model=list[UserOut],
+    summary="List user accounts",
+    openapi_extra=access(role(Role.HUB_ADMIN)),
+    dependencies=READ,
+    responses=errors(401, 403),
+)
+def api_list_users(request: Request, principal: HubAdmin) -> list[UserOut]:
+    return list_users(request.app.state.settings, principal)
+
+
+@router.post(
+    "/users",
+    response_model=UserCreated,
+    status_code=201,
+    summary="Create a user account",
+    openapi_extra=access(role(Role.HUB_ADMIN)),
+    dependencies=ADMIN,
+    responses=errors(401, 403, 422),
+)
+def api_add_user(request: Request, principal: HubAdmin, body: UserIn) -> UserCreated:
+    """The generated password is in this answer only; it is stored as an argon2 hash."""
+    return add_user(
+        request.app.state.settings,
+        principal,
+        username=body.username,
+        display_name=body.display_name,
+        email=body.email,
+        organisation=body.organisation,
+        role=body.role.value,
+    )
+
+
+@router.post(
+    "/users/{username}/deactivate",
+    response_model=UserOut,
+    summary="Deactivate a user account",
+    openapi_extra=access(role(Role.HUB_ADMIN)),
+    dependencies=ADMIN,
+    responses=errors(401, 403, 404, 409),
+)
+def api_deactivate_user(
+    request: Request, principal: HubAdmin, username: Annotated[str, Path(max_length=120)]
+) -> UserOut:
+    """The account can no longer sign in or use its tokens. Accounts are never deleted."""
+    return end_user(request.app.state.settings, principal, username)

@@ -1,0 +1,196 @@
+"""``/api/v1/agreements`` and ``/api/v1/purposes``: sharing agreements and their lifecycle
+(drafted by data owners and DPOs), and the purposes register (hub admins add to it)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import JSONResponse
+
+from joinedup.catalog.models import Role
+from joinedup.governance.purposes import PurposeSpec
+from joinedup.governance.service.agreements import (
+    FIELD_NAME,
+    AgreementDetail,
+    AgreementIn,
+    AgreementSummary,
+    RevokeIn,
+    agreement_action,
+    create_agreement,
+    draft_from,
+    get_agreement,
+    list_agreements,
+)
+from joinedup.governance.service.purposes import (
+    PurposeIn,
+    PurposeOut,
+    add_purpose,
+    list_purposes,
+)
+from joinedup.web.api.governance.common import (
+    GOVERN,
+    OWNERS,
+    READ,
+    DataOwner,
+    HubAdmin,
+    Owners,
+    SignedIn,
+    errors,
+)
+from joinedup.web.auth import SIGNED_IN, Principal, access, role
+
+router = APIRouter()
+
+
+Reference = Annotated[str, Path(description="The agreement's reference", max_length=64)]
+
+
+@router.get(
+    "/agreements",
+    response_model=list[AgreementSummary],
+    summary="List sharing agreements",
+    openapi_extra=access(SIGNED_IN),
+    dependencies=READ,
+    responses=errors(401, 403),
+)
+def api_list_agreements(request: Request, principal: SignedIn) -> list[AgreementSummary]:
+    """Every agreement, newest first, with its recorded and effective status."""
+    del principal
+    return list_agreements(request.app.state.settings)
+
+
+@router.get(
+    "/agreements/{reference}",
+    response_model=AgreementDetail,
+    summary="One sharing agreement",
+    openapi_extra=access(SIGNED_IN),
+    dependencies=READ,
+    responses=errors(401, 403, 404),
+)
+def api_get_agreement(
+    request: Request, principal: SignedIn, reference: Reference
+) -> AgreementDetail:
+    """Parties, data, purposes, basis, DPIA, dates, approvals, history, and the steps the
+    caller may take."""
+    return get_agreement(request.app.state.settings, principal, reference)
+
+
+@router.post(
+    "/agreements",
+    response_model=AgreementDetail,
+    status_code=201,
+    summary="Draft a sharing agreement",
+    openapi_extra=OWNERS,
+    dependencies=GOVERN,
+    responses=errors(401, 403, 422),
+)
+def api_create_agreement(request: Request, principal: Owners, body: AgreementIn) -> Any:
+    """Data owners and DPOs record a draft; propose it when it is ready."""
+    for share in body.data:
+        bad = [f for f in share.fields if not FIELD_NAME.match(f)]
+        if bad:
+            raise HTTPException(422, f"Not field names: {', '.join(bad)}")
+    detail = create_agreement(request.app.state.settings, principal, draft_from(body))
+    return JSONResponse(
+        detail.model_dump(mode="json"), status_code=201, headers={"Location": detail.url}
+    )
+
+
+def _step(
+    request: Request, principal: Principal, reference: str, action: str, reason: str = ""
+) -> AgreementDetail:
+    detail, _ = agreement_action(request.app.state.settings, principal, reference, action, reason)
+    return detail
+
+
+STEP_ERRORS = errors(401, 403, 404, 409)
+
+
+@router.post(
+    "/agreements/{reference}/propose",
+    response_model=AgreementDetail,
+    summary="Propose a draft agreement",
+    openapi_extra=OWNERS,
+    dependencies=GOVERN,
+    responses=STEP_ERRORS,
+)
+def api_propose(request: Request, principal: Owners, reference: Reference) -> AgreementDetail:
+    """A data owner or DPO of a party sends the draft to the providers for approval."""
+    return _step(request, principal, reference, "propose")
+
+
+@router.post(
+    "/agreements/{reference}/approve",
+    response_model=AgreementDetail,
+    summary="Approve a proposed agreement",
+    openapi_extra=access(role(Role.DATA_OWNER)),
+    dependencies=GOVERN,
+    responses=STEP_ERRORS,
+)
+def api_approve(request: Request, principal: DataOwner, reference: Reference) -> AgreementDetail:
+    """A data owner of a provider approves; the agreement is active once every provider has."""
+    return _step(request, principal, reference, "approve")
+
+
+@router.post(
+    "/agreements/{reference}/withdraw",
+    response_model=AgreementDetail,
+    summary="Withdraw a proposed agreement to draft",
+    openapi_extra=OWNERS,
+    dependencies=GOVERN,
+    responses=STEP_ERRORS,
+)
+def api_withdraw(request: Request, principal: Owners, reference: Reference) -> AgreementDetail:
+    """Back to draft; approvals so far are cleared."""
+    return _step(request, principal, reference, "withdraw")
+
+
+@router.post(
+    "/agreements/{reference}/revoke",
+    response_model=AgreementDetail,
+    summary="Revoke an agreement",
+    openapi_extra=OWNERS,
+    dependencies=GOVERN,
+    responses=errors(401, 403, 404, 409, 422),
+)
+def api_revoke(
+    request: Request, principal: Owners, reference: Reference, body: RevokeIn
+) -> AgreementDetail:
+    """Stops access under the agreement at once. A reason is required."""
+    return _step(request, principal, reference, "revoke", body.reason)
+
+
+@router.get(
+    "/purposes",
+    response_model=list[PurposeOut],
+    summary="List the registered purposes",
+    openapi_extra=access(SIGNED_IN),
+    dependencies=READ,
+    responses=errors(401, 403),
+)
+def api_list_purposes(request: Request, principal: SignedIn) -> list[PurposeOut]:
+    del principal
+    return list_purposes(request.app.state.settings)
+
+
+@router.post(
+    "/purposes",
+    response_model=PurposeOut,
+    status_code=201,
+    summary="Register a purpose",
+    openapi_extra=access(role(Role.HUB_ADMIN)),
+    dependencies=GOVERN,
+    responses=errors(401, 403, 409, 422),
+)
+def api_add_purpose(request: Request, principal: HubAdmin, body: PurposeIn) -> PurposeOut:
+    """Hub admins register a processing purpose with its lawful basis."""
+    spec = PurposeSpec(
+        code=body.code,
+        name=body.name,
+        description=body.description,
+        lawful_basis=body.lawful_basis,
+        special_category_condition=body.special_category_condition or None,
+        objection_allowed=body.objection_allowed,
+    )
+    return add_purpose(request.app.state.settings, principal, spec)
