@@ -1,8 +1,9 @@
 """One guard per kind of access, which both enforces it and declares it.
 
 ``guard(level, roles=(), purpose=None, scope=None)`` is a FastAPI dependency: use it as the
-route's dependency (``**GUARD.route()``) and, where the route needs the caller, as the type of
-its principal parameter (``principal: GUARD.principal``; FastAPI runs it once per request).
+route's dependency (``**GUARD.route()``) and, where the route needs the caller, in the type of
+its principal parameter (``Annotated[Principal, GUARD.depends]``; FastAPI runs it once per
+request).
 The route's OpenAPI ``x-joinedup-access`` (and ``x-joinedup-roles``, ``x-joinedup-purpose``)
 is written from the same object, so what a route declares and what it enforces cannot drift;
 ``tests/security`` walks the routes to prove every one is guarded.
@@ -97,11 +98,6 @@ class Guard:
         if self.purpose is not None:
             declared[PURPOSE_KEY] = self.purpose
         return declared
-
-    @property
-    def principal(self) -> Any:
-        """The type of a route's principal parameter: ``principal: GUARD.principal``."""
-        return Annotated[Principal, self.depends]
 
     def route(self, *, csrf: bool = False) -> dict[str, Any]:
         """Keyword arguments for ``@router.get(...)`` and friends: the declaration and the

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -31,18 +31,10 @@ from joinedup.linkage.explain import (
 from joinedup.linkage.review import (
     MAX_NOTE,
     REVIEW_PURPOSE,
-    REVIEWER_ROLES,
     Decision,
 )
-from joinedup.web.auth import (
-    PURPOSE_HEADER,
-    Principal,
-    require_purpose,
-    require_roles,
-    require_scope,
-    verify_csrf,
-)
-from joinedup.web.guards import REVIEW_ACCESS
+from joinedup.web.auth import PERSONAL_DATA, Principal
+from joinedup.web.guards import REVIEW_REFUSAL, guard
 
 tag = {
     "name": "linkage",
@@ -54,36 +46,17 @@ tag = {
 router = APIRouter(prefix="/linkage", tags=[tag["name"]])
 API_ROOT = "/api/v1/linkage"
 
-#: Every route: personal data, for analysts (the declaration the security tests check).
 
-WRONG_PURPOSE = (
-    "Reviewing matches is part of resident index maintenance: act under the purpose "
-    f"'{REVIEW_PURPOSE}'"
+#: Every route: personal data, for analysts acting under the purpose ``linkage`` (tokens need
+#: the ``read`` scope to read and ``review`` to decide).
+READER = guard(
+    PERSONAL_DATA, (Role.ANALYST,), purpose=REVIEW_PURPOSE, scope="read", refusal=REVIEW_REFUSAL
 )
-
-
-def require_reviewer(
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _analyst: Annotated[Principal, Depends(require_roles(Role.ANALYST))],
-    purpose_header: Annotated[
-        str | None,
-        Header(
-            alias=PURPOSE_HEADER,
-            description=f"With an API token: `{REVIEW_PURPOSE}`. A browser session uses the "
-            "purpose chosen on /purpose.",
-        ),
-    ] = None,
-) -> Principal:
-    """An analyst acting under the linkage purpose (403 for another purpose)."""
-    del purpose_header  # read by require_purpose; declared here to be documented
-    if principal.purpose != REVIEW_PURPOSE or principal.role not in REVIEWER_ROLES:
-        raise HTTPException(403, WRONG_PURPOSE)
-    return principal
-
-
-Reviewer = Annotated[Principal, Depends(require_reviewer)]
-READ = [Depends(require_scope("read"))]
-REVIEW = [Depends(require_scope("review")), Depends(verify_csrf)]
+REVIEWER = guard(
+    PERSONAL_DATA, (Role.ANALYST,), purpose=REVIEW_PURPOSE, scope="review", refusal=REVIEW_REFUSAL
+)
+Reader = Annotated[Principal, READER.depends]
+Reviewer = Annotated[Principal, REVIEWER.depends]
 PairId = Annotated[
     str, Path(description="The pair's id: `p-` and 16 hex digits", min_length=1, max_length=40)
 ]
@@ -303,11 +276,10 @@ def _settings(request: Request) -> Settings:
     "/runs",
     response_model=list[RunOut],
     summary="List linkage runs",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **READER.route(),
 )
-async def api_runs(request: Request, principal: Reviewer) -> list[RunOut]:
+async def api_runs(request: Request, principal: Reader) -> list[RunOut]:
     """The most recent builds of the resident index, newest first."""
     del principal
     runs = await run_in_threadpool(explain.list_runs, _settings(request))
@@ -318,12 +290,11 @@ async def api_runs(request: Request, principal: Reviewer) -> list[RunOut]:
     "/runs/{run_id}",
     response_model=RunOut,
     summary="One linkage run",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
 async def api_run(
-    request: Request, principal: Reviewer, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+    request: Request, principal: Reader, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> RunOut:
     del principal
     return run_out(await run_in_threadpool(explain.get_run, _settings(request), run_id))
@@ -333,13 +304,12 @@ async def api_run(
     "/review",
     response_model=QueueOut,
     summary="The clerical review queue",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
 async def api_queue(
     request: Request,
-    principal: Reviewer,
+    principal: Reader,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=explain.MAX_PAGE_SIZE)] = explain.PAGE_SIZE,
 ) -> QueueOut:
@@ -355,11 +325,10 @@ async def api_queue(
     "/review/{pair_id}",
     response_model=PairOut,
     summary="A pair with its evidence and both records",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
-async def api_pair(request: Request, principal: Reviewer, pair_id: PairId) -> PairOut:
+async def api_pair(request: Request, principal: Reader, pair_id: PairId) -> PairOut:
     """The pair's match-weight waterfall (prior, then each comparison's level and weight),
     both records (read through the policy, audited) and the decisions made on it."""
     return pair_out(
@@ -372,9 +341,8 @@ async def api_pair(request: Request, principal: Reviewer, pair_id: PairId) -> Pa
     response_model=DecisionCreated,
     status_code=201,
     summary="Record a decision on a pair",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=REVIEW,
     responses=_errors(401, 403, 404, 422),
+    **REVIEWER.route(csrf=True),
 )
 async def api_decide(
     request: Request, principal: Reviewer, pair_id: PairId, body: DecisionIn
@@ -397,13 +365,10 @@ async def api_decide(
     "/residents/{resident_id}",
     response_model=ResidentOut,
     summary="Why a resident's records were joined",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
-async def api_resident(
-    request: Request, principal: Reviewer, resident_id: ResidentId
-) -> ResidentOut:
+async def api_resident(request: Request, principal: Reader, resident_id: ResidentId) -> ResidentOut:
     """The resident's source records (read through the policy, audited), the other residents
     of their household, the scored pairs among their records with each comparison's level and
     weight, and reviewers' decisions on them."""

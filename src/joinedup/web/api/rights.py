@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -23,17 +23,12 @@ from joinedup.rights.common import SAR_PURPOSE
 from joinedup.rights.find import MAX_NEAR_MISSES, Candidate, FindResult, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
 from joinedup.web.auth import (
+    PERSONAL_DATA,
     SIGNED_IN,
     Principal,
-    access,
-    require_principal,
-    require_purpose,
-    require_roles,
-    require_scope,
-    verify_csrf,
 )
 from joinedup.web.downloads import download
-from joinedup.web.guards import DISPUTE_ACCESS, DPO_ACCESS
+from joinedup.web.guards import RIGHTS_REFUSAL, guard
 
 tag = {
     "name": "rights",
@@ -44,26 +39,27 @@ tag = {
 router = APIRouter(prefix="/rights", tags=[tag["name"]])
 API_ROOT = "/api/v1/rights"
 
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("governance")), Depends(verify_csrf)]
 ResidentId = Annotated[str, Path(description="The resident's id, like `r-1a2b…`", max_length=64)]
 ExportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def require_dpo(
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _dpo: Annotated[Principal, Depends(require_roles(Role.DPO))],
-) -> Principal:
-    """A DPO acting under the subject-access purpose (403 for another purpose)."""
-    if principal.purpose != SAR_PURPOSE:
-        raise HTTPException(403, f"Act under the purpose '{SAR_PURPOSE}' for rights requests")
-    return principal
-
-
-Dpo = Annotated[Principal, Depends(require_dpo)]
-DisputeReader = Annotated[Principal, Depends(require_roles(Role.DPO, Role.DATA_OWNER))]
-Someone = Annotated[Principal, Depends(require_principal)]
+#: Rights requests: DPOs acting under ``subject-access`` (tokens: ``read`` to read, and
+#: ``governance`` to find, release and record). Disputes: DPOs and data owners.
+DPO_READS = guard(
+    PERSONAL_DATA, (Role.DPO,), purpose=SAR_PURPOSE, scope="read", refusal=RIGHTS_REFUSAL
+)
+DPO_ACTS = guard(
+    PERSONAL_DATA, (Role.DPO,), purpose=SAR_PURPOSE, scope="governance", refusal=RIGHTS_REFUSAL
+)
+DISPUTE_READS = guard(SIGNED_IN, (Role.DPO, Role.DATA_OWNER), scope="read")
+DISPUTE_ACTS = guard(SIGNED_IN, (Role.DPO, Role.DATA_OWNER), scope="governance")
+SOMEONE = guard(SIGNED_IN, scope="read")
+DpoReading = Annotated[Principal, DPO_READS.depends]
+DpoActing = Annotated[Principal, DPO_ACTS.depends]
+DisputeReader = Annotated[Principal, DISPUTE_READS.depends]
+DisputeResolver = Annotated[Principal, DISPUTE_ACTS.depends]
+Someone = Annotated[Principal, SOMEONE.depends]
 
 
 class Message(BaseModel):
@@ -180,11 +176,10 @@ def _find(settings: Settings, principal: Principal, values: dict[str, Any]) -> F
     "/find",
     response_model=FindOut,
     summary="Find a resident from their details",
-    openapi_extra=DPO_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 422),
+    **DPO_ACTS.route(csrf=True),
 )
-async def api_find(request: Request, principal: Dpo, body: FindIn) -> FindOut:
+async def api_find(request: Request, principal: DpoActing, body: FindIn) -> FindOut:
     """Score the details against every linked record with the linkage model: the residents
     they match (with all their records) and the near misses below the threshold. Audited;
     the details are sent in the body so that they never appear in a URL or log."""
@@ -227,11 +222,12 @@ def export_out(info: exports.ExportInfo) -> ExportOut:
 @router.get(
     "/residents/{resident_id}/preview",
     summary="Preview a resident's subject access export (with its redactions)",
-    openapi_extra=DPO_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **DPO_READS.route(),
 )
-async def api_preview(request: Request, principal: Dpo, resident_id: ResidentId) -> dict[str, Any]:
+async def api_preview(
+    request: Request, principal: DpoReading, resident_id: ResidentId
+) -> dict[str, Any]:
     """The document a release would produce now, for the DPO's review (audited)."""
     return await run_in_threadpool(
         collect, _settings(request), principal.actor(), resident_id, CollectOptions()
@@ -243,12 +239,11 @@ async def api_preview(request: Request, principal: Dpo, resident_id: ResidentId)
     response_model=ExportOut,
     status_code=201,
     summary="Release a subject access export",
-    openapi_extra=DPO_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 422),
+    **DPO_ACTS.route(csrf=True),
 )
 async def api_release(
-    request: Request, principal: Dpo, resident_id: ResidentId, body: ExportIn
+    request: Request, principal: DpoActing, resident_id: ResidentId, body: ExportIn
 ) -> ExportOut:
     """Collect the resident's data, redacted of other people's, store it and record the
     export (audited). Download it from the links."""
@@ -266,11 +261,10 @@ async def api_release(
     "/exports",
     response_model=list[ExportOut],
     summary="Released exports",
-    openapi_extra=DPO_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **DPO_READS.route(),
 )
-async def api_exports(request: Request, principal: Dpo) -> list[ExportOut]:
+async def api_exports(request: Request, principal: DpoReading) -> list[ExportOut]:
     """Every released export, newest first (who, when, what was redacted; no contents)."""
     found = await run_in_threadpool(exports.list_exports, _settings(request), principal.actor())
     return [export_out(e) for e in found]
@@ -279,16 +273,15 @@ async def api_exports(request: Request, principal: Dpo) -> list[ExportOut]:
 @router.get(
     "/exports/{export_id}/{fmt}",
     summary="Download a released export",
-    openapi_extra=DPO_ACCESS,
-    dependencies=READ,
     responses={
         **_errors(401, 403, 404, 422),
         200: {"content": {t: {} for f, t in exports.FORMATS.items() if f != "html"}},
     },
+    **DPO_READS.route(),
 )
 async def api_download(
     request: Request,
-    principal: Dpo,
+    principal: DpoReading,
     export_id: ExportId,
     fmt: Literal["json", "jsonld", "pdf"],
 ) -> Response:
@@ -347,11 +340,10 @@ def dispute_out(d: disputes.DisputeInfo) -> DisputeOut:
     response_model=DisputeOut,
     status_code=201,
     summary="Record a resident's dispute of a record",
-    openapi_extra=DPO_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 422),
+    **DPO_ACTS.route(csrf=True),
 )
-async def api_dispute(request: Request, principal: Dpo, body: DisputeIn) -> DisputeOut:
+async def api_dispute(request: Request, principal: DpoActing, body: DisputeIn) -> DisputeOut:
     """The record shows as disputed wherever it appears; the source's data owners are
     notified in the app (audited)."""
     info = await run_in_threadpool(
@@ -372,9 +364,8 @@ async def api_dispute(request: Request, principal: Dpo, body: DisputeIn) -> Disp
     "/disputes",
     response_model=list[DisputeOut],
     summary="Disputes (the DPO: all; a data owner: their organisation's)",
-    openapi_extra=DISPUTE_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **DISPUTE_READS.route(),
 )
 async def api_disputes(request: Request, principal: DisputeReader) -> list[DisputeOut]:
     found = await run_in_threadpool(disputes.list_disputes, _settings(request), principal.actor())
@@ -385,12 +376,11 @@ async def api_disputes(request: Request, principal: DisputeReader) -> list[Dispu
     "/disputes/{dispute_id}/resolve",
     response_model=DisputeOut,
     summary="Resolve a dispute",
-    openapi_extra=DISPUTE_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 409, 422),
+    **DISPUTE_ACTS.route(csrf=True),
 )
 async def api_resolve(
-    request: Request, principal: DisputeReader, dispute_id: DisputeId, body: ResolveIn
+    request: Request, principal: DisputeResolver, dispute_id: DisputeId, body: ResolveIn
 ) -> DisputeOut:
     """Close the dispute with what was done (audited)."""
     info = await run_in_threadpool(
@@ -419,9 +409,8 @@ class NoticeOut(BaseModel):
     "/notifications",
     response_model=list[NoticeOut],
     summary="Your notifications",
-    openapi_extra=access(SIGNED_IN),
-    dependencies=READ,
     responses=_errors(401),
+    **SOMEONE.route(),
 )
 async def api_notifications(request: Request, principal: Someone) -> list[NoticeOut]:
     found = await run_in_threadpool(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -19,16 +19,12 @@ from joinedup.rights.common import SAR_PURPOSE, RightsError
 from joinedup.rights.find import NEAR_MISS_PROBABILITY, QUERY_FIELDS, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
 from joinedup.web.auth import (
+    PERSONAL_DATA,
     SIGNED_IN,
     Principal,
-    access,
-    require_principal,
-    require_purpose,
-    require_roles,
-    verify_csrf,
 )
 from joinedup.web.downloads import download
-from joinedup.web.guards import DISPUTE_ACCESS, DPO_ACCESS
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -36,7 +32,6 @@ from joinedup.web.templating import render
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem("rights", "Rights requests", "/rights"))
 
-CSRF = [Depends(verify_csrf)]
 ResidentId = Annotated[str, Path(max_length=64)]
 ExportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -54,22 +49,19 @@ FIELD_LABELS = {
 }
 
 
-def require_dpo_page(
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _dpo: Annotated[Principal, Depends(require_roles(Role.DPO))],
-) -> Principal:
-    if principal.purpose != SAR_PURPOSE:
-        raise HTTPException(
-            403,
-            "Residents' rights requests are answered under the purpose "
-            "'Residents' rights requests': change the purpose you are acting under",
-        )
-    return principal
-
-
-Dpo = Annotated[Principal, Depends(require_dpo_page)]
-DisputeReader = Annotated[Principal, Depends(require_roles(Role.DPO, Role.DATA_OWNER))]
-Someone = Annotated[Principal, Depends(require_principal)]
+#: A DPO acting under ``subject-access``; disputes: DPOs and data owners.
+DPO_PAGE = guard(
+    PERSONAL_DATA,
+    (Role.DPO,),
+    purpose=SAR_PURPOSE,
+    refusal="Residents' rights requests are answered under the purpose "
+    "'Residents' rights requests': change the purpose you are acting under",
+)
+DISPUTE_PAGE = guard(SIGNED_IN, (Role.DPO, Role.DATA_OWNER))
+SOMEONE_PAGE = guard(SIGNED_IN)
+Dpo = Annotated[Principal, DPO_PAGE.depends]
+DisputeReader = Annotated[Principal, DISPUTE_PAGE.depends]
+Someone = Annotated[Principal, SOMEONE_PAGE.depends]
 
 
 def _settings(request: Request) -> Settings:
@@ -105,14 +97,12 @@ async def _find_page(
     )
 
 
-@router.get("/rights", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+@router.get("/rights", response_class=HTMLResponse, **DPO_PAGE.route())
 async def rights_home(request: Request, principal: Dpo) -> HTMLResponse:
     return await _find_page(request, principal, {}, {})
 
 
-@router.post(
-    "/rights/find", response_class=HTMLResponse, openapi_extra=DPO_ACCESS, dependencies=CSRF
-)
+@router.post("/rights/find", response_class=HTMLResponse, **DPO_PAGE.route(csrf=True))
 async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
     form = await request.form()
     values = {k: str(form.get(k) or "").strip()[: QUERY_FIELDS[k] + 1] for k in QUERY_FIELDS}
@@ -127,9 +117,7 @@ async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
     return await _find_page(request, principal, values, {}, result)
 
 
-@router.get(
-    "/rights/residents/{resident_id}", response_class=HTMLResponse, openapi_extra=DPO_ACCESS
-)
+@router.get("/rights/residents/{resident_id}", response_class=HTMLResponse, **DPO_PAGE.route())
 async def review_export(request: Request, principal: Dpo, resident_id: ResidentId) -> HTMLResponse:
     """The review step: the export as it would be released, and every redaction."""
     document = await run_in_threadpool(
@@ -140,7 +128,7 @@ async def review_export(request: Request, principal: Dpo, resident_id: ResidentI
     )
 
 
-@router.post("/rights/residents/{resident_id}/exports", openapi_extra=DPO_ACCESS, dependencies=CSRF)
+@router.post("/rights/residents/{resident_id}/exports", **DPO_PAGE.route(csrf=True))
 async def release(request: Request, principal: Dpo, resident_id: ResidentId) -> Response:
     form = await request.form()
     options = CollectOptions(release_notes=form.get("release_notes") == "yes")
@@ -150,7 +138,7 @@ async def release(request: Request, principal: Dpo, resident_id: ResidentId) -> 
     return RedirectResponse(f"/rights/exports/{info.id}", status_code=303)
 
 
-@router.get("/rights/exports/{export_id}", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+@router.get("/rights/exports/{export_id}", response_class=HTMLResponse, **DPO_PAGE.route())
 async def export_page(request: Request, principal: Dpo, export_id: ExportId) -> HTMLResponse:
     """The released export as a printable page (a disclosure: audited)."""
     document, info = await run_in_threadpool(
@@ -161,7 +149,7 @@ async def export_page(request: Request, principal: Dpo, export_id: ExportId) -> 
     )
 
 
-@router.get("/rights/exports/{export_id}/download/{fmt}", openapi_extra=DPO_ACCESS)
+@router.get("/rights/exports/{export_id}/download/{fmt}", **DPO_PAGE.route())
 async def export_download(
     request: Request, principal: Dpo, export_id: ExportId, fmt: str
 ) -> Response:
@@ -189,7 +177,7 @@ def _dispute_form(
     )
 
 
-@router.get("/rights/disputes/new", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+@router.get("/rights/disputes/new", response_class=HTMLResponse, **DPO_PAGE.route())
 async def new_dispute_form(
     request: Request, principal: Dpo, record: str = "", resident: str = ""
 ) -> HTMLResponse:
@@ -207,9 +195,7 @@ async def new_dispute_form(
     return _dispute_form(request, values, {})
 
 
-@router.post(
-    "/rights/disputes/new", response_class=HTMLResponse, openapi_extra=DPO_ACCESS, dependencies=CSRF
-)
+@router.post("/rights/disputes/new", response_class=HTMLResponse, **DPO_PAGE.route(csrf=True))
 async def new_dispute(request: Request, principal: Dpo) -> Response:
     form = await request.form()
     values = {
@@ -244,7 +230,7 @@ async def new_dispute(request: Request, principal: Dpo) -> Response:
     return RedirectResponse(f"/rights/disputes/{info.id}?done=recorded", status_code=303)
 
 
-@router.get("/rights/disputes", response_class=HTMLResponse, openapi_extra=DISPUTE_ACCESS)
+@router.get("/rights/disputes", response_class=HTMLResponse, **DISPUTE_PAGE.route())
 async def dispute_list(request: Request, principal: DisputeReader) -> HTMLResponse:
     found = await run_in_threadpool(disputes.list_disputes, _settings(request), principal.actor())
     return render(request, "pages/rights/disputes.html", {"disputes": found})
@@ -269,18 +255,14 @@ async def _dispute_page(
     )
 
 
-@router.get(
-    "/rights/disputes/{dispute_id}", response_class=HTMLResponse, openapi_extra=DISPUTE_ACCESS
-)
+@router.get("/rights/disputes/{dispute_id}", response_class=HTMLResponse, **DISPUTE_PAGE.route())
 async def dispute_page(
     request: Request, principal: DisputeReader, dispute_id: DisputeId, done: str | None = None
 ) -> HTMLResponse:
     return await _dispute_page(request, principal, dispute_id, done=done)
 
 
-@router.post(
-    "/rights/disputes/{dispute_id}/resolve", openapi_extra=DISPUTE_ACCESS, dependencies=CSRF
-)
+@router.post("/rights/disputes/{dispute_id}/resolve", **DISPUTE_PAGE.route(csrf=True))
 async def resolve(request: Request, principal: DisputeReader, dispute_id: DisputeId) -> Response:
     form = await request.form()
     try:
@@ -301,7 +283,7 @@ async def resolve(request: Request, principal: DisputeReader, dispute_id: Disput
 # --- notifications ---------------------------------------------------------------------------
 
 
-@router.get("/notifications", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+@router.get("/notifications", response_class=HTMLResponse, **SOMEONE_PAGE.route())
 async def notification_list(request: Request, principal: Someone) -> HTMLResponse:
     found = await run_in_threadpool(
         notifications.list_notifications, _settings(request), principal.user_id
@@ -309,7 +291,7 @@ async def notification_list(request: Request, principal: Someone) -> HTMLRespons
     return render(request, "pages/rights/notifications.html", {"notices": found})
 
 
-@router.post("/notifications/read", openapi_extra=access(SIGNED_IN), dependencies=CSRF)
+@router.post("/notifications/read", **SOMEONE_PAGE.route(csrf=True))
 async def notifications_read(request: Request, principal: Someone) -> Response:
     await run_in_threadpool(notifications.mark_all_read, _settings(request), principal.user_id)
     return RedirectResponse("/notifications", status_code=303)

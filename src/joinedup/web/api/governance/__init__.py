@@ -13,13 +13,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from joinedup.web.api.governance import admin, agreements, audit, objections
+from joinedup.web.api.governance.common import tag
 
-tag = {
-    "name": "governance",
-    "description": "Sharing agreements and their lifecycle, the purposes register, the "
-    "tamper-evident audit log (DPOs), residents' objections (DPOs), organisations and users "
-    "(hub admins).",
-}
+#: The resources, in the order their routes are served and documented.
+RESOURCES = (agreements, audit, objections, admin)
 router = APIRouter(tags=[tag["name"]])
-for _module in (agreements, audit, objections, admin):
-    router.include_router(_module.router)
+for _resource in RESOURCES:
+    router.routes.extend(_resource.router.routes)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 
-from joinedup.catalog.models import Role
 from joinedup.governance.service.accounts import (
     UserCreated,
     UserIn,
@@ -23,25 +22,25 @@ from joinedup.governance.service.organisations import (
     list_organisations,
 )
 from joinedup.web.api.governance.common import (
-    ADMIN,
-    READ,
-    HubAdmin,
+    ADMIN_ACTS,
+    ADMIN_READS,
+    AdminActing,
+    AdminReading,
     errors,
+    resource_router,
 )
-from joinedup.web.auth import access, role
 
-router = APIRouter()
+router = resource_router()
 
 
 @router.get(
     "/organisations",
     response_model=list[OrganisationOut],
     summary="List organisations",
-    openapi_extra=access(role(Role.HUB_ADMIN)),
-    dependencies=READ,
     responses=errors(401, 403),
+    **ADMIN_READS.route(),
 )
-def api_list_organisations(request: Request, principal: HubAdmin) -> list[OrganisationOut]:
+def api_list_organisations(request: Request, principal: AdminReading) -> list[OrganisationOut]:
     return list_organisations(request.app.state.settings, principal)
 
 
@@ -50,12 +49,11 @@ def api_list_organisations(request: Request, principal: HubAdmin) -> list[Organi
     response_model=OrganisationOut,
     status_code=201,
     summary="Register an organisation",
-    openapi_extra=access(role(Role.HUB_ADMIN)),
-    dependencies=ADMIN,
     responses=errors(401, 403, 409, 422),
+    **ADMIN_ACTS.route(csrf=True),
 )
 def api_add_organisation(
-    request: Request, principal: HubAdmin, body: OrganisationIn
+    request: Request, principal: AdminActing, body: OrganisationIn
 ) -> OrganisationOut:
     """Councils need their ONS GSS code (a local authority's: E06–E10, W06, S12 or N09)."""
     return add_organisation(
@@ -72,11 +70,10 @@ def api_add_organisation(
     "/users",
     response_model=list[UserOut],
     summary="List user accounts",
-    openapi_extra=access(role(Role.HUB_ADMIN)),
-    dependencies=READ,
     responses=errors(401, 403),
+    **ADMIN_READS.route(),
 )
-def api_list_users(request: Request, principal: HubAdmin) -> list[UserOut]:
+def api_list_users(request: Request, principal: AdminReading) -> list[UserOut]:
     return list_users(request.app.state.settings, principal)
 
 
@@ -85,11 +82,10 @@ def api_list_users(request: Request, principal: HubAdmin) -> list[UserOut]:
     response_model=UserCreated,
     status_code=201,
     summary="Create a user account",
-    openapi_extra=access(role(Role.HUB_ADMIN)),
-    dependencies=ADMIN,
     responses=errors(401, 403, 422),
+    **ADMIN_ACTS.route(csrf=True),
 )
-def api_add_user(request: Request, principal: HubAdmin, body: UserIn) -> UserCreated:
+def api_add_user(request: Request, principal: AdminActing, body: UserIn) -> UserCreated:
     """The generated password is in this answer only; it is stored as an argon2 hash."""
     return add_user(
         request.app.state.settings,
@@ -106,12 +102,11 @@ def api_add_user(request: Request, principal: HubAdmin, body: UserIn) -> UserCre
     "/users/{username}/deactivate",
     response_model=UserOut,
     summary="Deactivate a user account",
-    openapi_extra=access(role(Role.HUB_ADMIN)),
-    dependencies=ADMIN,
     responses=errors(401, 403, 404, 409),
+    **ADMIN_ACTS.route(csrf=True),
 )
 def api_deactivate_user(
-    request: Request, principal: HubAdmin, username: Annotated[str, Path(max_length=120)]
+    request: Request, principal: AdminActing, username: Annotated[str, Path(max_length=120)]
 ) -> UserOut:
     """The account can no longer sign in or use its tokens. Accounts are never deleted."""
     return end_user(request.app.state.settings, principal, username)

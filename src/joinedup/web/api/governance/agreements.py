@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 
-from joinedup.catalog.models import Role
 from joinedup.governance.purposes import PurposeSpec
 from joinedup.governance.service.agreements import (
     FIELD_NAME,
@@ -29,30 +28,30 @@ from joinedup.governance.service.purposes import (
     list_purposes,
 )
 from joinedup.web.api.governance.common import (
-    GOVERN,
     OWNERS,
-    READ,
+    PROVIDERS,
+    READER,
+    REGISTRARS,
     DataOwner,
-    HubAdmin,
     Owners,
+    Registrar,
     SignedIn,
     errors,
+    resource_router,
 )
-from joinedup.web.auth import SIGNED_IN, Principal, access, role
-
-router = APIRouter()
-
+from joinedup.web.auth import Principal
 
 Reference = Annotated[str, Path(description="The agreement's reference", max_length=64)]
+
+router = resource_router()
 
 
 @router.get(
     "/agreements",
     response_model=list[AgreementSummary],
     summary="List sharing agreements",
-    openapi_extra=access(SIGNED_IN),
-    dependencies=READ,
     responses=errors(401, 403),
+    **READER.route(),
 )
 def api_list_agreements(request: Request, principal: SignedIn) -> list[AgreementSummary]:
     """Every agreement, newest first, with its recorded and effective status."""
@@ -64,9 +63,8 @@ def api_list_agreements(request: Request, principal: SignedIn) -> list[Agreement
     "/agreements/{reference}",
     response_model=AgreementDetail,
     summary="One sharing agreement",
-    openapi_extra=access(SIGNED_IN),
-    dependencies=READ,
     responses=errors(401, 403, 404),
+    **READER.route(),
 )
 def api_get_agreement(
     request: Request, principal: SignedIn, reference: Reference
@@ -81,9 +79,8 @@ def api_get_agreement(
     response_model=AgreementDetail,
     status_code=201,
     summary="Draft a sharing agreement",
-    openapi_extra=OWNERS,
-    dependencies=GOVERN,
     responses=errors(401, 403, 422),
+    **OWNERS.route(csrf=True),
 )
 def api_create_agreement(request: Request, principal: Owners, body: AgreementIn) -> Any:
     """Data owners and DPOs record a draft; propose it when it is ready."""
@@ -111,9 +108,8 @@ STEP_ERRORS = errors(401, 403, 404, 409)
     "/agreements/{reference}/propose",
     response_model=AgreementDetail,
     summary="Propose a draft agreement",
-    openapi_extra=OWNERS,
-    dependencies=GOVERN,
     responses=STEP_ERRORS,
+    **OWNERS.route(csrf=True),
 )
 def api_propose(request: Request, principal: Owners, reference: Reference) -> AgreementDetail:
     """A data owner or DPO of a party sends the draft to the providers for approval."""
@@ -124,9 +120,8 @@ def api_propose(request: Request, principal: Owners, reference: Reference) -> Ag
     "/agreements/{reference}/approve",
     response_model=AgreementDetail,
     summary="Approve a proposed agreement",
-    openapi_extra=access(role(Role.DATA_OWNER)),
-    dependencies=GOVERN,
     responses=STEP_ERRORS,
+    **PROVIDERS.route(csrf=True),
 )
 def api_approve(request: Request, principal: DataOwner, reference: Reference) -> AgreementDetail:
     """A data owner of a provider approves; the agreement is active once every provider has."""
@@ -137,9 +132,8 @@ def api_approve(request: Request, principal: DataOwner, reference: Reference) ->
     "/agreements/{reference}/withdraw",
     response_model=AgreementDetail,
     summary="Withdraw a proposed agreement to draft",
-    openapi_extra=OWNERS,
-    dependencies=GOVERN,
     responses=STEP_ERRORS,
+    **OWNERS.route(csrf=True),
 )
 def api_withdraw(request: Request, principal: Owners, reference: Reference) -> AgreementDetail:
     """Back to draft; approvals so far are cleared."""
@@ -150,9 +144,8 @@ def api_withdraw(request: Request, principal: Owners, reference: Reference) -> A
     "/agreements/{reference}/revoke",
     response_model=AgreementDetail,
     summary="Revoke an agreement",
-    openapi_extra=OWNERS,
-    dependencies=GOVERN,
     responses=errors(401, 403, 404, 409, 422),
+    **OWNERS.route(csrf=True),
 )
 def api_revoke(
     request: Request, principal: Owners, reference: Reference, body: RevokeIn
@@ -165,9 +158,8 @@ def api_revoke(
     "/purposes",
     response_model=list[PurposeOut],
     summary="List the registered purposes",
-    openapi_extra=access(SIGNED_IN),
-    dependencies=READ,
     responses=errors(401, 403),
+    **READER.route(),
 )
 def api_list_purposes(request: Request, principal: SignedIn) -> list[PurposeOut]:
     del principal
@@ -179,11 +171,10 @@ def api_list_purposes(request: Request, principal: SignedIn) -> list[PurposeOut]
     response_model=PurposeOut,
     status_code=201,
     summary="Register a purpose",
-    openapi_extra=access(role(Role.HUB_ADMIN)),
-    dependencies=GOVERN,
     responses=errors(401, 403, 409, 422),
+    **REGISTRARS.route(csrf=True),
 )
-def api_add_purpose(request: Request, principal: HubAdmin, body: PurposeIn) -> PurposeOut:
+def api_add_purpose(request: Request, principal: Registrar, body: PurposeIn) -> PurposeOut:
     """Hub admins register a processing purpose with its lawful basis."""
     spec = PurposeSpec(
         code=body.code,

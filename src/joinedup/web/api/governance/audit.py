@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 
-from joinedup.catalog.models import Role
 from joinedup.governance.service.audit import (
     AUDIT_PAGE_SIZE,
     MAX_AUDIT_PAGE_SIZE,
@@ -19,27 +18,27 @@ from joinedup.governance.service.audit import (
     verify_audit,
 )
 from joinedup.web.api.governance.common import (
-    READ,
+    CHECKERS,
+    DPO_READS,
     Checker,
-    Dpo,
+    DpoReading,
     errors,
+    resource_router,
 )
-from joinedup.web.auth import access, role
 
-router = APIRouter()
+router = resource_router()
 
 
 @router.get(
     "/audit/events",
     response_model=AuditPageOut,
     summary="Search the audit log",
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=READ,
     responses=errors(401, 403, 422),
+    **DPO_READS.route(),
 )
 def api_audit_events(
     request: Request,
-    principal: Dpo,
+    principal: DpoReading,
     user: Annotated[str | None, Query(max_length=120, description="The actor's username")] = None,
     record: Annotated[
         str | None, Query(max_length=120, description="A resident id or source record id")
@@ -83,9 +82,8 @@ def api_audit_events(
     "/audit/verify",
     response_model=VerifyOut,
     summary="Check the audit log's hash chain",
-    openapi_extra=access(role(Role.DPO, Role.HUB_ADMIN)),
-    dependencies=READ,
     responses=errors(401, 403),
+    **CHECKERS.route(),
 )
 def api_audit_verify(request: Request, principal: Checker) -> VerifyOut:
     """Walks every entry; any edited, deleted or reordered entry is reported where it is.

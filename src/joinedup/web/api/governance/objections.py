@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 
-from joinedup.catalog.models import Role
 from joinedup.governance.objections import ObjectionSubject
 from joinedup.governance.service.objections import (
     ObjectionIn,
@@ -16,25 +15,25 @@ from joinedup.governance.service.objections import (
     list_objections,
 )
 from joinedup.web.api.governance.common import (
-    GOVERN,
-    READ,
-    Dpo,
+    DPO_ACTS,
+    DPO_READS,
+    DpoActing,
+    DpoReading,
     errors,
+    resource_router,
 )
-from joinedup.web.auth import access, role
 
-router = APIRouter()
+router = resource_router()
 
 
 @router.get(
     "/objections",
     response_model=list[ObjectionOut],
     summary="List residents' objections",
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=READ,
     responses=errors(401, 403),
+    **DPO_READS.route(),
 )
-def api_list_objections(request: Request, principal: Dpo) -> list[ObjectionOut]:
+def api_list_objections(request: Request, principal: DpoReading) -> list[ObjectionOut]:
     """DPOs only; live and withdrawn, newest first."""
     return list_objections(request.app.state.settings, principal)
 
@@ -44,11 +43,10 @@ def api_list_objections(request: Request, principal: Dpo) -> list[ObjectionOut]:
     response_model=ObjectionOut,
     status_code=201,
     summary="Record a resident's objection",
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=GOVERN,
     responses=errors(401, 403, 422),
+    **DPO_ACTS.route(csrf=True),
 )
-def api_add_objection(request: Request, principal: Dpo, body: ObjectionIn) -> ObjectionOut:
+def api_add_objection(request: Request, principal: DpoActing, body: ObjectionIn) -> ObjectionOut:
     """Name the resident by resident id, or by one source record (organisation, dataset and
     source record id). Without a purpose it applies to every purpose that allows objection."""
     subject = ObjectionSubject(
@@ -66,11 +64,10 @@ def api_add_objection(request: Request, principal: Dpo, body: ObjectionIn) -> Ob
     "/objections/{objection_id}/withdraw",
     response_model=ObjectionOut,
     summary="Withdraw an objection",
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=GOVERN,
     responses=errors(401, 403, 404, 409),
+    **DPO_ACTS.route(csrf=True),
 )
 def api_withdraw_objection(
-    request: Request, principal: Dpo, objection_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+    request: Request, principal: DpoActing, objection_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> ObjectionOut:
     return end_objection(request.app.state.settings, principal, objection_id)
