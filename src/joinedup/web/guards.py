@@ -99,11 +99,12 @@ class Guard:
             declared[PURPOSE_KEY] = self.purpose
         return declared
 
-    def route(self, *, csrf: bool = False) -> dict[str, Any]:
-        """Keyword arguments for ``@router.get(...)`` and friends: the declaration and the
-        enforcing dependency (and, for forms and changes, the CSRF check)."""
+    def route(self, *, csrf: bool = False, openapi: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``@router.get(...)`` and friends: the declaration (with any
+        other ``openapi`` extras) and the enforcing dependency (and, for forms and changes,
+        the CSRF check)."""
         dependencies = [self.depends, CSRF] if csrf else [self.depends]
-        return {"openapi_extra": self.declared, "dependencies": dependencies}
+        return {"openapi_extra": {**(openapi or {}), **self.declared}, "dependencies": dependencies}
 
     def _enforcer(self) -> Callable[..., Principal | None]:
         """The dependency: its parameters are the checks in :mod:`joinedup.web.auth` (so the
@@ -167,14 +168,14 @@ def guard(
 
 # --- guards that API routes and pages share -----------------------------------------------------
 
-#: Analysts' and DPOs' dashboards and impact estimates (counts only).
-ANALYSTS = role(Role.ANALYST, Role.DPO)
-#: Clerical review of linkage: personal data, for analysts only.
-REVIEW_ACCESS = access(PERSONAL_DATA, roles=(Role.ANALYST,))
-#: Residents' rights requests: personal data, for DPOs only.
-DPO_ACCESS = access(PERSONAL_DATA, roles=(Role.DPO,))
-#: Disputes of records: DPOs and the data owners of the disputed data.
-DISPUTE_ACCESS = access(role(Role.DPO, Role.DATA_OWNER))
+#: Anyone, signed in or not (the route reads nothing that is not public).
+OPEN = guard(PUBLIC)
+#: Any signed-in user (pages).
+SIGNED_IN_USER = guard(SIGNED_IN)
+#: Any signed-in user; API tokens need the ``read`` scope.
+READER = guard(SIGNED_IN, scope="read")
+#: Personal data, read under the purpose the caller acts under (tokens: ``read``).
+PERSONAL_READER = guard(PERSONAL_DATA, scope="read")
 
 #: Residents' rights requests are answered by a DPO acting under ``subject-access``.
 RIGHTS_REFUSAL = f"Act under the purpose '{SAR_PURPOSE}' for rights requests"

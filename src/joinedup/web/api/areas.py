@@ -34,8 +34,8 @@ from joinedup.insight.impact import (
     list_interventions,
 )
 from joinedup.insight.trends import latest_area_run
-from joinedup.web.auth import Principal, access, require_roles, require_scope, role, verify_csrf
-from joinedup.web.guards import ANALYSTS
+from joinedup.web.auth import SIGNED_IN, Principal
+from joinedup.web.guards import guard
 
 tag = {
     "name": "insight-areas",
@@ -45,9 +45,12 @@ tag = {
 router = APIRouter(prefix="/insight", tags=[tag["name"]])
 
 
-Reader = Annotated[Principal, Depends(require_scope("read"))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
-Definer = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
+#: Dashboards and impact estimates: analysts and DPOs (tokens: ``read``); defining an
+#: intervention: analysts.
+AREA_READERS = guard(SIGNED_IN, (Role.ANALYST, Role.DPO), scope="read")
+DEFINERS = guard(SIGNED_IN, (Role.ANALYST,), scope="read")
+Analyst = Annotated[Principal, AREA_READERS.depends]
+Definer = Annotated[Principal, DEFINERS.depends]
 RuleId = Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")]
 Level = Annotated[Literal["lsoa", "ward", "lad"] | None, Query()]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -122,22 +125,20 @@ def _trends(settings: Settings, query: TrendQuery) -> list[dict[str, Any]]:
 @router.get(
     "/areas/runs/latest",
     summary="The latest area run: months, rules and flags in the last month",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=ERRORS,
 )
-def get_area_run(request: Request, _reader: Reader, _analyst: Analyst) -> dict[str, Any]:
+def get_area_run(request: Request, _analyst: Analyst) -> dict[str, Any]:
     return area_run_summary(_settings(request))
 
 
 @router.get(
     "/areas/trends",
     summary="Flags per indicator by area and month (counts)",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=ERRORS,
 )
-async def get_trends(
-    request: Request, _reader: Reader, _analyst: Analyst, query: Trends
-) -> list[dict[str, Any]]:
+async def get_trends(request: Request, _analyst: Analyst, query: Trends) -> list[dict[str, Any]]:
     """One row per rule, level, area and month: flagged residents, residents the councils
     hold a record of, the rate per 1,000 and the month of the data it was computed from."""
     return await run_in_threadpool(_trends, _settings(request), query)
@@ -146,12 +147,10 @@ async def get_trends(
 @router.get(
     "/areas/trends.csv",
     summary="The same figures as CSV",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=CSV_RESPONSES,
 )
-async def get_trends_csv(
-    request: Request, _reader: Reader, _analyst: Analyst, query: Trends
-) -> Response:
+async def get_trends_csv(request: Request, _analyst: Analyst, query: Trends) -> Response:
     rows = await run_in_threadpool(_trends, _settings(request), query)
     return _csv(to_csv(rows, TREND_COLUMNS), "joinedup-trends.csv")
 
@@ -159,12 +158,11 @@ async def get_trends_csv(
 @router.get(
     "/areas/boundaries/{level}",
     summary="The loaded boundaries of a level as GeoJSON",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses={401: {"model": Message}, 403: {"model": Message}},
 )
 async def get_boundaries(
     request: Request,
-    _reader: Reader,
     _analyst: Analyst,
     level: Literal["lsoa", "ward", "lad"],
 ) -> dict[str, Any]:
@@ -184,12 +182,11 @@ Dimension = Annotated[Literal["sex", "age_band", "lad", "ward"] | None, Query()]
 @router.get(
     "/fairness",
     summary="Flag rates by sex, age band and area for each rule, with rate ratios",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=ERRORS,
 )
 async def get_fairness(
     request: Request,
-    _reader: Reader,
     _analyst: Analyst,
     rule: RuleId = None,
     dimension: Dimension = None,
@@ -202,12 +199,11 @@ async def get_fairness(
 @router.get(
     "/fairness.csv",
     summary="The fairness check as CSV",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=CSV_RESPONSES,
 )
 async def get_fairness_csv(
     request: Request,
-    _reader: Reader,
     _analyst: Analyst,
     rule: RuleId = None,
     dimension: Dimension = None,
@@ -219,10 +215,10 @@ async def get_fairness_csv(
 @router.get(
     "/impact/interventions",
     summary="The interventions analysts have defined",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses={401: {"model": Message}, 403: {"model": Message}},
 )
-def get_interventions(request: Request, _reader: Reader, _analyst: Analyst) -> list[dict[str, Any]]:
+def get_interventions(request: Request, _analyst: Analyst) -> list[dict[str, Any]]:
     return list_interventions(_settings(request))
 
 
@@ -230,14 +226,12 @@ def get_interventions(request: Request, _reader: Reader, _analyst: Analyst) -> l
     "/impact/interventions",
     status_code=201,
     summary="Define an intervention (area, start month, indicator, outcome)",
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=[Depends(verify_csrf)],
+    **DEFINERS.route(csrf=True),
     responses={401: {"model": Message}, 403: {"model": Message}, 422: {"model": Message}},
 )
 def post_intervention(
     request: Request,
     body: InterventionIn,
-    _reader: Annotated[Principal, Depends(require_scope("read"))],
     analyst: Definer,
 ) -> dict[str, Any]:
     spec = InterventionSpec(
@@ -256,7 +250,7 @@ def post_intervention(
 @router.get(
     "/impact/interventions/{intervention_id}",
     summary="An intervention's before/after and difference-in-differences estimate",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses={
         401: {"model": Message},
         403: {"model": Message},
@@ -264,9 +258,7 @@ def post_intervention(
         422: {"model": Message},
     },
 )
-async def get_impact(
-    request: Request, intervention_id: int, _reader: Reader, analyst: Analyst
-) -> dict[str, Any]:
+async def get_impact(request: Request, intervention_id: int, analyst: Analyst) -> dict[str, Any]:
     """The estimate with its 95% interval, the means before and after, and the series."""
 
     def run() -> dict[str, Any]:

@@ -21,7 +21,7 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -55,16 +55,10 @@ from joinedup.ingest.service import (
 )
 from joinedup.standards import field_names
 from joinedup.web.auth import (
-    PERSONAL_DATA,
-    PURPOSE_HEADER,
     SIGNED_IN,
     Principal,
-    access,
-    require_purpose,
-    require_scope,
-    role,
-    verify_csrf,
 )
+from joinedup.web.guards import PERSONAL_READER, READER, guard
 from joinedup.web.uploads import (
     UploadLimits,
     UploadTooLarge,
@@ -72,7 +66,6 @@ from joinedup.web.uploads import (
     drain,
     form_values,
     receive_upload,
-    require_uploader,
 )
 
 tag = {
@@ -97,15 +90,18 @@ OrgCode = Annotated[str, Path(description="The organisation's code", max_length=
 DatasetName = Annotated[str, Path(description="The dataset's name", max_length=MAX_DATASET_NAME)]
 
 
-Reader = Annotated[Principal, Depends(require_scope("read"))]
-SIGNED_IN_ONLY = access(SIGNED_IN)
+Reader = Annotated[Principal, READER.depends]
+PersonalReader = Annotated[Principal, PERSONAL_READER.depends]
+#: Adding versions: data owners and hub admins (tokens: ``ingest``); authorise_upload then
+#: checks the organisation.
+UPLOADERS = guard(SIGNED_IN, UPLOAD_ROLES, scope="ingest")
 
 
 @router.get(
     "",
     response_model=list[DatasetSummary],
     summary="List datasets",
-    openapi_extra=SIGNED_IN_ONLY,
+    **READER.route(),
 )
 def get_datasets(
     request: Request,
@@ -122,7 +118,7 @@ def get_datasets(
     response_model=DatasetDetail,
     summary="One dataset, with its versions",
     responses=NOT_FOUND,
-    openapi_extra=SIGNED_IN_ONLY,
+    **READER.route(),
 )
 def get_dataset_detail(
     request: Request, principal: Reader, organisation: OrgCode, dataset: DatasetName
@@ -136,7 +132,7 @@ def get_dataset_detail(
     response_model=VersionDetail,
     summary="One version, with its validation report",
     responses=NOT_FOUND,
-    openapi_extra=SIGNED_IN_ONLY,
+    **READER.route(),
 )
 def get_version_detail(
     request: Request,
@@ -155,7 +151,7 @@ def get_version_detail(
     response_model=ValidationReport,
     summary="Download a version's validation report",
     responses={**NOT_FOUND},
-    openapi_extra=SIGNED_IN_ONLY,
+    **READER.route(),
 )
 def get_version_report(
     request: Request,
@@ -225,12 +221,7 @@ def _field_errors(errors: dict[str, str]) -> JSONResponse:
     summary="Upload a file as a new version",
     status_code=202,
     response_model=UploadAccepted,
-    openapi_extra={"requestBody": UPLOAD_BODY, **access(role(*UPLOAD_ROLES))},
-    dependencies=[
-        Depends(require_scope("ingest")),
-        Depends(require_uploader),
-        Depends(verify_csrf),
-    ],
+    **UPLOADERS.route(csrf=True, openapi={"requestBody": UPLOAD_BODY}),
     responses={
         200: {"model": IngestOutcome, "description": "wait=true: identical to a stored version"},
         201: {"model": IngestOutcome, "description": "wait=true: the new version"},
@@ -395,7 +386,7 @@ def read_records_page(
     "/{organisation}/{dataset}/records",
     response_model=RecordsPage,
     summary="Read records (personal data) under your purpose",
-    openapi_extra=access(PERSONAL_DATA),
+    **PERSONAL_READER.route(),
     responses={
         401: {"model": Message, "description": "Not signed in, or the API token is not valid"},
         403: {
@@ -409,8 +400,7 @@ def read_records_page(
 )
 def get_records(
     request: Request,
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _reader: Reader,
+    principal: PersonalReader,
     organisation: OrgCode,
     dataset: DatasetName,
     fields: Annotated[
@@ -427,20 +417,11 @@ def get_records(
     ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Records per page")] = 100,
-    purpose_header: Annotated[
-        str | None,
-        Header(
-            alias=PURPOSE_HEADER,
-            description="With an API token: the code of the purpose you act under (from "
-            "GET /api/v1/purposes). A browser session uses the purpose chosen on /purpose.",
-        ),
-    ] = None,
 ) -> RecordsPage:
     """Fields of a dataset version's records, if the policy decision allows them for your
     organisation and purpose (send it as `X-Joinedup-Purpose` with an API token). The
     decision and the records read are written to the audit log, allowed or not. Residents who
     objected to the purpose are left out."""
-    del purpose_header  # read by require_purpose; declared here to be documented
     return read_records_page(
         request.app.state.settings,
         principal,

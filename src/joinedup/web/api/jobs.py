@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from joinedup.catalog.models import JobStatus
 from joinedup.jobs.service import (
@@ -19,7 +19,8 @@ from joinedup.jobs.service import (
     visible_job,
     visible_jobs,
 )
-from joinedup.web.auth import SIGNED_IN, Principal, access, require_scope
+from joinedup.web.auth import Principal
+from joinedup.web.guards import READER
 
 tag = {
     "name": "jobs",
@@ -28,14 +29,14 @@ tag = {
 }
 router = APIRouter(prefix="/jobs", tags=[tag["name"]])
 
-Reader = Annotated[Principal, Depends(require_scope("read"))]
+Reader = Annotated[Principal, READER.depends]
 
 
 @router.get(
     "",
     response_model=list[JobOut],
     summary="List recent jobs",
-    openapi_extra=access(SIGNED_IN),
+    **READER.route(),
 )
 def list_jobs(
     request: Request,
@@ -52,7 +53,7 @@ def list_jobs(
     response_model=JobOut,
     summary="One job, with its progress",
     responses={404: {"description": "No such job (or not one of your organisation's)"}},
-    openapi_extra=access(SIGNED_IN),
+    **READER.route(),
 )
 def get_job(request: Request, principal: Reader, job_id: str) -> JobOut:
     """A job's status and progress (0 to 1). Poll this while ``status`` is queued or running."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -10,11 +12,8 @@ from joinedup.config import Settings
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
-    access,
-    require_principal,
-    require_scope,
-    verify_csrf,
 )
+from joinedup.web.guards import guard
 from joinedup.web.uploads import UploadLimits, receive_upload, suggest_upload
 
 router = APIRouter(tags=["mappings"])
@@ -22,6 +21,11 @@ tag = {
     "name": "mappings",
     "description": "Draft mappings from a council's export to an open standard.",
 }
+
+
+#: Any signed-in user drafts a mapping (tokens: ``ingest``); nothing is stored.
+SUGGESTERS = guard(SIGNED_IN, scope="ingest")
+Suggester = Annotated[Principal, SUGGESTERS.depends]
 
 
 class FieldSuggestion(BaseModel):
@@ -44,12 +48,9 @@ class SuggestionOut(BaseModel):
         413: {"description": "The file is too large"},
         422: {"description": "The file cannot be read or the standard is unknown"},
     },
-    openapi_extra=access(SIGNED_IN),
-    dependencies=[Depends(require_scope("ingest")), Depends(verify_csrf)],
+    **SUGGESTERS.route(csrf=True),
 )
-async def post_suggest(
-    request: Request, principal: Principal = Depends(require_principal)
-) -> SuggestionOut:
+async def post_suggest(request: Request, principal: Suggester) -> SuggestionOut:
     """Send ``file`` (any format ingest reads) and ``standard`` as multipart form data. The
     sample is read, a draft mapping is returned as YAML with the reason for each field, and the
     file is deleted: nothing is stored."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -28,7 +28,8 @@ from joinedup.publish.releases import (
     list_releases,
     save_definition,
 )
-from joinedup.web.auth import Principal, access, require_roles, require_scope, role, verify_csrf
+from joinedup.web.auth import SIGNED_IN, Principal
+from joinedup.web.guards import guard
 
 tag = {
     "name": "publish",
@@ -37,12 +38,14 @@ tag = {
 }
 router = APIRouter(prefix="/publish", tags=[tag["name"]])
 
-Staff = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
-Dpo = Annotated[Principal, Depends(require_roles(Role.DPO))]
-STAFF = access(role(Role.ANALYST, Role.DPO))
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("governance")), Depends(verify_csrf)]
+#: Analysts and DPOs read publications (token scope ``read``); analysts define and release
+#: them and DPOs decide on releases (``governance``).
+STAFF = guard(SIGNED_IN, (Role.ANALYST, Role.DPO), scope="read")
+ANALYSTS = guard(SIGNED_IN, (Role.ANALYST,), scope="governance")
+DPOS = guard(SIGNED_IN, (Role.DPO,), scope="governance")
+Staff = Annotated[Principal, STAFF.depends]
+Analyst = Annotated[Principal, ANALYSTS.depends]
+Dpo = Annotated[Principal, DPOS.depends]
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="The publication's name")]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="The release's version")]
 
@@ -92,9 +95,8 @@ def release_dict(view: ReleaseView) -> dict[str, Any]:
 @router.get(
     "/publications",
     summary="Publication definitions",
-    openapi_extra=STAFF,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **STAFF.route(),
 )
 def api_publications(request: Request, _staff: Staff) -> list[dict[str, Any]]:
     return list_publications(_settings(request))
@@ -104,9 +106,8 @@ def api_publications(request: Request, _staff: Staff) -> list[dict[str, Any]]:
     "/publications",
     summary="Define a publication (or replace the definition of that name)",
     status_code=201,
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=WRITE,
     responses=_errors(401, 403, 422),
+    **ANALYSTS.route(csrf=True),
 )
 async def api_define(
     request: Request,
@@ -122,9 +123,8 @@ async def api_define(
     summary="Start the next release (a job); it waits for a DPO",
     status_code=202,
     response_model=JobStarted,
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=WRITE,
     responses=_errors(401, 403, 404),
+    **ANALYSTS.route(csrf=True),
 )
 async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStarted:
     job_id = await run_in_threadpool(
@@ -136,9 +136,8 @@ async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStar
 @router.get(
     "/releases",
     summary="Every release, newest first, with its disclosure report",
-    openapi_extra=STAFF,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **STAFF.route(),
 )
 def api_releases(request: Request, _staff: Staff) -> list[dict[str, Any]]:
     return [release_dict(v) for v in list_releases(_settings(request))]
@@ -147,9 +146,8 @@ def api_releases(request: Request, _staff: Staff) -> list[dict[str, Any]]:
 @router.get(
     "/publications/{name}/releases/{version}",
     summary="One release, with the disclosure checks re-run on it",
-    openapi_extra=STAFF,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **STAFF.route(),
 )
 def api_release_detail(
     request: Request, _staff: Staff, name: Name, version: Version
@@ -162,9 +160,8 @@ def api_release_detail(
 @router.post(
     "/publications/{name}/releases/{version}/decision",
     summary="Approve (publish) or reject a pending release",
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 409, 422),
+    **DPOS.route(csrf=True),
 )
 async def api_decide(
     request: Request, dpo: Dpo, name: Name, version: Version, body: DecisionIn

@@ -17,7 +17,7 @@ from joinedup.ingest.service import (
     standard_out,
 )
 from joinedup.standards import list_standards, load_schema
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ router = APIRouter(tags=[tag["name"]])
     "/standards",
     response_model=list[StandardOut],
     summary="List the open standards",
-    openapi_extra=access(PUBLIC),
+    **OPEN.route(),
 )
 def get_standards() -> list[StandardOut]:
     """Every shipped standard with its fields (a person standard lists person's fields first)."""
@@ -44,7 +44,7 @@ def get_standards() -> list[StandardOut]:
     "/standards/{name}",
     summary="One standard as Frictionless Table Schema",
     responses={404: {"description": "No such standard"}},
-    openapi_extra=access(PUBLIC),
+    **OPEN.route(),
 )
 def get_standard(name: str) -> dict[str, Any]:
     """The resolved Table Schema descriptor, with joinedup's ``x-joinedup-…`` extensions."""
@@ -57,7 +57,7 @@ def get_standard(name: str) -> dict[str, Any]:
     "/mappings",
     response_model=list[MappingOut],
     summary="List the shipped mappings",
-    openapi_extra=access(PUBLIC),
+    **OPEN.route(),
 )
 def get_mappings() -> list[MappingOut]:
     """Mappings shipped with joinedup, by name, with the standard each one fills."""

@@ -38,12 +38,11 @@ from joinedup.governance.service.organisations import (
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
-    access,
     require_principal,
     require_roles,
-    role,
     verify_csrf,
 )
+from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -54,8 +53,6 @@ section = PageSection(router=router, nav=NavItem(key="admin", text="Admin", href
 HubAdmin = Annotated[Principal, Depends(require_roles(Role.HUB_ADMIN))]
 SignedIn = Annotated[Principal, Depends(require_principal)]
 CSRF = [Depends(verify_csrf)]
-ADMINS = access(role(Role.HUB_ADMIN))
-ANYONE = access(SIGNED_IN)
 Username = Annotated[str, Path(max_length=120)]
 TokenPrefix = Annotated[str, Path(max_length=16)]
 
@@ -111,7 +108,10 @@ def _common(principal: Principal, **values: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/admin", response_class=HTMLResponse, openapi_extra=ANYONE)
+ADMINS = guard(SIGNED_IN, (Role.HUB_ADMIN,))
+
+
+@router.get("/admin", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def admin_index(request: Request, principal: SignedIn) -> HTMLResponse:
     return render(request, "pages/admin/index.html", _common(principal))
 
@@ -119,7 +119,7 @@ async def admin_index(request: Request, principal: SignedIn) -> HTMLResponse:
 # --- organisations ---------------------------------------------------------------------------
 
 
-@router.get("/admin/organisations", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/organisations", response_class=HTMLResponse, **ADMINS.route())
 async def organisations_page(
     request: Request, principal: HubAdmin, done: str | None = None
 ) -> HTMLResponse:
@@ -154,12 +154,12 @@ def _render_org_form(
     )
 
 
-@router.get("/admin/organisations/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/organisations/new", response_class=HTMLResponse, **ADMINS.route())
 async def new_organisation_form(request: Request, principal: HubAdmin) -> HTMLResponse:
     return _render_org_form(request, principal, {}, {})
 
 
-@router.post("/admin/organisations/new", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/admin/organisations/new", **ADMINS.route(csrf=True))
 async def new_organisation(request: Request, principal: HubAdmin) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in ORG_FIELDS}
@@ -190,7 +190,7 @@ async def new_organisation(request: Request, principal: HubAdmin) -> Response:
 # --- users -----------------------------------------------------------------------------------
 
 
-@router.get("/admin/users", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/users", response_class=HTMLResponse, **ADMINS.route())
 async def users_page(
     request: Request, principal: HubAdmin, done: str | None = None
 ) -> HTMLResponse:
@@ -227,12 +227,12 @@ async def _render_user_form(
     )
 
 
-@router.get("/admin/users/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/users/new", response_class=HTMLResponse, **ADMINS.route())
 async def new_user_form(request: Request, principal: HubAdmin) -> HTMLResponse:
     return await _render_user_form(request, principal, {}, {})
 
 
-@router.post("/admin/users/new", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/admin/users/new", **ADMINS.route(csrf=True))
 async def new_user(request: Request, principal: HubAdmin) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in USER_FIELDS}
@@ -284,7 +284,7 @@ async def new_user(request: Request, principal: HubAdmin) -> Response:
     )
 
 
-@router.get("/admin/users/{username}/deactivate", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/users/{username}/deactivate", response_class=HTMLResponse, **ADMINS.route())
 async def deactivate_form(
     request: Request, principal: HubAdmin, username: Username
 ) -> HTMLResponse:
@@ -294,7 +294,7 @@ async def deactivate_form(
     )
 
 
-@router.post("/admin/users/{username}/deactivate", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/admin/users/{username}/deactivate", **ADMINS.route(csrf=True))
 async def deactivate(request: Request, principal: HubAdmin, username: Username) -> Response:
     settings: Settings = request.app.state.settings
     try:
@@ -315,7 +315,7 @@ async def deactivate(request: Request, principal: HubAdmin, username: Username) 
 # --- API tokens (your own) -------------------------------------------------------------------
 
 
-@router.get("/account/tokens", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/account/tokens", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def tokens_page(
     request: Request, principal: SignedIn, done: str | None = None
 ) -> HTMLResponse:
@@ -350,12 +350,12 @@ def _render_token_form(
     )
 
 
-@router.get("/account/tokens/new", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/account/tokens/new", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def new_token_form(request: Request, principal: SignedIn) -> HTMLResponse:
     return _render_token_form(request, principal, {"scopes": ["read"], "days": "90"}, {})
 
 
-@router.post("/account/tokens/new", openapi_extra=ANYONE, dependencies=CSRF)
+@router.post("/account/tokens/new", **SIGNED_IN_USER.route(csrf=True))
 async def new_token(request: Request, principal: SignedIn) -> Response:
     form = await request.form()
     values: dict[str, Any] = {
@@ -381,7 +381,7 @@ async def new_token(request: Request, principal: SignedIn) -> Response:
     )
 
 
-@router.post("/account/tokens/{prefix}/revoke", openapi_extra=ANYONE, dependencies=CSRF)
+@router.post("/account/tokens/{prefix}/revoke", **SIGNED_IN_USER.route(csrf=True))
 async def revoke_token(request: Request, principal: SignedIn, prefix: TokenPrefix) -> Response:
     await run_in_threadpool(end_token, request.app.state.settings, principal, prefix)
     return RedirectResponse("/account/tokens?done=revoked", status_code=303)

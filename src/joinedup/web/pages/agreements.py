@@ -47,12 +47,11 @@ from joinedup.standards import list_standards
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
-    access,
     require_principal,
     require_roles,
-    role,
     verify_csrf,
 )
+from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -67,9 +66,6 @@ Owners = Annotated[Principal, Depends(require_roles(Role.DATA_OWNER, Role.DPO))]
 DataOwner = Annotated[Principal, Depends(require_roles(Role.DATA_OWNER))]
 HubAdmin = Annotated[Principal, Depends(require_roles(Role.HUB_ADMIN))]
 CSRF = [Depends(verify_csrf)]
-ANYONE = access(SIGNED_IN)
-OWNERS = access(role(Role.DATA_OWNER, Role.DPO))
-ADMINS = access(role(Role.HUB_ADMIN))
 
 #: Success messages after a step, by the ``done`` query value (never text from the request).
 DONE = {
@@ -131,7 +127,12 @@ def _context(principal: Principal, **values: Any) -> dict[str, Any]:
 # --- list and detail -------------------------------------------------------------------------
 
 
-@router.get("/agreements", response_class=HTMLResponse, openapi_extra=ANYONE)
+OWNERS = guard(SIGNED_IN, (Role.DATA_OWNER, Role.DPO))
+ADMINS = guard(SIGNED_IN, (Role.HUB_ADMIN,))
+PROVIDERS = guard(SIGNED_IN, (Role.DATA_OWNER,))
+
+
+@router.get("/agreements", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def agreement_list(request: Request, principal: SignedIn) -> HTMLResponse:
     agreements = await run_in_threadpool(list_agreements, request.app.state.settings)
     return render(
@@ -165,7 +166,7 @@ async def _render_detail(
     )
 
 
-@router.get("/agreements/new", response_class=HTMLResponse, openapi_extra=OWNERS)
+@router.get("/agreements/new", response_class=HTMLResponse, **OWNERS.route())
 async def new_agreement_form(
     request: Request,
     principal: Owners,
@@ -177,7 +178,7 @@ async def new_agreement_form(
     return await _render_form(request, principal, values, {})
 
 
-@router.get("/agreements/{reference}", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/agreements/{reference}", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def agreement_page(
     request: Request, principal: SignedIn, reference: str, done: str | None = None
 ) -> Response:
@@ -214,21 +215,20 @@ async def _step(
     return RedirectResponse(f"{agreement_path(reference)}?done={done}", status_code=303)
 
 
-@router.post("/agreements/{reference}/propose", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/{reference}/propose", **OWNERS.route(csrf=True))
 async def propose(request: Request, principal: Owners, reference: str) -> Response:
     return await _step(request, principal, reference, "propose")
 
 
 @router.post(
     "/agreements/{reference}/approve",
-    openapi_extra=access(role(Role.DATA_OWNER)),
-    dependencies=CSRF,
+    **PROVIDERS.route(csrf=True),
 )
 async def approve(request: Request, principal: DataOwner, reference: str) -> Response:
     return await _step(request, principal, reference, "approve")
 
 
-@router.post("/agreements/{reference}/withdraw", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/{reference}/withdraw", **OWNERS.route(csrf=True))
 async def withdraw(request: Request, principal: Owners, reference: str) -> Response:
     return await _step(request, principal, reference, "withdraw")
 
@@ -249,7 +249,7 @@ async def _render_revoke(
     )
 
 
-@router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, openapi_extra=OWNERS)
+@router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, **OWNERS.route())
 async def revoke_form(request: Request, principal: Owners, reference: str) -> Response:
     detail = await run_in_threadpool(
         get_agreement, request.app.state.settings, principal, reference
@@ -265,7 +265,7 @@ async def revoke_form(request: Request, principal: Owners, reference: str) -> Re
     return await _render_revoke(request, principal, detail)
 
 
-@router.post("/agreements/{reference}/revoke", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/{reference}/revoke", **OWNERS.route(csrf=True))
 async def revoke(request: Request, principal: Owners, reference: str) -> Response:
     settings: Settings = request.app.state.settings
     form = await request.form()
@@ -477,7 +477,7 @@ def parse_agreement_form(
     return values, errors, draft
 
 
-@router.post("/agreements/new", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/new", **OWNERS.route(csrf=True))
 async def new_agreement(
     request: Request,
     principal: Owners,
@@ -502,7 +502,7 @@ async def new_agreement(
 # --- purposes --------------------------------------------------------------------------------
 
 
-@router.get("/purposes", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/purposes", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def purposes_page(
     request: Request, principal: SignedIn, done: str | None = None
 ) -> HTMLResponse:
@@ -545,7 +545,7 @@ def _render_purpose_form(
     )
 
 
-@router.get("/purposes/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/purposes/new", response_class=HTMLResponse, **ADMINS.route())
 async def new_purpose_form(
     request: Request,
     principal: HubAdmin,
@@ -553,7 +553,7 @@ async def new_purpose_form(
     return _render_purpose_form(request, principal, {"lawful_basis": PUBLIC_TASK}, {})
 
 
-@router.post("/purposes/new", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/purposes/new", **ADMINS.route(csrf=True))
 async def new_purpose(
     request: Request,
     principal: HubAdmin,

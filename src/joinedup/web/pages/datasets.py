@@ -6,9 +6,7 @@ policy decision; they are for signed-in users of any role.
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,17 +21,13 @@ from joinedup.ingest.service import (
     standard_titles,
     version_path,
 )
-from joinedup.web.auth import SIGNED_IN, access, require_principal
+from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 #: Every page here: any signed-in user (the catalogue and reports hold no personal data).
-SIGNED_IN_ONLY: dict[str, Any] = {
-    "openapi_extra": access(SIGNED_IN),
-    "dependencies": [Depends(require_principal)],
-}
 section = PageSection(router=router, nav=NavItem(key="datasets", text="Datasets", href="/datasets"))
 
 #: What each validation rule means, for people reading a report (rules from ingest/compile.py).
@@ -64,7 +58,7 @@ def rule_description(rule: str) -> str:
     return VALIDATION_RULES.get(rule, "")
 
 
-@router.get("/datasets", response_class=HTMLResponse, **SIGNED_IN_ONLY)
+@router.get("/datasets", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def catalogue(request: Request) -> HTMLResponse:
     datasets = await run_in_threadpool(list_datasets, request.app.state.settings)
     return render(
@@ -79,7 +73,9 @@ async def catalogue(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/datasets/{organisation}/{dataset}", response_class=HTMLResponse, **SIGNED_IN_ONLY)
+@router.get(
+    "/datasets/{organisation}/{dataset}", response_class=HTMLResponse, **SIGNED_IN_USER.route()
+)
 async def dataset_page(request: Request, organisation: str, dataset: str) -> HTMLResponse:
     settings = request.app.state.settings
     found = await run_in_threadpool(get_dataset, settings, organisation, dataset)
@@ -98,7 +94,7 @@ async def dataset_page(request: Request, organisation: str, dataset: str) -> HTM
 @router.get(
     "/datasets/{organisation}/{dataset}/versions/{version}",
     response_class=HTMLResponse,
-    **SIGNED_IN_ONLY,
+    **SIGNED_IN_USER.route(),
 )
 async def version_page(
     request: Request, organisation: str, dataset: str, version: int

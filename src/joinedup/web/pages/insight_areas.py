@@ -36,8 +36,12 @@ from joinedup.insight.impact import (
     list_interventions,
 )
 from joinedup.insight.trends import latest_area_run
-from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
-from joinedup.web.guards import ANALYSTS
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    require_roles,
+)
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -99,7 +103,11 @@ def _dashboard(
     }
 
 
-@router.get("/insight/dashboard", openapi_extra=access(ANALYSTS))
+ANALYSTS = guard(SIGNED_IN, (Role.ANALYST, Role.DPO))
+DEFINERS = guard(SIGNED_IN, (Role.ANALYST,))
+
+
+@router.get("/insight/dashboard", **ANALYSTS.route())
 async def dashboard(
     request: Request,
     _analyst: Analyst,
@@ -119,7 +127,7 @@ async def dashboard(
     return render(request, "pages/insight/dashboard.html", context)
 
 
-@router.get("/insight/fairness", openapi_extra=access(ANALYSTS))
+@router.get("/insight/fairness", **ANALYSTS.route())
 async def fairness(request: Request, _analyst: Analyst, rule: RuleQ = None) -> HTMLResponse:
     settings = _settings(request)
     run = latest_area_run(settings)
@@ -155,7 +163,7 @@ def _impact_list_context(settings: Settings) -> dict[str, Any]:
     return {"interventions": list_interventions(settings), "summary": summary}
 
 
-@router.get("/insight/impact", openapi_extra=access(ANALYSTS))
+@router.get("/insight/impact", **ANALYSTS.route())
 async def impact_list(request: Request, _analyst: Analyst) -> HTMLResponse:
     context = await run_in_threadpool(_impact_list_context, _settings(request))
     context.update(
@@ -169,8 +177,7 @@ async def impact_list(request: Request, _analyst: Analyst) -> HTMLResponse:
 
 @router.post(
     "/insight/impact",
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=[Depends(verify_csrf)],
+    **DEFINERS.route(csrf=True),
 )
 async def impact_define(request: Request, analyst: Definer) -> Response:
     form = await request.form()
@@ -202,7 +209,7 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
     return RedirectResponse(f"/insight/impact/{created['id']}", status_code=303)
 
 
-@router.get("/insight/impact/{intervention_id}", openapi_extra=access(ANALYSTS))
+@router.get("/insight/impact/{intervention_id}", **ANALYSTS.route())
 async def impact_detail(request: Request, intervention_id: int, analyst: Analyst) -> HTMLResponse:
     settings = _settings(request)
     intervention = await run_in_threadpool(get_intervention, settings, intervention_id)

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from joinedup.jobs.service import job_out, visible_job, visible_jobs
-from joinedup.web.auth import SIGNED_IN, Principal, access, require_principal
+from joinedup.web.auth import Principal, require_principal
+from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -23,7 +24,7 @@ section = PageSection(router=router, nav=NavItem(key="jobs", text="Jobs", href="
 PAGE_SIZE = 50
 
 
-@router.get("/jobs", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+@router.get("/jobs", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 def job_list(request: Request, principal: Principal = Depends(require_principal)) -> HTMLResponse:
     rows = visible_jobs(request.app.state.settings, principal, limit=PAGE_SIZE)
     return render(
@@ -33,7 +34,7 @@ def job_list(request: Request, principal: Principal = Depends(require_principal)
     )
 
 
-@router.get("/jobs/{job_id}", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+@router.get("/jobs/{job_id}", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 def job_detail(
     request: Request, job_id: str, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:

@@ -22,8 +22,14 @@ from joinedup.linkage import explain
 from joinedup.linkage.explain import DISPLAY_FIELDS, FIELD_TITLES, Evidence
 from joinedup.linkage.review import MAX_NOTE, REVIEW_PURPOSE, ReviewError
 from joinedup.rights.disputes import disputes_for
-from joinedup.web.auth import Principal, require_purpose, require_roles, verify_csrf
-from joinedup.web.guards import REVIEW_ACCESS
+from joinedup.web.auth import (
+    PERSONAL_DATA,
+    Principal,
+    require_purpose,
+    require_roles,
+    verify_csrf,
+)
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.pagination import govuk_pagination
@@ -153,7 +159,10 @@ def _common() -> dict[str, Any]:
 # --- pages -----------------------------------------------------------------------------------
 
 
-@router.get("/linkage", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+REVIEWERS = guard(PERSONAL_DATA, (Role.ANALYST,))
+
+
+@router.get("/linkage", response_class=HTMLResponse, **REVIEWERS.route())
 async def overview(
     request: Request, principal: Purposeful, _analyst: Analyst, resident: str | None = None
 ) -> Response:
@@ -189,7 +198,7 @@ async def overview(
     )
 
 
-@router.get("/linkage/review", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+@router.get("/linkage/review", response_class=HTMLResponse, **REVIEWERS.route())
 async def queue_page(
     request: Request,
     principal: Purposeful,
@@ -255,7 +264,7 @@ async def _pair_page(
     )
 
 
-@router.get("/linkage/review/{pair_id}", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+@router.get("/linkage/review/{pair_id}", response_class=HTMLResponse, **REVIEWERS.route())
 async def pair_page(
     request: Request,
     principal: Purposeful,
@@ -271,8 +280,7 @@ async def pair_page(
 @router.post(
     "/linkage/review/{pair_id}",
     response_class=HTMLResponse,
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=CSRF,
+    **REVIEWERS.route(csrf=True),
 )
 async def pair_decide(
     request: Request, principal: Purposeful, _analyst: Analyst, pair_id: str
@@ -314,7 +322,7 @@ async def pair_decide(
     return RedirectResponse(f"/linkage/review/{following}?done={decision}", status_code=303)
 
 
-@router.get("/residents/{resident_id}", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+@router.get("/residents/{resident_id}", response_class=HTMLResponse, **REVIEWERS.route())
 async def resident_page(
     request: Request, principal: Purposeful, _analyst: Analyst, resident_id: str
 ) -> Response:

@@ -17,14 +17,12 @@ from joinedup.ingest.service import (
 from joinedup.standards import UnknownStandardError, list_standards
 from joinedup.web.auth import (
     CSRF_FIELD,
-    SIGNED_IN,
     Principal,
-    access,
     check_form_csrf,
     require_principal,
     streams_form,
-    verify_csrf,
 )
+from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 from joinedup.web.uploads import (
@@ -39,10 +37,9 @@ from joinedup.web.uploads import (
 
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router)
-SIGNED_IN_ONLY = access(SIGNED_IN)
 
 
-@router.get("/mappings", response_class=HTMLResponse, openapi_extra=SIGNED_IN_ONLY)
+@router.get("/mappings", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def mappings_list(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
@@ -54,7 +51,7 @@ async def mappings_list(
     )
 
 
-@router.get("/mappings/view/{name:path}", response_class=HTMLResponse, openapi_extra=SIGNED_IN_ONLY)
+@router.get("/mappings/view/{name:path}", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def mapping_view(
     request: Request, name: str, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
@@ -78,7 +75,7 @@ def _suggest_context(settings: Settings) -> dict[str, object]:
     }
 
 
-@router.get("/mappings/suggest", response_class=HTMLResponse, openapi_extra=SIGNED_IN_ONLY)
+@router.get("/mappings/suggest", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def suggest_form(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
@@ -89,8 +86,7 @@ async def suggest_form(
 @router.post(
     "/mappings/suggest",
     response_class=HTMLResponse,
-    openapi_extra=SIGNED_IN_ONLY,
-    dependencies=[Depends(verify_csrf)],
+    **SIGNED_IN_USER.route(csrf=True),
 )
 @streams_form
 async def suggest_submit(

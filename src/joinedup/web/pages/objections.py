@@ -29,7 +29,13 @@ from joinedup.governance.service.objections import (
 from joinedup.governance.service.purposes import (
     list_purposes,
 )
-from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    require_roles,
+    verify_csrf,
+)
+from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
@@ -39,7 +45,6 @@ section = PageSection(router=router)
 
 DPO = Annotated[Principal, Depends(require_roles(Role.DPO))]
 CSRF = [Depends(verify_csrf)]
-DPO_ONLY = access(role(Role.DPO))
 ALL_PURPOSES = "all"
 FIELDS = (
     "resident_id",
@@ -57,7 +62,10 @@ DONE = {
 }
 
 
-@router.get("/objections", response_class=HTMLResponse, openapi_extra=DPO_ONLY)
+DPO_ONLY = guard(SIGNED_IN, (Role.DPO,))
+
+
+@router.get("/objections", response_class=HTMLResponse, **DPO_ONLY.route())
 async def objection_list(request: Request, principal: DPO, done: str | None = None) -> HTMLResponse:
     objections = await run_in_threadpool(list_objections, request.app.state.settings, principal)
     return render(
@@ -106,7 +114,7 @@ async def _render_form(
     )
 
 
-@router.get("/objections/new", response_class=HTMLResponse, openapi_extra=DPO_ONLY)
+@router.get("/objections/new", response_class=HTMLResponse, **DPO_ONLY.route())
 async def new_objection_form(request: Request, principal: DPO) -> HTMLResponse:
     return await _render_form(request, principal, {"purpose": ALL_PURPOSES}, {})
 
@@ -144,7 +152,7 @@ def parse_objection_form(form: Any) -> tuple[dict[str, str], dict[str, str]]:
     return values, errors
 
 
-@router.post("/objections/new", openapi_extra=DPO_ONLY, dependencies=CSRF)
+@router.post("/objections/new", **DPO_ONLY.route(csrf=True))
 async def new_objection(request: Request, principal: DPO) -> Response:
     form = await request.form()
     values, errors = parse_objection_form(form)
@@ -174,9 +182,7 @@ async def new_objection(request: Request, principal: DPO) -> Response:
     return RedirectResponse("/objections?done=recorded", status_code=303)
 
 
-@router.get(
-    "/objections/{objection_id}/withdraw", response_class=HTMLResponse, openapi_extra=DPO_ONLY
-)
+@router.get("/objections/{objection_id}/withdraw", response_class=HTMLResponse, **DPO_ONLY.route())
 async def withdraw_form(
     request: Request, principal: DPO, objection_id: ObjectionId
 ) -> HTMLResponse:
@@ -190,7 +196,7 @@ async def withdraw_form(
     )
 
 
-@router.post("/objections/{objection_id}/withdraw", openapi_extra=DPO_ONLY, dependencies=CSRF)
+@router.post("/objections/{objection_id}/withdraw", **DPO_ONLY.route(csrf=True))
 async def withdraw(request: Request, principal: DPO, objection_id: ObjectionId) -> Response:
     settings: Settings = request.app.state.settings
     try:

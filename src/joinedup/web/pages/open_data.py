@@ -27,14 +27,13 @@ from joinedup.publish.releases import (
     public_releases,
     release_csv,
 )
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem("open-data", "Open data", "/open-data"))
-PUBLIC_ACCESS = access(PUBLIC)
 PREVIEW_ROWS = 20
 Name = Annotated[str, Path(pattern=NAME_PATTERN)]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -55,7 +54,7 @@ async def _public(request: Request, name: str, version: int | None = None) -> Re
     return await run_in_threadpool(public_release, _settings(request), name, version)
 
 
-@router.get("/open-data", response_class=HTMLResponse, openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data", response_class=HTMLResponse, **OPEN.route())
 async def portal(
     request: Request, q: Annotated[str | None, Query(max_length=MAX_QUERY)] = None
 ) -> HTMLResponse:
@@ -85,7 +84,7 @@ def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
     }
 
 
-@router.get("/open-data/catalog.jsonld", openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/catalog.jsonld", **OPEN.route())
 async def catalogue(request: Request) -> JSONResponse:
     views = await run_in_threadpool(public_releases, _settings(request))
     return JSONResponse(
@@ -93,7 +92,7 @@ async def catalogue(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/open-data/{name}", response_class=HTMLResponse, openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/{name}", response_class=HTMLResponse, **OPEN.route())
 async def dataset_page(request: Request, name: Name) -> HTMLResponse:
     view = await _public(request, name)
     settings = _settings(request)
@@ -115,7 +114,7 @@ async def dataset_page(request: Request, name: Name) -> HTMLResponse:
     )
 
 
-@router.get("/open-data/{name}/v{version}/data.csv", openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/{name}/v{version}/data.csv", **OPEN.route())
 async def download_csv(request: Request, name: Name, version: Version) -> Response:
     view = await _public(request, name, version)
     data = await run_in_threadpool(release_csv, _settings(request), view)
@@ -126,7 +125,7 @@ async def download_csv(request: Request, name: Name, version: Version) -> Respon
     )
 
 
-@router.get("/open-data/{name}/v{version}/datapackage.json", openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/{name}/v{version}/datapackage.json", **OPEN.route())
 async def download_package(request: Request, name: Name, version: Version) -> Response:
     view = await _public(request, name, version)
     return Response(

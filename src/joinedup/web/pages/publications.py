@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,7 +21,8 @@ from joinedup.publish.releases import (
     list_publications,
     list_releases,
 )
-from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
+from joinedup.web.auth import SIGNED_IN, Principal
+from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
@@ -29,10 +30,12 @@ router = APIRouter(include_in_schema=False)
 #: Not in the service navigation: analysts and DPOs reach it from the open data page.
 section = PageSection(router=router)
 
-Staff = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
-Dpo = Annotated[Principal, Depends(require_roles(Role.DPO))]
-CSRF = [Depends(verify_csrf)]
+STAFF = guard(SIGNED_IN, (Role.ANALYST, Role.DPO))
+ANALYSTS = guard(SIGNED_IN, (Role.ANALYST,))
+DPOS = guard(SIGNED_IN, (Role.DPO,))
+Staff = Annotated[Principal, STAFF.depends]
+Analyst = Annotated[Principal, ANALYSTS.depends]
+Dpo = Annotated[Principal, DPOS.depends]
 Name = Annotated[str, Path(pattern=NAME_PATTERN)]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DONE = {
@@ -44,7 +47,7 @@ DONE = {
 @router.get(
     "/publications",
     response_class=HTMLResponse,
-    openapi_extra=access(role(Role.ANALYST, Role.DPO)),
+    **STAFF.route(),
 )
 async def publications(request: Request, principal: Staff) -> HTMLResponse:
     settings = request.app.state.settings
@@ -64,8 +67,7 @@ async def publications(request: Request, principal: Staff) -> HTMLResponse:
 
 @router.post(
     "/publications/{name}/releases",
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=CSRF,
+    **ANALYSTS.route(csrf=True),
 )
 async def release_submit(request: Request, analyst: Analyst, name: Name) -> Response:
     job_id = await run_in_threadpool(
@@ -107,7 +109,7 @@ async def _render_release(
 @router.get(
     "/publications/{name}/releases/{version}",
     response_class=HTMLResponse,
-    openapi_extra=access(role(Role.ANALYST, Role.DPO)),
+    **STAFF.route(),
 )
 async def release_page(
     request: Request, principal: Staff, name: Name, version: Version, done: str | None = None
@@ -118,8 +120,7 @@ async def release_page(
 @router.post(
     "/publications/{name}/releases/{version}/decision",
     response_class=HTMLResponse,
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=CSRF,
+    **DPOS.route(csrf=True),
 )
 async def release_decision(
     request: Request,

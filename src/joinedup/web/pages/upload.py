@@ -32,13 +32,12 @@ from joinedup.ingest.service import (
 from joinedup.standards import list_standards
 from joinedup.web.auth import (
     CSRF_FIELD,
+    SIGNED_IN,
     Principal,
-    access,
     check_form_csrf,
-    role,
     streams_form,
-    verify_csrf,
 )
+from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 from joinedup.web.uploads import (
@@ -99,10 +98,10 @@ def _values(fields: dict[str, str]) -> dict[str, str]:
     return {name: fields.get(name, "").strip() for name in FIELDS if name != "file"}
 
 
-UPLOADERS = access(role(*UPLOAD_ROLES))
+UPLOADERS = guard(SIGNED_IN, UPLOAD_ROLES)
 
 
-@router.get("/upload", response_class=HTMLResponse, openapi_extra=UPLOADERS)
+@router.get("/upload", response_class=HTMLResponse, **UPLOADERS.route())
 async def upload_form(
     request: Request, principal: Principal = Depends(require_uploader)
 ) -> HTMLResponse:
@@ -115,8 +114,7 @@ async def upload_form(
 @router.post(
     "/upload",
     response_class=HTMLResponse,
-    openapi_extra=UPLOADERS,
-    dependencies=[Depends(verify_csrf)],
+    **UPLOADERS.route(csrf=True),
 )
 @streams_form
 async def upload_submit(

@@ -27,7 +27,8 @@ from joinedup.insight.flags import (
     record_action,
 )
 from joinedup.rights.disputes import disputes_for
-from joinedup.web.auth import PERSONAL_DATA, Principal, access, require_purpose, verify_csrf
+from joinedup.web.auth import PERSONAL_DATA, Principal, require_purpose
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.pagination import govuk_pagination
@@ -37,7 +38,6 @@ router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem(key="worklist", text="Worklist", href="/worklist"))
 
 Worker = Annotated[Principal, Depends(require_purpose)]
-PERSONAL = access(PERSONAL_DATA)
 FlagId = Annotated[str, Path(pattern=r"^f-[0-9a-f]{16}$")]
 HouseholdId = Annotated[str, Path(pattern=r"^h-[0-9a-f]{16}$")]
 SEVERITIES = (("high", "High"), ("medium", "Medium"), ("low", "Low"))
@@ -84,7 +84,10 @@ def _pagination(values: dict[str, str], total: int, page: int, size: int) -> dic
     return govuk_pagination(page, max(1, math.ceil(total / size)), href, "Worklist pages")
 
 
-@router.get("/worklist", response_class=HTMLResponse, openapi_extra=PERSONAL)
+WORKERS = guard(PERSONAL_DATA)
+
+
+@router.get("/worklist", response_class=HTMLResponse, **WORKERS.route())
 async def worklist(request: Request, principal: Worker) -> HTMLResponse:
     filters, values = _filters(request.query_params)
     page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
@@ -105,9 +108,7 @@ async def worklist(request: Request, principal: Worker) -> HTMLResponse:
     )
 
 
-@router.get(
-    "/worklist/households/{household_id}", response_class=HTMLResponse, openapi_extra=PERSONAL
-)
+@router.get("/worklist/households/{household_id}", response_class=HTMLResponse, **WORKERS.route())
 async def household(request: Request, principal: Worker, household_id: HouseholdId) -> HTMLResponse:
     filters = FlagFilter(household_id=household_id, status="all", page_size=500)
     page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
@@ -156,7 +157,7 @@ async def _flag_page(
     )
 
 
-@router.get("/worklist/flags/{flag_id}", response_class=HTMLResponse, openapi_extra=PERSONAL)
+@router.get("/worklist/flags/{flag_id}", response_class=HTMLResponse, **WORKERS.route())
 async def flag_detail(
     request: Request, principal: Worker, flag_id: FlagId, done: str | None = None
 ) -> HTMLResponse:
@@ -165,8 +166,7 @@ async def flag_detail(
 
 @router.post(
     "/worklist/flags/{flag_id}",
-    openapi_extra=PERSONAL,
-    dependencies=[Depends(verify_csrf)],
+    **WORKERS.route(csrf=True),
 )
 async def flag_action(request: Request, principal: Worker, flag_id: FlagId) -> Response:
     form = await request.form()
