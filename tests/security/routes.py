@@ -133,7 +133,7 @@ def problems(route: RouteInfo) -> list[str]:
     out: list[str] = []
     level = route.access
     if level is None:
-        return ["declares no access: give it a guard, **guard(...).route() (see joinedup.web.guards)"]
+        return ["declares no access: give it a guard (see joinedup.web.guards)"]
     if route.framework:
         return out
     valid = level in (auth.PUBLIC, auth.SIGNED_IN, auth.PERSONAL_DATA) or (
