@@ -74,3 +74,15 @@ def add_purpose(settings: Settings, principal: Caller, spec: PurposeSpec) -> Pur
             special_category_condition=purpose.special_category_condition,
             objection_allowed=purpose.objection_allowed,
         )
+
+
+def purpose_spec(body: PurposeIn) -> PurposeSpec:
+    """The core's purpose from the validated input (the API's body or the page's form)."""
+    return PurposeSpec(
+        code=body.code,
+        name=body.name,
+        description=body.description,
+        lawful_basis=body.lawful_basis,
+        special_category_condition=body.special_category_condition or None,
+        objection_allowed=body.objection_allowed,
+    )

@@ -21,24 +21,28 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError, Refused
-from joinedup.governance.agreements import AgreementDraft, DataShare
-from joinedup.governance.purposes import PUBLIC_TASK, PurposeSpec
+from joinedup.governance.agreements import AgreementDraft
+from joinedup.governance.purposes import PUBLIC_TASK
 from joinedup.governance.service.agreements import (
     DATASET_NAME,
     FIELD_NAME,
     AgreementDetail,
+    AgreementIn,
     agreement_action,
     agreement_path,
     check_reference,
     create_agreement,
+    draft_from,
     get_agreement,
     list_agreements,
     may_draft,
 )
 from joinedup.governance.service.purposes import (
     PURPOSE_CODE,
+    PurposeIn,
     add_purpose,
     list_purposes,
+    purpose_spec,
 )
 from joinedup.ingest.service import (
     standard_titles,
@@ -51,6 +55,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
+from joinedup.web.forms import Wording, validate
 from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -107,6 +112,19 @@ FORM_FIELD = {"data": "shares"}
 DEFAULT_SHARES = 2
 MAX_SHARES = 20
 RESERVED_REFERENCES = {"new"}
+#: How the form words the limits :class:`AgreementIn` states.
+AGREEMENT_WORDING = {
+    "title": Wording("Enter a title", "A title"),
+    "description": Wording(name="The description"),
+    "providers": Wording("Select the organisations that provide data"),
+    "recipients": Wording("Select the organisations that receive data"),
+    "shares": Wording("Add at least one data share: the provider and what it shares"),
+    "purposes": Wording("Select the purposes the data may be used for"),
+    "lawful_basis": Wording("Enter the lawful basis", "The lawful basis"),
+    "special_category_condition": Wording(name="The Article 9 condition"),
+    "dpia_reference": Wording("Enter the DPIA reference", "The DPIA reference"),
+    "retention": Wording("Enter how long the data is kept", "How long the data is kept"),
+}
 
 
 def govuk_date(value: date | None) -> str:
@@ -353,6 +371,16 @@ def _split_fields(text: str) -> list[str]:
     return [f for f in re.split(r"[\s,]+", text.strip()) if f]
 
 
+def _form_field(loc: tuple[int | str, ...], rows: list[int]) -> str:
+    """Where an error of :class:`AgreementIn` is on the form: a data share's part is in its
+    row (``share-2-dataset``), the data shares as a whole at ``shares``."""
+    if loc[0] != "data":
+        return str(loc[0])
+    if len(loc) >= 3 and isinstance(loc[1], int):
+        return f"share-{rows[loc[1]]}-{loc[2]}"
+    return "shares"
+
+
 def parse_agreement_form(
     form: Any,
 ) -> tuple[dict[str, Any], dict[str, str], AgreementDraft | None]:
@@ -391,33 +419,13 @@ def parse_agreement_form(
         errors["reference"] = problem
     elif text["reference"].lower() in RESERVED_REFERENCES:
         errors["reference"] = "Choose another reference"
-    for name, label, limit in (
-        ("title", "a title", 200),
-        ("lawful_basis", "the lawful basis", 200),
-        ("dpia_reference", "the DPIA reference", 120),
-        ("retention", "how long the data is kept", 300),
-    ):
-        if not text[name]:
-            errors[name] = f"Enter {label}"
-        elif len(text[name]) > limit:
-            errors[name] = f"{label[0].upper()}{label[1:]} must be {limit} characters or fewer"
-    if len(text["special_category_condition"]) > 300:
-        errors["special_category_condition"] = (
-            "The Article 9 condition must be 300 characters or fewer"
-        )
-    if len(text["description"]) > 5000:
-        errors["description"] = "The description must be 5000 characters or fewer"
-    if not lists["providers"]:
-        errors["providers"] = "Select the organisations that provide data"
-    if not lists["recipients"]:
-        errors["recipients"] = "Select the organisations that receive data"
-    if not purposes:
-        errors["purposes"] = "Select the purposes the data may be used for"
 
-    data: list[DataShare] = []
+    data: list[dict[str, Any]] = []
+    rows: list[int] = []  # the form row of each data share
     for i, share in enumerate(shares):
         if not any(share.values()):
             continue
+        rows.append(i)
         n = i + 1
         if not share["provider"]:
             errors[f"share-{i}-provider"] = f"Select the organisation that provides data share {n}"
@@ -431,22 +439,12 @@ def parse_agreement_form(
                 "and underscores"
             )
         fields = _split_fields(share["fields"]) or ["*"]
-        bad = [f for f in fields if not FIELD_NAME.match(f)]
-        if bad:
+        if any(not FIELD_NAME.match(f) for f in fields):
             errors[f"share-{i}-fields"] = (
                 f"The fields of data share {n} must be field names separated by commas, "
                 "like given_name, family_name"
             )
-        data.append(
-            DataShare(
-                provider=share["provider"],
-                dataset=share["dataset"] or None,
-                standard=share["standard"] or None,
-                fields=tuple(fields),
-            )
-        )
-    if not data and not any(k.startswith("share-") for k in errors):
-        errors["shares"] = "Add at least one data share: the provider and what it shares"
+        data.append({**share, "fields": fields})
 
     start, start_error = parse_date(dates["start_date"], "start date")
     expiry, expiry_error = parse_date(dates["expiry_date"], "expiry date")
@@ -457,24 +455,24 @@ def parse_agreement_form(
     if start and expiry and expiry <= start:
         errors["expiry_date"] = "The expiry date must be after the start date"
 
-    if errors or start is None or expiry is None:
-        return values, errors, None
-    draft = AgreementDraft(
-        reference=text["reference"],
-        title=text["title"],
-        description=text["description"],
-        providers=tuple(lists["providers"]),
-        recipients=tuple(lists["recipients"]),
-        data=tuple(data),
-        purposes=tuple(purposes),
-        lawful_basis=text["lawful_basis"],
-        special_category_condition=text["special_category_condition"] or None,
-        dpia_reference=text["dpia_reference"],
-        start_date=start,
-        expiry_date=expiry,
-        retention=text["retention"],
+    body = validate(
+        AgreementIn,
+        {
+            **text,
+            **lists,
+            "purposes": purposes,
+            "data": data,
+            "special_category_condition": text["special_category_condition"] or None,
+            "start_date": start,
+            "expiry_date": expiry,
+        },
+        AGREEMENT_WORDING,
+        errors,
+        lambda loc: _form_field(loc, rows),
     )
-    return values, errors, draft
+    if errors or body is None:
+        return values, errors, None
+    return values, errors, draft_from(body)
 
 
 @router.post("/agreements/new", **OWNERS.route(csrf=True))
@@ -519,6 +517,13 @@ async def purposes_page(
     )
 
 
+#: How the form words the limits :class:`PurposeIn` states.
+PURPOSE_WORDING = {
+    "name": Wording("Enter a name", "The name"),
+    "description": Wording(name="The description"),
+    "lawful_basis": Wording("Enter the lawful basis", "The lawful basis"),
+    "special_category_condition": Wording(name="The Article 9 condition"),
+}
 PURPOSE_FIELDS = (
     "code",
     "name",
@@ -565,32 +570,21 @@ async def new_purpose(
         errors["code"] = "Enter a code"
     elif not PURPOSE_CODE.match(values["code"]):
         errors["code"] = "The code must be 2 to 64 lower-case letters, numbers and hyphens"
-    if not values["name"]:
-        errors["name"] = "Enter a name"
-    elif len(values["name"]) > 200:
-        errors["name"] = "The name must be 200 characters or fewer"
-    if len(values["description"]) > 5000:
-        errors["description"] = "The description must be 5000 characters or fewer"
-    if not values["lawful_basis"]:
-        errors["lawful_basis"] = "Enter the lawful basis"
-    elif len(values["lawful_basis"]) > 200:
-        errors["lawful_basis"] = "The lawful basis must be 200 characters or fewer"
-    if len(values["special_category_condition"]) > 300:
-        errors["special_category_condition"] = (
-            "The Article 9 condition must be 300 characters or fewer"
-        )
     if values["objection_allowed"] not in ("yes", "no"):
         errors["objection_allowed"] = "Select yes if residents may object to this purpose"
-    if errors:
-        return _render_purpose_form(request, principal, values, errors, 422)
-    spec = PurposeSpec(
-        code=values["code"],
-        name=values["name"],
-        description=values["description"],
-        lawful_basis=values["lawful_basis"],
-        special_category_condition=values["special_category_condition"] or None,
-        objection_allowed=values["objection_allowed"] == "yes",
+    body = validate(
+        PurposeIn,
+        {
+            **values,
+            "special_category_condition": values["special_category_condition"] or None,
+            "objection_allowed": values["objection_allowed"] == "yes",
+        },
+        PURPOSE_WORDING,
+        errors,
     )
+    if errors or body is None:
+        return _render_purpose_form(request, principal, values, errors, 422)
+    spec = purpose_spec(body)
     try:
         await run_in_threadpool(add_purpose, request.app.state.settings, principal, spec)
     except JoinedupError as exc:

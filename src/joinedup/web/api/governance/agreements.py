@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 
-from joinedup.governance.purposes import PurposeSpec
 from joinedup.governance.service.agreements import (
     FIELD_NAME,
     AgreementDetail,
@@ -26,6 +25,7 @@ from joinedup.governance.service.purposes import (
     PurposeOut,
     add_purpose,
     list_purposes,
+    purpose_spec,
 )
 from joinedup.web.api.governance.common import (
     OWNERS,
@@ -176,12 +176,5 @@ def api_list_purposes(request: Request, principal: SignedIn) -> list[PurposeOut]
 )
 def api_add_purpose(request: Request, principal: Registrar, body: PurposeIn) -> PurposeOut:
     """Hub admins register a processing purpose with its lawful basis."""
-    spec = PurposeSpec(
-        code=body.code,
-        name=body.name,
-        description=body.description,
-        lawful_basis=body.lawful_basis,
-        special_category_condition=body.special_category_condition or None,
-        objection_allowed=body.objection_allowed,
-    )
+    spec = purpose_spec(body)
     return add_purpose(request.app.state.settings, principal, spec)

@@ -1,0 +1,64 @@
+"""Pages validate their forms through the API's pydantic models: one statement of each rule.
+
+A page gathers the form into the model's shape and calls :func:`validate`; pydantic's errors
+come back as GOV.UK messages by form field. The limits (lengths, required fields, list sizes)
+are stated once, in the model; a page only says how to word them for its fields
+(:class:`Wording`) and, where its inputs are named differently, where each ``loc`` is on the
+form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+#: Pydantic error types that mean "nothing given" and "too long".
+EMPTY = frozenset({"missing", "string_too_short", "too_short"})
+TOO_LONG = frozenset({"string_too_long", "too_long"})
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a form words the errors of one field: ``empty`` when nothing is given (``Enter a
+    title``), ``name`` to start "… must be N characters or fewer", ``invalid`` for the rest."""
+
+    empty: str = ""
+    name: str = ""
+    invalid: str = ""
+
+    def message(self, error: Mapping[str, Any]) -> str:
+        kind = str(error["type"])
+        if kind in EMPTY and self.empty:
+            return self.empty
+        if kind in TOO_LONG and self.name:
+            limit = (error.get("ctx") or {}).get("max_length")
+            return f"{self.name} must be {limit} characters or fewer"
+        return self.invalid or str(error["msg"])
+
+
+def first_field(loc: tuple[int | str, ...]) -> str:
+    """The form field of an error: the model field it is about."""
+    return str(loc[0]) if loc else ""
+
+
+def validate(
+    model: type[Model],
+    data: Mapping[str, Any],
+    wording: Mapping[str, Wording],
+    errors: dict[str, str],
+    field_of: Callable[[tuple[int | str, ...]], str] = first_field,
+) -> Model | None:
+    """``model`` from ``data``, or None with each problem added to ``errors`` (by form field,
+    keeping a message the page has already put there)."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = field_of(tuple(error["loc"]))
+            errors.setdefault(field, wording.get(field, Wording()).message(error))
+        return None
