@@ -21,6 +21,7 @@ from joinedup.governance.service.common import (
     MAX_NOTE,
 )
 from joinedup.governance.service.objections import (
+    ObjectionIn,
     add_objection,
     end_objection,
     get_objection,
@@ -35,6 +36,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
+from joinedup.web.forms import Wording, validate
 from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -54,6 +56,14 @@ FIELDS = (
     "purpose",
     "note",
 )
+#: How the form words the limits :class:`ObjectionIn` states.
+OBJECTION_WORDING = {
+    "resident_id": Wording(name="The resident ID"),
+    "organisation": Wording(name="The organisation"),
+    "dataset": Wording(name="The dataset"),
+    "source_record_id": Wording(name="The record ID"),
+    "note": Wording(name="The note"),
+}
 ObjectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DONE = {
     "recorded": "The objection was recorded. The resident is left out of processing for the "
@@ -120,35 +130,28 @@ async def new_objection_form(request: Request, principal: DPO) -> HTMLResponse:
 
 
 def parse_objection_form(form: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """The resident is named by resident ID, or by one record (organisation, dataset, ID)."""
+    """The resident is named by resident ID, or by one record (organisation, dataset, ID); the
+    lengths are :class:`ObjectionIn`'s."""
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
     errors: dict[str, str] = {}
     record_parts = ("organisation", "dataset", "source_record_id")
     by_record = any(values[p] for p in record_parts)
     if values["resident_id"] and by_record:
         errors["resident_id"] = "Enter the resident ID or one of their records, not both"
-    elif values["resident_id"]:
-        if len(values["resident_id"]) > 64:
-            errors["resident_id"] = "The resident ID must be 64 characters or fewer"
     elif by_record:
         if not values["organisation"]:
             errors["organisation"] = "Select the organisation that holds the record"
         if not values["dataset"]:
             errors["dataset"] = "Enter the dataset that holds the record"
-        elif len(values["dataset"]) > 120:
-            errors["dataset"] = "The dataset must be 120 characters or fewer"
         if not values["source_record_id"]:
             errors["source_record_id"] = "Enter the record's ID"
-        elif len(values["source_record_id"]) > 120:
-            errors["source_record_id"] = "The record ID must be 120 characters or fewer"
-    else:
+    elif not values["resident_id"]:
         errors["resident_id"] = (
             "Enter the resident ID, or the organisation, dataset and ID of one of their records"
         )
     if not values["purpose"]:
         errors["purpose"] = "Select what the resident objects to"
-    if len(values["note"]) > MAX_NOTE:
-        errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    validate(ObjectionIn, values, OBJECTION_WORDING, errors)
     return values, errors
 
 
