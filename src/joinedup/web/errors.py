@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
@@ -25,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from joinedup.errors import JoinedupError
 from joinedup.web.auth import RedirectRequired
+from joinedup.web.guards import WrongPurpose
 from joinedup.web.security import apply_security_headers, csp_nonce
 from joinedup.web.templating import render
 
@@ -82,6 +84,23 @@ async def joinedup_error(request: Request, exc: Exception) -> Response:
     return await http_error(request, StarletteHTTPException(exc.status, exc.detail))
 
 
+async def wrong_purpose(request: Request, exc: Exception) -> Response:
+    """A guard's purpose refused: JSON under /api; on a page, a way to change purpose."""
+    assert isinstance(exc, WrongPurpose)
+    if wants_json(request):
+        return await joinedup_error(request, exc)
+    return render(
+        request,
+        "errors/purpose.html",
+        {
+            "purpose": exc.purpose,
+            "message": exc.message,
+            "next": quote(request.url.path, safe="/"),
+        },
+        status_code=exc.status,
+    )
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
@@ -127,5 +146,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(JoinedupError, joinedup_error)
+    app.add_exception_handler(WrongPurpose, wrong_purpose)
     app.add_exception_handler(RedirectRequired, redirect_required)
     app.add_exception_handler(Exception, server_error)

@@ -25,8 +25,6 @@ from joinedup.rights.disputes import disputes_for
 from joinedup.web.auth import (
     PERSONAL_DATA,
     Principal,
-    require_purpose,
-    require_roles,
     verify_csrf,
 )
 from joinedup.web.guards import guard
@@ -38,8 +36,6 @@ from joinedup.web.templating import render
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem(key="linkage", text="Linkage", href="/linkage"))
 
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
-Purposeful = Annotated[Principal, Depends(require_purpose)]
 CSRF = [Depends(verify_csrf)]
 DONE = {
     "match": "Recorded: the two records are the same person.",
@@ -48,18 +44,6 @@ DONE = {
 }
 DECISION_TEXT = {"match": "Same person", "non_match": "Different people"}
 BAR_WIDTH = 200.0
-
-
-def _wrong_purpose(request: Request, principal: Principal) -> HTMLResponse | None:
-    """A 403 page (with a way to change purpose) unless acting under ``linkage``."""
-    if principal.purpose == REVIEW_PURPOSE:
-        return None
-    return render(
-        request,
-        "pages/linkage/purpose.html",
-        {"next": quote(request.url.path, safe="/"), "purpose": REVIEW_PURPOSE},
-        status_code=403,
-    )
 
 
 # --- the waterfall's geometry ----------------------------------------------------------------
@@ -159,15 +143,19 @@ def _common() -> dict[str, Any]:
 # --- pages -----------------------------------------------------------------------------------
 
 
-REVIEWERS = guard(PERSONAL_DATA, (Role.ANALYST,))
+#: Analysts acting under the purpose ``linkage`` (resident index maintenance).
+REVIEWERS = guard(
+    PERSONAL_DATA,
+    (Role.ANALYST,),
+    purpose=REVIEW_PURPOSE,
+    refusal="Reviewing matches and explaining residents is part of resident index maintenance. "
+    "You are acting under another purpose, so these pages are not open to you now.",
+)
+Reviewer = Annotated[Principal, REVIEWERS.depends]
 
 
 @router.get("/linkage", response_class=HTMLResponse, **REVIEWERS.route())
-async def overview(
-    request: Request, principal: Purposeful, _analyst: Analyst, resident: str | None = None
-) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
+async def overview(request: Request, principal: Reviewer, resident: str | None = None) -> Response:
     settings = request.app.state.settings
     runs = await run_in_threadpool(explain.list_runs, settings, 20)
     error = None
@@ -201,13 +189,10 @@ async def overview(
 @router.get("/linkage/review", response_class=HTMLResponse, **REVIEWERS.route())
 async def queue_page(
     request: Request,
-    principal: Purposeful,
-    _analyst: Analyst,
+    principal: Reviewer,
     page: str = "1",
     done: str | None = None,
 ) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
     try:
         number = max(1, min(int(page), 1_000_000))
     except ValueError:
@@ -267,13 +252,10 @@ async def _pair_page(
 @router.get("/linkage/review/{pair_id}", response_class=HTMLResponse, **REVIEWERS.route())
 async def pair_page(
     request: Request,
-    principal: Purposeful,
-    _analyst: Analyst,
+    principal: Reviewer,
     pair_id: str,
     done: str | None = None,
 ) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
     return await _pair_page(request, principal, pair_id[:64], done=done)
 
 
@@ -282,11 +264,7 @@ async def pair_page(
     response_class=HTMLResponse,
     **REVIEWERS.route(csrf=True),
 )
-async def pair_decide(
-    request: Request, principal: Purposeful, _analyst: Analyst, pair_id: str
-) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
+async def pair_decide(request: Request, principal: Reviewer, pair_id: str) -> Response:
     pair_id = pair_id[:64]
     form = await request.form()
     decision = str(form.get("decision", "")).strip()
@@ -323,11 +301,7 @@ async def pair_decide(
 
 
 @router.get("/residents/{resident_id}", response_class=HTMLResponse, **REVIEWERS.route())
-async def resident_page(
-    request: Request, principal: Purposeful, _analyst: Analyst, resident_id: str
-) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
+async def resident_page(request: Request, principal: Reviewer, resident_id: str) -> Response:
     view = await run_in_threadpool(
         explain.explain_resident,
         request.app.state.settings,
