@@ -126,9 +126,10 @@ _cache: dict[str, tuple[Any, list[MappingOut]]] = {}
 
 
 def shipped_mapping_path(name: str) -> Path:
-    """The file of a shipped mapping (one :func:`shipped_mappings` lists), as an absolute path."""
+    """The file of a shipped mapping (one :func:`shipped_mappings` lists), as an absolute path;
+    :class:`~joinedup.errors.Missing` (404) for any other name."""
     if name not in {m.name for m in shipped_mappings()}:
-        raise KeyError(f"no shipped mapping {name!r}")
+        raise Missing("No shipped mapping of that name")
     return (mappings.MAPPINGS_DIR / name).resolve()
 
 

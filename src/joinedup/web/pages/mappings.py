@@ -3,7 +3,7 @@ sample file (the web twin of ``joinedup mapping suggest``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -55,10 +55,7 @@ async def mappings_list(
 async def mapping_view(
     request: Request, name: str, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
-    try:
-        path = shipped_mapping_path(name)
-    except KeyError:
-        raise HTTPException(404, "No shipped mapping of that name") from None
+    path = shipped_mapping_path(name)
     entry = next(m for m in shipped_mappings() if m.name == name)
     return render(
         request,
