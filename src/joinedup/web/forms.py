@@ -13,7 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.errors import JoinedupError
+from joinedup.web.templating import render
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -62,3 +68,23 @@ def validate(
             field = field_of(tuple(error["loc"]))
             errors.setdefault(field, wording.get(field, Wording()).message(error))
         return None
+
+
+async def confirmed(
+    request: Request,
+    step: Callable[[], object],
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    done: str,
+) -> Response:
+    """Take a step confirmed on a page (deactivate, withdraw …): 303 to ``done`` when it is
+    taken; refused, the confirmation page again with the refusal and its status (a 404 is the
+    error page, from the one handler). ``step`` and ``context`` run off the event loop."""
+    try:
+        await run_in_threadpool(step)
+    except JoinedupError as exc:
+        if exc.status == 404:
+            raise
+        values = await run_in_threadpool(context)
+        return render(request, template, {**values, "error": exc.detail}, status_code=exc.status)
+    return RedirectResponse(done, status_code=303)

@@ -8,6 +8,7 @@ the token as a sha256 hash. Every change is audited by the governance core.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -42,6 +43,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
+from joinedup.web.forms import confirmed
 from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -297,19 +299,13 @@ async def deactivate_form(
 @router.post("/admin/users/{username}/deactivate", **ADMINS.route(csrf=True))
 async def deactivate(request: Request, principal: HubAdmin, username: Username) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        await run_in_threadpool(end_user, settings, principal, username)
-    except JoinedupError as exc:
-        if exc.status == 404:
-            raise
-        user = await run_in_threadpool(find_user, settings, principal, username)
-        return render(
-            request,
-            "pages/admin/user_deactivate.html",
-            _common(principal, user=user, error=exc.detail),
-            status_code=exc.status,
-        )
-    return RedirectResponse("/admin/users?done=deactivated", status_code=303)
+    return await confirmed(
+        request,
+        partial(end_user, settings, principal, username),
+        "pages/admin/user_deactivate.html",
+        lambda: _common(principal, user=find_user(settings, principal, username)),
+        "/admin/users?done=deactivated",
+    )
 
 
 # --- API tokens (your own) -------------------------------------------------------------------

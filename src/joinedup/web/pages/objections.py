@@ -5,6 +5,7 @@ withdrawn), withdraw one. The governance core decides what may be recorded
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -36,7 +37,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
-from joinedup.web.forms import Wording, validate
+from joinedup.web.forms import Wording, confirmed, validate
 from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -202,16 +203,13 @@ async def withdraw_form(
 @router.post("/objections/{objection_id}/withdraw", **DPO_ONLY.route(csrf=True))
 async def withdraw(request: Request, principal: DPO, objection_id: ObjectionId) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        await run_in_threadpool(end_objection, settings, principal, objection_id)
-    except JoinedupError as exc:
-        if exc.status == 404:
-            raise
-        objection = await run_in_threadpool(get_objection, settings, principal, objection_id)
-        return render(
-            request,
-            "pages/objections/withdraw.html",
-            {"principal": principal, "objection": objection, "error": exc.detail},
-            status_code=exc.status,
-        )
-    return RedirectResponse("/objections?done=withdrawn", status_code=303)
+    return await confirmed(
+        request,
+        partial(end_objection, settings, principal, objection_id),
+        "pages/objections/withdraw.html",
+        lambda: {
+            "principal": principal,
+            "objection": get_objection(settings, principal, objection_id),
+        },
+        "/objections?done=withdrawn",
+    )
