@@ -8,9 +8,10 @@ The route's OpenAPI ``x-joinedup-access`` (and ``x-joinedup-roles``, ``x-joinedu
 is written from the same object, so what a route declares and what it enforces cannot drift;
 ``tests/security`` walks the routes to prove every one is guarded.
 
-What a guard checks, in this order: the token's ``scope`` (sessions have every scope), a
-signed-in principal (``signed-in``) or one acting under a registered purpose
-(``personal-data``), one of ``roles``, and the ``purpose`` itself. Each check is the existing
+What a guard checks, in this order: the token's ``scope`` (sessions have every scope), for
+forms and changes the CSRF token (``route(csrf=True)``), a signed-in principal
+(``signed-in``) or one acting under a registered purpose (``personal-data``), one of
+``roles``, and the ``purpose`` itself. Each check is the existing
 dependency in :mod:`joinedup.web.auth`, so pages still redirect to sign in or to choose a
 purpose, and the API still answers 401/403 JSON.
 """
@@ -45,7 +46,6 @@ from joinedup.web.auth import (
 
 PURPOSE_KEY = "x-joinedup-purpose"
 LEVELS = (PUBLIC, SIGNED_IN, PERSONAL_DATA)
-CSRF = Depends(verify_csrf)
 
 
 class WrongPurpose(JoinedupError):
@@ -80,7 +80,10 @@ class Guard:
         self.purpose = purpose
         self.scope = scope
         self.refusal = refusal or f"Act under the purpose '{purpose}' for this"
-        self.depends: DependsParam = Depends(self._enforcer())
+        self.depends: DependsParam = Depends(self._enforcer(csrf=False))
+        #: The same, with the CSRF check of forms and changes in its place (after the token's
+        #: scope, before who the caller is: a page form without its token is refused first).
+        self.depends_csrf: DependsParam = Depends(self._enforcer(csrf=True))
 
     def __repr__(self) -> str:
         return (
@@ -103,15 +106,17 @@ class Guard:
         """Keyword arguments for ``@router.get(...)`` and friends: the declaration (with any
         other ``openapi`` extras) and the enforcing dependency (and, for forms and changes,
         the CSRF check)."""
-        dependencies = [self.depends, CSRF] if csrf else [self.depends]
-        return {"openapi_extra": {**(openapi or {}), **self.declared}, "dependencies": dependencies}
+        dependency = self.depends_csrf if csrf else self.depends
+        return {"openapi_extra": {**(openapi or {}), **self.declared}, "dependencies": [dependency]}
 
-    def _enforcer(self) -> Callable[..., Principal | None]:
+    def _enforcer(self, *, csrf: bool) -> Callable[..., Principal | None]:
         """The dependency: its parameters are the checks in :mod:`joinedup.web.auth` (so the
         dependency graph shows each of them), and its body checks the purpose."""
         wanted: list[tuple[str, Any]] = []
         if self.scope is not None:
             wanted.append(("scoped", Depends(require_scope(self.scope))))
+        if csrf:
+            wanted.append(("csrf", Depends(verify_csrf)))
         if self.level == PERSONAL_DATA:
             wanted.append(("principal", Depends(require_purpose)))
         elif self.level == SIGNED_IN:
@@ -119,9 +124,7 @@ class Guard:
         if self.roles:
             wanted.append(("in_role", Depends(require_roles(*self.roles))))
         params = [
-            inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Principal, dep]
-            )
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, dep])
             for name, dep in wanted
         ]
         if self.level == PERSONAL_DATA:
