@@ -46,6 +46,11 @@ class JoinedupError(Exception):
         super().__init__(f"{field}: {message}" if self.names_field and field else message)
 
     @property
+    def status_code(self) -> int:
+        """:attr:`status`, by the name HTTP exceptions give it."""
+        return self.status
+
+    @property
     def detail(self) -> str:
         """The whole answer for people: the API's ``detail`` and the error page's text."""
         text = str(self)

@@ -74,11 +74,6 @@ class UploadError(JoinedupError):
         self.fields: dict[str, str] = {}
         """The text fields read before the failure (a form can show them again)."""
 
-    @property
-    def status_code(self) -> int:
-        """The HTTP status (:attr:`status`), as the upload code has long called it."""
-        return self.status
-
 
 class UploadTooLarge(UploadError):
     """The body (or the file in it) is larger than allowed: HTTP 413."""
