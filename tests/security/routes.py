@@ -12,7 +12,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import Mount, Route
 
-from joinedup.web import auth
+from joinedup.web import auth, guards
 
 #: Routes FastAPI and Starlette add themselves, which cannot carry a declaration.
 FRAMEWORK_ROUTES = {"/openapi.json": auth.PUBLIC, "/static": auth.PUBLIC}
@@ -28,6 +28,7 @@ class RouteInfo:
     calls: tuple[Callable[..., Any], ...]
     framework: bool = False
     declared_roles: tuple[str, ...] = ()  # a personal-data route narrowed to these roles
+    declared_purpose: str | None = None  # a personal-data route for one purpose only
 
     @property
     def key(self) -> str:
@@ -60,6 +61,11 @@ class RouteInfo:
     @property
     def enforced_roles(self) -> list[frozenset[str]]:
         return [c.joinedup_roles for c in self.calls if hasattr(c, "joinedup_roles")]
+
+    @property
+    def enforced_purposes(self) -> set[str]:
+        """The purposes the route's guards insist on (joinedup.web.guards)."""
+        return {c.joinedup_purpose for c in self.calls if getattr(c, "joinedup_purpose", None)}
 
     @property
     def requires_principal(self) -> bool:
@@ -101,6 +107,7 @@ def discover(app: FastAPI) -> list[RouteInfo]:
                     access=extra.get(auth.ACCESS_KEY),
                     calls=tuple(_calls(context.dependant)),
                     declared_roles=tuple(extra.get(auth.ROLES_KEY, ())),
+                    declared_purpose=extra.get(guards.PURPOSE_KEY),
                 )
             )
         elif isinstance(original, Route | Mount):
@@ -126,7 +133,7 @@ def problems(route: RouteInfo) -> list[str]:
     out: list[str] = []
     level = route.access
     if level is None:
-        return ["declares no access: add openapi_extra=access(...) (see joinedup.web.auth)"]
+        return ["declares no access: give it a guard (see joinedup.web.guards)"]
     if route.framework:
         return out
     valid = level in (auth.PUBLIC, auth.SIGNED_IN, auth.PERSONAL_DATA) or (
@@ -143,6 +150,12 @@ def problems(route: RouteInfo) -> list[str]:
         out.append(
             f"is declared {level} but no require_roles({', '.join(sorted(route.roles))}) "
             f"dependency enforces it (found {[sorted(r) for r in route.enforced_roles]})"
+        )
+    purposes = {route.declared_purpose} - {None}
+    if purposes != route.enforced_purposes:
+        out.append(
+            f"declares the purpose(s) {sorted(str(p) for p in purposes)} but its guards enforce "
+            f"{sorted(route.enforced_purposes)}"
         )
     if level == auth.PERSONAL_DATA and not route.requires_purpose:
         out.append("is declared personal-data but does not depend on require_purpose")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.policy import AccessRequest, Decision, decide
@@ -26,6 +27,26 @@ from joinedup.ingest.sql import ident, lit
 from joinedup.store import SnapshotStore, duckdb_session
 
 AUDITED_RECORD_IDS = 1000  # record ids listed per audit entry (the count is always exact)
+
+
+class Caller(Protocol):
+    """Who is asking, as every use case sees them: an :class:`Actor`, or the web's principal
+    (which carries the same fields)."""
+
+    @property
+    def user_id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def organisation_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def purpose(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -39,16 +60,24 @@ class Actor:
     purpose: str | None
 
 
-class AccessDenied(PermissionError):
-    """The policy decision said no; ``decision.reason`` says why."""
+class AccessDenied(JoinedupError, PermissionError):
+    """The policy decision said no (403); ``decision.reason`` says why."""
+
+    status = 403
 
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.reason)
         self.decision = decision
 
+    @property
+    def detail(self) -> str:
+        return f"Access denied: {self.decision.reason}"
 
-class NotFound(LookupError):
-    """No such organisation, dataset or version."""
+
+class NotFound(JoinedupError, LookupError):
+    """No such organisation, dataset or version: 404."""
+
+    status = 404
 
 
 def _version(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import LoginAttempt, Organisation, Role, User
 from joinedup.catalog.types import utcnow
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 
 MIN_PASSWORD_LENGTH = 12
@@ -38,8 +39,11 @@ def use_fast_hashing_for_tests() -> None:
     _DUMMY_HASH = _hasher.hash("not a real password, only for constant-time misses")
 
 
-class AccountError(ValueError):
-    """An account that cannot be created or changed as asked."""
+class AccountError(JoinedupError, ValueError):
+    """An account that cannot be created as asked (422, with the ``field`` at fault), or
+    changed in its current state (409)."""
+
+    capitalised = True
 
 
 class SignInThrottled(Exception):
@@ -66,14 +70,18 @@ def create_user(
     """Create a local account (audited). ``password`` None creates an account that cannot
     sign in until a password is set (API-token-only service accounts)."""
     if not USERNAME_RE.match(username):
-        raise AccountError("usernames are 2-64 lower-case letters, digits, dots, dashes, _")
+        raise AccountError(
+            "usernames are 2-64 lower-case letters, digits, dots, dashes, _", field="username"
+        )
     if role not in {r.value for r in Role}:
-        raise AccountError(f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}")
+        raise AccountError(
+            f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}", field="role"
+        )
     org = session.scalars(select(Organisation).where(Organisation.code == organisation)).first()
     if org is None:
-        raise AccountError(f"no organisation {organisation!r}")
+        raise AccountError(f"no organisation {organisation!r}", field="organisation")
     if session.scalars(select(User).where(User.username == username)).first() is not None:
-        raise AccountError(f"the username {username!r} is taken")
+        raise AccountError(f"the username {username!r} is taken", field="username")
     user = User(
         username=username,
         display_name=display_name,
@@ -145,9 +153,9 @@ def deactivate_user(session: Session, user: User, actor: User) -> None:
     """Stop an account signing in or using its API tokens (audited). Accounts are never
     deleted: the audit log names them."""
     if user.id == actor.id:
-        raise AccountError("you cannot deactivate your own account")
+        raise AccountError("you cannot deactivate your own account", status=409)
     if not user.is_active:
-        raise AccountError(f"the account {user.username!r} is already deactivated")
+        raise AccountError(f"the account {user.username!r} is already deactivated", status=409)
     user.is_active = False
     append_event(
         session,

@@ -26,16 +26,23 @@ from joinedup.catalog.models import (
     Role,
     User,
 )
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 from joinedup.governance.policy import effective_status
 
 
-class AgreementError(ValueError):
-    """A lifecycle step that is not allowed; the message says why."""
+class AgreementError(JoinedupError, ValueError):
+    """A step the agreement's state does not allow (409), or a draft that breaks a rule (422,
+    with the draft's ``field`` at fault); the message says why."""
+
+    status = 409
+    capitalised = True
 
 
 class AgreementPermissionError(AgreementError):
     """The user may not take this step (their role or organisation), whatever the status."""
+
+    status = 403
 
 
 #: The lifecycle steps a person can take on an agreement (see :func:`check_action`).
@@ -70,7 +77,7 @@ class AgreementDraft:
 def _org(session: Session, code: str) -> Organisation:
     org = session.scalars(select(Organisation).where(Organisation.code == code)).first()
     if org is None:
-        raise AgreementError(f"no organisation {code!r}")
+        raise AgreementError(f"no organisation {code!r}", status=422, field="providers")
     return org
 
 
@@ -103,20 +110,32 @@ def _transition(
 def create_draft(session: Session, draft: AgreementDraft, user: User | None) -> Agreement:
     """Record a new agreement in draft."""
     if draft.expiry_date <= draft.start_date:
-        raise AgreementError("the expiry date must be after the start date")
+        raise AgreementError(
+            "the expiry date must be after the start date", status=422, field="expiry_date"
+        )
     if not draft.providers or not draft.recipients or not draft.data or not draft.purposes:
-        raise AgreementError("an agreement needs providers, recipients, data and purposes")
+        raise AgreementError(
+            "an agreement needs providers, recipients, data and purposes",
+            status=422,
+            field="purposes",
+        )
     if session.scalars(select(Agreement).where(Agreement.reference == draft.reference)).first():
-        raise AgreementError(f"an agreement {draft.reference!r} already exists")
+        raise AgreementError(
+            f"an agreement {draft.reference!r} already exists", status=422, field="reference"
+        )
     purposes = []
     for code in draft.purposes:
         purpose = session.scalars(select(Purpose).where(Purpose.code == code)).first()
         if purpose is None:
-            raise AgreementError(f"no registered purpose {code!r}")
+            raise AgreementError(f"no registered purpose {code!r}", status=422, field="purposes")
         purposes.append(purpose)
     for share in draft.data:
         if share.provider not in draft.providers:
-            raise AgreementError(f"{share.provider} shares data but is not a provider party")
+            raise AgreementError(
+                f"{share.provider} shares data but is not a provider party",
+                status=422,
+                field="data",
+            )
     agreement = Agreement(
         reference=draft.reference,
         title=draft.title,

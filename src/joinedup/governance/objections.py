@@ -15,11 +15,15 @@ from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import Objection, Organisation, Purpose, User
 from joinedup.catalog.types import utcnow
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 
 
-class ObjectionError(ValueError):
-    """An objection that cannot be recorded as asked."""
+class ObjectionError(JoinedupError, ValueError):
+    """An objection that cannot be recorded as asked (422, with the ``field`` at fault), or
+    withdrawn in its current state (409)."""
+
+    capitalised = True
 
 
 @dataclass(frozen=True)
@@ -41,15 +45,19 @@ def record_objection(
     """Record an objection (audited in the same transaction)."""
     by_record = subject.organisation and subject.dataset and subject.source_record_id
     if not subject.resident_id and not by_record:
-        raise ObjectionError("name the resident by resident id or by one source record")
+        raise ObjectionError(
+            "name the resident by resident id or by one source record", field="resident_id"
+        )
     purpose_row = None
     if purpose is not None:
         purpose_row = session.scalars(select(Purpose).where(Purpose.code == purpose)).first()
         if purpose_row is None:
-            raise ObjectionError(f"no registered purpose {purpose!r}")
+            raise ObjectionError(f"no registered purpose {purpose!r}", field="purpose")
         if not purpose_row.objection_allowed:
             raise ObjectionError(
-                f"residents cannot object to {purpose_row.name}: its lawful basis does not allow it"
+                f"residents cannot object to {purpose_row.name}: "
+                "its lawful basis does not allow it",
+                field="purpose",
             )
     org_id = None
     if subject.organisation:
@@ -57,7 +65,7 @@ def record_objection(
             select(Organisation).where(Organisation.code == subject.organisation)
         ).first()
         if org is None:
-            raise ObjectionError(f"no organisation {subject.organisation!r}")
+            raise ObjectionError(f"no organisation {subject.organisation!r}", field="organisation")
         org_id = org.id
     objection = Objection(
         resident_id=subject.resident_id,
@@ -86,7 +94,7 @@ def record_objection(
 
 def withdraw_objection(session: Session, objection: Objection, user: User) -> None:
     if objection.withdrawn_at is not None:
-        raise ObjectionError("the objection is already withdrawn")
+        raise ObjectionError("the objection is already withdrawn", status=409)
     objection.withdrawn_at = utcnow()
     objection.withdrawn_by_id = user.id
     append_event(
@@ -116,7 +124,7 @@ def exclusions_for(session: Session, purpose: str) -> Exclusions:
     """Live objections that apply to ``purpose`` (none if the purpose allows no objection)."""
     purpose_row = session.scalars(select(Purpose).where(Purpose.code == purpose)).first()
     if purpose_row is None:
-        raise ObjectionError(f"no registered purpose {purpose!r}")
+        raise ObjectionError(f"no registered purpose {purpose!r}", field="purpose")
     if not purpose_row.objection_allowed:
         return Exclusions(purpose, frozenset(), frozenset())
     rows = session.execute(

@@ -6,12 +6,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import Organisation, OrganisationType
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 from joinedup.standards.identifiers import is_valid_gss_code
 
 
-class OrganisationError(ValueError):
-    """An organisation that cannot be registered as asked."""
+class OrganisationError(JoinedupError, ValueError):
+    """An organisation that cannot be registered as asked (422)."""
+
+    capitalised = True
 
 
 def ensure_organisation(

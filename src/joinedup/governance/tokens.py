@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import ApiToken, User
 from joinedup.catalog.types import utcnow
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 
 TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
@@ -27,8 +28,10 @@ TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
 SCOPES = ("read", "ingest", "governance", "review", "admin", "casework")
 
 
-class TokenError(ValueError):
-    """A token request that cannot be granted."""
+class TokenError(JoinedupError, ValueError):
+    """A token request that cannot be granted (422)."""
+
+    capitalised = True
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def create_token(
 ) -> IssuedToken:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
-        raise TokenError(f"scopes must be among {', '.join(SCOPES)}; got {scopes}")
+        raise TokenError(f"scopes must be among {', '.join(SCOPES)}; got {scopes}", field="scopes")
     prefix = secrets.token_hex(6)
     plaintext = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken(

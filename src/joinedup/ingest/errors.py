@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
+from joinedup.errors import JoinedupError
+
 #: Rules raised while reading a file, with a one-line description (docs and reports use these).
 READ_RULES: dict[str, str] = {
     "not_found": "the file does not exist",
@@ -57,8 +59,9 @@ def base_name(file: str | PurePath | None) -> str:
     return str(file).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
-class IngestError(Exception):
-    """A file (or a row of it) that ingest will not accept, with a clear, data-free reason."""
+class IngestError(JoinedupError):
+    """A file (or a row of it) that ingest will not accept, with a clear, data-free reason
+    (422; ``str`` names the file, row and rule)."""
 
     def __init__(
         self,
@@ -72,9 +75,8 @@ class IngestError(Exception):
         self.file = base_name(file)
         self.row = row
         self.rule = rule
-        self.message = message
         self.column = column
-        super().__init__(str(self))
+        super().__init__(message)
 
     def __str__(self) -> str:
         where = self.file or "file"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.store import SnapshotStore
 
 #: Area levels, smallest first, with the gazetteer column that holds their code.
@@ -24,7 +25,7 @@ LEVELS: dict[str, str] = {"lsoa": "lsoa_code", "ward": "ward_code", "lad": "loca
 LEVEL_NAMES = {"lsoa": "LSOA", "ward": "Ward", "lad": "Local authority"}
 
 
-class AreaError(ValueError):
+class AreaError(JoinedupError, ValueError):
     """A request about areas that cannot be met (no gazetteer, unknown level or code)."""
 
 

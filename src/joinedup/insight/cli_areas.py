@@ -167,9 +167,8 @@ def fairness(
 ) -> None:
     """Flag rates by sex, age band and area per rule, with rate ratios (for the DPO)."""
     from joinedup.insight.dashboard import to_csv
-    from joinedup.insight.fairness import read_fairness
+    from joinedup.insight.fairness import FAIRNESS_COLUMNS, read_fairness
     from joinedup.insight.trends import latest_area_run
-    from joinedup.web.api.areas import FAIRNESS_COLUMNS
 
     settings = load_settings()
     run = latest_area_run(settings)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.insight.areas import LEVEL_NAMES, check_level
 from joinedup.insight.boundaries import area_names, feature_collection
 from joinedup.insight.trends import latest_area_run
@@ -35,8 +36,10 @@ TREND_COLUMNS = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class NoAreaRun(LookupError):
+class NoAreaRun(JoinedupError, LookupError):
     """No area run yet."""
+
+    status = 404
 
 
 @dataclass(frozen=True)

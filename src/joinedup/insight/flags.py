@@ -38,6 +38,7 @@ from joinedup.catalog.models import (
     User,
 )
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.access import AUDITED_RECORD_IDS, AccessDenied, Actor, NotFound
 from joinedup.governance.audit import append_event
 from joinedup.governance.policy import AccessRequest, Decision, decide
@@ -60,7 +61,7 @@ MAX_NOTE = 500
 PAGE_SIZE = 50
 
 
-class FlagError(ValueError):
+class FlagError(JoinedupError, ValueError):
     """An action that cannot be recorded as asked (the message says why)."""
 
 

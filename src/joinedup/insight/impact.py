@@ -35,6 +35,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import InsightAreaRun, InsightIntervention
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError, Missing
 from joinedup.governance.audit import append_event
 from joinedup.insight.areas import AreaError, check_level
 from joinedup.store import SnapshotStore, duckdb_session
@@ -45,8 +46,10 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _GSS = re.compile(r"^[EWSN]\d{8}$")
 
 
-class ImpactError(ValueError):
+class ImpactError(JoinedupError, ValueError):
     """An intervention that cannot be defined or estimated (the message says why)."""
+
+    names_field = True
 
 
 @dataclass(frozen=True)
@@ -133,30 +136,35 @@ def validate_spec(settings: Settings, spec: InterventionSpec) -> InterventionSpe
     """Check an intervention against the latest area run; errors name the field."""
     check_level(spec.level)
     if not spec.name.strip() or len(spec.name) > 200:
-        raise ImpactError("name: give a name of up to 200 characters")
+        raise ImpactError("give a name of up to 200 characters", field="name")
     if not _MONTH.match(spec.start_month):
-        raise ImpactError(f"start_month: {spec.start_month!r} is not a month written YYYY-MM")
+        raise ImpactError(
+            f"{spec.start_month!r} is not a month written YYYY-MM", field="start_month"
+        )
     if spec.outcome not in OUTCOMES:
-        raise ImpactError(f"outcome: one of {', '.join(OUTCOMES)}, not {spec.outcome!r}")
+        raise ImpactError(f"one of {', '.join(OUTCOMES)}, not {spec.outcome!r}", field="outcome")
     for code in (spec.area_code, *spec.comparison):
         if not _GSS.match(code):
-            raise ImpactError(f"area: {code!r} is not a GSS code such as E09000023")
+            raise ImpactError(f"{code!r} is not a GSS code such as E09000023", field="area")
     run = _area_run(settings)
     if spec.rule_id not in {r["id"] for r in run.rules}:
-        raise ImpactError(f"rule_id: the latest area run has no rule {spec.rule_id!r}")
+        raise ImpactError(f"the latest area run has no rule {spec.rule_id!r}", field="rule_id")
     frame = _units(settings, run, spec)
     if not frame["treated"].any():
         raise ImpactError(
-            f"area_code: no {spec.level} of the latest area run lies in {spec.area_code}"
+            f"no {spec.level} of the latest area run lies in {spec.area_code}", field="area_code"
         )
     known = set(frame["area_code"])
     missing = [c for c in spec.comparison if c not in known]
     if missing:
-        raise ImpactError(f"comparison: no {spec.level} {', '.join(missing)} in the area run")
+        raise ImpactError(
+            f"no {spec.level} {', '.join(missing)} in the area run", field="comparison"
+        )
     if spec.start_month <= run.first_month or spec.start_month > run.last_month:
         raise ImpactError(
-            f"start_month: the series runs {run.first_month} to {run.last_month}; the "
-            "intervention must start after its first month and by its last"
+            f"the series runs {run.first_month} to {run.last_month}; the "
+            "intervention must start after its first month and by its last",
+            field="start_month",
         )
     return spec
 
@@ -168,7 +176,7 @@ def define_intervention(settings: Settings, spec: InterventionSpec, actor: str) 
         if session.scalars(
             select(InsightIntervention).where(InsightIntervention.name == spec.name)
         ).first():
-            raise ImpactError(f"name: an intervention called {spec.name!r} exists")
+            raise ImpactError(f"an intervention called {spec.name!r} exists", field="name")
         row = InsightIntervention(
             name=spec.name,
             description=spec.description,
@@ -210,7 +218,7 @@ def get_intervention(settings: Settings, ident: int | str) -> dict[str, Any]:
         )
         row = session.scalars(query).first()
         if row is None:
-            raise LookupError(f"no intervention {ident}")
+            raise Missing(f"no intervention {ident}")
         return _intervention_dict(row)
 
 

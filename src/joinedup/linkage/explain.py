@@ -26,6 +26,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import LinkageRun
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.access import AccessDenied, Actor, NotFound, read_records
 from joinedup.governance.audit import append_event
 from joinedup.linkage.chain import pairs_source
@@ -85,8 +86,10 @@ MAX_PAGE_SIZE = 200
 MAX_RESIDENT_RECORDS = 500
 
 
-class LinkageNotFound(LookupError):
-    """No run, pair or resident by that name (the message names no personal data)."""
+class LinkageNotFound(JoinedupError, LookupError):
+    """No run, pair or resident by that name (the message names no personal data): 404."""
+
+    status = 404
 
 
 # --- runs -------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import LinkageReviewDecision, ReviewDecision, Role, User
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
 
@@ -45,12 +46,11 @@ DECISIONS = {
 }
 
 
-class ReviewError(ValueError):
+class ReviewError(JoinedupError, ValueError):
     """A decision that cannot be recorded; ``status`` is the HTTP status that fits."""
 
     def __init__(self, message: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status=status)
 
 
 def pair_id(key_l: str, key_r: str) -> str:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from joinedup.errors import JoinedupError
 from joinedup.standards import is_person_standard, list_standards, personal_fields
 
 FORMAT = "joinedup-publication/1"
@@ -37,8 +38,10 @@ FREQUENCIES = {
 Frequency = Literal["monthly", "quarterly", "annual", "weekly", "irregular"]
 
 
-class PublicationError(ValueError):
+class PublicationError(JoinedupError, ValueError):
     """A publication definition that is not valid (the message names the file and path)."""
+
+    names_field = True
 
 
 class _Strict(BaseModel):

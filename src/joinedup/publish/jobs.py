@@ -28,12 +28,12 @@ def release_job(ctx: JobContext) -> dict[str, Any]:
 
 def start_release(settings: Settings, name: str, user_id: int) -> str:
     """Start the next release of a defined publication on a background thread (the web's
-    way); returns the job id. ``LookupError`` when no such publication is defined."""
+    way); returns the job id. ``NotFoundError`` (404) when no such publication is defined."""
     from joinedup.jobs.runner import run_in_thread
-    from joinedup.publish.releases import list_publications
+    from joinedup.publish.releases import NotFoundError, list_publications
 
     if name not in {p["name"] for p in list_publications(settings)}:
-        raise LookupError(f"no publication {name!r}")
+        raise NotFoundError(f"no publication {name!r}")
     return run_in_thread(
         settings, "publish.release", {"publication": name, "user_id": user_id}, user_id
     )

@@ -34,6 +34,7 @@ from joinedup.catalog.models import (
     User,
 )
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 from joinedup.governance.processing import ServiceActor
 from joinedup.publish.build import build_aggregate, build_dataset
@@ -54,12 +55,16 @@ DECIDE_ROLES = frozenset({Role.DPO.value})
 MAX_NOTE = 500
 
 
-class PublishRefused(PermissionError):
+class PublishRefused(JoinedupError, PermissionError):
     """The person may not do this (the message says why)."""
 
+    status = 403
 
-class NotFoundError(LookupError):
+
+class NotFoundError(JoinedupError, LookupError):
     """No such publication or release."""
+
+    status = 404
 
 
 @dataclass
@@ -256,16 +261,18 @@ def decide(
     """A DPO approves (public from now on) or rejects a pending release."""
     note = note.strip()
     if len(note) > MAX_NOTE:
-        raise PublicationError(f"note: at most {MAX_NOTE} characters")
+        raise PublicationError(f"at most {MAX_NOTE} characters", field="note")
     with session_scope(settings) as session:
         user = _require_role(_user(session, user_id), DECIDE_ROLES, "approve releases")
         release = _release(session, name, version)
         if release.status != ReleaseStatus.PENDING.value:
-            raise PublicationError(f"release {version} of {name} is already {release.status}")
+            raise PublicationError(
+                f"release {version} of {name} is already {release.status}", status=409
+            )
         if release.created_by_id == user.id:
             raise PublishRefused("a DPO may not approve a release they made")
         if not approve and not note:
-            raise PublicationError("note: say why the release is rejected")
+            raise PublicationError("say why the release is rejected", field="note")
         release.status = (ReleaseStatus.APPROVED if approve else ReleaseStatus.REJECTED).value
         release.decided_by_id = user.id
         release.decided_at = datetime.now(UTC)

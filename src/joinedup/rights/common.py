@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
 
@@ -20,14 +21,11 @@ SAR_PURPOSE = "subject-access"
 RIGHTS_ROLES = frozenset({Role.DPO.value})
 
 
-class RightsError(ValueError):
+class RightsError(JoinedupError, ValueError):
     """A rights request that cannot be done as asked; ``field`` names the input at fault."""
 
-    def __init__(self, message: str, status_code: int = 422, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.field = field
+    def __init__(self, message: str, status: int = 422, field: str | None = None) -> None:
+        super().__init__(message, status=status, field=field)
 
 
 def check_dpo(actor: Actor) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,9 @@ from joinedup.linkage.explain import get_run
 from joinedup.rights.common import RightsError, audit, check_dpo
 from joinedup.standards import field_names
 from joinedup.store import SnapshotStore, duckdb_session
+
+if TYPE_CHECKING:
+    from joinedup.rights.find import FindResult
 
 MAX_STATEMENT = 2000
 MAX_RESOLUTION = 500
@@ -298,3 +302,10 @@ def disputed_fields(settings: Settings) -> list[tuple[str, str, str, str]]:
         for row, code in rows:
             out.extend((code, row.dataset, row.source_record_id, str(f)) for f in row.fields)
     return out
+
+
+def disputed_in(settings: Settings, result: FindResult) -> set[str]:
+    """The record keys of a find's residents and near misses that have an open dispute."""
+    keys = [c.record.record_key for r in result.residents for c in r.records]
+    keys += [c.record.record_key for c in result.near_misses]
+    return set(disputes_for(settings, keys))

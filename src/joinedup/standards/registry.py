@@ -22,6 +22,7 @@ from typing import Any
 
 import frictionless
 
+from joinedup.errors import JoinedupError
 from joinedup.standards.checks import FIELD_CHECKS, ROW_CHECKS
 
 __all__ = [
@@ -57,7 +58,7 @@ CODES_KEY = "x-joinedup-codes"
 ROW_CHECKS_KEY = "x-joinedup-row-checks"
 
 
-class UnknownStandardError(LookupError):
+class UnknownStandardError(JoinedupError, LookupError):
     """Raised for a standard name that is not shipped."""
 
     def __init__(self, name: str, known: list[str]) -> None:

@@ -30,15 +30,13 @@ declaration          dependency (any of these also requires a principal)
 ===================  =========================================================================
 
 Every non-public ``/api/…`` route also depends on ``require_scope(...)``, and every
-POST/PUT/PATCH/DELETE route on :func:`verify_csrf`. For example::
+POST/PUT/PATCH/DELETE route on :func:`verify_csrf`. Routes do not use these directly: each has
+one guard (:func:`joinedup.web.guards.guard`) made of them, which also writes the declaration::
 
-    @router.post(
-        "/agreements/{reference}/approve",
-        openapi_extra=access(role(Role.DATA_OWNER)),
-        dependencies=[Depends(verify_csrf)],
-    )
-    def approve(request: Request, principal: Principal = Depends(require_roles(Role.DATA_OWNER))):
-        ...
+    PROVIDERS = guard(SIGNED_IN, (Role.DATA_OWNER,), scope="governance")
+
+    @router.post("/agreements/{reference}/approve", **PROVIDERS.route(csrf=True))
+    def approve(request: Request, principal: Annotated[Principal, PROVIDERS.depends]): ...
 
 Nothing here logs a password, a token or a cookie.
 """

@@ -2,12 +2,18 @@
 
 Paths under ``/api/`` (and ``/healthz``, ``/openapi.json``) always answer JSON in FastAPI's usual
 ``{"detail": ...}`` shape. Static files answer plain text. Everything else gets a page.
+
+Every refusal a route does not handle itself reaches :func:`joinedup_error` as a
+:class:`joinedup.errors.JoinedupError` and is answered here, with its typed status and its
+detail: routes do not translate errors into HTTP. A page that shows the form again with the
+field highlighted catches the error itself and puts ``exc.field_message`` beside ``exc.field``.
 """
 
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
@@ -18,7 +24,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from joinedup.errors import JoinedupError
 from joinedup.web.auth import RedirectRequired
+from joinedup.web.guards import WrongPurpose
 from joinedup.web.security import apply_security_headers, csp_nonce
 from joinedup.web.templating import render
 
@@ -70,6 +78,29 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def joinedup_error(request: Request, exc: Exception) -> Response:
+    """Every refusal, answered the way an HTTP error is: JSON under /api, a page elsewhere."""
+    assert isinstance(exc, JoinedupError)
+    return await http_error(request, StarletteHTTPException(exc.status, exc.detail))
+
+
+async def wrong_purpose(request: Request, exc: Exception) -> Response:
+    """A guard's purpose refused: JSON under /api; on a page, a way to change purpose."""
+    assert isinstance(exc, WrongPurpose)
+    if wants_json(request):
+        return await joinedup_error(request, exc)
+    return render(
+        request,
+        "errors/purpose.html",
+        {
+            "purpose": exc.purpose,
+            "message": exc.message,
+            "next": quote(request.url.path, safe="/"),
+        },
+        status_code=exc.status,
+    )
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
@@ -114,5 +145,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(JoinedupError, joinedup_error)
+    app.add_exception_handler(WrongPurpose, wrong_purpose)
     app.add_exception_handler(RedirectRequired, redirect_required)
     app.add_exception_handler(Exception, server_error)

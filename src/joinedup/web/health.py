@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from joinedup import __version__
 from joinedup.catalog.db import check_database
 from joinedup.config import Settings
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ router = APIRouter(tags=["health"])
     response_model=HealthReport,
     summary="Health check",
     responses={503: {"model": HealthReport, "description": "A check failed"}},
-    openapi_extra=access(PUBLIC),
+    **OPEN.route(),
 )
 async def healthz(request: Request) -> JSONResponse:
     """``200`` with ``status: ok`` when every check passes, else ``503`` with ``status: error``."""

@@ -34,7 +34,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
+from joinedup.ingest.service import UPLOAD_ROLES, Uploader, authorise_upload_for
+from joinedup.ingest.suggest import DraftMapping, suggest_for_file
 from joinedup.processes import pid_alive
+from joinedup.web.auth import require_roles
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -60,16 +64,13 @@ def human_size(size: int) -> str:
     return f"{size} bytes"
 
 
-class UploadError(Exception):
+class UploadError(JoinedupError):
     """An upload that cannot be accepted; ``message`` is safe to show to the person."""
 
-    status_code = 400
+    status = 400
 
     def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if status_code is not None:
-            self.status_code = status_code
+        super().__init__(message, status=status_code)
         self.fields: dict[str, str] = {}
         """The text fields read before the failure (a form can show them again)."""
 
@@ -77,7 +78,7 @@ class UploadError(Exception):
 class UploadTooLarge(UploadError):
     """The body (or the file in it) is larger than allowed: HTTP 413."""
 
-    status_code = 413
+    status = 413
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"The file is larger than the {human_size(limit)} limit")
@@ -459,3 +460,36 @@ def _content_length_or_none(request: Request) -> int | None:
         return _content_length(request)
     except UploadError:
         return None
+
+
+# --- who may upload: shared by the datasets API and the upload page ---------------------------
+
+#: Who may add versions: a data owner (of the organisation itself), or a hub admin loading a
+#: file on an organisation's behalf (:data:`joinedup.ingest.service.UPLOAD_ROLES`).
+require_uploader = require_roles(*UPLOAD_ROLES)
+
+
+def authorise_upload(request: Request, organisation: str) -> Uploader:
+    """The permission check for adding a version to ``organisation``'s datasets.
+
+    The API calls this before reading the body (the organisation is in the path); the upload
+    page after reading the form (the organisation is a form field) and before the ingest starts.
+    Either way nothing is kept or started for a caller this refuses. Both routes already
+    require a signed-in uploader before any body is read. It reads the database: call it from a
+    thread.
+    """
+    principal = require_uploader(request)
+    return authorise_upload_for(request.app.state.settings, principal, organisation)
+
+
+def form_values(form: UploadedForm) -> dict[str, str]:
+    """The text fields :func:`joinedup.ingest.service.check_submission` reads (stripped)."""
+    return {name: form.field(name) for name in ("mapping", "standard", "period")}
+
+
+def suggest_upload(settings: Settings, form: UploadedForm, standard: str) -> DraftMapping:
+    """Shared by the API and the page: draft a mapping for the uploaded sample file."""
+    upload = form.files.get("file")
+    if upload is None:
+        raise UploadError("Select a sample file", 422)
+    return suggest_for_file(settings, upload.path, standard, name=upload.filename)

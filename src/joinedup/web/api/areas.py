@@ -18,26 +18,24 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.insight.areas import AreaError
 from joinedup.insight.boundaries import feature_collection
 from joinedup.insight.dashboard import (
     TREND_COLUMNS,
-    NoAreaRun,
     TrendQuery,
     area_run_summary,
     to_csv,
     trend_rows,
 )
-from joinedup.insight.fairness import read_fairness
+from joinedup.insight.fairness import FAIRNESS_COLUMNS, read_fairness
 from joinedup.insight.impact import (
-    ImpactError,
     InterventionSpec,
     define_intervention,
     estimate_impact,
     list_interventions,
 )
 from joinedup.insight.trends import latest_area_run
-from joinedup.web.auth import Principal, access, require_roles, require_scope, role, verify_csrf
+from joinedup.web.auth import SIGNED_IN, Principal
+from joinedup.web.guards import guard
 
 tag = {
     "name": "insight-areas",
@@ -46,28 +44,17 @@ tag = {
 }
 router = APIRouter(prefix="/insight", tags=[tag["name"]])
 
-ANALYSTS = role(Role.ANALYST, Role.DPO)
-Reader = Annotated[Principal, Depends(require_scope("read"))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
-Definer = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
+
+#: Dashboards and impact estimates: analysts and DPOs (tokens: ``read``); defining an
+#: intervention: analysts.
+AREA_READERS = guard(SIGNED_IN, (Role.ANALYST, Role.DPO), scope="read")
+DEFINERS = guard(SIGNED_IN, (Role.ANALYST,), scope="read")
+Analyst = Annotated[Principal, AREA_READERS.depends]
+Definer = Annotated[Principal, DEFINERS.depends]
 RuleId = Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")]
 Level = Annotated[Literal["lsoa", "ward", "lad"] | None, Query()]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 AreaCode = Annotated[str | None, Query(pattern=r"^[A-Z0-9]{9}$")]
-FAIRNESS_COLUMNS = (
-    "rule_id",
-    "month",
-    "dimension",
-    "group",
-    "flags",
-    "residents",
-    "rate",
-    "overall_rate",
-    "rate_ratio",
-    "ci_low",
-    "ci_high",
-    "marked",
-)
 
 
 class Message(BaseModel):
@@ -118,36 +105,26 @@ def _settings(request: Request) -> Settings:
 
 
 def _trends(settings: Settings, query: TrendQuery) -> list[dict[str, Any]]:
-    try:
-        return trend_rows(settings, query)
-    except NoAreaRun as exc:
-        raise HTTPException(404, str(exc)) from None
-    except AreaError as exc:
-        raise HTTPException(422, str(exc)) from None
+    return trend_rows(settings, query)
 
 
 @router.get(
     "/areas/runs/latest",
     summary="The latest area run: months, rules and flags in the last month",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=ERRORS,
 )
-def get_area_run(request: Request, _reader: Reader, _analyst: Analyst) -> dict[str, Any]:
-    try:
-        return area_run_summary(_settings(request))
-    except NoAreaRun as exc:
-        raise HTTPException(404, str(exc)) from None
+def get_area_run(request: Request, _analyst: Analyst) -> dict[str, Any]:
+    return area_run_summary(_settings(request))
 
 
 @router.get(
     "/areas/trends",
     summary="Flags per indicator by area and month (counts)",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=ERRORS,
 )
-async def get_trends(
-    request: Request, _reader: Reader, _analyst: Analyst, query: Trends
-) -> list[dict[str, Any]]:
+async def get_trends(request: Request, _analyst: Analyst, query: Trends) -> list[dict[str, Any]]:
     """One row per rule, level, area and month: flagged residents, residents the councils
     hold a record of, the rate per 1,000 and the month of the data it was computed from."""
     return await run_in_threadpool(_trends, _settings(request), query)
@@ -156,12 +133,10 @@ async def get_trends(
 @router.get(
     "/areas/trends.csv",
     summary="The same figures as CSV",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=CSV_RESPONSES,
 )
-async def get_trends_csv(
-    request: Request, _reader: Reader, _analyst: Analyst, query: Trends
-) -> Response:
+async def get_trends_csv(request: Request, _analyst: Analyst, query: Trends) -> Response:
     rows = await run_in_threadpool(_trends, _settings(request), query)
     return _csv(to_csv(rows, TREND_COLUMNS), "joinedup-trends.csv")
 
@@ -169,12 +144,11 @@ async def get_trends_csv(
 @router.get(
     "/areas/boundaries/{level}",
     summary="The loaded boundaries of a level as GeoJSON",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses={401: {"model": Message}, 403: {"model": Message}},
 )
 async def get_boundaries(
     request: Request,
-    _reader: Reader,
     _analyst: Analyst,
     level: Literal["lsoa", "ward", "lad"],
 ) -> dict[str, Any]:
@@ -194,12 +168,11 @@ Dimension = Annotated[Literal["sex", "age_band", "lad", "ward"] | None, Query()]
 @router.get(
     "/fairness",
     summary="Flag rates by sex, age band and area for each rule, with rate ratios",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=ERRORS,
 )
 async def get_fairness(
     request: Request,
-    _reader: Reader,
     _analyst: Analyst,
     rule: RuleId = None,
     dimension: Dimension = None,
@@ -212,12 +185,11 @@ async def get_fairness(
 @router.get(
     "/fairness.csv",
     summary="The fairness check as CSV",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses=CSV_RESPONSES,
 )
 async def get_fairness_csv(
     request: Request,
-    _reader: Reader,
     _analyst: Analyst,
     rule: RuleId = None,
     dimension: Dimension = None,
@@ -229,10 +201,10 @@ async def get_fairness_csv(
 @router.get(
     "/impact/interventions",
     summary="The interventions analysts have defined",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses={401: {"model": Message}, 403: {"model": Message}},
 )
-def get_interventions(request: Request, _reader: Reader, _analyst: Analyst) -> list[dict[str, Any]]:
+def get_interventions(request: Request, _analyst: Analyst) -> list[dict[str, Any]]:
     return list_interventions(_settings(request))
 
 
@@ -240,14 +212,12 @@ def get_interventions(request: Request, _reader: Reader, _analyst: Analyst) -> l
     "/impact/interventions",
     status_code=201,
     summary="Define an intervention (area, start month, indicator, outcome)",
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=[Depends(verify_csrf)],
+    **DEFINERS.route(csrf=True),
     responses={401: {"model": Message}, 403: {"model": Message}, 422: {"model": Message}},
 )
 def post_intervention(
     request: Request,
     body: InterventionIn,
-    _reader: Annotated[Principal, Depends(require_scope("read"))],
     analyst: Definer,
 ) -> dict[str, Any]:
     spec = InterventionSpec(
@@ -260,16 +230,13 @@ def post_intervention(
         comparison=tuple(body.comparison),
         description=body.description,
     )
-    try:
-        return define_intervention(_settings(request), spec, analyst.username)
-    except (ImpactError, AreaError) as exc:
-        raise HTTPException(422, str(exc)) from None
+    return define_intervention(_settings(request), spec, analyst.username)
 
 
 @router.get(
     "/impact/interventions/{intervention_id}",
     summary="An intervention's before/after and difference-in-differences estimate",
-    openapi_extra=access(ANALYSTS),
+    **AREA_READERS.route(),
     responses={
         401: {"model": Message},
         403: {"model": Message},
@@ -277,17 +244,10 @@ def post_intervention(
         422: {"model": Message},
     },
 )
-async def get_impact(
-    request: Request, intervention_id: int, _reader: Reader, analyst: Analyst
-) -> dict[str, Any]:
+async def get_impact(request: Request, intervention_id: int, analyst: Analyst) -> dict[str, Any]:
     """The estimate with its 95% interval, the means before and after, and the series."""
 
     def run() -> dict[str, Any]:
-        try:
-            return estimate_impact(_settings(request), intervention_id, analyst.username).to_dict()
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from None
-        except ImpactError as exc:
-            raise HTTPException(422, str(exc)) from None
+        return estimate_impact(_settings(request), intervention_id, analyst.username).to_dict()
 
     return await run_in_threadpool(run)

@@ -30,7 +30,7 @@ from joinedup.publish.portal import (
     search_rows,
 )
 from joinedup.publish.releases import NotFoundError, public_release, public_releases
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 
 tag = {
     "name": "ckan",
@@ -41,7 +41,6 @@ tag = {
 #: ``/api/action`` (ckanapi's default), by :func:`install`.
 router = APIRouter(tags=[tag["name"]])
 PREFIXES = ("/api/3/action", "/api/action")
-PUBLIC_ACCESS = access(PUBLIC)
 Text = Annotated[str | None, Query(max_length=MAX_QUERY)]
 Number = Annotated[str | None, Query(max_length=12, description="A whole number")]
 
@@ -88,13 +87,13 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.get("/package_list", summary="Names of the published datasets", openapi_extra=PUBLIC_ACCESS)
+@router.get("/package_list", summary="Names of the published datasets", **OPEN.route())
 async def package_list(request: Request) -> JSONResponse:
     views = await run_in_threadpool(public_releases, request.app.state.settings)
     return _ok(request, "package_list", sorted(v.publication for v in views))
 
 
-@router.get("/package_show", summary="One published dataset", openapi_extra=PUBLIC_ACCESS)
+@router.get("/package_show", summary="One published dataset", **OPEN.route())
 async def package_show(request: Request, id: Text = None) -> JSONResponse:
     try:
         if not id:
@@ -108,7 +107,7 @@ async def package_show(request: Request, id: Text = None) -> JSONResponse:
     return _ok(request, "package_show", ckan_package(view, _base(request)))
 
 
-@router.get("/package_search", summary="Search the published datasets", openapi_extra=PUBLIC_ACCESS)
+@router.get("/package_search", summary="Search the published datasets", **OPEN.route())
 async def package_search(
     request: Request, q: Text = None, rows: Number = None, start: Number = None
 ) -> JSONResponse:
@@ -136,7 +135,7 @@ async def package_search(
 @router.get(
     "/datastore_search",
     summary="Rows of a published CSV: search, filters, paging",
-    openapi_extra=PUBLIC_ACCESS,
+    **OPEN.route(),
 )
 async def datastore_search(
     request: Request,

@@ -11,32 +11,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.governance.access import AccessDenied, NotFound
 from joinedup.insight.flags import (
     OUTCOME_LABELS,
-    FlagError,
     FlagFilter,
     get_flag,
     list_flags,
     record_action,
 )
-from joinedup.insight.rules import RuleError, load_rules
+from joinedup.insight.rules import load_rules
 from joinedup.insight.run import latest_insight_run
 from joinedup.web.auth import (
     PERSONAL_DATA,
-    PURPOSE_HEADER,
-    SIGNED_IN,
     Principal,
-    access,
-    require_purpose,
-    require_scope,
-    verify_csrf,
 )
+from joinedup.web.guards import PERSONAL_READER, READER, guard
 
 tag = {
     "name": "insight",
@@ -47,14 +40,12 @@ router = APIRouter(prefix="/insight", tags=[tag["name"]])
 
 FlagId = Annotated[str, Path(pattern=r"^f-[0-9a-f]{16}$", description="A flag id")]
 HouseholdId = Annotated[str, Path(pattern=r"^h-[0-9a-f]{16}$", description="A household id")]
-Reader = Annotated[Principal, Depends(require_scope("read"))]
-PurposeHeader = Annotated[
-    str | None,
-    Header(
-        alias=PURPOSE_HEADER,
-        description="With an API token: the code of the purpose you act under.",
-    ),
-]
+Reader = Annotated[Principal, READER.depends]
+#: Flags are personal data, read under the purpose the caller acts under (tokens: ``read``);
+#: recording an action with a token needs the ``casework`` scope.
+CASEWORK = guard(PERSONAL_DATA, scope="casework")
+FlagReader = Annotated[Principal, PERSONAL_READER.depends]
+Caseworker = Annotated[Principal, CASEWORK.depends]
 
 
 class Message(BaseModel):
@@ -81,28 +72,21 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _refused(exc: AccessDenied) -> HTTPException:
-    return HTTPException(403, exc.decision.reason)
-
-
 @router.get(
     "/rules",
     summary="The indicator rules (validated)",
-    openapi_extra=access(SIGNED_IN),
+    **READER.route(),
     responses={401: {"model": Message}},
 )
 def get_rules(_reader: Reader) -> list[dict[str, Any]]:
     """The shipped indicator rules: purpose, severity, sources and date-effective versions."""
-    try:
-        return [r.describe() for r in load_rules()]
-    except RuleError as exc:  # pragma: no cover - the shipped rules are tested
-        raise HTTPException(500, str(exc)) from None
+    return [r.describe() for r in load_rules()]
 
 
 @router.get(
     "/runs/latest",
     summary="The latest insight run: flags per rule and organisation (counts only)",
-    openapi_extra=access(SIGNED_IN),
+    **READER.route(),
     responses={401: {"model": Message}, 404: {"model": Message}},
 )
 def get_latest_run(request: Request, _reader: Reader) -> dict[str, Any]:
@@ -120,10 +104,7 @@ def get_latest_run(request: Request, _reader: Reader) -> dict[str, Any]:
 
 
 def _page(settings: Settings, principal: Principal, filters: FlagFilter) -> FlagsPage:
-    try:
-        page = list_flags(settings, principal.actor(), filters)
-    except AccessDenied as exc:
-        raise _refused(exc) from None
+    page = list_flags(settings, principal.actor(), filters)
     return FlagsPage(
         run=page.run_id,
         run_date=page.run_date.isoformat() if page.run_date else None,
@@ -139,24 +120,21 @@ def _page(settings: Settings, principal: Principal, filters: FlagFilter) -> Flag
     "/flags",
     response_model=FlagsPage,
     summary="Your worklist: flags for your organisation's residents under your purpose",
-    openapi_extra=access(PERSONAL_DATA),
+    **PERSONAL_READER.route(),
     responses={401: {"model": Message}, 403: {"model": Message}},
 )
 async def get_flags(
     request: Request,
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _reader: Reader,
+    principal: FlagReader,
     rule: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")] = None,
     severity: Annotated[Literal["high", "medium", "low"] | None, Query()] = None,
     status: Annotated[Literal["open", "quiet", "all"], Query()] = "open",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
-    purpose_header: PurposeHeader = None,
 ) -> FlagsPage:
     """Flags ordered by severity and recency. Open flags by default; a flag acted on is
     *quiet* until its data changes. Other organisations' values appear only where the
     agreement shares them (``shown: false`` otherwise). The read is audited."""
-    del purpose_header
     filters = FlagFilter(
         rule=rule, severity=severity, status=status, page=page, page_size=page_size
     )
@@ -167,17 +145,14 @@ async def get_flags(
     "/households/{household_id}/flags",
     response_model=FlagsPage,
     summary="Every flag of one household (open and quiet)",
-    openapi_extra=access(PERSONAL_DATA),
+    **PERSONAL_READER.route(),
     responses={401: {"model": Message}, 403: {"model": Message}},
 )
 async def get_household_flags(
     request: Request,
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _reader: Reader,
+    principal: FlagReader,
     household_id: HouseholdId,
-    purpose_header: PurposeHeader = None,
 ) -> FlagsPage:
-    del purpose_header
     filters = FlagFilter(household_id=household_id, status="all", page_size=500)
     return await run_in_threadpool(_page, _settings(request), principal, filters)
 
@@ -185,33 +160,24 @@ async def get_household_flags(
 @router.get(
     "/flags/{flag_id}",
     summary="One flag with its reasons, source records and actions",
-    openapi_extra=access(PERSONAL_DATA),
+    **PERSONAL_READER.route(),
     responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
 )
 async def get_one_flag(
     request: Request,
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _reader: Reader,
+    principal: FlagReader,
     flag_id: FlagId,
-    purpose_header: PurposeHeader = None,
 ) -> dict[str, Any]:
     """Which rule fired (and its version), on which records (dataset, organisation, version,
     date), with the values that mattered. Audited."""
-    del purpose_header
-    try:
-        flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
-    except AccessDenied as exc:
-        raise _refused(exc) from None
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
+    flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
     return flag.to_dict(detail=True)
 
 
 @router.post(
     "/flags/{flag_id}/actions",
     summary="Record an action and outcome on a flag",
-    openapi_extra=access(PERSONAL_DATA),
-    dependencies=[Depends(verify_csrf)],
+    **CASEWORK.route(csrf=True),
     status_code=201,
     responses={
         401: {"model": Message},
@@ -222,25 +188,15 @@ async def get_one_flag(
 )
 async def post_action(
     request: Request,
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _worker: Annotated[Principal, Depends(require_scope("casework"))],
+    principal: Caseworker,
     flag_id: FlagId,
     body: ActionIn,
-    purpose_header: PurposeHeader = None,
 ) -> dict[str, Any]:
     """Outcomes: contacted, enrolled, declined, no_action_needed, wrong_match (which is
     reported to linkage review). The flag is quiet until its data changes. Audited."""
-    del purpose_header
-    try:
-        flag = await run_in_threadpool(
-            record_action, _settings(request), principal.actor(), flag_id, body.outcome, body.note
-        )
-    except AccessDenied as exc:
-        raise _refused(exc) from None
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except FlagError as exc:
-        raise HTTPException(422, str(exc)) from None
+    flag = await run_in_threadpool(
+        record_action, _settings(request), principal.actor(), flag_id, body.outcome, body.note
+    )
     return flag.to_dict(detail=True)
 
 

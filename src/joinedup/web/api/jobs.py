@@ -8,19 +8,19 @@ paths.
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Request
 
-from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import Job, JobStatus, Role, User
-from joinedup.config import Settings
-from joinedup.ingest import mapping as mappings
-from joinedup.web.auth import SIGNED_IN, Principal, access, require_scope
+from joinedup.catalog.models import JobStatus
+from joinedup.jobs.service import (
+    JobOut,
+    job_out,
+    visible_job,
+    visible_jobs,
+)
+from joinedup.web.auth import Principal
+from joinedup.web.guards import READER
 
 tag = {
     "name": "jobs",
@@ -29,95 +29,14 @@ tag = {
 }
 router = APIRouter(prefix="/jobs", tags=[tag["name"]])
 
-#: Job parameters that hold a path on the server, shown only to hub admins.
-SERVER_PATH_PARAMS = ("path", "mapping")
-
-
-class JobOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    kind: str
-    status: JobStatus
-    progress: float
-    message: str
-    error: str | None
-    params: dict[str, Any]
-    result: dict[str, Any] | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-    @property
-    def finished(self) -> bool:
-        return self.status.finished
-
-
-def _shown_path(key: str, value: Any) -> Any:
-    """A server path as a non-admin may see it: a shipped mapping by its name, else nothing."""
-    if key == "mapping" and isinstance(value, str):
-        try:
-            return Path(value).resolve().relative_to(mappings.MAPPINGS_DIR.resolve()).as_posix()
-        except (ValueError, OSError):
-            return Path(value).name
-    return None
-
-
-def job_out(row: Job, principal: Principal) -> JobOut:
-    """The job as ``principal`` may see it (server paths only for hub admins)."""
-    job = JobOut.model_validate(row)
-    if principal.role != Role.HUB_ADMIN:
-        params = dict(job.params)
-        for key in SERVER_PATH_PARAMS:
-            if key in params and params[key] is not None:
-                shown = _shown_path(key, params[key])
-                if shown is None:
-                    params.pop(key)
-                else:
-                    params[key] = shown
-        job = job.model_copy(update={"params": params})
-    return job
-
-
-def visible_jobs(
-    settings: Settings, principal: Principal, limit: int = 50, status: str | None = None
-) -> list[Job]:
-    """Recent jobs ``principal`` may see, newest first."""
-    with session_scope(settings) as session:
-        query = select(Job).order_by(Job.created_at.desc()).limit(limit)
-        if status:
-            query = query.where(Job.status == status)
-        if principal.role != Role.HUB_ADMIN:
-            query = query.join(User, User.id == Job.created_by_id).where(
-                User.organisation_id == principal.organisation_id
-            )
-        rows = list(session.scalars(query))
-        session.expunge_all()
-        return rows
-
-
-def visible_job(settings: Settings, principal: Principal, job_id: str) -> Job:
-    """One job, if ``principal`` may see it; KeyError otherwise (same as a missing job)."""
-    with session_scope(settings) as session:
-        row = session.get(Job, job_id[:36])
-        if row is None:
-            raise KeyError(job_id)
-        if principal.role != Role.HUB_ADMIN:
-            creator = session.get(User, row.created_by_id) if row.created_by_id else None
-            if creator is None or creator.organisation_id != principal.organisation_id:
-                raise KeyError(job_id)
-        session.expunge(row)
-        return row
-
-
-Reader = Annotated[Principal, Depends(require_scope("read"))]
+Reader = Annotated[Principal, READER.depends]
 
 
 @router.get(
     "",
     response_model=list[JobOut],
     summary="List recent jobs",
-    openapi_extra=access(SIGNED_IN),
+    **READER.route(),
 )
 def list_jobs(
     request: Request,
@@ -134,12 +53,9 @@ def list_jobs(
     response_model=JobOut,
     summary="One job, with its progress",
     responses={404: {"description": "No such job (or not one of your organisation's)"}},
-    openapi_extra=access(SIGNED_IN),
+    **READER.route(),
 )
 def get_job(request: Request, principal: Reader, job_id: str) -> JobOut:
     """A job's status and progress (0 to 1). Poll this while ``status`` is queued or running."""
-    try:
-        row = visible_job(request.app.state.settings, principal, job_id)
-    except KeyError:
-        raise HTTPException(404, "No such job") from None
+    row = visible_job(request.app.state.settings, principal, job_id)
     return job_out(row, principal)

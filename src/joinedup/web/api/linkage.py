@@ -10,11 +10,10 @@ record a decision. The pages (:mod:`joinedup.web.pages.linkage`) call the same f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +22,6 @@ from joinedup.config import Settings
 from joinedup.linkage import explain
 from joinedup.linkage.explain import (
     Evidence,
-    LinkageNotFound,
     PairView,
     Queue,
     RecordView,
@@ -33,20 +31,10 @@ from joinedup.linkage.explain import (
 from joinedup.linkage.review import (
     MAX_NOTE,
     REVIEW_PURPOSE,
-    REVIEWER_ROLES,
     Decision,
-    ReviewError,
 )
-from joinedup.web.auth import (
-    PERSONAL_DATA,
-    PURPOSE_HEADER,
-    Principal,
-    access,
-    require_purpose,
-    require_roles,
-    require_scope,
-    verify_csrf,
-)
+from joinedup.web.auth import PERSONAL_DATA, Principal
+from joinedup.web.guards import REVIEW_REFUSAL, guard
 
 tag = {
     "name": "linkage",
@@ -58,36 +46,17 @@ tag = {
 router = APIRouter(prefix="/linkage", tags=[tag["name"]])
 API_ROOT = "/api/v1/linkage"
 
-#: Every route: personal data, for analysts (the declaration the security tests check).
-REVIEW_ACCESS = access(PERSONAL_DATA, roles=(Role.ANALYST,))
-WRONG_PURPOSE = (
-    "Reviewing matches is part of resident index maintenance: act under the purpose "
-    f"'{REVIEW_PURPOSE}'"
+
+#: Every route: personal data, for analysts acting under the purpose ``linkage`` (tokens need
+#: the ``read`` scope to read and ``review`` to decide).
+READER = guard(
+    PERSONAL_DATA, (Role.ANALYST,), purpose=REVIEW_PURPOSE, scope="read", refusal=REVIEW_REFUSAL
 )
-
-
-def require_reviewer(
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _analyst: Annotated[Principal, Depends(require_roles(Role.ANALYST))],
-    purpose_header: Annotated[
-        str | None,
-        Header(
-            alias=PURPOSE_HEADER,
-            description=f"With an API token: `{REVIEW_PURPOSE}`. A browser session uses the "
-            "purpose chosen on /purpose.",
-        ),
-    ] = None,
-) -> Principal:
-    """An analyst acting under the linkage purpose (403 for another purpose)."""
-    del purpose_header  # read by require_purpose; declared here to be documented
-    if principal.purpose != REVIEW_PURPOSE or principal.role not in REVIEWER_ROLES:
-        raise HTTPException(403, WRONG_PURPOSE)
-    return principal
-
-
-Reviewer = Annotated[Principal, Depends(require_reviewer)]
-READ = [Depends(require_scope("read"))]
-REVIEW = [Depends(require_scope("review")), Depends(verify_csrf)]
+REVIEWER = guard(
+    PERSONAL_DATA, (Role.ANALYST,), purpose=REVIEW_PURPOSE, scope="review", refusal=REVIEW_REFUSAL
+)
+Reader = Annotated[Principal, READER.depends]
+Reviewer = Annotated[Principal, REVIEWER.depends]
 PairId = Annotated[
     str, Path(description="The pair's id: `p-` and 16 hex digits", min_length=1, max_length=40)
 ]
@@ -295,20 +264,6 @@ def resident_out(view: ResidentView) -> ResidentOut:
     )
 
 
-T = TypeVar("T")
-
-
-async def _call(function: Callable[..., T], *args: Any) -> T:
-    """Run ``function`` off the event loop; a missing index/run/pair is 404, a refused
-    review its own status."""
-    try:
-        return await run_in_threadpool(function, *args)
-    except LinkageNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except ReviewError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -321,11 +276,10 @@ def _settings(request: Request) -> Settings:
     "/runs",
     response_model=list[RunOut],
     summary="List linkage runs",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **READER.route(),
 )
-async def api_runs(request: Request, principal: Reviewer) -> list[RunOut]:
+async def api_runs(request: Request, principal: Reader) -> list[RunOut]:
     """The most recent builds of the resident index, newest first."""
     del principal
     runs = await run_in_threadpool(explain.list_runs, _settings(request))
@@ -336,49 +290,50 @@ async def api_runs(request: Request, principal: Reviewer) -> list[RunOut]:
     "/runs/{run_id}",
     response_model=RunOut,
     summary="One linkage run",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
 async def api_run(
-    request: Request, principal: Reviewer, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+    request: Request, principal: Reader, run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
 ) -> RunOut:
     del principal
-    return run_out(await _call(explain.get_run, _settings(request), run_id))
+    return run_out(await run_in_threadpool(explain.get_run, _settings(request), run_id))
 
 
 @router.get(
     "/review",
     response_model=QueueOut,
     summary="The clerical review queue",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
 async def api_queue(
     request: Request,
-    principal: Reviewer,
+    principal: Reader,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=explain.MAX_PAGE_SIZE)] = explain.PAGE_SIZE,
 ) -> QueueOut:
     """Pairs of the latest run's review band that no one has decided yet, most uncertain
     first (match weight nearest 0). No personal values: each pair names its two datasets."""
     del principal
-    return queue_out(await _call(explain.review_queue, _settings(request), page, page_size))
+    return queue_out(
+        await run_in_threadpool(explain.review_queue, _settings(request), page, page_size)
+    )
 
 
 @router.get(
     "/review/{pair_id}",
     response_model=PairOut,
     summary="A pair with its evidence and both records",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
-async def api_pair(request: Request, principal: Reviewer, pair_id: PairId) -> PairOut:
+async def api_pair(request: Request, principal: Reader, pair_id: PairId) -> PairOut:
     """The pair's match-weight waterfall (prior, then each comparison's level and weight),
     both records (read through the policy, audited) and the decisions made on it."""
-    return pair_out(await _call(explain.view_pair, _settings(request), principal.actor(), pair_id))
+    return pair_out(
+        await run_in_threadpool(explain.view_pair, _settings(request), principal.actor(), pair_id)
+    )
 
 
 @router.post(
@@ -386,9 +341,8 @@ async def api_pair(request: Request, principal: Reviewer, pair_id: PairId) -> Pa
     response_model=DecisionCreated,
     status_code=201,
     summary="Record a decision on a pair",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=REVIEW,
     responses=_errors(401, 403, 404, 422),
+    **REVIEWER.route(csrf=True),
 )
 async def api_decide(
     request: Request, principal: Reviewer, pair_id: PairId, body: DecisionIn
@@ -396,7 +350,7 @@ async def api_decide(
     """`match`: the two records are the same person; `non_match`: they are not. The latest
     decision on a pair wins, earlier ones are kept; every later build applies it (a forced
     link or cannot-link). Audited."""
-    decision, following = await _call(
+    decision, following = await run_in_threadpool(
         explain.decide_pair,
         _settings(request),
         principal.actor(),
@@ -411,16 +365,15 @@ async def api_decide(
     "/residents/{resident_id}",
     response_model=ResidentOut,
     summary="Why a resident's records were joined",
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **READER.route(),
 )
-async def api_resident(
-    request: Request, principal: Reviewer, resident_id: ResidentId
-) -> ResidentOut:
+async def api_resident(request: Request, principal: Reader, resident_id: ResidentId) -> ResidentOut:
     """The resident's source records (read through the policy, audited), the other residents
     of their household, the scored pairs among their records with each comparison's level and
     weight, and reviewers' decisions on them."""
     return resident_out(
-        await _call(explain.explain_resident, _settings(request), principal.actor(), resident_id)
+        await run_in_threadpool(
+            explain.explain_resident, _settings(request), principal.actor(), resident_id
+        )
     )

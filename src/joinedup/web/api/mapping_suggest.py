@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.ingest.errors import IngestError
-from joinedup.ingest.suggest import DraftMapping, suggest_for_file
-from joinedup.standards import UnknownStandardError
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
-    access,
-    require_principal,
-    require_scope,
-    verify_csrf,
 )
-from joinedup.web.uploads import UploadError, UploadLimits, receive_upload
+from joinedup.web.guards import guard
+from joinedup.web.uploads import UploadLimits, receive_upload, suggest_upload
 
 router = APIRouter(tags=["mappings"])
 tag = {
     "name": "mappings",
     "description": "Draft mappings from a council's export to an open standard.",
 }
+
+
+#: Any signed-in user drafts a mapping (tokens: ``ingest``); nothing is stored.
+SUGGESTERS = guard(SIGNED_IN, scope="ingest")
+Suggester = Annotated[Principal, SUGGESTERS.depends]
 
 
 class FieldSuggestion(BaseModel):
@@ -41,14 +40,6 @@ class SuggestionOut(BaseModel):
     fields: list[FieldSuggestion]
 
 
-def suggest_upload(settings: Settings, form: Any, standard: str) -> DraftMapping:
-    """Shared by the API and the page: draft a mapping for the uploaded sample file."""
-    upload = form.files.get("file")
-    if upload is None:
-        raise UploadError("Select a sample file", 422)
-    return suggest_for_file(settings, upload.path, standard, name=upload.filename)
-
-
 @router.post(
     "/mappings/suggest",
     response_model=SuggestionOut,
@@ -57,27 +48,17 @@ def suggest_upload(settings: Settings, form: Any, standard: str) -> DraftMapping
         413: {"description": "The file is too large"},
         422: {"description": "The file cannot be read or the standard is unknown"},
     },
-    openapi_extra=access(SIGNED_IN),
-    dependencies=[Depends(require_scope("ingest")), Depends(verify_csrf)],
+    **SUGGESTERS.route(csrf=True),
 )
-async def post_suggest(
-    request: Request, principal: Principal = Depends(require_principal)
-) -> SuggestionOut:
+async def post_suggest(request: Request, principal: Suggester) -> SuggestionOut:
     """Send ``file`` (any format ingest reads) and ``standard`` as multipart form data. The
     sample is read, a draft mapping is returned as YAML with the reason for each field, and the
     file is deleted: nothing is stored."""
     settings: Settings = request.app.state.settings
-    try:
-        form = await receive_upload(request, settings, limits=UploadLimits.for_settings(settings))
-    except UploadError as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
+    form = await receive_upload(request, settings, limits=UploadLimits.for_settings(settings))
     try:
         standard = form.field("standard")
         draft = await run_in_threadpool(suggest_upload, settings, form, standard)
-    except UploadError as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
-    except (IngestError, UnknownStandardError) as exc:
-        raise HTTPException(422, str(exc)) from None
     finally:
         form.discard()
     return SuggestionOut(

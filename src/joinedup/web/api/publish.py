@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.publish.definitions import NAME_PATTERN, PublicationError
+from joinedup.publish.definitions import NAME_PATTERN
 from joinedup.publish.jobs import start_release
 from joinedup.publish.releases import (
     MAX_NOTE,
-    NotFoundError,
-    PublishRefused,
     ReleaseView,
     decide,
     disclosure_checks,
@@ -30,7 +28,8 @@ from joinedup.publish.releases import (
     list_releases,
     save_definition,
 )
-from joinedup.web.auth import Principal, access, require_roles, require_scope, role, verify_csrf
+from joinedup.web.auth import SIGNED_IN, Principal
+from joinedup.web.guards import guard
 
 tag = {
     "name": "publish",
@@ -39,12 +38,14 @@ tag = {
 }
 router = APIRouter(prefix="/publish", tags=[tag["name"]])
 
-Staff = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
-Dpo = Annotated[Principal, Depends(require_roles(Role.DPO))]
-STAFF = access(role(Role.ANALYST, Role.DPO))
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("governance")), Depends(verify_csrf)]
+#: Analysts and DPOs read publications (token scope ``read``); analysts define and release
+#: them and DPOs decide on releases (``governance``).
+STAFF = guard(SIGNED_IN, (Role.ANALYST, Role.DPO), scope="read")
+ANALYSTS = guard(SIGNED_IN, (Role.ANALYST,), scope="governance")
+DPOS = guard(SIGNED_IN, (Role.DPO,), scope="governance")
+Staff = Annotated[Principal, STAFF.depends]
+Analyst = Annotated[Principal, ANALYSTS.depends]
+Dpo = Annotated[Principal, DPOS.depends]
 Name = Annotated[str, Path(pattern=NAME_PATTERN, description="The publication's name")]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="The release's version")]
 
@@ -94,9 +95,8 @@ def release_dict(view: ReleaseView) -> dict[str, Any]:
 @router.get(
     "/publications",
     summary="Publication definitions",
-    openapi_extra=STAFF,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **STAFF.route(),
 )
 def api_publications(request: Request, _staff: Staff) -> list[dict[str, Any]]:
     return list_publications(_settings(request))
@@ -106,23 +106,15 @@ def api_publications(request: Request, _staff: Staff) -> list[dict[str, Any]]:
     "/publications",
     summary="Define a publication (or replace the definition of that name)",
     status_code=201,
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=WRITE,
     responses=_errors(401, 403, 422),
+    **ANALYSTS.route(csrf=True),
 )
 async def api_define(
     request: Request,
     analyst: Analyst,
     document: Annotated[dict[str, Any], Body(description="A joinedup-publication/1 document")],
 ) -> dict[str, Any]:
-    try:
-        pub = await run_in_threadpool(
-            save_definition, _settings(request), document, analyst.user_id
-        )
-    except PublicationError as exc:
-        raise HTTPException(422, str(exc)) from None
-    except PublishRefused as exc:
-        raise HTTPException(403, str(exc)) from None
+    pub = await run_in_threadpool(save_definition, _settings(request), document, analyst.user_id)
     return {"name": pub.name, "kind": pub.kind, "title": pub.title}
 
 
@@ -131,26 +123,21 @@ async def api_define(
     summary="Start the next release (a job); it waits for a DPO",
     status_code=202,
     response_model=JobStarted,
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=WRITE,
     responses=_errors(401, 403, 404),
+    **ANALYSTS.route(csrf=True),
 )
 async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStarted:
-    try:
-        job_id = await run_in_threadpool(
-            start_release, request.app.state.settings, name, analyst.user_id
-        )
-    except LookupError:
-        raise HTTPException(404, f"no publication {name!r}") from None
+    job_id = await run_in_threadpool(
+        start_release, request.app.state.settings, name, analyst.user_id
+    )
     return JobStarted(job=job_id)
 
 
 @router.get(
     "/releases",
     summary="Every release, newest first, with its disclosure report",
-    openapi_extra=STAFF,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **STAFF.route(),
 )
 def api_releases(request: Request, _staff: Staff) -> list[dict[str, Any]]:
     return [release_dict(v) for v in list_releases(_settings(request))]
@@ -159,45 +146,33 @@ def api_releases(request: Request, _staff: Staff) -> list[dict[str, Any]]:
 @router.get(
     "/publications/{name}/releases/{version}",
     summary="One release, with the disclosure checks re-run on it",
-    openapi_extra=STAFF,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **STAFF.route(),
 )
 def api_release_detail(
     request: Request, _staff: Staff, name: Name, version: Version
 ) -> dict[str, Any]:
     settings = _settings(request)
-    try:
-        view = get_release(settings, name, version)
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from None
+    view = get_release(settings, name, version)
     return {**release_dict(view), "checks": disclosure_checks(settings, view)}
 
 
 @router.post(
     "/publications/{name}/releases/{version}/decision",
     summary="Approve (publish) or reject a pending release",
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 409, 422),
+    **DPOS.route(csrf=True),
 )
 async def api_decide(
     request: Request, dpo: Dpo, name: Name, version: Version, body: DecisionIn
 ) -> dict[str, Any]:
-    try:
-        view = await run_in_threadpool(
-            decide,
-            _settings(request),
-            name,
-            version,
-            dpo.user_id,
-            body.decision == "approve",
-            body.note,
-        )
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from None
-    except PublishRefused as exc:
-        raise HTTPException(403, str(exc)) from None
-    except PublicationError as exc:
-        raise HTTPException(409 if "already" in str(exc) else 422, str(exc)) from None
+    view = await run_in_threadpool(
+        decide,
+        _settings(request),
+        name,
+        version,
+        dpo.user_id,
+        body.decision == "approve",
+        body.note,
+    )
     return release_dict(view)

@@ -11,30 +11,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.linkage.explain import LinkageNotFound
 from joinedup.rights import disputes, exports, notifications
-from joinedup.rights.common import SAR_PURPOSE, RightsError
+from joinedup.rights.common import SAR_PURPOSE
 from joinedup.rights.find import MAX_NEAR_MISSES, Candidate, FindResult, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
 from joinedup.web.auth import (
     PERSONAL_DATA,
     SIGNED_IN,
     Principal,
-    access,
-    require_principal,
-    require_purpose,
-    require_roles,
-    require_scope,
-    role,
-    verify_csrf,
 )
+from joinedup.web.downloads import download
+from joinedup.web.guards import RIGHTS_REFUSAL, guard
 
 tag = {
     "name": "rights",
@@ -45,28 +39,27 @@ tag = {
 router = APIRouter(prefix="/rights", tags=[tag["name"]])
 API_ROOT = "/api/v1/rights"
 
-DPO_ACCESS = access(PERSONAL_DATA, roles=(Role.DPO,))
-DISPUTE_ACCESS = access(role(Role.DPO, Role.DATA_OWNER))
-READ = [Depends(require_scope("read"))]
-WRITE = [Depends(require_scope("governance")), Depends(verify_csrf)]
 ResidentId = Annotated[str, Path(description="The resident's id, like `r-1a2b…`", max_length=64)]
 ExportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def require_dpo(
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _dpo: Annotated[Principal, Depends(require_roles(Role.DPO))],
-) -> Principal:
-    """A DPO acting under the subject-access purpose (403 for another purpose)."""
-    if principal.purpose != SAR_PURPOSE:
-        raise HTTPException(403, f"Act under the purpose '{SAR_PURPOSE}' for rights requests")
-    return principal
-
-
-Dpo = Annotated[Principal, Depends(require_dpo)]
-DisputeReader = Annotated[Principal, Depends(require_roles(Role.DPO, Role.DATA_OWNER))]
-Someone = Annotated[Principal, Depends(require_principal)]
+#: Rights requests: DPOs acting under ``subject-access`` (tokens: ``read`` to read, and
+#: ``governance`` to find, release and record). Disputes: DPOs and data owners.
+DPO_READS = guard(
+    PERSONAL_DATA, (Role.DPO,), purpose=SAR_PURPOSE, scope="read", refusal=RIGHTS_REFUSAL
+)
+DPO_ACTS = guard(
+    PERSONAL_DATA, (Role.DPO,), purpose=SAR_PURPOSE, scope="governance", refusal=RIGHTS_REFUSAL
+)
+DISPUTE_READS = guard(SIGNED_IN, (Role.DPO, Role.DATA_OWNER), scope="read")
+DISPUTE_ACTS = guard(SIGNED_IN, (Role.DPO, Role.DATA_OWNER), scope="governance")
+SOMEONE = guard(SIGNED_IN, scope="read")
+DpoReading = Annotated[Principal, DPO_READS.depends]
+DpoActing = Annotated[Principal, DPO_ACTS.depends]
+DisputeReader = Annotated[Principal, DISPUTE_READS.depends]
+DisputeResolver = Annotated[Principal, DISPUTE_ACTS.depends]
+Someone = Annotated[Principal, SOMEONE.depends]
 
 
 class Message(BaseModel):
@@ -87,15 +80,6 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def http_error(exc: Exception) -> HTTPException:
-    """A rights error as an HTTP error (the message names no personal data)."""
-    if isinstance(exc, RightsError):
-        return HTTPException(exc.status_code, exc.message)
-    if isinstance(exc, LinkageNotFound):
-        return HTTPException(404, str(exc))
-    raise exc
 
 
 # --- find --------------------------------------------------------------------------------
@@ -160,16 +144,10 @@ def candidate_out(c: Candidate, disputed: set[str]) -> CandidateOut:
     )
 
 
-def disputed_keys(settings: Settings, result: FindResult) -> set[str]:
-    keys = [c.record.record_key for r in result.residents for c in r.records]
-    keys += [c.record.record_key for c in result.near_misses]
-    return set(disputes.disputes_for(settings, keys))
-
-
 def find_out(settings: Settings, result: FindResult) -> FindOut:
     from joinedup.rights.find import NEAR_MISS_PROBABILITY
 
-    disputed = disputed_keys(settings, result)
+    disputed = disputes.disputed_in(settings, result)
     return FindOut(
         run_id=result.run.id,
         threshold=result.threshold,
@@ -198,20 +176,16 @@ def _find(settings: Settings, principal: Principal, values: dict[str, Any]) -> F
     "/find",
     response_model=FindOut,
     summary="Find a resident from their details",
-    openapi_extra=DPO_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 422),
+    **DPO_ACTS.route(csrf=True),
 )
-async def api_find(request: Request, principal: Dpo, body: FindIn) -> FindOut:
+async def api_find(request: Request, principal: DpoActing, body: FindIn) -> FindOut:
     """Score the details against every linked record with the linkage model: the residents
     they match (with all their records) and the near misses below the threshold. Audited;
     the details are sent in the body so that they never appear in a URL or log."""
-    try:
-        return await run_in_threadpool(
-            _find, _settings(request), principal, body.model_dump(exclude_none=True)
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    return await run_in_threadpool(
+        _find, _settings(request), principal, body.model_dump(exclude_none=True)
+    )
 
 
 # --- subject access --------------------------------------------------------------------------
@@ -248,18 +222,16 @@ def export_out(info: exports.ExportInfo) -> ExportOut:
 @router.get(
     "/residents/{resident_id}/preview",
     summary="Preview a resident's subject access export (with its redactions)",
-    openapi_extra=DPO_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403, 404),
+    **DPO_READS.route(),
 )
-async def api_preview(request: Request, principal: Dpo, resident_id: ResidentId) -> dict[str, Any]:
+async def api_preview(
+    request: Request, principal: DpoReading, resident_id: ResidentId
+) -> dict[str, Any]:
     """The document a release would produce now, for the DPO's review (audited)."""
-    try:
-        return await run_in_threadpool(
-            collect, _settings(request), principal.actor(), resident_id, CollectOptions()
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    return await run_in_threadpool(
+        collect, _settings(request), principal.actor(), resident_id, CollectOptions()
+    )
 
 
 @router.post(
@@ -267,25 +239,21 @@ async def api_preview(request: Request, principal: Dpo, resident_id: ResidentId)
     response_model=ExportOut,
     status_code=201,
     summary="Release a subject access export",
-    openapi_extra=DPO_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 422),
+    **DPO_ACTS.route(csrf=True),
 )
 async def api_release(
-    request: Request, principal: Dpo, resident_id: ResidentId, body: ExportIn
+    request: Request, principal: DpoActing, resident_id: ResidentId, body: ExportIn
 ) -> ExportOut:
     """Collect the resident's data, redacted of other people's, store it and record the
     export (audited). Download it from the links."""
-    try:
-        info = await run_in_threadpool(
-            exports.release_export,
-            _settings(request),
-            principal.actor(),
-            resident_id,
-            CollectOptions(release_notes=body.release_notes),
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        exports.release_export,
+        _settings(request),
+        principal.actor(),
+        resident_id,
+        CollectOptions(release_notes=body.release_notes),
+    )
     return export_out(info)
 
 
@@ -293,11 +261,10 @@ async def api_release(
     "/exports",
     response_model=list[ExportOut],
     summary="Released exports",
-    openapi_extra=DPO_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **DPO_READS.route(),
 )
-async def api_exports(request: Request, principal: Dpo) -> list[ExportOut]:
+async def api_exports(request: Request, principal: DpoReading) -> list[ExportOut]:
     """Every released export, newest first (who, when, what was redacted; no contents)."""
     found = await run_in_threadpool(exports.list_exports, _settings(request), principal.actor())
     return [export_out(e) for e in found]
@@ -306,41 +273,21 @@ async def api_exports(request: Request, principal: Dpo) -> list[ExportOut]:
 @router.get(
     "/exports/{export_id}/{fmt}",
     summary="Download a released export",
-    openapi_extra=DPO_ACCESS,
-    dependencies=READ,
     responses={
         **_errors(401, 403, 404, 422),
         200: {"content": {t: {} for f, t in exports.FORMATS.items() if f != "html"}},
     },
+    **DPO_READS.route(),
 )
 async def api_download(
     request: Request,
-    principal: Dpo,
+    principal: DpoReading,
     export_id: ExportId,
     fmt: Literal["json", "jsonld", "pdf"],
 ) -> Response:
     """The stored export as JSON, JSON-LD (W3C DPV; docs/portable-export.md) or PDF.
     Every download is audited."""
     return await download(request, principal, export_id, fmt)
-
-
-async def download(request: Request, principal: Principal, export_id: int, fmt: str) -> Response:
-    try:
-        document, info = await run_in_threadpool(
-            exports.load_export, _settings(request), principal.actor(), export_id, fmt
-        )
-        body = await run_in_threadpool(exports.render, document, fmt, info.id)
-    except RightsError as exc:
-        raise http_error(exc) from None
-    suffix = {"jsonld": "jsonld", "json": "json", "pdf": "pdf"}[fmt]
-    return Response(
-        body,
-        media_type=exports.FORMATS[fmt],
-        headers={
-            "Content-Disposition": f'attachment; filename="subject-access-{info.id}.{suffix}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 # --- disputes ------------------------------------------------------------------------------
@@ -393,27 +340,23 @@ def dispute_out(d: disputes.DisputeInfo) -> DisputeOut:
     response_model=DisputeOut,
     status_code=201,
     summary="Record a resident's dispute of a record",
-    openapi_extra=DPO_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 422),
+    **DPO_ACTS.route(csrf=True),
 )
-async def api_dispute(request: Request, principal: Dpo, body: DisputeIn) -> DisputeOut:
+async def api_dispute(request: Request, principal: DpoActing, body: DisputeIn) -> DisputeOut:
     """The record shows as disputed wherever it appears; the source's data owners are
     notified in the app (audited)."""
-    try:
-        info = await run_in_threadpool(
-            lambda: disputes.record_dispute(
-                _settings(request),
-                principal.actor(),
-                organisation=body.organisation,
-                dataset=body.dataset,
-                source_record_id=body.source_record_id,
-                fields=body.fields,
-                statement=body.statement,
-            )
+    info = await run_in_threadpool(
+        lambda: disputes.record_dispute(
+            _settings(request),
+            principal.actor(),
+            organisation=body.organisation,
+            dataset=body.dataset,
+            source_record_id=body.source_record_id,
+            fields=body.fields,
+            statement=body.statement,
         )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    )
     return dispute_out(info)
 
 
@@ -421,17 +364,11 @@ async def api_dispute(request: Request, principal: Dpo, body: DisputeIn) -> Disp
     "/disputes",
     response_model=list[DisputeOut],
     summary="Disputes (the DPO: all; a data owner: their organisation's)",
-    openapi_extra=DISPUTE_ACCESS,
-    dependencies=READ,
     responses=_errors(401, 403),
+    **DISPUTE_READS.route(),
 )
 async def api_disputes(request: Request, principal: DisputeReader) -> list[DisputeOut]:
-    try:
-        found = await run_in_threadpool(
-            disputes.list_disputes, _settings(request), principal.actor()
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    found = await run_in_threadpool(disputes.list_disputes, _settings(request), principal.actor())
     return [dispute_out(d) for d in found]
 
 
@@ -439,24 +376,20 @@ async def api_disputes(request: Request, principal: DisputeReader) -> list[Dispu
     "/disputes/{dispute_id}/resolve",
     response_model=DisputeOut,
     summary="Resolve a dispute",
-    openapi_extra=DISPUTE_ACCESS,
-    dependencies=WRITE,
     responses=_errors(401, 403, 404, 409, 422),
+    **DISPUTE_ACTS.route(csrf=True),
 )
 async def api_resolve(
-    request: Request, principal: DisputeReader, dispute_id: DisputeId, body: ResolveIn
+    request: Request, principal: DisputeResolver, dispute_id: DisputeId, body: ResolveIn
 ) -> DisputeOut:
     """Close the dispute with what was done (audited)."""
-    try:
-        info = await run_in_threadpool(
-            disputes.resolve_dispute,
-            _settings(request),
-            principal.actor(),
-            dispute_id,
-            body.resolution,
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        disputes.resolve_dispute,
+        _settings(request),
+        principal.actor(),
+        dispute_id,
+        body.resolution,
+    )
     return dispute_out(info)
 
 
@@ -476,9 +409,8 @@ class NoticeOut(BaseModel):
     "/notifications",
     response_model=list[NoticeOut],
     summary="Your notifications",
-    openapi_extra=access(SIGNED_IN),
-    dependencies=READ,
     responses=_errors(401),
+    **SOMEONE.route(),
 )
 async def api_notifications(request: Request, principal: Someone) -> list[NoticeOut]:
     found = await run_in_threadpool(

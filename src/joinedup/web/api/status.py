@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from joinedup import __version__
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 
 tag = {"name": "service", "description": "About this joinedup service."}
 router = APIRouter(tags=[tag["name"]])
@@ -22,7 +22,7 @@ class Status(BaseModel):
     "/status",
     response_model=Status,
     summary="Service name and version",
-    openapi_extra=access(PUBLIC),
+    **OPEN.route(),
 )
 def status() -> Status:
     """The service name, the software version and the API version."""

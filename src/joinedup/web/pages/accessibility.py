@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
@@ -13,6 +13,6 @@ router = APIRouter(include_in_schema=False)
 section = PageSection(router=router)
 
 
-@router.get("/accessibility", response_class=HTMLResponse, openapi_extra=access(PUBLIC))
+@router.get("/accessibility", response_class=HTMLResponse, **OPEN.route())
 def accessibility(request: Request) -> HTMLResponse:
     return render(request, "pages/accessibility.html")

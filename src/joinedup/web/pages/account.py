@@ -22,10 +22,7 @@ from joinedup.config import Settings
 from joinedup.governance.accounts import SignInThrottled, authenticate
 from joinedup.governance.audit import append_event
 from joinedup.web.auth import (
-    PUBLIC,
-    SIGNED_IN,
     Principal,
-    access,
     choose_purpose,
     end_session,
     registered_purposes,
@@ -33,8 +30,8 @@ from joinedup.web.auth import (
     require_principal,
     safe_next,
     start_session,
-    verify_csrf,
 )
+from joinedup.web.guards import OPEN, SIGNED_IN_USER
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
@@ -81,7 +78,7 @@ def _sign_in_page(
     )
 
 
-@router.get("/sign-in", response_class=HTMLResponse, openapi_extra=access(PUBLIC))
+@router.get("/sign-in", response_class=HTMLResponse, **OPEN.route())
 def sign_in_form(request: Request) -> HTMLResponse:
     next_path = safe_next(request.query_params.get("next"))
     return _sign_in_page(request, next_path=next_path)
@@ -110,8 +107,7 @@ def _check_credentials(
 @router.post(
     "/sign-in",
     response_class=HTMLResponse,
-    openapi_extra=access(PUBLIC),
-    dependencies=[Depends(verify_csrf)],
+    **OPEN.route(csrf=True),
 )
 async def sign_in(request: Request) -> Response:
     form = await request.form()
@@ -155,7 +151,7 @@ async def sign_in(request: Request) -> Response:
     return RedirectResponse(next_path, status_code=303)
 
 
-@router.post("/sign-out", openapi_extra=access(PUBLIC), dependencies=[Depends(verify_csrf)])
+@router.post("/sign-out", **OPEN.route(csrf=True))
 def sign_out(request: Request) -> Response:
     """Public so that an expired session can still 'sign out' without a detour via sign-in."""
     end_session(request)
@@ -181,7 +177,7 @@ def _purpose_page(
     return render(request, "pages/purpose.html", context, status_code=status_code)
 
 
-@router.get("/purpose", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+@router.get("/purpose", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 def purpose_form(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
@@ -192,8 +188,7 @@ def purpose_form(
 @router.post(
     "/purpose",
     response_class=HTMLResponse,
-    openapi_extra=access(SIGNED_IN),
-    dependencies=[Depends(verify_csrf)],
+    **SIGNED_IN_USER.route(csrf=True),
 )
 async def purpose_submit(
     request: Request, principal: Principal = Depends(require_principal)

@@ -8,40 +8,43 @@ the token as a sha256 hash. Every change is audited by the governance core.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import OrganisationType, Role
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.accounts import USERNAME_RE
-from joinedup.web.api.governance import (
-    COUNCIL_GSS_PREFIXES,
+from joinedup.governance.service.accounts import (
     TOKEN_LIFETIMES,
-    Refused,
-    add_organisation,
     add_token,
     add_user,
-    check_organisation,
     end_token,
     end_user,
     find_user,
-    list_organisations,
     list_tokens,
     list_users,
     scopes_for,
 )
+from joinedup.governance.service.organisations import (
+    COUNCIL_GSS_PREFIXES,
+    add_organisation,
+    check_organisation,
+    list_organisations,
+)
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
-    access,
     require_principal,
     require_roles,
-    role,
     verify_csrf,
 )
+from joinedup.web.forms import confirmed
+from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -52,8 +55,6 @@ section = PageSection(router=router, nav=NavItem(key="admin", text="Admin", href
 HubAdmin = Annotated[Principal, Depends(require_roles(Role.HUB_ADMIN))]
 SignedIn = Annotated[Principal, Depends(require_principal)]
 CSRF = [Depends(verify_csrf)]
-ADMINS = access(role(Role.HUB_ADMIN))
-ANYONE = access(SIGNED_IN)
 Username = Annotated[str, Path(max_length=120)]
 TokenPrefix = Annotated[str, Path(max_length=16)]
 
@@ -109,11 +110,10 @@ def _common(principal: Principal, **values: Any) -> dict[str, Any]:
     }
 
 
-def _raise(exc: Refused) -> None:
-    raise HTTPException(exc.status_code, exc.message)
+ADMINS = guard(SIGNED_IN, (Role.HUB_ADMIN,))
 
 
-@router.get("/admin", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/admin", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def admin_index(request: Request, principal: SignedIn) -> HTMLResponse:
     return render(request, "pages/admin/index.html", _common(principal))
 
@@ -121,7 +121,7 @@ async def admin_index(request: Request, principal: SignedIn) -> HTMLResponse:
 # --- organisations ---------------------------------------------------------------------------
 
 
-@router.get("/admin/organisations", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/organisations", response_class=HTMLResponse, **ADMINS.route())
 async def organisations_page(
     request: Request, principal: HubAdmin, done: str | None = None
 ) -> HTMLResponse:
@@ -156,12 +156,12 @@ def _render_org_form(
     )
 
 
-@router.get("/admin/organisations/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/organisations/new", response_class=HTMLResponse, **ADMINS.route())
 async def new_organisation_form(request: Request, principal: HubAdmin) -> HTMLResponse:
     return _render_org_form(request, principal, {}, {})
 
 
-@router.post("/admin/organisations/new", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/admin/organisations/new", **ADMINS.route(csrf=True))
 async def new_organisation(request: Request, principal: HubAdmin) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in ORG_FIELDS}
@@ -184,17 +184,15 @@ async def new_organisation(request: Request, principal: HubAdmin) -> Response:
             values["type"],
             values["gss_code"] or None,
         )
-    except Refused as exc:
-        return _render_org_form(
-            request, principal, values, {exc.field or "code": exc.message}, exc.status_code
-        )
+    except JoinedupError as exc:
+        return _render_org_form(request, principal, values, exc.field_errors("code"), exc.status)
     return RedirectResponse("/admin/organisations?done=organisation", status_code=303)
 
 
 # --- users -----------------------------------------------------------------------------------
 
 
-@router.get("/admin/users", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/users", response_class=HTMLResponse, **ADMINS.route())
 async def users_page(
     request: Request, principal: HubAdmin, done: str | None = None
 ) -> HTMLResponse:
@@ -231,12 +229,12 @@ async def _render_user_form(
     )
 
 
-@router.get("/admin/users/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/users/new", response_class=HTMLResponse, **ADMINS.route())
 async def new_user_form(request: Request, principal: HubAdmin) -> HTMLResponse:
     return await _render_user_form(request, principal, {}, {})
 
 
-@router.post("/admin/users/new", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/admin/users/new", **ADMINS.route(csrf=True))
 async def new_user(request: Request, principal: HubAdmin) -> Response:
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in USER_FIELDS}
@@ -275,9 +273,9 @@ async def new_user(request: Request, principal: HubAdmin) -> Response:
                 role=values["role"],
             )
         )
-    except Refused as exc:
+    except JoinedupError as exc:
         return await _render_user_form(
-            request, principal, values, {exc.field or "username": exc.message}, exc.status_code
+            request, principal, values, exc.field_errors("username"), exc.status
         )
     # The password is in this answer only (the layout sends Cache-Control: no-store).
     return render(
@@ -288,41 +286,32 @@ async def new_user(request: Request, principal: HubAdmin) -> Response:
     )
 
 
-@router.get("/admin/users/{username}/deactivate", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/admin/users/{username}/deactivate", response_class=HTMLResponse, **ADMINS.route())
 async def deactivate_form(
     request: Request, principal: HubAdmin, username: Username
 ) -> HTMLResponse:
-    try:
-        user = await run_in_threadpool(find_user, request.app.state.settings, principal, username)
-    except Refused as exc:
-        _raise(exc)
+    user = await run_in_threadpool(find_user, request.app.state.settings, principal, username)
     return render(
         request, "pages/admin/user_deactivate.html", _common(principal, user=user, error=None)
     )
 
 
-@router.post("/admin/users/{username}/deactivate", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/admin/users/{username}/deactivate", **ADMINS.route(csrf=True))
 async def deactivate(request: Request, principal: HubAdmin, username: Username) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        await run_in_threadpool(end_user, settings, principal, username)
-    except Refused as exc:
-        if exc.status_code == 404:
-            _raise(exc)
-        user = await run_in_threadpool(find_user, settings, principal, username)
-        return render(
-            request,
-            "pages/admin/user_deactivate.html",
-            _common(principal, user=user, error=exc.message),
-            status_code=exc.status_code,
-        )
-    return RedirectResponse("/admin/users?done=deactivated", status_code=303)
+    return await confirmed(
+        request,
+        partial(end_user, settings, principal, username),
+        "pages/admin/user_deactivate.html",
+        lambda: _common(principal, user=find_user(settings, principal, username)),
+        "/admin/users?done=deactivated",
+    )
 
 
 # --- API tokens (your own) -------------------------------------------------------------------
 
 
-@router.get("/account/tokens", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/account/tokens", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def tokens_page(
     request: Request, principal: SignedIn, done: str | None = None
 ) -> HTMLResponse:
@@ -357,12 +346,12 @@ def _render_token_form(
     )
 
 
-@router.get("/account/tokens/new", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/account/tokens/new", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def new_token_form(request: Request, principal: SignedIn) -> HTMLResponse:
     return _render_token_form(request, principal, {"scopes": ["read"], "days": "90"}, {})
 
 
-@router.post("/account/tokens/new", openapi_extra=ANYONE, dependencies=CSRF)
+@router.post("/account/tokens/new", **SIGNED_IN_USER.route(csrf=True))
 async def new_token(request: Request, principal: SignedIn) -> Response:
     form = await request.form()
     values: dict[str, Any] = {
@@ -378,10 +367,8 @@ async def new_token(request: Request, principal: SignedIn) -> Response:
         issued = await run_in_threadpool(
             add_token, request.app.state.settings, principal, values["name"], values["scopes"], days
         )
-    except Refused as exc:
-        return _render_token_form(
-            request, principal, values, {exc.field or "name": exc.message}, exc.status_code
-        )
+    except JoinedupError as exc:
+        return _render_token_form(request, principal, values, exc.field_errors("name"), exc.status)
     return render(
         request,
         "pages/admin/token_created.html",
@@ -390,10 +377,7 @@ async def new_token(request: Request, principal: SignedIn) -> Response:
     )
 
 
-@router.post("/account/tokens/{prefix}/revoke", openapi_extra=ANYONE, dependencies=CSRF)
+@router.post("/account/tokens/{prefix}/revoke", **SIGNED_IN_USER.route(csrf=True))
 async def revoke_token(request: Request, principal: SignedIn, prefix: TokenPrefix) -> Response:
-    try:
-        await run_in_threadpool(end_token, request.app.state.settings, principal, prefix)
-    except Refused as exc:
-        _raise(exc)
+    await run_in_threadpool(end_token, request.app.state.settings, principal, prefix)
     return RedirectResponse("/account/tokens?done=revoked", status_code=303)

@@ -2,7 +2,7 @@
 "New agreement" form, the lifecycle buttons, and the purposes a hub admin registers.
 
 Every change is a POST with a CSRF token, made by the functions in
-:mod:`joinedup.web.api.governance`, which call the governance core (audited in the same
+:mod:`joinedup.governance.service.agreements`, which call the governance core (audited in the same
 transaction). A refusal comes back as a GOV.UK error on the page it was asked from.
 """
 
@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -20,35 +20,43 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
-from joinedup.governance.agreements import AgreementDraft, DataShare
-from joinedup.governance.purposes import PUBLIC_TASK, PurposeSpec
-from joinedup.standards import list_standards
-from joinedup.web.api.governance import (
+from joinedup.errors import JoinedupError, Refused
+from joinedup.governance.agreements import AgreementDraft
+from joinedup.governance.purposes import PUBLIC_TASK
+from joinedup.governance.service.agreements import (
     DATASET_NAME,
     FIELD_NAME,
-    PURPOSE_CODE,
     AgreementDetail,
-    Refused,
-    add_purpose,
+    AgreementIn,
     agreement_action,
     agreement_path,
     check_reference,
     create_agreement,
+    draft_from,
     get_agreement,
     list_agreements,
-    list_purposes,
     may_draft,
 )
-from joinedup.web.api.standards import standard_titles
+from joinedup.governance.service.purposes import (
+    PURPOSE_CODE,
+    PurposeIn,
+    add_purpose,
+    list_purposes,
+    purpose_spec,
+)
+from joinedup.ingest.service import (
+    standard_titles,
+)
+from joinedup.standards import list_standards
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
-    access,
     require_principal,
     require_roles,
-    role,
     verify_csrf,
 )
+from joinedup.web.forms import Wording, validate
+from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -63,9 +71,6 @@ Owners = Annotated[Principal, Depends(require_roles(Role.DATA_OWNER, Role.DPO))]
 DataOwner = Annotated[Principal, Depends(require_roles(Role.DATA_OWNER))]
 HubAdmin = Annotated[Principal, Depends(require_roles(Role.HUB_ADMIN))]
 CSRF = [Depends(verify_csrf)]
-ANYONE = access(SIGNED_IN)
-OWNERS = access(role(Role.DATA_OWNER, Role.DPO))
-ADMINS = access(role(Role.HUB_ADMIN))
 
 #: Success messages after a step, by the ``done`` query value (never text from the request).
 DONE = {
@@ -102,9 +107,24 @@ FORM_FIELDS = (
     "expiry_date",
     "retention",
 )
+#: Where a draft's field (as the API and the core name it) is on the form, when not the same.
+FORM_FIELD = {"data": "shares"}
 DEFAULT_SHARES = 2
 MAX_SHARES = 20
 RESERVED_REFERENCES = {"new"}
+#: How the form words the limits :class:`AgreementIn` states.
+AGREEMENT_WORDING = {
+    "title": Wording("Enter a title", "A title"),
+    "description": Wording(name="The description"),
+    "providers": Wording("Select the organisations that provide data"),
+    "recipients": Wording("Select the organisations that receive data"),
+    "shares": Wording("Add at least one data share: the provider and what it shares"),
+    "purposes": Wording("Select the purposes the data may be used for"),
+    "lawful_basis": Wording("Enter the lawful basis", "The lawful basis"),
+    "special_category_condition": Wording(name="The Article 9 condition"),
+    "dpia_reference": Wording("Enter the DPIA reference", "The DPIA reference"),
+    "retention": Wording("Enter how long the data is kept", "How long the data is kept"),
+}
 
 
 def govuk_date(value: date | None) -> str:
@@ -125,7 +145,12 @@ def _context(principal: Principal, **values: Any) -> dict[str, Any]:
 # --- list and detail -------------------------------------------------------------------------
 
 
-@router.get("/agreements", response_class=HTMLResponse, openapi_extra=ANYONE)
+OWNERS = guard(SIGNED_IN, (Role.DATA_OWNER, Role.DPO))
+ADMINS = guard(SIGNED_IN, (Role.HUB_ADMIN,))
+PROVIDERS = guard(SIGNED_IN, (Role.DATA_OWNER,))
+
+
+@router.get("/agreements", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def agreement_list(request: Request, principal: SignedIn) -> HTMLResponse:
     agreements = await run_in_threadpool(list_agreements, request.app.state.settings)
     return render(
@@ -141,7 +166,7 @@ async def _render_detail(
     detail: AgreementDetail,
     *,
     done: str | None = None,
-    error: Refused | None = None,
+    error: JoinedupError | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     titles = standard_titles()
@@ -159,7 +184,7 @@ async def _render_detail(
     )
 
 
-@router.get("/agreements/new", response_class=HTMLResponse, openapi_extra=OWNERS)
+@router.get("/agreements/new", response_class=HTMLResponse, **OWNERS.route())
 async def new_agreement_form(
     request: Request,
     principal: Owners,
@@ -171,35 +196,26 @@ async def new_agreement_form(
     return await _render_form(request, principal, values, {})
 
 
-@router.get("/agreements/{reference}", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/agreements/{reference}", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def agreement_page(
     request: Request, principal: SignedIn, reference: str, done: str | None = None
 ) -> Response:
-    try:
-        detail = await run_in_threadpool(
-            get_agreement, request.app.state.settings, principal, reference
-        )
-    except Refused as exc:
-        return _refusal_page(request, exc)
+    detail = await run_in_threadpool(
+        get_agreement, request.app.state.settings, principal, reference
+    )
     return await _render_detail(request, principal, detail, done=done)
 
 
-def _refusal_page(request: Request, exc: Refused) -> HTMLResponse:
-    """The GOV.UK error page for a refusal that has no form to show it on (404 mostly)."""
-    del request
-    raise HTTPException(exc.status_code, exc.message)
-
-
 async def _detail_or_error(
-    settings: Settings, principal: Principal, reference: str, refusal: Refused
+    settings: Settings, principal: Principal, reference: str, refusal: JoinedupError
 ) -> AgreementDetail:
     """The agreement to show a refusal on; without one (say, a 404) the refusal's error page."""
-    if refusal.status_code != 404:
+    if refusal.status != 404:
         try:
             return await run_in_threadpool(get_agreement, settings, principal, reference)
-        except Refused:
+        except JoinedupError:
             pass
-    raise HTTPException(refusal.status_code, refusal.message)
+    raise refusal
 
 
 async def _step(
@@ -210,30 +226,27 @@ async def _step(
         _, activated = await run_in_threadpool(
             agreement_action, settings, principal, reference, action, reason
         )
-    except Refused as exc:
+    except JoinedupError as exc:
         detail = await _detail_or_error(settings, principal, reference, exc)
-        return await _render_detail(
-            request, principal, detail, error=exc, status_code=exc.status_code
-        )
+        return await _render_detail(request, principal, detail, error=exc, status_code=exc.status)
     done = "activated" if activated else DONE_AFTER[action]
     return RedirectResponse(f"{agreement_path(reference)}?done={done}", status_code=303)
 
 
-@router.post("/agreements/{reference}/propose", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/{reference}/propose", **OWNERS.route(csrf=True))
 async def propose(request: Request, principal: Owners, reference: str) -> Response:
     return await _step(request, principal, reference, "propose")
 
 
 @router.post(
     "/agreements/{reference}/approve",
-    openapi_extra=access(role(Role.DATA_OWNER)),
-    dependencies=CSRF,
+    **PROVIDERS.route(csrf=True),
 )
 async def approve(request: Request, principal: DataOwner, reference: str) -> Response:
     return await _step(request, principal, reference, "approve")
 
 
-@router.post("/agreements/{reference}/withdraw", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/{reference}/withdraw", **OWNERS.route(csrf=True))
 async def withdraw(request: Request, principal: Owners, reference: str) -> Response:
     return await _step(request, principal, reference, "withdraw")
 
@@ -254,14 +267,11 @@ async def _render_revoke(
     )
 
 
-@router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, openapi_extra=OWNERS)
+@router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, **OWNERS.route())
 async def revoke_form(request: Request, principal: Owners, reference: str) -> Response:
-    try:
-        detail = await run_in_threadpool(
-            get_agreement, request.app.state.settings, principal, reference
-        )
-    except Refused as exc:
-        return _refusal_page(request, exc)
+    detail = await run_in_threadpool(
+        get_agreement, request.app.state.settings, principal, reference
+    )
     if "revoke" not in detail.actions:
         return await _render_detail(
             request,
@@ -273,20 +283,18 @@ async def revoke_form(request: Request, principal: Owners, reference: str) -> Re
     return await _render_revoke(request, principal, detail)
 
 
-@router.post("/agreements/{reference}/revoke", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/{reference}/revoke", **OWNERS.route(csrf=True))
 async def revoke(request: Request, principal: Owners, reference: str) -> Response:
     settings: Settings = request.app.state.settings
     form = await request.form()
     reason = str(form.get("reason", "")).strip()
     try:
         await run_in_threadpool(agreement_action, settings, principal, reference, "revoke", reason)
-    except Refused as exc:
+    except JoinedupError as exc:
         detail = await _detail_or_error(settings, principal, reference, exc)
         if exc.field == "reason":
-            return await _render_revoke(request, principal, detail, reason, exc.message, 422)
-        return await _render_detail(
-            request, principal, detail, error=exc, status_code=exc.status_code
-        )
+            return await _render_revoke(request, principal, detail, reason, exc.field_message, 422)
+        return await _render_detail(request, principal, detail, error=exc, status_code=exc.status)
     return RedirectResponse(f"{agreement_path(reference)}?done=revoked", status_code=303)
 
 
@@ -363,6 +371,16 @@ def _split_fields(text: str) -> list[str]:
     return [f for f in re.split(r"[\s,]+", text.strip()) if f]
 
 
+def _form_field(loc: tuple[int | str, ...], rows: list[int]) -> str:
+    """Where an error of :class:`AgreementIn` is on the form: a data share's part is in its
+    row (``share-2-dataset``), the data shares as a whole at ``shares``."""
+    if loc[0] != "data":
+        return str(loc[0])
+    if len(loc) >= 3 and isinstance(loc[1], int):
+        return f"share-{rows[loc[1]]}-{loc[2]}"
+    return "shares"
+
+
 def parse_agreement_form(
     form: Any,
 ) -> tuple[dict[str, Any], dict[str, str], AgreementDraft | None]:
@@ -401,33 +419,13 @@ def parse_agreement_form(
         errors["reference"] = problem
     elif text["reference"].lower() in RESERVED_REFERENCES:
         errors["reference"] = "Choose another reference"
-    for name, label, limit in (
-        ("title", "a title", 200),
-        ("lawful_basis", "the lawful basis", 200),
-        ("dpia_reference", "the DPIA reference", 120),
-        ("retention", "how long the data is kept", 300),
-    ):
-        if not text[name]:
-            errors[name] = f"Enter {label}"
-        elif len(text[name]) > limit:
-            errors[name] = f"{label[0].upper()}{label[1:]} must be {limit} characters or fewer"
-    if len(text["special_category_condition"]) > 300:
-        errors["special_category_condition"] = (
-            "The Article 9 condition must be 300 characters or fewer"
-        )
-    if len(text["description"]) > 5000:
-        errors["description"] = "The description must be 5000 characters or fewer"
-    if not lists["providers"]:
-        errors["providers"] = "Select the organisations that provide data"
-    if not lists["recipients"]:
-        errors["recipients"] = "Select the organisations that receive data"
-    if not purposes:
-        errors["purposes"] = "Select the purposes the data may be used for"
 
-    data: list[DataShare] = []
+    data: list[dict[str, Any]] = []
+    rows: list[int] = []  # the form row of each data share
     for i, share in enumerate(shares):
         if not any(share.values()):
             continue
+        rows.append(i)
         n = i + 1
         if not share["provider"]:
             errors[f"share-{i}-provider"] = f"Select the organisation that provides data share {n}"
@@ -441,22 +439,12 @@ def parse_agreement_form(
                 "and underscores"
             )
         fields = _split_fields(share["fields"]) or ["*"]
-        bad = [f for f in fields if not FIELD_NAME.match(f)]
-        if bad:
+        if any(not FIELD_NAME.match(f) for f in fields):
             errors[f"share-{i}-fields"] = (
                 f"The fields of data share {n} must be field names separated by commas, "
                 "like given_name, family_name"
             )
-        data.append(
-            DataShare(
-                provider=share["provider"],
-                dataset=share["dataset"] or None,
-                standard=share["standard"] or None,
-                fields=tuple(fields),
-            )
-        )
-    if not data and not any(k.startswith("share-") for k in errors):
-        errors["shares"] = "Add at least one data share: the provider and what it shares"
+        data.append({**share, "fields": fields})
 
     start, start_error = parse_date(dates["start_date"], "start date")
     expiry, expiry_error = parse_date(dates["expiry_date"], "expiry date")
@@ -467,27 +455,27 @@ def parse_agreement_form(
     if start and expiry and expiry <= start:
         errors["expiry_date"] = "The expiry date must be after the start date"
 
-    if errors or start is None or expiry is None:
-        return values, errors, None
-    draft = AgreementDraft(
-        reference=text["reference"],
-        title=text["title"],
-        description=text["description"],
-        providers=tuple(lists["providers"]),
-        recipients=tuple(lists["recipients"]),
-        data=tuple(data),
-        purposes=tuple(purposes),
-        lawful_basis=text["lawful_basis"],
-        special_category_condition=text["special_category_condition"] or None,
-        dpia_reference=text["dpia_reference"],
-        start_date=start,
-        expiry_date=expiry,
-        retention=text["retention"],
+    body = validate(
+        AgreementIn,
+        {
+            **text,
+            **lists,
+            "purposes": purposes,
+            "data": data,
+            "special_category_condition": text["special_category_condition"] or None,
+            "start_date": start,
+            "expiry_date": expiry,
+        },
+        AGREEMENT_WORDING,
+        errors,
+        lambda loc: _form_field(loc, rows),
     )
-    return values, errors, draft
+    if errors or body is None:
+        return values, errors, None
+    return values, errors, draft_from(body)
 
 
-@router.post("/agreements/new", openapi_extra=OWNERS, dependencies=CSRF)
+@router.post("/agreements/new", **OWNERS.route(csrf=True))
 async def new_agreement(
     request: Request,
     principal: Owners,
@@ -502,18 +490,17 @@ async def new_agreement(
         return await _render_form(request, principal, values, errors, 422)
     try:
         await run_in_threadpool(create_agreement, request.app.state.settings, principal, draft)
-    except Refused as exc:
-        key = exc.field or "reference"
-        return await _render_form(
-            request, principal, values, {key: exc.message}, 403 if exc.status_code == 403 else 422
-        )
+    except JoinedupError as exc:
+        errors = {FORM_FIELD.get(k, k): v for k, v in exc.field_errors("reference").items()}
+        status = 403 if exc.status == 403 else 422
+        return await _render_form(request, principal, values, errors, status)
     return RedirectResponse(f"{agreement_path(draft.reference)}?done=created", status_code=303)
 
 
 # --- purposes --------------------------------------------------------------------------------
 
 
-@router.get("/purposes", response_class=HTMLResponse, openapi_extra=ANYONE)
+@router.get("/purposes", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def purposes_page(
     request: Request, principal: SignedIn, done: str | None = None
 ) -> HTMLResponse:
@@ -530,6 +517,13 @@ async def purposes_page(
     )
 
 
+#: How the form words the limits :class:`PurposeIn` states.
+PURPOSE_WORDING = {
+    "name": Wording("Enter a name", "The name"),
+    "description": Wording(name="The description"),
+    "lawful_basis": Wording("Enter the lawful basis", "The lawful basis"),
+    "special_category_condition": Wording(name="The Article 9 condition"),
+}
 PURPOSE_FIELDS = (
     "code",
     "name",
@@ -556,7 +550,7 @@ def _render_purpose_form(
     )
 
 
-@router.get("/purposes/new", response_class=HTMLResponse, openapi_extra=ADMINS)
+@router.get("/purposes/new", response_class=HTMLResponse, **ADMINS.route())
 async def new_purpose_form(
     request: Request,
     principal: HubAdmin,
@@ -564,7 +558,7 @@ async def new_purpose_form(
     return _render_purpose_form(request, principal, {"lawful_basis": PUBLIC_TASK}, {})
 
 
-@router.post("/purposes/new", openapi_extra=ADMINS, dependencies=CSRF)
+@router.post("/purposes/new", **ADMINS.route(csrf=True))
 async def new_purpose(
     request: Request,
     principal: HubAdmin,
@@ -576,36 +570,25 @@ async def new_purpose(
         errors["code"] = "Enter a code"
     elif not PURPOSE_CODE.match(values["code"]):
         errors["code"] = "The code must be 2 to 64 lower-case letters, numbers and hyphens"
-    if not values["name"]:
-        errors["name"] = "Enter a name"
-    elif len(values["name"]) > 200:
-        errors["name"] = "The name must be 200 characters or fewer"
-    if len(values["description"]) > 5000:
-        errors["description"] = "The description must be 5000 characters or fewer"
-    if not values["lawful_basis"]:
-        errors["lawful_basis"] = "Enter the lawful basis"
-    elif len(values["lawful_basis"]) > 200:
-        errors["lawful_basis"] = "The lawful basis must be 200 characters or fewer"
-    if len(values["special_category_condition"]) > 300:
-        errors["special_category_condition"] = (
-            "The Article 9 condition must be 300 characters or fewer"
-        )
     if values["objection_allowed"] not in ("yes", "no"):
         errors["objection_allowed"] = "Select yes if residents may object to this purpose"
-    if errors:
-        return _render_purpose_form(request, principal, values, errors, 422)
-    spec = PurposeSpec(
-        code=values["code"],
-        name=values["name"],
-        description=values["description"],
-        lawful_basis=values["lawful_basis"],
-        special_category_condition=values["special_category_condition"] or None,
-        objection_allowed=values["objection_allowed"] == "yes",
+    body = validate(
+        PurposeIn,
+        {
+            **values,
+            "special_category_condition": values["special_category_condition"] or None,
+            "objection_allowed": values["objection_allowed"] == "yes",
+        },
+        PURPOSE_WORDING,
+        errors,
     )
+    if errors or body is None:
+        return _render_purpose_form(request, principal, values, errors, 422)
+    spec = purpose_spec(body)
     try:
         await run_in_threadpool(add_purpose, request.app.state.settings, principal, spec)
-    except Refused as exc:
+    except JoinedupError as exc:
         return _render_purpose_form(
-            request, principal, values, {exc.field or "code": exc.message}, exc.status_code
+            request, principal, values, exc.field_errors("code"), exc.status
         )
     return RedirectResponse(f"/purposes?done={spec.code}", status_code=303)

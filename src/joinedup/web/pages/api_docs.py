@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
@@ -47,7 +47,7 @@ def operations_by_tag(schema: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/api", response_class=HTMLResponse, openapi_extra=access(PUBLIC))
+@router.get("/api", response_class=HTMLResponse, **OPEN.route())
 def api_docs(request: Request) -> HTMLResponse:
     schema = request.app.openapi()
     context = {

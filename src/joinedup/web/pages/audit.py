@@ -22,9 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
 from joinedup.governance.audit_search import AuditFilter
-from joinedup.web.api.governance import (
+from joinedup.governance.service.audit import (
     AUDIT_PAGE_SIZE,
-    Refused,
     audit_choices,
     audit_filter,
     export_audit_csv,
@@ -33,7 +32,12 @@ from joinedup.web.api.governance import (
     search_audit,
     verify_audit,
 )
-from joinedup.web.auth import Principal, access, require_roles, role
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    require_roles,
+)
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.pages.agreements import govuk_date, parse_date
@@ -44,7 +48,6 @@ router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem(key="audit", text="Audit", href="/audit"))
 
 DPO = Annotated[Principal, Depends(require_roles(Role.DPO))]
-DPO_ONLY = access(role(Role.DPO))
 TEXT_FILTERS = ("user", "record", "organisation", "action", "purpose", "decision", "agreement")
 MAX_TEXT = 120
 
@@ -137,7 +140,10 @@ def _pagination(filters: Filters, total: int, page: int) -> dict[str, Any] | Non
     )
 
 
-@router.get("/audit", response_class=HTMLResponse, openapi_extra=DPO_ONLY)
+DPO_ONLY = guard(SIGNED_IN, (Role.DPO,))
+
+
+@router.get("/audit", response_class=HTMLResponse, **DPO_ONLY.route())
 async def audit_page(request: Request, principal: DPO) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     filters = await run_in_threadpool(parse_filters, settings, request.query_params)
@@ -146,12 +152,9 @@ async def audit_page(request: Request, principal: DPO) -> HTMLResponse:
     results = None
     status_code = 200
     if filters.where is not None:
-        try:
-            results = await run_in_threadpool(
-                search_audit, settings, principal, filters.where, filters.page
-            )
-        except Refused as exc:  # pragma: no cover - require_roles refuses first
-            filters.errors["user"] = exc.message
+        results = await run_in_threadpool(
+            search_audit, settings, principal, filters.where, filters.page
+        )
     else:
         status_code = 422
     anchors = {"from": "from-day", "to": "to-day"}
@@ -183,7 +186,7 @@ async def audit_page(request: Request, principal: DPO) -> HTMLResponse:
     )
 
 
-@router.get("/audit/export.csv", response_model=None, openapi_extra=DPO_ONLY)
+@router.get("/audit/export.csv", response_model=None, **DPO_ONLY.route())
 async def audit_csv(request: Request, principal: DPO) -> Response:
     settings: Settings = request.app.state.settings
     filters = await run_in_threadpool(parse_filters, settings, request.query_params)

@@ -1,40 +1,33 @@
 """Datasets: the catalogue, one dataset with its versions, and a version's validation report.
 
-These pages show no personal data (see :mod:`joinedup.web.api.datasets`), so they need no
+These pages show no personal data (see :mod:`joinedup.ingest.service`), so they need no
 policy decision; they are for signed-in users of any role.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.ingest.errors import READ_RULES
 from joinedup.ingest.report import EXAMPLES_PER_RULE
-from joinedup.web.api.datasets import (
+from joinedup.ingest.service import (
     API_ROOT,
-    CatalogueNotFound,
     dataset_path,
     get_dataset,
     get_version,
     list_datasets,
+    standard_titles,
     version_path,
 )
-from joinedup.web.api.standards import standard_titles
-from joinedup.web.auth import SIGNED_IN, access, require_principal
+from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 #: Every page here: any signed-in user (the catalogue and reports hold no personal data).
-SIGNED_IN_ONLY: dict[str, Any] = {
-    "openapi_extra": access(SIGNED_IN),
-    "dependencies": [Depends(require_principal)],
-}
 section = PageSection(router=router, nav=NavItem(key="datasets", text="Datasets", href="/datasets"))
 
 #: What each validation rule means, for people reading a report (rules from ingest/compile.py).
@@ -65,11 +58,7 @@ def rule_description(rule: str) -> str:
     return VALIDATION_RULES.get(rule, "")
 
 
-def _not_found(exc: CatalogueNotFound) -> HTTPException:
-    return HTTPException(404, exc.message)
-
-
-@router.get("/datasets", response_class=HTMLResponse, **SIGNED_IN_ONLY)
+@router.get("/datasets", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def catalogue(request: Request) -> HTMLResponse:
     datasets = await run_in_threadpool(list_datasets, request.app.state.settings)
     return render(
@@ -84,13 +73,12 @@ async def catalogue(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/datasets/{organisation}/{dataset}", response_class=HTMLResponse, **SIGNED_IN_ONLY)
+@router.get(
+    "/datasets/{organisation}/{dataset}", response_class=HTMLResponse, **SIGNED_IN_USER.route()
+)
 async def dataset_page(request: Request, organisation: str, dataset: str) -> HTMLResponse:
     settings = request.app.state.settings
-    try:
-        found = await run_in_threadpool(get_dataset, settings, organisation, dataset)
-    except CatalogueNotFound as exc:
-        raise _not_found(exc) from None
+    found = await run_in_threadpool(get_dataset, settings, organisation, dataset)
     return render(
         request,
         "pages/dataset.html",
@@ -106,16 +94,13 @@ async def dataset_page(request: Request, organisation: str, dataset: str) -> HTM
 @router.get(
     "/datasets/{organisation}/{dataset}/versions/{version}",
     response_class=HTMLResponse,
-    **SIGNED_IN_ONLY,
+    **SIGNED_IN_USER.route(),
 )
 async def version_page(
     request: Request, organisation: str, dataset: str, version: int
 ) -> HTMLResponse:
     settings = request.app.state.settings
-    try:
-        found = await run_in_threadpool(get_version, settings, organisation, dataset, version)
-    except CatalogueNotFound as exc:
-        raise _not_found(exc) from None
+    found = await run_in_threadpool(get_version, settings, organisation, dataset, version)
     return render(
         request,
         "pages/dataset_version.html",

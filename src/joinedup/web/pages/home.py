@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from joinedup import __version__
 from joinedup.catalog import migrate
 from joinedup.config import Settings
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -61,7 +61,7 @@ def installation_status(settings: Settings) -> InstallationStatus:
     )
 
 
-@router.get("/", response_class=HTMLResponse, openapi_extra=access(PUBLIC))
+@router.get("/", response_class=HTMLResponse, **OPEN.route())
 def home(request: Request) -> HTMLResponse:
     status = installation_status(request.app.state.settings)
     return render(request, "pages/home.html", {"status": status})

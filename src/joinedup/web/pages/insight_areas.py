@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -36,8 +36,12 @@ from joinedup.insight.impact import (
     list_interventions,
 )
 from joinedup.insight.trends import latest_area_run
-from joinedup.web.api.areas import ANALYSTS
-from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    require_roles,
+)
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -99,7 +103,11 @@ def _dashboard(
     }
 
 
-@router.get("/insight/dashboard", openapi_extra=access(ANALYSTS))
+ANALYSTS = guard(SIGNED_IN, (Role.ANALYST, Role.DPO))
+DEFINERS = guard(SIGNED_IN, (Role.ANALYST,))
+
+
+@router.get("/insight/dashboard", **ANALYSTS.route())
 async def dashboard(
     request: Request,
     _analyst: Analyst,
@@ -114,14 +122,12 @@ async def dashboard(
         )
     except NoAreaRun:
         return _no_run(request, "Dashboard")
-    except AreaError as exc:
-        raise HTTPException(422, str(exc)) from None
     context["levels"] = LEVEL_NAMES
     context["measures"] = MEASURES
     return render(request, "pages/insight/dashboard.html", context)
 
 
-@router.get("/insight/fairness", openapi_extra=access(ANALYSTS))
+@router.get("/insight/fairness", **ANALYSTS.route())
 async def fairness(request: Request, _analyst: Analyst, rule: RuleQ = None) -> HTMLResponse:
     settings = _settings(request)
     run = latest_area_run(settings)
@@ -157,7 +163,7 @@ def _impact_list_context(settings: Settings) -> dict[str, Any]:
     return {"interventions": list_interventions(settings), "summary": summary}
 
 
-@router.get("/insight/impact", openapi_extra=access(ANALYSTS))
+@router.get("/insight/impact", **ANALYSTS.route())
 async def impact_list(request: Request, _analyst: Analyst) -> HTMLResponse:
     context = await run_in_threadpool(_impact_list_context, _settings(request))
     context.update(
@@ -171,8 +177,7 @@ async def impact_list(request: Request, _analyst: Analyst) -> HTMLResponse:
 
 @router.post(
     "/insight/impact",
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=[Depends(verify_csrf)],
+    **DEFINERS.route(csrf=True),
 )
 async def impact_define(request: Request, analyst: Definer) -> Response:
     form = await request.form()
@@ -193,11 +198,9 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
     try:
         created = await run_in_threadpool(define_intervention, settings, spec, analyst.username)
     except (ImpactError, AreaError) as exc:
-        field, _, message = str(exc).partition(": ")
-        key = field if field in values else "name"
         context = await run_in_threadpool(_impact_list_context, settings)
         context.update(
-            errors={key: message or str(exc)},
+            errors=exc.field_errors("name", values),
             values=values,
             outcomes=OUTCOME_LABELS,
             levels=LEVEL_NAMES,
@@ -206,13 +209,10 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
     return RedirectResponse(f"/insight/impact/{created['id']}", status_code=303)
 
 
-@router.get("/insight/impact/{intervention_id}", openapi_extra=access(ANALYSTS))
+@router.get("/insight/impact/{intervention_id}", **ANALYSTS.route())
 async def impact_detail(request: Request, intervention_id: int, analyst: Analyst) -> HTMLResponse:
     settings = _settings(request)
-    try:
-        intervention = await run_in_threadpool(get_intervention, settings, intervention_id)
-    except LookupError:
-        raise HTTPException(404, "No such intervention") from None
+    intervention = await run_in_threadpool(get_intervention, settings, intervention_id)
     error = None
     estimate = None
     try:

@@ -1,18 +1,19 @@
 """Jobs: the recent jobs, and one job with its progress, parameters and result.
 
 Signed-in users see their organisation's jobs (hub admins see all); see
-:mod:`joinedup.web.api.jobs`.
+:mod:`joinedup.jobs.service`.
 """
 
 from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from joinedup.web.api.jobs import job_out, visible_job, visible_jobs
-from joinedup.web.auth import SIGNED_IN, Principal, access, require_principal
+from joinedup.jobs.service import job_out, visible_job, visible_jobs
+from joinedup.web.auth import Principal, require_principal
+from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -23,7 +24,7 @@ section = PageSection(router=router, nav=NavItem(key="jobs", text="Jobs", href="
 PAGE_SIZE = 50
 
 
-@router.get("/jobs", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+@router.get("/jobs", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 def job_list(request: Request, principal: Principal = Depends(require_principal)) -> HTMLResponse:
     rows = visible_jobs(request.app.state.settings, principal, limit=PAGE_SIZE)
     return render(
@@ -33,14 +34,11 @@ def job_list(request: Request, principal: Principal = Depends(require_principal)
     )
 
 
-@router.get("/jobs/{job_id}", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+@router.get("/jobs/{job_id}", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 def job_detail(
     request: Request, job_id: str, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
-    try:
-        job = job_out(visible_job(request.app.state.settings, principal, job_id), principal)
-    except KeyError:
-        raise HTTPException(404) from None
+    job = job_out(visible_job(request.app.state.settings, principal, job_id), principal)
     return render(
         request,
         "pages/job.html",

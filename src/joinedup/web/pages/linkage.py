@@ -13,17 +13,21 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.linkage import explain
-from joinedup.linkage.explain import DISPLAY_FIELDS, FIELD_TITLES, Evidence, LinkageNotFound
+from joinedup.linkage.explain import DISPLAY_FIELDS, FIELD_TITLES, Evidence
 from joinedup.linkage.review import MAX_NOTE, REVIEW_PURPOSE, ReviewError
 from joinedup.rights.disputes import disputes_for
-from joinedup.web.api.linkage import REVIEW_ACCESS
-from joinedup.web.auth import Principal, require_purpose, require_roles, verify_csrf
+from joinedup.web.auth import (
+    PERSONAL_DATA,
+    Principal,
+    verify_csrf,
+)
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.pagination import govuk_pagination
@@ -32,8 +36,6 @@ from joinedup.web.templating import render
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem(key="linkage", text="Linkage", href="/linkage"))
 
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
-Purposeful = Annotated[Principal, Depends(require_purpose)]
 CSRF = [Depends(verify_csrf)]
 DONE = {
     "match": "Recorded: the two records are the same person.",
@@ -42,22 +44,6 @@ DONE = {
 }
 DECISION_TEXT = {"match": "Same person", "non_match": "Different people"}
 BAR_WIDTH = 200.0
-
-
-def _wrong_purpose(request: Request, principal: Principal) -> HTMLResponse | None:
-    """A 403 page (with a way to change purpose) unless acting under ``linkage``."""
-    if principal.purpose == REVIEW_PURPOSE:
-        return None
-    return render(
-        request,
-        "pages/linkage/purpose.html",
-        {"next": quote(request.url.path, safe="/"), "purpose": REVIEW_PURPOSE},
-        status_code=403,
-    )
-
-
-def _not_found(exc: LinkageNotFound) -> HTTPException:
-    return HTTPException(404, str(exc))
 
 
 # --- the waterfall's geometry ----------------------------------------------------------------
@@ -157,12 +143,19 @@ def _common() -> dict[str, Any]:
 # --- pages -----------------------------------------------------------------------------------
 
 
-@router.get("/linkage", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
-async def overview(
-    request: Request, principal: Purposeful, _analyst: Analyst, resident: str | None = None
-) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
+#: Analysts acting under the purpose ``linkage`` (resident index maintenance).
+REVIEWERS = guard(
+    PERSONAL_DATA,
+    (Role.ANALYST,),
+    purpose=REVIEW_PURPOSE,
+    refusal="Reviewing matches and explaining residents is part of resident index maintenance. "
+    "You are acting under another purpose, so these pages are not open to you now.",
+)
+Reviewer = Annotated[Principal, REVIEWERS.depends]
+
+
+@router.get("/linkage", response_class=HTMLResponse, **REVIEWERS.route())
+async def overview(request: Request, principal: Reviewer, resident: str | None = None) -> Response:
     settings = request.app.state.settings
     runs = await run_in_threadpool(explain.list_runs, settings, 20)
     error = None
@@ -193,26 +186,20 @@ async def overview(
     )
 
 
-@router.get("/linkage/review", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+@router.get("/linkage/review", response_class=HTMLResponse, **REVIEWERS.route())
 async def queue_page(
     request: Request,
-    principal: Purposeful,
-    _analyst: Analyst,
+    principal: Reviewer,
     page: str = "1",
     done: str | None = None,
 ) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
     try:
         number = max(1, min(int(page), 1_000_000))
     except ValueError:
         number = 1
-    try:
-        queue = await run_in_threadpool(
-            explain.review_queue, request.app.state.settings, number, explain.PAGE_SIZE
-        )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
+    queue = await run_in_threadpool(
+        explain.review_queue, request.app.state.settings, number, explain.PAGE_SIZE
+    )
     first = (queue.page - 1) * queue.page_size + 1
     return render(
         request,
@@ -238,14 +225,9 @@ async def _pair_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        view = await run_in_threadpool(
-            explain.view_pair, request.app.state.settings, principal.actor(), pair_id
-        )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
-    except ReviewError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+    view = await run_in_threadpool(
+        explain.view_pair, request.app.state.settings, principal.actor(), pair_id
+    )
     bars, zero = waterfall_bars(view.evidence)
     errors = errors or {}
     return render(
@@ -267,30 +249,22 @@ async def _pair_page(
     )
 
 
-@router.get("/linkage/review/{pair_id}", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
+@router.get("/linkage/review/{pair_id}", response_class=HTMLResponse, **REVIEWERS.route())
 async def pair_page(
     request: Request,
-    principal: Purposeful,
-    _analyst: Analyst,
+    principal: Reviewer,
     pair_id: str,
     done: str | None = None,
 ) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
     return await _pair_page(request, principal, pair_id[:64], done=done)
 
 
 @router.post(
     "/linkage/review/{pair_id}",
     response_class=HTMLResponse,
-    openapi_extra=REVIEW_ACCESS,
-    dependencies=CSRF,
+    **REVIEWERS.route(csrf=True),
 )
-async def pair_decide(
-    request: Request, principal: Purposeful, _analyst: Analyst, pair_id: str
-) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
+async def pair_decide(request: Request, principal: Reviewer, pair_id: str) -> Response:
     pair_id = pair_id[:64]
     form = await request.form()
     decision = str(form.get("decision", "")).strip()
@@ -314,36 +288,26 @@ async def pair_decide(
             _, following = await run_in_threadpool(
                 explain.decide_pair, settings, principal.actor(), pair_id, decision, note
             )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
     except ReviewError as exc:
         if exc.status == 403:
-            raise HTTPException(403, str(exc)) from None
+            raise
+        errors = exc.field_errors("note")
         return await _pair_page(
-            request, principal, pair_id, errors={"note": str(exc)}, values=values, status_code=422
+            request, principal, pair_id, errors=errors, values=values, status_code=422
         )
     if following is None or (following == pair_id and decision == "skip"):
         return RedirectResponse(f"/linkage/review?done={decision}", status_code=303)
     return RedirectResponse(f"/linkage/review/{following}?done={decision}", status_code=303)
 
 
-@router.get("/residents/{resident_id}", response_class=HTMLResponse, openapi_extra=REVIEW_ACCESS)
-async def resident_page(
-    request: Request, principal: Purposeful, _analyst: Analyst, resident_id: str
-) -> Response:
-    if (refused := _wrong_purpose(request, principal)) is not None:
-        return refused
-    try:
-        view = await run_in_threadpool(
-            explain.explain_resident,
-            request.app.state.settings,
-            principal.actor(),
-            resident_id[:100],
-        )
-    except LinkageNotFound as exc:
-        raise _not_found(exc) from None
-    except ReviewError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+@router.get("/residents/{resident_id}", response_class=HTMLResponse, **REVIEWERS.route())
+async def resident_page(request: Request, principal: Reviewer, resident_id: str) -> Response:
+    view = await run_in_threadpool(
+        explain.explain_resident,
+        request.app.state.settings,
+        principal.actor(),
+        resident_id[:100],
+    )
     disputed = await run_in_threadpool(
         disputes_for, request.app.state.settings, [r.record_key for r in view.records]
     )

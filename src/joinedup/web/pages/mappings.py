@@ -3,25 +3,26 @@ sample file (the web twin of ``joinedup mapping suggest``)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
 from joinedup.ingest.errors import IngestError
+from joinedup.ingest.service import (
+    shipped_mapping_path,
+    shipped_mappings,
+    standard_titles,
+)
 from joinedup.standards import UnknownStandardError, list_standards
-from joinedup.web.api.mapping_suggest import suggest_upload
-from joinedup.web.api.standards import shipped_mapping_path, shipped_mappings, standard_titles
 from joinedup.web.auth import (
     CSRF_FIELD,
-    SIGNED_IN,
     Principal,
-    access,
     check_form_csrf,
     require_principal,
     streams_form,
-    verify_csrf,
 )
+from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 from joinedup.web.uploads import (
@@ -31,14 +32,14 @@ from joinedup.web.uploads import (
     drain,
     human_size,
     receive_upload,
+    suggest_upload,
 )
 
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router)
-SIGNED_IN_ONLY = access(SIGNED_IN)
 
 
-@router.get("/mappings", response_class=HTMLResponse, openapi_extra=SIGNED_IN_ONLY)
+@router.get("/mappings", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def mappings_list(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
@@ -50,14 +51,11 @@ async def mappings_list(
     )
 
 
-@router.get("/mappings/view/{name:path}", response_class=HTMLResponse, openapi_extra=SIGNED_IN_ONLY)
+@router.get("/mappings/view/{name:path}", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def mapping_view(
     request: Request, name: str, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
-    try:
-        path = shipped_mapping_path(name)
-    except KeyError:
-        raise HTTPException(404, "No shipped mapping of that name") from None
+    path = shipped_mapping_path(name)
     entry = next(m for m in shipped_mappings() if m.name == name)
     return render(
         request,
@@ -74,7 +72,7 @@ def _suggest_context(settings: Settings) -> dict[str, object]:
     }
 
 
-@router.get("/mappings/suggest", response_class=HTMLResponse, openapi_extra=SIGNED_IN_ONLY)
+@router.get("/mappings/suggest", response_class=HTMLResponse, **SIGNED_IN_USER.route())
 async def suggest_form(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
@@ -85,8 +83,7 @@ async def suggest_form(
 @router.post(
     "/mappings/suggest",
     response_class=HTMLResponse,
-    openapi_extra=SIGNED_IN_ONLY,
-    dependencies=[Depends(verify_csrf)],
+    **SIGNED_IN_USER.route(csrf=True),
 )
 @streams_form
 async def suggest_submit(
@@ -103,8 +100,6 @@ async def suggest_submit(
             "file": f"The selected file must be smaller than {context['max_size']}"
         }
         return render(request, "pages/mapping_suggest.html", context, status_code=413)
-    except UploadError as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
     try:
         check_form_csrf(request, form.fields.get(CSRF_FIELD))
         standard = form.field("standard")

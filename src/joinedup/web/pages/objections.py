@@ -5,9 +5,10 @@ withdrawn), withdraw one. The governance core decides what may be recorded
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -15,17 +16,29 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.objections import ObjectionSubject
-from joinedup.web.api.governance import (
+from joinedup.governance.service.common import (
     MAX_NOTE,
-    Refused,
+)
+from joinedup.governance.service.objections import (
+    ObjectionIn,
     add_objection,
     end_objection,
     get_objection,
     list_objections,
+)
+from joinedup.governance.service.purposes import (
     list_purposes,
 )
-from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
+from joinedup.web.auth import (
+    SIGNED_IN,
+    Principal,
+    require_roles,
+    verify_csrf,
+)
+from joinedup.web.forms import Wording, confirmed, validate
+from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
@@ -35,7 +48,6 @@ section = PageSection(router=router)
 
 DPO = Annotated[Principal, Depends(require_roles(Role.DPO))]
 CSRF = [Depends(verify_csrf)]
-DPO_ONLY = access(role(Role.DPO))
 ALL_PURPOSES = "all"
 FIELDS = (
     "resident_id",
@@ -45,6 +57,14 @@ FIELDS = (
     "purpose",
     "note",
 )
+#: How the form words the limits :class:`ObjectionIn` states.
+OBJECTION_WORDING = {
+    "resident_id": Wording(name="The resident ID"),
+    "organisation": Wording(name="The organisation"),
+    "dataset": Wording(name="The dataset"),
+    "source_record_id": Wording(name="The record ID"),
+    "note": Wording(name="The note"),
+}
 ObjectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DONE = {
     "recorded": "The objection was recorded. The resident is left out of processing for the "
@@ -53,12 +73,12 @@ DONE = {
 }
 
 
-@router.get("/objections", response_class=HTMLResponse, openapi_extra=DPO_ONLY)
+DPO_ONLY = guard(SIGNED_IN, (Role.DPO,))
+
+
+@router.get("/objections", response_class=HTMLResponse, **DPO_ONLY.route())
 async def objection_list(request: Request, principal: DPO, done: str | None = None) -> HTMLResponse:
-    try:
-        objections = await run_in_threadpool(list_objections, request.app.state.settings, principal)
-    except Refused as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
+    objections = await run_in_threadpool(list_objections, request.app.state.settings, principal)
     return render(
         request,
         "pages/objections/list.html",
@@ -105,45 +125,38 @@ async def _render_form(
     )
 
 
-@router.get("/objections/new", response_class=HTMLResponse, openapi_extra=DPO_ONLY)
+@router.get("/objections/new", response_class=HTMLResponse, **DPO_ONLY.route())
 async def new_objection_form(request: Request, principal: DPO) -> HTMLResponse:
     return await _render_form(request, principal, {"purpose": ALL_PURPOSES}, {})
 
 
 def parse_objection_form(form: Any) -> tuple[dict[str, str], dict[str, str]]:
-    """The resident is named by resident ID, or by one record (organisation, dataset, ID)."""
+    """The resident is named by resident ID, or by one record (organisation, dataset, ID); the
+    lengths are :class:`ObjectionIn`'s."""
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
     errors: dict[str, str] = {}
     record_parts = ("organisation", "dataset", "source_record_id")
     by_record = any(values[p] for p in record_parts)
     if values["resident_id"] and by_record:
         errors["resident_id"] = "Enter the resident ID or one of their records, not both"
-    elif values["resident_id"]:
-        if len(values["resident_id"]) > 64:
-            errors["resident_id"] = "The resident ID must be 64 characters or fewer"
     elif by_record:
         if not values["organisation"]:
             errors["organisation"] = "Select the organisation that holds the record"
         if not values["dataset"]:
             errors["dataset"] = "Enter the dataset that holds the record"
-        elif len(values["dataset"]) > 120:
-            errors["dataset"] = "The dataset must be 120 characters or fewer"
         if not values["source_record_id"]:
             errors["source_record_id"] = "Enter the record's ID"
-        elif len(values["source_record_id"]) > 120:
-            errors["source_record_id"] = "The record ID must be 120 characters or fewer"
-    else:
+    elif not values["resident_id"]:
         errors["resident_id"] = (
             "Enter the resident ID, or the organisation, dataset and ID of one of their records"
         )
     if not values["purpose"]:
         errors["purpose"] = "Select what the resident objects to"
-    if len(values["note"]) > MAX_NOTE:
-        errors["note"] = f"The note must be {MAX_NOTE} characters or fewer"
+    validate(ObjectionIn, values, OBJECTION_WORDING, errors)
     return values, errors
 
 
-@router.post("/objections/new", openapi_extra=DPO_ONLY, dependencies=CSRF)
+@router.post("/objections/new", **DPO_ONLY.route(csrf=True))
 async def new_objection(request: Request, principal: DPO) -> Response:
     form = await request.form()
     values, errors = parse_objection_form(form)
@@ -167,24 +180,19 @@ async def new_objection(request: Request, principal: DPO) -> Response:
             purpose,
             values["note"],
         )
-    except Refused as exc:
-        field = exc.field if exc.field in FIELDS else "resident_id"
-        return await _render_form(request, principal, values, {field: exc.message}, 422)
+    except JoinedupError as exc:
+        errors = exc.field_errors("resident_id", FIELDS)
+        return await _render_form(request, principal, values, errors, 422)
     return RedirectResponse("/objections?done=recorded", status_code=303)
 
 
-@router.get(
-    "/objections/{objection_id}/withdraw", response_class=HTMLResponse, openapi_extra=DPO_ONLY
-)
+@router.get("/objections/{objection_id}/withdraw", response_class=HTMLResponse, **DPO_ONLY.route())
 async def withdraw_form(
     request: Request, principal: DPO, objection_id: ObjectionId
 ) -> HTMLResponse:
-    try:
-        objection = await run_in_threadpool(
-            get_objection, request.app.state.settings, principal, objection_id
-        )
-    except Refused as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
+    objection = await run_in_threadpool(
+        get_objection, request.app.state.settings, principal, objection_id
+    )
     return render(
         request,
         "pages/objections/withdraw.html",
@@ -192,19 +200,16 @@ async def withdraw_form(
     )
 
 
-@router.post("/objections/{objection_id}/withdraw", openapi_extra=DPO_ONLY, dependencies=CSRF)
+@router.post("/objections/{objection_id}/withdraw", **DPO_ONLY.route(csrf=True))
 async def withdraw(request: Request, principal: DPO, objection_id: ObjectionId) -> Response:
     settings: Settings = request.app.state.settings
-    try:
-        await run_in_threadpool(end_objection, settings, principal, objection_id)
-    except Refused as exc:
-        if exc.status_code == 404:
-            raise HTTPException(404, exc.message) from None
-        objection = await run_in_threadpool(get_objection, settings, principal, objection_id)
-        return render(
-            request,
-            "pages/objections/withdraw.html",
-            {"principal": principal, "objection": objection, "error": exc.message},
-            status_code=exc.status_code,
-        )
-    return RedirectResponse("/objections?done=withdrawn", status_code=303)
+    return await confirmed(
+        request,
+        partial(end_objection, settings, principal, objection_id),
+        "pages/objections/withdraw.html",
+        lambda: {
+            "principal": principal,
+            "objection": get_objection(settings, principal, objection_id),
+        },
+        "/objections?done=withdrawn",
+    )

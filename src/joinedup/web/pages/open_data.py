@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -22,20 +22,18 @@ from joinedup.publish.portal import (
     search_rows,
 )
 from joinedup.publish.releases import (
-    NotFoundError,
     ReleaseView,
     public_release,
     public_releases,
     release_csv,
 )
-from joinedup.web.auth import PUBLIC, access
+from joinedup.web.guards import OPEN
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem("open-data", "Open data", "/open-data"))
-PUBLIC_ACCESS = access(PUBLIC)
 PREVIEW_ROWS = 20
 Name = Annotated[str, Path(pattern=NAME_PATTERN)]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -53,13 +51,10 @@ def _settings(request: Request) -> Any:
 
 
 async def _public(request: Request, name: str, version: int | None = None) -> ReleaseView:
-    try:
-        return await run_in_threadpool(public_release, _settings(request), name, version)
-    except NotFoundError:
-        raise HTTPException(404, "No such published dataset") from None
+    return await run_in_threadpool(public_release, _settings(request), name, version)
 
 
-@router.get("/open-data", response_class=HTMLResponse, openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data", response_class=HTMLResponse, **OPEN.route())
 async def portal(
     request: Request, q: Annotated[str | None, Query(max_length=MAX_QUERY)] = None
 ) -> HTMLResponse:
@@ -89,7 +84,7 @@ def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
     }
 
 
-@router.get("/open-data/catalog.jsonld", openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/catalog.jsonld", **OPEN.route())
 async def catalogue(request: Request) -> JSONResponse:
     views = await run_in_threadpool(public_releases, _settings(request))
     return JSONResponse(
@@ -97,7 +92,7 @@ async def catalogue(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/open-data/{name}", response_class=HTMLResponse, openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/{name}", response_class=HTMLResponse, **OPEN.route())
 async def dataset_page(request: Request, name: Name) -> HTMLResponse:
     view = await _public(request, name)
     settings = _settings(request)
@@ -119,7 +114,7 @@ async def dataset_page(request: Request, name: Name) -> HTMLResponse:
     )
 
 
-@router.get("/open-data/{name}/v{version}/data.csv", openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/{name}/v{version}/data.csv", **OPEN.route())
 async def download_csv(request: Request, name: Name, version: Version) -> Response:
     view = await _public(request, name, version)
     data = await run_in_threadpool(release_csv, _settings(request), view)
@@ -130,7 +125,7 @@ async def download_csv(request: Request, name: Name, version: Version) -> Respon
     )
 
 
-@router.get("/open-data/{name}/v{version}/datapackage.json", openapi_extra=PUBLIC_ACCESS)
+@router.get("/open-data/{name}/v{version}/datapackage.json", **OPEN.route())
 async def download_package(request: Request, name: Name, version: Version) -> Response:
     view = await _public(request, name, version)
     return Response(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,7 +14,6 @@ from joinedup.publish.definitions import NAME_PATTERN, PublicationError
 from joinedup.publish.jobs import start_release
 from joinedup.publish.releases import (
     MAX_NOTE,
-    NotFoundError,
     PublishRefused,
     decide,
     disclosure_checks,
@@ -22,7 +21,8 @@ from joinedup.publish.releases import (
     list_publications,
     list_releases,
 )
-from joinedup.web.auth import Principal, access, require_roles, role, verify_csrf
+from joinedup.web.auth import SIGNED_IN, Principal
+from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 
@@ -30,10 +30,12 @@ router = APIRouter(include_in_schema=False)
 #: Not in the service navigation: analysts and DPOs reach it from the open data page.
 section = PageSection(router=router)
 
-Staff = Annotated[Principal, Depends(require_roles(Role.ANALYST, Role.DPO))]
-Analyst = Annotated[Principal, Depends(require_roles(Role.ANALYST))]
-Dpo = Annotated[Principal, Depends(require_roles(Role.DPO))]
-CSRF = [Depends(verify_csrf)]
+STAFF = guard(SIGNED_IN, (Role.ANALYST, Role.DPO))
+ANALYSTS = guard(SIGNED_IN, (Role.ANALYST,))
+DPOS = guard(SIGNED_IN, (Role.DPO,))
+Staff = Annotated[Principal, STAFF.depends]
+Analyst = Annotated[Principal, ANALYSTS.depends]
+Dpo = Annotated[Principal, DPOS.depends]
 Name = Annotated[str, Path(pattern=NAME_PATTERN)]
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DONE = {
@@ -45,7 +47,7 @@ DONE = {
 @router.get(
     "/publications",
     response_class=HTMLResponse,
-    openapi_extra=access(role(Role.ANALYST, Role.DPO)),
+    **STAFF.route(),
 )
 async def publications(request: Request, principal: Staff) -> HTMLResponse:
     settings = request.app.state.settings
@@ -65,16 +67,12 @@ async def publications(request: Request, principal: Staff) -> HTMLResponse:
 
 @router.post(
     "/publications/{name}/releases",
-    openapi_extra=access(role(Role.ANALYST)),
-    dependencies=CSRF,
+    **ANALYSTS.route(csrf=True),
 )
 async def release_submit(request: Request, analyst: Analyst, name: Name) -> Response:
-    try:
-        job_id = await run_in_threadpool(
-            start_release, request.app.state.settings, name, analyst.user_id
-        )
-    except LookupError:
-        raise HTTPException(404, f"no publication {name!r}") from None
+    job_id = await run_in_threadpool(
+        start_release, request.app.state.settings, name, analyst.user_id
+    )
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
@@ -88,10 +86,7 @@ async def _render_release(
     note: str = "",
 ) -> HTMLResponse:
     settings = request.app.state.settings
-    try:
-        view = await run_in_threadpool(get_release, settings, name, version)
-    except NotFoundError:
-        raise HTTPException(404, "No such release") from None
+    view = await run_in_threadpool(get_release, settings, name, version)
     checks = await run_in_threadpool(disclosure_checks, settings, view)
     return render(
         request,
@@ -114,7 +109,7 @@ async def _render_release(
 @router.get(
     "/publications/{name}/releases/{version}",
     response_class=HTMLResponse,
-    openapi_extra=access(role(Role.ANALYST, Role.DPO)),
+    **STAFF.route(),
 )
 async def release_page(
     request: Request, principal: Staff, name: Name, version: Version, done: str | None = None
@@ -125,8 +120,7 @@ async def release_page(
 @router.post(
     "/publications/{name}/releases/{version}/decision",
     response_class=HTMLResponse,
-    openapi_extra=access(role(Role.DPO)),
-    dependencies=CSRF,
+    **DPOS.route(csrf=True),
 )
 async def release_decision(
     request: Request,
@@ -150,11 +144,10 @@ async def release_decision(
             decision == "approve",
             note,
         )
-    except NotFoundError:
-        raise HTTPException(404, "No such release") from None
     except (PublicationError, PublishRefused) as exc:
-        message = str(exc).removeprefix("note: ")
-        return await _render_release(request, dpo, name, version, error=message, note=note)
+        return await _render_release(
+            request, dpo, name, version, error=exc.field_message, note=note
+        )
     return RedirectResponse(
         f"/publications/{name}/releases/{version}?done={view.status}", status_code=303
     )

@@ -8,33 +8,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.linkage.explain import LinkageNotFound
 from joinedup.rights import disputes, exports, notifications
 from joinedup.rights.common import SAR_PURPOSE, RightsError
 from joinedup.rights.find import NEAR_MISS_PROBABILITY, QUERY_FIELDS, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
-from joinedup.web.api.rights import (
-    DISPUTE_ACCESS,
-    DPO_ACCESS,
-    disputed_keys,
-    download,
-    http_error,
-)
 from joinedup.web.auth import (
+    PERSONAL_DATA,
     SIGNED_IN,
     Principal,
-    access,
-    require_principal,
-    require_purpose,
-    require_roles,
-    verify_csrf,
 )
+from joinedup.web.downloads import download
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -42,7 +32,6 @@ from joinedup.web.templating import render
 router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem("rights", "Rights requests", "/rights"))
 
-CSRF = [Depends(verify_csrf)]
 ResidentId = Annotated[str, Path(max_length=64)]
 ExportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -60,22 +49,19 @@ FIELD_LABELS = {
 }
 
 
-def require_dpo_page(
-    principal: Annotated[Principal, Depends(require_purpose)],
-    _dpo: Annotated[Principal, Depends(require_roles(Role.DPO))],
-) -> Principal:
-    if principal.purpose != SAR_PURPOSE:
-        raise HTTPException(
-            403,
-            "Residents' rights requests are answered under the purpose "
-            "'Residents' rights requests': change the purpose you are acting under",
-        )
-    return principal
-
-
-Dpo = Annotated[Principal, Depends(require_dpo_page)]
-DisputeReader = Annotated[Principal, Depends(require_roles(Role.DPO, Role.DATA_OWNER))]
-Someone = Annotated[Principal, Depends(require_principal)]
+#: A DPO acting under ``subject-access``; disputes: DPOs and data owners.
+DPO_PAGE = guard(
+    PERSONAL_DATA,
+    (Role.DPO,),
+    purpose=SAR_PURPOSE,
+    refusal="Residents' rights requests are answered under the purpose "
+    "'Residents' rights requests': change the purpose you are acting under",
+)
+DISPUTE_PAGE = guard(SIGNED_IN, (Role.DPO, Role.DATA_OWNER))
+SOMEONE_PAGE = guard(SIGNED_IN)
+Dpo = Annotated[Principal, DPO_PAGE.depends]
+DisputeReader = Annotated[Principal, DISPUTE_PAGE.depends]
+Someone = Annotated[Principal, SOMEONE_PAGE.depends]
 
 
 def _settings(request: Request) -> Settings:
@@ -92,9 +78,8 @@ async def _find_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     recent = await run_in_threadpool(exports.list_exports, _settings(request), principal.actor())
-    disputed = (
-        await run_in_threadpool(disputed_keys, _settings(request), result) if result else set()
-    )
+    settings = _settings(request)
+    disputed = await run_in_threadpool(disputes.disputed_in, settings, result) if result else set()
     return render(
         request,
         "pages/rights/find.html",
@@ -112,14 +97,12 @@ async def _find_page(
     )
 
 
-@router.get("/rights", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+@router.get("/rights", response_class=HTMLResponse, **DPO_PAGE.route())
 async def rights_home(request: Request, principal: Dpo) -> HTMLResponse:
     return await _find_page(request, principal, {}, {})
 
 
-@router.post(
-    "/rights/find", response_class=HTMLResponse, openapi_extra=DPO_ACCESS, dependencies=CSRF
-)
+@router.post("/rights/find", response_class=HTMLResponse, **DPO_PAGE.route(csrf=True))
 async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
     form = await request.form()
     values = {k: str(form.get(k) or "").strip()[: QUERY_FIELDS[k] + 1] for k in QUERY_FIELDS}
@@ -127,60 +110,46 @@ async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
         query = PersonQuery.parse(values)
         result = await run_in_threadpool(find_person, _settings(request), principal.actor(), query)
     except RightsError as exc:
-        if exc.status_code != 422:
-            raise http_error(exc) from None
-        return await _find_page(
-            request, principal, values, {exc.field or "given_name": exc.message}, status_code=422
-        )
-    except LinkageNotFound as exc:
-        raise http_error(exc) from None
+        if exc.status != 422:
+            raise
+        errors = exc.field_errors("given_name")
+        return await _find_page(request, principal, values, errors, status_code=422)
     return await _find_page(request, principal, values, {}, result)
 
 
-@router.get(
-    "/rights/residents/{resident_id}", response_class=HTMLResponse, openapi_extra=DPO_ACCESS
-)
+@router.get("/rights/residents/{resident_id}", response_class=HTMLResponse, **DPO_PAGE.route())
 async def review_export(request: Request, principal: Dpo, resident_id: ResidentId) -> HTMLResponse:
     """The review step: the export as it would be released, and every redaction."""
-    try:
-        document = await run_in_threadpool(
-            collect, _settings(request), principal.actor(), resident_id, CollectOptions()
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    document = await run_in_threadpool(
+        collect, _settings(request), principal.actor(), resident_id, CollectOptions()
+    )
     return render(
         request, "pages/rights/review.html", {"doc": document, "export": None, "review": True}
     )
 
 
-@router.post("/rights/residents/{resident_id}/exports", openapi_extra=DPO_ACCESS, dependencies=CSRF)
+@router.post("/rights/residents/{resident_id}/exports", **DPO_PAGE.route(csrf=True))
 async def release(request: Request, principal: Dpo, resident_id: ResidentId) -> Response:
     form = await request.form()
     options = CollectOptions(release_notes=form.get("release_notes") == "yes")
-    try:
-        info = await run_in_threadpool(
-            exports.release_export, _settings(request), principal.actor(), resident_id, options
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        exports.release_export, _settings(request), principal.actor(), resident_id, options
+    )
     return RedirectResponse(f"/rights/exports/{info.id}", status_code=303)
 
 
-@router.get("/rights/exports/{export_id}", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+@router.get("/rights/exports/{export_id}", response_class=HTMLResponse, **DPO_PAGE.route())
 async def export_page(request: Request, principal: Dpo, export_id: ExportId) -> HTMLResponse:
     """The released export as a printable page (a disclosure: audited)."""
-    try:
-        document, info = await run_in_threadpool(
-            exports.load_export, _settings(request), principal.actor(), export_id, "html"
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    document, info = await run_in_threadpool(
+        exports.load_export, _settings(request), principal.actor(), export_id, "html"
+    )
     return render(
         request, "pages/rights/review.html", {"doc": document, "export": info, "review": False}
     )
 
 
-@router.get("/rights/exports/{export_id}/download/{fmt}", openapi_extra=DPO_ACCESS)
+@router.get("/rights/exports/{export_id}/download/{fmt}", **DPO_PAGE.route())
 async def export_download(
     request: Request, principal: Dpo, export_id: ExportId, fmt: str
 ) -> Response:
@@ -208,7 +177,7 @@ def _dispute_form(
     )
 
 
-@router.get("/rights/disputes/new", response_class=HTMLResponse, openapi_extra=DPO_ACCESS)
+@router.get("/rights/disputes/new", response_class=HTMLResponse, **DPO_PAGE.route())
 async def new_dispute_form(
     request: Request, principal: Dpo, record: str = "", resident: str = ""
 ) -> HTMLResponse:
@@ -226,9 +195,7 @@ async def new_dispute_form(
     return _dispute_form(request, values, {})
 
 
-@router.post(
-    "/rights/disputes/new", response_class=HTMLResponse, openapi_extra=DPO_ACCESS, dependencies=CSRF
-)
+@router.post("/rights/disputes/new", response_class=HTMLResponse, **DPO_PAGE.route(csrf=True))
 async def new_dispute(request: Request, principal: Dpo) -> Response:
     form = await request.form()
     values = {
@@ -259,20 +226,13 @@ async def new_dispute(request: Request, principal: Dpo) -> Response:
             )
         )
     except RightsError as exc:
-        return _dispute_form(request, values, {exc.field or "fields": exc.message}, 422)
-    except LinkageNotFound as exc:
-        raise http_error(exc) from None
+        return _dispute_form(request, values, exc.field_errors("fields"), 422)
     return RedirectResponse(f"/rights/disputes/{info.id}?done=recorded", status_code=303)
 
 
-@router.get("/rights/disputes", response_class=HTMLResponse, openapi_extra=DISPUTE_ACCESS)
+@router.get("/rights/disputes", response_class=HTMLResponse, **DISPUTE_PAGE.route())
 async def dispute_list(request: Request, principal: DisputeReader) -> HTMLResponse:
-    try:
-        found = await run_in_threadpool(
-            disputes.list_disputes, _settings(request), principal.actor()
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    found = await run_in_threadpool(disputes.list_disputes, _settings(request), principal.actor())
     return render(request, "pages/rights/disputes.html", {"disputes": found})
 
 
@@ -284,12 +244,9 @@ async def _dispute_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        info = await run_in_threadpool(
-            disputes.get_dispute, _settings(request), principal.actor(), dispute_id
-        )
-    except RightsError as exc:
-        raise http_error(exc) from None
+    info = await run_in_threadpool(
+        disputes.get_dispute, _settings(request), principal.actor(), dispute_id
+    )
     return render(
         request,
         "pages/rights/dispute.html",
@@ -298,18 +255,14 @@ async def _dispute_page(
     )
 
 
-@router.get(
-    "/rights/disputes/{dispute_id}", response_class=HTMLResponse, openapi_extra=DISPUTE_ACCESS
-)
+@router.get("/rights/disputes/{dispute_id}", response_class=HTMLResponse, **DISPUTE_PAGE.route())
 async def dispute_page(
     request: Request, principal: DisputeReader, dispute_id: DisputeId, done: str | None = None
 ) -> HTMLResponse:
     return await _dispute_page(request, principal, dispute_id, done=done)
 
 
-@router.post(
-    "/rights/disputes/{dispute_id}/resolve", openapi_extra=DISPUTE_ACCESS, dependencies=CSRF
-)
+@router.post("/rights/disputes/{dispute_id}/resolve", **DISPUTE_PAGE.route(csrf=True))
 async def resolve(request: Request, principal: DisputeReader, dispute_id: DisputeId) -> Response:
     form = await request.form()
     try:
@@ -321,8 +274,8 @@ async def resolve(request: Request, principal: DisputeReader, dispute_id: Disput
             str(form.get("resolution") or ""),
         )
     except RightsError as exc:
-        if exc.status_code in (403, 404):
-            raise http_error(exc) from None
+        if exc.status in (403, 404):
+            raise
         return await _dispute_page(request, principal, dispute_id, exc.message, status_code=422)
     return RedirectResponse(f"/rights/disputes/{dispute_id}?done=resolved", status_code=303)
 
@@ -330,7 +283,7 @@ async def resolve(request: Request, principal: DisputeReader, dispute_id: Disput
 # --- notifications ---------------------------------------------------------------------------
 
 
-@router.get("/notifications", response_class=HTMLResponse, openapi_extra=access(SIGNED_IN))
+@router.get("/notifications", response_class=HTMLResponse, **SOMEONE_PAGE.route())
 async def notification_list(request: Request, principal: Someone) -> HTMLResponse:
     found = await run_in_threadpool(
         notifications.list_notifications, _settings(request), principal.user_id
@@ -338,7 +291,7 @@ async def notification_list(request: Request, principal: Someone) -> HTMLRespons
     return render(request, "pages/rights/notifications.html", {"notices": found})
 
 
-@router.post("/notifications/read", openapi_extra=access(SIGNED_IN), dependencies=CSRF)
+@router.post("/notifications/read", **SOMEONE_PAGE.route(csrf=True))
 async def notifications_read(request: Request, principal: Someone) -> Response:
     await run_in_threadpool(notifications.mark_all_read, _settings(request), principal.user_id)
     return RedirectResponse("/notifications", status_code=303)

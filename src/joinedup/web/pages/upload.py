@@ -2,7 +2,7 @@
 
 The page posts ``multipart/form-data`` to itself. The body is streamed to disk
 (:mod:`joinedup.web.uploads`), checked with the same rules as the API
-(:func:`joinedup.web.api.datasets.check_submission`), and the ingest starts on a background
+(:func:`joinedup.ingest.service.check_submission`), and the ingest starts on a background
 thread; the answer is a 303 to ``/jobs/{id}``, which shows the job's progress.
 
 Only data owners (for their own organisation) and hub admins reach the form or may post it,
@@ -14,41 +14,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.standards import list_standards
-from joinedup.web.api.datasets import (
+from joinedup.ingest.service import (
     NO_MAPPING,
     UPLOAD_ROLES,
-    authorise_upload,
     check_submission,
     ingest_params,
-    require_uploader,
+    shipped_mappings,
+    standard_titles,
     start_ingest,
     upload_targets,
 )
-from joinedup.web.api.standards import shipped_mappings, standard_titles
+from joinedup.standards import list_standards
 from joinedup.web.auth import (
     CSRF_FIELD,
+    SIGNED_IN,
     Principal,
-    access,
     check_form_csrf,
-    role,
     streams_form,
-    verify_csrf,
 )
+from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
 from joinedup.web.uploads import (
-    UploadError,
     UploadLimits,
     UploadTooLarge,
+    authorise_upload,
     drain,
     human_size,
     receive_upload,
+    require_uploader,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -99,10 +98,10 @@ def _values(fields: dict[str, str]) -> dict[str, str]:
     return {name: fields.get(name, "").strip() for name in FIELDS if name != "file"}
 
 
-UPLOADERS = access(role(*UPLOAD_ROLES))
+UPLOADERS = guard(SIGNED_IN, UPLOAD_ROLES)
 
 
-@router.get("/upload", response_class=HTMLResponse, openapi_extra=UPLOADERS)
+@router.get("/upload", response_class=HTMLResponse, **UPLOADERS.route())
 async def upload_form(
     request: Request, principal: Principal = Depends(require_uploader)
 ) -> HTMLResponse:
@@ -115,8 +114,7 @@ async def upload_form(
 @router.post(
     "/upload",
     response_class=HTMLResponse,
-    openapi_extra=UPLOADERS,
-    dependencies=[Depends(verify_csrf)],
+    **UPLOADERS.route(csrf=True),
 )
 @streams_form
 async def upload_submit(
@@ -131,8 +129,6 @@ async def upload_submit(
         check_form_csrf(request, exc.fields.get(CSRF_FIELD))
         message = f"The selected file must be smaller than {human_size(exc.limit)}"
         return await _render_form(request, principal, _values(exc.fields), {"file": message}, 413)
-    except UploadError as exc:
-        raise HTTPException(exc.status_code, exc.message) from None
 
     handed_off = False  # once the ingest job owns the file, it deletes it
     try:

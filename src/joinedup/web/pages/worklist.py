@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.governance.access import AccessDenied, NotFound
 from joinedup.insight.flags import (
     MAX_NOTE,
     OUTCOME_LABELS,
@@ -28,7 +27,8 @@ from joinedup.insight.flags import (
     record_action,
 )
 from joinedup.rights.disputes import disputes_for
-from joinedup.web.auth import PERSONAL_DATA, Principal, access, require_purpose, verify_csrf
+from joinedup.web.auth import PERSONAL_DATA, Principal, require_purpose
+from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.pagination import govuk_pagination
@@ -38,7 +38,6 @@ router = APIRouter(include_in_schema=False)
 section = PageSection(router=router, nav=NavItem(key="worklist", text="Worklist", href="/worklist"))
 
 Worker = Annotated[Principal, Depends(require_purpose)]
-PERSONAL = access(PERSONAL_DATA)
 FlagId = Annotated[str, Path(pattern=r"^f-[0-9a-f]{16}$")]
 HouseholdId = Annotated[str, Path(pattern=r"^h-[0-9a-f]{16}$")]
 SEVERITIES = (("high", "High"), ("medium", "Medium"), ("low", "Low"))
@@ -85,13 +84,13 @@ def _pagination(values: dict[str, str], total: int, page: int, size: int) -> dic
     return govuk_pagination(page, max(1, math.ceil(total / size)), href, "Worklist pages")
 
 
-@router.get("/worklist", response_class=HTMLResponse, openapi_extra=PERSONAL)
+WORKERS = guard(PERSONAL_DATA)
+
+
+@router.get("/worklist", response_class=HTMLResponse, **WORKERS.route())
 async def worklist(request: Request, principal: Worker) -> HTMLResponse:
     filters, values = _filters(request.query_params)
-    try:
-        page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
+    page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
     first = (page.page - 1) * page.page_size + 1 if page.flags else 0
     return render(
         request,
@@ -109,15 +108,10 @@ async def worklist(request: Request, principal: Worker) -> HTMLResponse:
     )
 
 
-@router.get(
-    "/worklist/households/{household_id}", response_class=HTMLResponse, openapi_extra=PERSONAL
-)
+@router.get("/worklist/households/{household_id}", response_class=HTMLResponse, **WORKERS.route())
 async def household(request: Request, principal: Worker, household_id: HouseholdId) -> HTMLResponse:
     filters = FlagFilter(household_id=household_id, status="all", page_size=500)
-    try:
-        page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
+    page = await run_in_threadpool(list_flags, _settings(request), principal.actor(), filters)
     if not page.flags:
         raise HTTPException(404, "No flags for that household under your purpose")
     residents: dict[str, list[Any]] = {}
@@ -140,12 +134,7 @@ async def _flag_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    try:
-        flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
-    except NotFound:
-        raise HTTPException(404, "No such flag for your organisation and purpose") from None
+    flag = await run_in_threadpool(get_flag, _settings(request), principal.actor(), flag_id)
     errors = errors or {}
     keys = [f"{r.organisation}/{r.dataset}/{r.source_record_id}" for r in flag.records if r.shown]
     disputed = await run_in_threadpool(disputes_for, _settings(request), keys)
@@ -168,7 +157,7 @@ async def _flag_page(
     )
 
 
-@router.get("/worklist/flags/{flag_id}", response_class=HTMLResponse, openapi_extra=PERSONAL)
+@router.get("/worklist/flags/{flag_id}", response_class=HTMLResponse, **WORKERS.route())
 async def flag_detail(
     request: Request, principal: Worker, flag_id: FlagId, done: str | None = None
 ) -> HTMLResponse:
@@ -177,8 +166,7 @@ async def flag_detail(
 
 @router.post(
     "/worklist/flags/{flag_id}",
-    openapi_extra=PERSONAL,
-    dependencies=[Depends(verify_csrf)],
+    **WORKERS.route(csrf=True),
 )
 async def flag_action(request: Request, principal: Worker, flag_id: FlagId) -> Response:
     form = await request.form()
@@ -204,16 +192,12 @@ async def flag_action(request: Request, principal: Worker, flag_id: FlagId) -> R
             values["outcome"],
             values["note"],
         )
-    except AccessDenied as exc:
-        raise HTTPException(403, exc.decision.reason) from None
-    except NotFound:
-        raise HTTPException(404, "No such flag for your organisation and purpose") from None
     except FlagError as exc:
         return await _flag_page(
             request,
             principal,
             flag_id,
-            errors={"outcome": str(exc)},
+            errors=exc.field_errors("outcome"),
             values=values,
             status_code=422,
         )

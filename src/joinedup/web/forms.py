@@ -1,0 +1,90 @@
+"""Pages validate their forms through the API's pydantic models: one statement of each rule.
+
+A page gathers the form into the model's shape and calls :func:`validate`; pydantic's errors
+come back as GOV.UK messages by form field. The limits (lengths, required fields, list sizes)
+are stated once, in the model; a page only says how to word them for its fields
+(:class:`Wording`) and, where its inputs are named differently, where each ``loc`` is on the
+form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from joinedup.errors import JoinedupError
+from joinedup.web.templating import render
+
+Model = TypeVar("Model", bound=BaseModel)
+
+#: Pydantic error types that mean "nothing given" and "too long".
+EMPTY = frozenset({"missing", "string_too_short", "too_short"})
+TOO_LONG = frozenset({"string_too_long", "too_long"})
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a form words the errors of one field: ``empty`` when nothing is given (``Enter a
+    title``), ``name`` to start "… must be N characters or fewer", ``invalid`` for the rest."""
+
+    empty: str = ""
+    name: str = ""
+    invalid: str = ""
+
+    def message(self, error: Mapping[str, Any]) -> str:
+        kind = str(error["type"])
+        if kind in EMPTY and self.empty:
+            return self.empty
+        if kind in TOO_LONG and self.name:
+            limit = (error.get("ctx") or {}).get("max_length")
+            return f"{self.name} must be {limit} characters or fewer"
+        return self.invalid or str(error["msg"])
+
+
+def first_field(loc: tuple[int | str, ...]) -> str:
+    """The form field of an error: the model field it is about."""
+    return str(loc[0]) if loc else ""
+
+
+def validate(
+    model: type[Model],
+    data: Mapping[str, Any],
+    wording: Mapping[str, Wording],
+    errors: dict[str, str],
+    field_of: Callable[[tuple[int | str, ...]], str] = first_field,
+) -> Model | None:
+    """``model`` from ``data``, or None with each problem added to ``errors`` (by form field,
+    keeping a message the page has already put there)."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = field_of(tuple(error["loc"]))
+            errors.setdefault(field, wording.get(field, Wording()).message(error))
+        return None
+
+
+async def confirmed(
+    request: Request,
+    step: Callable[[], object],
+    template: str,
+    context: Callable[[], dict[str, Any]],
+    done: str,
+) -> Response:
+    """Take a step confirmed on a page (deactivate, withdraw …): 303 to ``done`` when it is
+    taken; refused, the confirmation page again with the refusal and its status (a 404 is the
+    error page, from the one handler). ``step`` and ``context`` run off the event loop."""
+    try:
+        await run_in_threadpool(step)
+    except JoinedupError as exc:
+        if exc.status == 404:
+            raise
+        values = await run_in_threadpool(context)
+        return render(request, template, {**values, "error": exc.detail}, status_code=exc.status)
+    return RedirectResponse(done, status_code=303)
