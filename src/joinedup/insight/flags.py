@@ -40,6 +40,7 @@ from joinedup.catalog.models import (
 from joinedup.config import Settings
 from joinedup.governance.access import AUDITED_RECORD_IDS, AccessDenied, Actor, NotFound
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.policy import AccessRequest, Decision, decide
 from joinedup.ingest.sql import lit
 from joinedup.store import SnapshotStore, duckdb_session
@@ -384,7 +385,7 @@ def _audit(
         actor=actor.username,
         actor_user_id=actor.user_id,
         organisation_id=actor.organisation_id,
-        action="personal_data.read",
+        action=AuditAction.PERSONAL_DATA_READ,
         purpose=actor.purpose,
         decision=decision,
         reason=reason,
@@ -401,7 +402,7 @@ def _refuse(session: Session, actor: Actor, exc: AccessDenied, target: str) -> N
         actor=actor.username,
         actor_user_id=actor.user_id,
         organisation_id=actor.organisation_id,
-        action="personal_data.read",
+        action=AuditAction.PERSONAL_DATA_READ,
         purpose=actor.purpose,
         decision="deny",
         reason=exc.decision.reason,
@@ -551,7 +552,7 @@ def record_action(
             actor=actor.username,
             actor_user_id=actor.user_id,
             organisation_id=actor.organisation_id,
-            action="flag.action",
+            action=AuditAction.FLAG_ACTION,
             purpose=actor.purpose,
             target_type="flag",
             target_id=flag.flag_id,
@@ -565,7 +566,7 @@ def record_action(
                 actor=actor.username,
                 actor_user_id=actor.user_id,
                 organisation_id=actor.organisation_id,
-                action="linkage.wrong_match_reported",
+                action=AuditAction.LINKAGE_WRONG_MATCH,
                 purpose=actor.purpose,
                 target_type="flag",
                 target_id=flag.flag_id,

@@ -30,6 +30,7 @@ from joinedup.catalog.models import (
 )
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.processing import (
     DatasetRef,
     ServiceActor,
@@ -126,7 +127,7 @@ def read_open_dataset(
             append_event(
                 session,
                 actor=actor.label,
-                action="dataset.read",
+                action=AuditAction.DATASET_READ,
                 purpose=actor.purpose,
                 decision="allow",
                 reason=f"non-personal data ({standard}) read for publication",

@@ -13,6 +13,7 @@ from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 
 #: The purpose a DPO acts under to answer residents' rights requests (UK GDPR Article
 #: 6(1)(c), legal obligation; residents cannot object to it).
@@ -53,7 +54,7 @@ def organisation_code(settings: Settings, organisation_id: int) -> str:
 def audit(
     session: Session,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     target_type: str,
     target_id: str,
     records: list[str] | None = None,
