@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from joinedup import __version__
+from joinedup.clikit import console, fail, progress_bar
 from joinedup.config import Settings, load_settings
 from joinedup.governance.cli import register as register_governance
 from joinedup.insight.cli import register as register_insight
-from joinedup.jobs.registry import ProgressListener
 from joinedup.linkage.cli import register as register_linkage
 from joinedup.publish.cli import register as register_publish
 from joinedup.rights.cli import register as register_rights
@@ -46,37 +42,9 @@ register_insight(app)
 register_publish(app)
 register_rights(app)
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
-
 
 def settings() -> Settings:
     return load_settings()
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[ProgressListener]:
-    """A Rich progress bar fed by a job's progress reports."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[message]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
-        task = bar.add_task(description, total=1.0, message="")
-
-        def listener(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, message=message)
-
-        yield listener
 
 
 @app.command()

@@ -23,8 +23,8 @@ from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.policy import AccessRequest, Decision, decide
-from joinedup.ingest.sql import ident, lit
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 AUDITED_RECORD_IDS = 1000  # record ids listed per audit entry (the count is always exact)
 

@@ -29,9 +29,9 @@ from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.policy import AccessRequest, Decision, decide_for_organisation
-from joinedup.ingest.sql import ident, lit
 from joinedup.standards import registry
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 #: Provenance columns added to every row returned (after the requested fields).
 PROVENANCE = ("_organisation", "_dataset", "_version", "_standard")

@@ -27,11 +27,11 @@ from joinedup.ingest.errors import IngestError
 from joinedup.ingest.mapping import Mapping, identity_mapping, load_mapping
 from joinedup.ingest.readers import ReadOptions, read_source
 from joinedup.ingest.report import build_report
-from joinedup.ingest.sql import ident
 from joinedup.jobs.registry import ProgressListener
 from joinedup.standards import required_fields
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.hashing import file_sha256
+from joinedup.store.sql import ident
 
 DEFAULT_REJECT_THRESHOLD = 0.2
 

@@ -23,6 +23,21 @@ from joinedup.store import SnapshotStore, duckdb_session
 #: The ratio a marked group's rate must reach (or fall below the inverse of).
 MARKED_RATIO = 1.5
 DIMENSIONS = ("sex", "age_band", "lad", "ward")
+#: The columns of the fairness CSV (API and CLI).
+FAIRNESS_COLUMNS = (
+    "rule_id",
+    "month",
+    "dimension",
+    "group",
+    "flags",
+    "residents",
+    "rate",
+    "overall_rate",
+    "rate_ratio",
+    "ci_low",
+    "ci_high",
+    "marked",
+)
 
 FAIRNESS_SQL = """
 WITH fl AS (

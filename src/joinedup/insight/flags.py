@@ -42,8 +42,8 @@ from joinedup.governance.access import AUDITED_RECORD_IDS, AccessDenied, Actor, 
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.policy import AccessRequest, Decision, decide
-from joinedup.ingest.sql import lit
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import lit
 
 #: Roles that work flags. Data owners, DPOs and hub admins do not (DPOs audit).
 FLAG_ROLES = frozenset({Role.CASEWORKER.value, Role.ANALYST.value})

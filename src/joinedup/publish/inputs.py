@@ -37,9 +37,9 @@ from joinedup.governance.processing import (
     authorise_reuse,
     read_for_processing,
 )
-from joinedup.ingest.sql import ident, lit
 from joinedup.standards import field_names
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 PURPOSE = "statistics"
 

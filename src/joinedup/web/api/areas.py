@@ -28,7 +28,7 @@ from joinedup.insight.dashboard import (
     to_csv,
     trend_rows,
 )
-from joinedup.insight.fairness import read_fairness
+from joinedup.insight.fairness import FAIRNESS_COLUMNS, read_fairness
 from joinedup.insight.impact import (
     ImpactError,
     InterventionSpec,
@@ -54,20 +54,6 @@ RuleId = Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9-]+$")]
 Level = Annotated[Literal["lsoa", "ward", "lad"] | None, Query()]
 Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 AreaCode = Annotated[str | None, Query(pattern=r"^[A-Z0-9]{9}$")]
-FAIRNESS_COLUMNS = (
-    "rule_id",
-    "month",
-    "dimension",
-    "group",
-    "flags",
-    "residents",
-    "rate",
-    "overall_rate",
-    "rate_ratio",
-    "ci_low",
-    "ci_high",
-    "marked",
-)
 
 
 class Message(BaseModel):
