@@ -1,4 +1,5 @@
-"""The ``joinedup`` command line. Each stage of the flow adds its commands here."""
+"""The ``joinedup`` command line: the service's own commands, and each stage's, added from
+the stage registry (:mod:`joinedup.stages`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,7 @@ from rich.table import Table
 from joinedup import __version__
 from joinedup.clikit import console, fail, progress_bar
 from joinedup.config import Settings, load_settings
-from joinedup.governance.cli import register as register_governance
-from joinedup.insight.cli import register as register_insight
-from joinedup.linkage.cli import register as register_linkage
-from joinedup.publish.cli import register as register_publish
-from joinedup.rights.cli import register as register_rights
-from joinedup.synth.cli import register as register_synth
+from joinedup.stages import cli_registrars
 
 app = typer.Typer(
     name="joinedup",
@@ -35,12 +31,8 @@ mapping_app = typer.Typer(
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(store_app, name="store")
 app.add_typer(mapping_app, name="mapping")
-register_synth(app)
-register_governance(app)
-register_linkage(app)
-register_insight(app)
-register_publish(app)
-register_rights(app)
+for register in cli_registrars():  # each stage adds its commands (joinedup.stages)
+    register(app)
 
 
 def settings() -> Settings:
