@@ -43,9 +43,10 @@ demo: install ## Build the synthetic region, run the whole pipeline and serve th
 
 test: install browser lint typecheck pytest ## Lint, type-check and run every test
 
-lint: $(VENV_STAMP) ## ruff lint and format check
+lint: $(VENV_STAMP) ## ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV_STAMP) ## mypy over the package
 	$(BIN)/mypy
