@@ -207,3 +207,6 @@ LINKED = RegionSpec(DemoOptions(residents=1500, months=3, seed=11), evaluate=Fal
 # in) and one after it for most of the year; the impact test says so when it does not
 #: The region every other stage's tests read (or change copies of): every demo stage.
 DEMO = RegionSpec(DemoOptions(residents=4000, months=8, seed=11))
+#: The incremental linkage tests' region: twelve months, so it holds an electoral register
+#: (the demo region's eight months do not), and another seed.
+INCREMENTAL = RegionSpec(DemoOptions(residents=3000, months=12, seed=5))

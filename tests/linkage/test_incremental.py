@@ -1,4 +1,4 @@
-"""Incremental linkage and stable ids, on a copy of the demo region (slow: updates the index).
+"""Incremental linkage and stable ids, on a small synthetic region (slow: updates the index).
 
 The scenario: after the demo's full build, a new version of Lambeth's electoral register
 arrives with electors removed, electors who moved house, and new electors (copies of council
@@ -38,7 +38,7 @@ from joinedup.linkage.ids import fresh_id, greedy_assignment
 from joinedup.linkage.runs import latest_run
 from joinedup.linkage.update import NothingToUpdate, update_index
 from joinedup.store import SnapshotStore, duckdb_session
-from tests.regions import DEMO, copy_region
+from tests.regions import INCREMENTAL, copy_region
 
 REMOVED, MOVED, ADDED = 20, 10, 40
 
@@ -131,8 +131,8 @@ def _new_register_version(settings: Settings, out: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
-    # a private copy of the demo region (every stage run once, cached: tests/regions.py)
-    settings = copy_region(DEMO, tmp_path_factory.mktemp("incremental") / "home").settings
+    # a private copy of the region (every demo stage, built once and cached: tests/regions.py)
+    settings = copy_region(INCREMENTAL, tmp_path_factory.mktemp("incremental") / "home").settings
     yield Region(settings, _index(settings))
     dispose_engines()
 
