@@ -11,6 +11,10 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 VENV_STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Two workers; --dist loadscope keeps each module on one worker (module fixtures are built
+# once, and tests in a module may build on each other). The synthetic regions the tests share
+# are built once and cached (tests/regions.py), so the workers never build one twice.
+PYTEST_WORKERS ?= 2
 # The database tests also run against this PostgreSQL server; `make test JOINEDUP_TEST_POSTGRES_URL=`
 # runs them on SQLite only.
 JOINEDUP_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
@@ -43,15 +47,16 @@ demo: install ## Build the synthetic region, run the whole pipeline and serve th
 
 test: install browser lint typecheck pytest ## Lint, type-check and run every test
 
-lint: $(VENV_STAMP) ## ruff lint and format check
+lint: $(VENV_STAMP) ## ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV_STAMP) ## mypy over the package
 	$(BIN)/mypy
 
 pytest: $(VENV_STAMP) ## The test suite (unit, SQLite and PostgreSQL, browser, slow)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 bench: install ## Run every benchmark script (long; see docs/benchmarks.md)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
@@ -60,4 +65,4 @@ lock: ## Re-resolve requirements.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock -q
 
 clean: ## Remove the venv, built assets and caches (not your data)
-	rm -rf $(VENV) node_modules src/joinedup/web/static/vendor .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules src/joinedup/web/static/vendor .mypy_cache .ruff_cache .pytest_cache .grimp_cache .import_linter_cache

@@ -23,7 +23,7 @@ from joinedup.home import init_home
 from tests.support import make_settings
 
 if TYPE_CHECKING:
-    from tests.insight.helpers import DemoHome
+    from tests.regions import Region
 
 PG_URL = os.environ.get("JOINEDUP_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgres"]
@@ -87,29 +87,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def linked_region_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A small synthetic region, ingested, governed and linked once per test session (about
-    30 s). Do not change it: tests copy it with :func:`tests.linkage.region.copy_home`."""
-    from tests.linkage.region import build_linked_region
+def linked_region_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
+    """A small synthetic region, ingested, governed and linked (built once and cached: see
+    :mod:`tests.regions`), with the hub's reviewer. Do not change it: tests copy it with
+    :func:`tests.linkage.region.copy_home`."""
+    from tests.linkage.region import add_reviewer
+    from tests.regions import LINKED, copy_region
 
-    settings = make_settings(tmp_path_factory.mktemp("linked-region") / "home")
-    build_linked_region(settings)
+    region = copy_region(LINKED, tmp_path_factory.mktemp("linked-region") / "home")
+    add_reviewer(region.settings)
     dispose_engines()
-    yield settings
+    yield region
     dispose_engines()
 
 
 @pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
-    """A 4,000-resident demo region run once per session through every demo stage (shared
-    by the insight and publish tests, so it is built once)."""
-    from tests.insight.helpers import build_demo_home
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Region:
+    """A 4,000-resident demo region run through every demo stage (built once and cached:
+    see :mod:`tests.regions`), shared by the insight, publish and browser tests."""
+    from tests.regions import DEMO, copy_region
 
-    return build_demo_home(tmp_path_factory.mktemp("insight") / "home")
+    return copy_region(DEMO, tmp_path_factory.mktemp("demo") / "home")
 
 
 @pytest.fixture(scope="module")
-def private_demo(demo_home: DemoHome, tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
+def private_demo(demo_home: Region, tmp_path_factory: pytest.TempPathFactory) -> Region:
     """A copy of the session's demo home that one module may change without the others
     seeing it (they share ``demo_home``, whatever order they run in)."""
     return demo_home.copy_to(tmp_path_factory.mktemp("demo-copy") / "home")

@@ -1,12 +1,108 @@
-"""Helpers shared by tests (fixtures live in conftest.py)."""
+"""Helpers shared by tests (fixtures live in conftest.py): settings for a throwaway home, test
+clients, signing in through the real forms with the CSRF token, and API tokens."""
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import User
 from joinedup.config import Settings
+from joinedup.governance.tokens import SCOPES, create_token
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from httpx import Response
+
+#: The password of every test account created with a known password.
+PASSWORD = "correct horse battery staple"
 
 
 def make_settings(home: Path, database_url: str = "") -> Settings:
     """Settings for a throwaway home with a fixed secret key."""
     return Settings(home=home, database_url=database_url, secret_key="test-secret-key")
+
+
+def make_client(app: FastAPI) -> TestClient:
+    """A TestClient that answers 500s instead of raising (open it with ``with`` or
+    ``__enter__`` to run the app's lifespan)."""
+    with warnings.catch_warnings():
+        # Starlette suggests httpx2; the TestClient works with the pinned httpx.
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on the page."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(
+    client: TestClient, username: str, password: str = PASSWORD, next_path: str = ""
+) -> Response:
+    """Sign in through the form (GET for the CSRF token, then POST); the 303 is not followed."""
+    token = csrf_of(client.get("/sign-in").text)
+    return client.post(
+        "/sign-in",
+        data={"csrf_token": token, "username": username, "password": password, "next": next_path},
+        follow_redirects=False,
+    )
+
+
+def choose_purpose(client: TestClient, code: str) -> Response:
+    """Choose the purpose through the form; the redirect is not followed."""
+    token = csrf_of(client.get("/purpose").text)
+    return client.post(
+        "/purpose", data={"csrf_token": token, "purpose": code}, follow_redirects=False
+    )
+
+
+def signed_in(
+    client: TestClient, username: str, password: str = PASSWORD, purpose: str | None = None
+) -> TestClient:
+    """``client`` signed in through the form, acting for ``purpose`` (None: none chosen), and
+    sending the session's CSRF token in ``X-CSRF-Token`` on every request, as a script on
+    our pages would."""
+    response = sign_in(client, username, password)
+    assert response.status_code == 303, response.text
+    if purpose is not None:
+        chosen = choose_purpose(client, purpose)
+        assert chosen.status_code in (200, 303), chosen.text
+    client.headers["X-CSRF-Token"] = csrf_of(client.get("/purpose").text)
+    return client
+
+
+def api_token(
+    settings: Settings,
+    username: str,
+    scopes: Iterable[str] = SCOPES,
+    *,
+    name: str = "test",
+    expires_in: timedelta | None = None,
+) -> str:
+    """A new API token of ``username`` with ``scopes`` (plaintext)."""
+    from joinedup.catalog.types import utcnow
+
+    with session_scope(settings) as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        expires = utcnow() + expires_in if expires_in is not None else None
+        return create_token(session, user, name, list(scopes), expires).plaintext
+
+
+def bearer(token: str, purpose: str | None = None) -> dict[str, str]:
+    """Headers that send ``token``, acting for ``purpose`` when given."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if purpose is not None:
+        headers["X-Joinedup-Purpose"] = purpose
+    return headers

@@ -1,28 +1,20 @@
-"""The ``joinedup`` command line. Each stage of the flow adds its commands here."""
+"""The ``joinedup`` command line: the service's own commands, and each stage's, added from
+the stage registry (:mod:`joinedup.stages`)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from joinedup import __version__
+from joinedup.clikit import console, fail, progress_bar
 from joinedup.config import Settings, load_settings
-from joinedup.governance.cli import register as register_governance
-from joinedup.insight.cli import register as register_insight
-from joinedup.jobs.registry import ProgressListener
-from joinedup.linkage.cli import register as register_linkage
-from joinedup.publish.cli import register as register_publish
-from joinedup.rights.cli import register as register_rights
-from joinedup.synth.cli import register as register_synth
+from joinedup.stages import cli_registrars
 
 app = typer.Typer(
     name="joinedup",
@@ -39,44 +31,12 @@ mapping_app = typer.Typer(
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(store_app, name="store")
 app.add_typer(mapping_app, name="mapping")
-register_synth(app)
-register_governance(app)
-register_linkage(app)
-register_insight(app)
-register_publish(app)
-register_rights(app)
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
+for register in cli_registrars():  # each stage adds its commands (joinedup.stages)
+    register(app)
 
 
 def settings() -> Settings:
     return load_settings()
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def progress_bar(description: str) -> Iterator[ProgressListener]:
-    """A Rich progress bar fed by a job's progress reports."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[message]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
-        task = bar.add_task(description, total=1.0, message="")
-
-        def listener(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, message=message)
-
-        yield listener
 
 
 @app.command()

@@ -22,6 +22,7 @@ from joinedup.governance.demo import LOGINS_FILE
 from joinedup.home import init_home
 from joinedup.jobs.registry import ProgressListener
 from joinedup.jobs.runner import run_inline
+from joinedup.stages import DemoStep, demo_steps
 
 MARKER = ".joinedup-demo"
 DEFAULT_HOME = Path("joinedup-demo")
@@ -37,15 +38,6 @@ class DemoOptions:
     seed: int = 2026
     months: int = 24
     profile: str = "default"  # synthetic scenario profile (joinedup.synth.profiles)
-
-
-@dataclass(frozen=True)
-class DemoStage:
-    """One pipeline stage: a job kind and how to build its parameters."""
-
-    name: str
-    kind: str
-    params: Callable[[Settings, DemoOptions], dict[str, Any]]
 
 
 def source_dir(settings: Settings) -> Path:
@@ -69,59 +61,6 @@ def timeline(options: DemoOptions, today: date | None = None) -> dict[str, str]:
         "start_month": start,
         "intervention_month": _month(year, month, round(options.months * 0.58)),
     }
-
-
-# Stages run in order; each later capability appends its stage here.
-STAGES: list[DemoStage] = [
-    DemoStage(
-        "Generate the synthetic region",
-        "synth",
-        lambda s, o: {
-            "out": str(source_dir(s)),
-            "residents": o.residents,
-            "seed": o.seed,
-            "months": o.months,
-            "profile": o.profile,
-            **timeline(o),
-        },
-    ),
-    DemoStage(
-        "Ingest every file through its mapping",
-        "ingest.region",
-        lambda s, o: {"manifest": str(source_dir(s) / "manifest.json")},
-    ),
-    DemoStage(
-        "Register purposes, users and sharing agreements",
-        "governance.demo",
-        lambda s, o: {},
-    ),
-    DemoStage(
-        "Link residents",
-        "linkage.build",
-        lambda s, o: {"truth": str(source_dir(s) / "truth" / "records.parquet")},
-    ),
-    DemoStage(
-        "Run the indicator rules",
-        "insight.run",
-        lambda s, o: {"truth": str(source_dir(s) / "truth")},
-    ),
-    DemoStage(
-        "Load the area boundaries",
-        "areas.boundaries",
-        lambda s, o: {"manifest": str(source_dir(s) / "manifest.json"), "actor": "demo"},
-    ),
-    DemoStage(
-        "Count flags by area and month, and estimate the intervention's impact",
-        "insight.areas",
-        lambda s, o: {"truth": str(source_dir(s) / "truth"), "months": o.months},
-    ),
-    DemoStage("Publish open data", "publish.demo", lambda s, o: {}),
-    DemoStage(
-        "Prepare a residents' rights example",
-        "rights.demo",
-        lambda s, o: {},
-    ),
-]
 
 
 @dataclass
@@ -158,24 +97,31 @@ def prepare_home(settings: Settings) -> None:
     (home / MARKER).write_text("This home was created by `joinedup demo` and is rebuilt by it.\n")
 
 
+def _stage_params(stage: DemoStep, settings: Settings, options: DemoOptions) -> dict[str, Any]:
+    return stage.params(settings, options)
+
+
 def run_demo(
     settings: Settings,
     options: DemoOptions,
     progress_for: Callable[[str], AbstractContextManager[ProgressListener | None]] | None = None,
+    params_for: Callable[[DemoStep, Settings, DemoOptions], dict[str, Any]] | None = None,
 ) -> DemoResult:
-    """Rebuild the demo home and run every stage as a job; stop at the first failure."""
+    """Rebuild the demo home and run every stage as a job; stop at the first failure.
+    ``params_for`` may change a stage's parameters (tests build variants of the region)."""
     from joinedup.jobs.registry import known_kinds
 
     prepare_home(settings)
     init_home(settings)
     result = DemoResult(home=settings.home)
     kinds = set(known_kinds())
-    for stage in STAGES:
+    for stage in demo_steps():
         if stage.kind not in kinds:
             raise RuntimeError(f"demo stage {stage.name!r} needs unknown job kind {stage.kind!r}")
         progress = progress_for(stage.name) if progress_for else nullcontext(None)
         with progress as listener:
-            row = run_inline(settings, stage.kind, stage.params(settings, options), listener)
+            params = (params_for or _stage_params)(stage, settings, options)
+            row = run_inline(settings, stage.kind, params, listener)
         result.stages.append(
             {
                 "stage": stage.name,

@@ -35,6 +35,7 @@ import pytest
 
 from joinedup.config import Settings
 from joinedup.web.app import STATIC_DIR
+from tests.support import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -64,7 +65,7 @@ document.addEventListener('securitypolicyviolation', (event) => {
 """
 
 
-BROWSER_PASSWORD = "correct horse battery staple"
+BROWSER_PASSWORD = PASSWORD
 #: username -> (organisation code, organisation type, role)
 BROWSER_ACCOUNTS: dict[str, tuple[str, str, str]] = {
     "browser-admin": ("browser-hub", "hub", "hub_admin"),

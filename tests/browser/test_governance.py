@@ -15,10 +15,10 @@ from joinedup.catalog.models import User
 from joinedup.governance.accounts import create_user
 from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.purposes import ensure_default_purposes
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"  # a test account's password
 REFERENCE = "DSA-BROWSER-1"
 NORTH, SOUTH = "Governance North Council", "Governance South Council"
 

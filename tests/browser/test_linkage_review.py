@@ -5,24 +5,33 @@ decision. Every page is checked with axe (the ``page`` fixture enforces it)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from joinedup.catalog.db import dispose_engines
+from joinedup.config import Settings
 from joinedup.linkage.review import latest_decisions
-from tests.linkage.region import PASSWORD, REVIEWER, build_linked_region
+from tests.browser.conftest import LiveServer, serve_home
+from tests.linkage.region import REVIEWER, copy_home
+from tests.regions import Region
+from tests.support import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def linked(live_server: Any) -> Any:
-    """A small synthetic region, linked, in the live server's home (about 30 s)."""
-    build_linked_region(live_server.settings)
-    dispose_engines()
-    return live_server.settings
+def linked(linked_region_template: Region, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A private copy of the session's small linked region (the test records a decision)."""
+    return copy_home(linked_region_template, tmp_path_factory.mktemp("browser-review") / "home")
+
+
+@pytest.fixture(scope="module")
+def live_server(linked: Settings) -> Iterator[LiveServer]:
+    """This module's pages are served from the linked region (overrides the shared server)."""
+    with serve_home(linked) as server:
+        yield server
 
 
 def test_an_analyst_reviews_a_pair(

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer
-from tests.insight.helpers import DemoHome
 from tests.publish.server import serve
+from tests.regions import Region
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def live_server(demo_home: DemoHome) -> Iterator[LiveServer]:
+def live_server(demo_home: Region) -> Iterator[LiveServer]:
     """This module's pages are served from the demo home (overrides the shared server)."""
     with serve(demo_home.settings) as url:
         yield LiveServer(url=url, settings=demo_home.settings)

@@ -13,25 +13,25 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer, serve_home
-from tests.insight.helpers import DemoHome
+from tests.regions import Region
 from tests.rights.conftest import flagged_resident, query
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def demo(private_demo: DemoHome) -> DemoHome:
+def demo(private_demo: Region) -> Region:
     return private_demo
 
 
 @pytest.fixture(scope="module")
-def live_server(demo: DemoHome) -> Iterator[LiveServer]:
+def live_server(demo: Region) -> Iterator[LiveServer]:
     with serve_home(demo.settings) as server:
         yield server
 
 
 def test_a_dpo_finds_a_resident_and_exports_their_data(
-    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: DemoHome, tmp_path: Path
+    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: Region, tmp_path: Path
 ) -> None:
     resident = flagged_resident(demo, "school-outside-home-borough")
     given, family, dob, postcode = query(

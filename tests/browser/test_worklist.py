@@ -11,27 +11,27 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import LiveServer, serve_home
-from tests.insight.helpers import DemoHome, build_demo_home
+from tests.regions import Region
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoHome:
-    return build_demo_home(
-        tmp_path_factory.mktemp("worklist") / "home", secret_key="browser-worklist-secret"
-    )
+def demo(demo_home: Region, tmp_path_factory: pytest.TempPathFactory) -> Region:
+    """A private copy of the session's demo region (the test records an action)."""
+    home = tmp_path_factory.mktemp("worklist") / "home"
+    return demo_home.copy_to(home, secret_key="browser-worklist-secret")
 
 
 @pytest.fixture(scope="module")
-def live_server(demo: DemoHome) -> Iterator[LiveServer]:
+def live_server(demo: Region) -> Iterator[LiveServer]:
     """This module's pages are served from the demo home (overrides the shared server)."""
     with serve_home(demo.settings) as server:
         yield server
 
 
 def test_a_caseworker_works_a_flag(
-    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: DemoHome
+    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: Region
 ) -> None:
     username = "lambeth.caseworker"
     visit(page, "/sign-in?next=/worklist")
@@ -100,7 +100,7 @@ def test_a_caseworker_works_a_flag(
 
 
 def test_an_analyst_reads_the_dashboard_and_an_impact_estimate(
-    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: DemoHome
+    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: Region
 ) -> None:
     """The same demo home: the dashboard's line chart and choropleth render offline under the
     CSP (``data-chart-rendered``), beside their tables; the filters work; the intervention's

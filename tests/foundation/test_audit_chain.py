@@ -3,6 +3,7 @@ from sqlalchemy import text
 from joinedup.catalog.db import get_engine, session_scope
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event, verify_chain
+from joinedup.governance.audit_actions import AuditAction
 
 
 def _write_events(settings: Settings, n: int) -> None:
@@ -52,7 +53,7 @@ def test_swapped_events_are_caught(db_settings: Settings) -> None:
 def test_rolled_back_action_leaves_no_audit_entry(db_settings: Settings) -> None:
     try:
         with session_scope(db_settings) as session:
-            append_event(session, actor="system", action="dataset.write")
+            append_event(session, actor="system", action=AuditAction.DATASET_VERSION_CREATE)
             raise RuntimeError("the action failed")
     except RuntimeError:
         pass

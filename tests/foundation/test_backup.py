@@ -12,6 +12,7 @@ from joinedup.catalog.db import dispose_engines, session_scope
 from joinedup.catalog.models import Base, Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event, verify_chain
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.jobs import run_inline
 from joinedup.store import SnapshotStore
 from tests.support import make_settings
@@ -36,7 +37,9 @@ def _populate(settings: Settings) -> None:
                     details={"rows": 10},
                 )
             )
-        append_event(session, actor="system", action="dataset.write", target_id="census")
+        append_event(
+            session, actor="system", action=AuditAction.DATASET_VERSION_CREATE, target_id="census"
+        )
         session.commit()
     run_inline(settings, "store.verify")
 

@@ -16,8 +16,8 @@ from joinedup.governance.agreements import AgreementDraft, DataShare, approve, c
 from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.purposes import ensure_default_purposes
 from joinedup.ingest.pipeline import IngestRequest, ingest
+from tests.support import PASSWORD
 
-PASSWORD = "correct horse battery staple"
 TODAY = date(2026, 11, 23)
 CENSUS = (
     "source_record_id,given_name,family_name,date_of_birth,postcode,school_urn,census_date,"

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from joinedup.web.app import create_app
-from tests.insight.helpers import DemoHome
+from tests.regions import Region
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 
 @pytest.fixture
-def api(demo_home: DemoHome) -> Iterator[TestClient]:
-    """A test client of the app over the demo home (sign in with ``_sign_in``)."""
+def api(demo_home: Region) -> Iterator[TestClient]:
+    """A test client of the app over the demo home (sign in with ``tests.support.signed_in``)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient

@@ -27,8 +27,8 @@ from joinedup.insight.impact import (
 )
 from joinedup.insight.trends import latest_area_run
 from joinedup.store import SnapshotStore
-from tests.insight.helpers import DemoHome
-from tests.insight.test_end_to_end import _sign_in
+from tests.regions import Region
+from tests.support import signed_in
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -85,7 +85,7 @@ def test_ons_boundaries_are_read_and_bad_ones_refused() -> None:
         assert str(caught.value).startswith("wards.geojson")
 
 
-def test_generated_boundaries_nest_and_match_the_gazetteer(demo_home: DemoHome) -> None:
+def test_generated_boundaries_nest_and_match_the_gazetteer(demo_home: Region) -> None:
     region = source_dir(demo_home.settings)
     manifest = json.loads((region / "manifest.json").read_text())
     assert set(manifest["boundaries"]) == {"lad", "ward", "lsoa"}
@@ -117,7 +117,7 @@ def test_generated_boundaries_nest_and_match_the_gazetteer(demo_home: DemoHome) 
 # --- the area run ------------------------------------------------------------------------------
 
 
-def test_trends_count_every_area_and_month_through_the_governed_path(demo_home: DemoHome) -> None:
+def test_trends_count_every_area_and_month_through_the_governed_path(demo_home: Region) -> None:
     settings = demo_home.settings
     run = latest_area_run(settings)
     assert run is not None
@@ -153,7 +153,7 @@ def test_trends_count_every_area_and_month_through_the_governed_path(demo_home: 
         assert session.get(InsightAreaRun, run.id) is not None
 
 
-def test_the_demo_recovers_the_auto_enrolment_effect(demo_home: DemoHome) -> None:
+def test_the_demo_recovers_the_auto_enrolment_effect(demo_home: Region) -> None:
     impact = demo_home.stage(AREAS_STAGE)["impact"]
     assert isinstance(impact, dict)
     if "error" in impact:
@@ -169,7 +169,7 @@ def test_the_demo_recovers_the_auto_enrolment_effect(demo_home: DemoHome) -> Non
     assert truth["generator"]["organisation"] == "lewisham"
 
 
-def test_interventions_are_validated(demo_home: DemoHome) -> None:
+def test_interventions_are_validated(demo_home: Region) -> None:
     run = latest_area_run(demo_home.settings)
     assert run is not None
     good = InterventionSpec("Test: a ward", "E09000022", run.last_month, FSM, level="lad")
@@ -188,7 +188,7 @@ def test_interventions_are_validated(demo_home: DemoHome) -> None:
     assert created["level"] == "lad"
 
 
-def test_fairness_rates_and_marks(demo_home: DemoHome) -> None:
+def test_fairness_rates_and_marks(demo_home: Region) -> None:
     run = latest_area_run(demo_home.settings)
     assert run is not None
     rows = read_fairness(demo_home.settings, run.fairness_sha256)
@@ -263,7 +263,7 @@ def test_csv_cells_are_never_formulas() -> None:
 # --- CLI and API ---------------------------------------------------------------------------
 
 
-def test_the_cli(demo_home: DemoHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli(demo_home: Region, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from joinedup.cli import app
 
     monkeypatch.setenv("JOINEDUP_HOME", str(demo_home.settings.home))
@@ -285,14 +285,14 @@ def test_the_cli(demo_home: DemoHome, tmp_path: Path, monkeypatch: pytest.Monkey
     assert fair.exit_code == 0 and "Fairness check" in fair.output
 
 
-def test_the_areas_api(api: TestClient, demo_home: DemoHome) -> None:
+def test_the_areas_api(api: TestClient, demo_home: Region) -> None:
     assert api.get("/api/v1/insight/areas/trends").status_code == 401
-    _sign_in(api, demo_home, "lambeth.caseworker", "fsm")
+    signed_in(api, "lambeth.caseworker", demo_home.logins["lambeth.caseworker"], "fsm")
     assert api.get("/api/v1/insight/areas/trends").status_code == 403
 
 
-def test_the_areas_api_for_analysts(api: TestClient, demo_home: DemoHome) -> None:
-    _sign_in(api, demo_home, "hub.analyst", "linkage")
+def test_the_areas_api_for_analysts(api: TestClient, demo_home: Region) -> None:
+    signed_in(api, "hub.analyst", demo_home.logins["hub.analyst"], "linkage")
     rows = api.get("/api/v1/insight/areas/trends", params={"rule": FSM, "level": "lad"}).json()
     csv_text = api.get(
         "/api/v1/insight/areas/trends.csv", params={"rule": FSM, "level": "lad"}

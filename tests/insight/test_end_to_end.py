@@ -3,7 +3,6 @@ is generated, ingested and linked once per session)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,7 +22,8 @@ from joinedup.governance.agreements import revoke
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.insight.flags import FlagFilter, get_flag, list_flags, record_action
 from joinedup.insight.run import RunOptions, run_insight
-from tests.insight.helpers import DemoHome
+from tests.regions import Region
+from tests.support import signed_in
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -33,19 +33,19 @@ FSM = "fsm-eligible-not-registered"
 
 
 @pytest.fixture(scope="module")
-def demo_home(private_demo: DemoHome) -> DemoHome:
+def demo_home(private_demo: Region) -> Region:
     """These tests record actions and objections, re-run rules and revoke an agreement: on a
     copy, so the other modules' shared region stays as the demo left it."""
     return private_demo
 
 
-def actor(home: DemoHome, username: str, purpose: str | None) -> Actor:
+def actor(home: Region, username: str, purpose: str | None) -> Actor:
     with session_scope(home.settings) as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         return Actor(user.id, user.username, user.organisation_id, user.role, purpose)
 
 
-def test_demo_runs_the_rules_and_finds_the_under_claimed_children(demo_home: DemoHome) -> None:
+def test_demo_runs_the_rules_and_finds_the_under_claimed_children(demo_home: Region) -> None:
     result = demo_home.insight
     rules = {r["id"]: r for r in result["rules"]}  # type: ignore[index, union-attr]
     assert set(rules) >= {FSM, "school-outside-home-borough", "spd-other-adults"}
@@ -79,7 +79,7 @@ def test_demo_runs_the_rules_and_finds_the_under_claimed_children(demo_home: Dem
         assert len(served) == len(set(served))
 
 
-def test_a_caseworker_sees_their_boroughs_flags_with_reasons(demo_home: DemoHome) -> None:
+def test_a_caseworker_sees_their_boroughs_flags_with_reasons(demo_home: Region) -> None:
     worker = actor(demo_home, "lambeth.caseworker", "fsm")
     page = list_flags(demo_home.settings, worker, FlagFilter(rule=FSM, status="all"))
     assert page.total > 0
@@ -108,7 +108,7 @@ def test_a_caseworker_sees_their_boroughs_flags_with_reasons(demo_home: DemoHome
         list_flags(demo_home.settings, actor(demo_home, "lambeth.data-owner", "fsm"), FlagFilter())
 
 
-def test_an_action_quiets_a_flag_until_its_data_changes(demo_home: DemoHome) -> None:
+def test_an_action_quiets_a_flag_until_its_data_changes(demo_home: Region) -> None:
     worker = actor(demo_home, "wandsworth.caseworker", "fsm")
     settings = demo_home.settings
     before = list_flags(settings, worker, FlagFilter(rule=FSM))
@@ -138,7 +138,7 @@ def test_an_action_quiets_a_flag_until_its_data_changes(demo_home: DemoHome) -> 
     assert get_flag(settings, worker, target.flag_id).status == "open"
 
 
-def test_wrong_match_is_reported_to_linkage_review(demo_home: DemoHome) -> None:
+def test_wrong_match_is_reported_to_linkage_review(demo_home: Region) -> None:
     from joinedup.insight.flags import wrong_match_reports
 
     worker = actor(demo_home, "southwark.caseworker", "fsm")
@@ -157,35 +157,9 @@ def test_wrong_match_is_reported_to_linkage_review(demo_home: DemoHome) -> None:
 # --- the JSON API ---------------------------------------------------------------------------
 
 
-def _sign_in(client: TestClient, home: DemoHome, username: str, purpose: str) -> None:
-    def csrf(html: str) -> str:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert found
-        return found.group(1)
-
-    response = client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf(client.get("/sign-in").text),
-            "username": username,
-            "password": home.logins[username],
-            "next": "",
-        },
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-    response = client.post(
-        "/purpose",
-        data={"csrf_token": csrf(client.get("/purpose").text), "purpose": purpose},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-    client.headers["X-CSRF-Token"] = csrf(client.get("/purpose").text)
-
-
-def test_the_flags_api(api: TestClient, demo_home: DemoHome) -> None:
+def test_the_flags_api(api: TestClient, demo_home: Region) -> None:
     assert api.get("/api/v1/insight/flags").status_code == 401
-    _sign_in(api, demo_home, "lambeth.caseworker", "fsm")
+    signed_in(api, "lambeth.caseworker", demo_home.logins["lambeth.caseworker"], "fsm")
     rules = api.get("/api/v1/insight/rules").json()
     assert FSM in {r["id"] for r in rules}
     latest = api.get("/api/v1/insight/runs/latest").json()
@@ -211,14 +185,14 @@ def test_the_flags_api(api: TestClient, demo_home: DemoHome) -> None:
     assert api.get("/api/v1/insight/flags/not-a-flag").status_code == 422
 
 
-def test_the_flags_api_refuses_other_roles(api: TestClient, demo_home: DemoHome) -> None:
-    _sign_in(api, demo_home, "lambeth.data-owner", "fsm")
+def test_the_flags_api_refuses_other_roles(api: TestClient, demo_home: Region) -> None:
+    signed_in(api, "lambeth.data-owner", demo_home.logins["lambeth.data-owner"], "fsm")
     refused = api.get("/api/v1/insight/flags")
     assert refused.status_code == 403
     assert "does not work flags" in refused.json()["detail"]
 
 
-def test_objections_and_revocation_take_effect(demo_home: DemoHome) -> None:
+def test_objections_and_revocation_take_effect(demo_home: Region) -> None:
     """Runs last: an objector's flag disappears on the next run; after the FSM agreement is
     revoked, another borough's census values are withheld and no longer read."""
     settings = demo_home.settings

@@ -1,9 +1,8 @@
-"""The linkage stage end to end on a small synthetic region (slow: generates and ingests it)."""
+"""The linkage stage end to end on a copy of the demo region (slow: every demo stage ran)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,16 @@ from typer.testing import CliRunner
 from joinedup.catalog.db import dispose_engines, session_scope
 from joinedup.catalog.models import AuditEvent, LinkageRun, Snapshot
 from joinedup.cli import app
-from joinedup.config import load_settings
-from joinedup.demo import DemoOptions, run_demo, source_dir
+from joinedup.demo import source_dir
+from tests.regions import DEMO, copy_region
 
 F1_FLOOR = 0.95
 
 
 @pytest.mark.slow
 def test_demo_region_links_above_the_floor(tmp_path: Path) -> None:
-    settings = replace(load_settings({"JOINEDUP_HOME": str(tmp_path / "home")}), database_url="")
-    result = run_demo(settings, DemoOptions(residents=4000, months=6, seed=11))
-    dispose_engines()
-    assert result.ok, result.stages[-1]
+    region = copy_region(DEMO, tmp_path / "home")  # the demo's every stage, built once
+    settings, result = region.settings, region.result
     stage = next(s for s in result.stages if s["stage"] == "Link residents")
     assert stage["status"] == "succeeded"
     figures = stage["result"]

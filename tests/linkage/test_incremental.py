@@ -1,4 +1,4 @@
-"""Incremental linkage and stable ids, on a small synthetic region (slow: builds one).
+"""Incremental linkage and stable ids, on a small synthetic region (slow: updates the index).
 
 The scenario: after the demo's full build, a new version of Lambeth's electoral register
 arrives with electors removed, electors who moved house, and new electors (copies of council
@@ -9,7 +9,7 @@ keep every existing resident's id, and agree with a full rebuild.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,7 @@ from joinedup.catalog.models import (
     User,
 )
 from joinedup.cli import app
-from joinedup.config import Settings, load_settings
-from joinedup.demo import DemoOptions, run_demo
+from joinedup.config import Settings
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.ingest.pipeline import IngestRequest, ingest
 from joinedup.linkage import update as update_module
@@ -39,6 +38,7 @@ from joinedup.linkage.ids import fresh_id, greedy_assignment
 from joinedup.linkage.runs import latest_run
 from joinedup.linkage.update import NothingToUpdate, update_index
 from joinedup.store import SnapshotStore, duckdb_session
+from tests.regions import INCREMENTAL, copy_region
 
 REMOVED, MOVED, ADDED = 20, 10, 40
 
@@ -131,10 +131,8 @@ def _new_register_version(settings: Settings, out: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Region]:
-    home = tmp_path_factory.mktemp("incremental") / "home"
-    settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="")
-    result = run_demo(settings, DemoOptions(residents=3000, months=12, seed=5))
-    assert result.ok, result.stages[-1]
+    # a private copy of the region (every demo stage, built once and cached: tests/regions.py)
+    settings = copy_region(INCREMENTAL, tmp_path_factory.mktemp("incremental") / "home").settings
     yield Region(settings, _index(settings))
     dispose_engines()
 

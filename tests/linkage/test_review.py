@@ -29,6 +29,7 @@ from joinedup.linkage.review import (
 )
 from joinedup.store import SnapshotStore, duckdb_session
 from tests.linkage.region import add_reviewer, copy_home, reviewer_actor
+from tests.regions import Region
 
 # --- clustering with forced pairs (no build) ---------------------------------------------------
 
@@ -94,7 +95,7 @@ def test_a_forced_link_wins_over_a_model_cannot_link() -> None:
 
 @pytest.fixture(scope="module")
 def region(
-    linked_region_template: Settings, tmp_path_factory: pytest.TempPathFactory
+    linked_region_template: Region, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     settings = copy_home(linked_region_template, tmp_path_factory.mktemp("review") / "home")
     yield settings

@@ -14,13 +14,14 @@ from joinedup.cli import app
 from joinedup.config import Settings
 from joinedup.linkage.review import latest_decisions
 from tests.linkage.region import REVIEWER, add_reviewer, copy_home
+from tests.regions import Region
 
 pytestmark = pytest.mark.slow  # uses the session's linked region
 
 
 @pytest.fixture(scope="module")
 def region(
-    linked_region_template: Settings, tmp_path_factory: pytest.TempPathFactory
+    linked_region_template: Region, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     settings = copy_home(linked_region_template, tmp_path_factory.mktemp("cli") / "home")
     add_reviewer(settings, "hub-cli-dpo", role="dpo")

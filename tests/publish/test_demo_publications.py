@@ -14,8 +14,8 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import AuditEvent
 from joinedup.publish.releases import public_release, public_releases, release_csv
-from tests.insight.helpers import DemoHome
 from tests.publish.attacker import read_rows, recover
+from tests.regions import Region
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ DEMO_PUBLICATIONS = {
 }
 
 
-def test_the_demo_publishes_the_aggregates_and_spend(demo_home: DemoHome) -> None:
+def test_the_demo_publishes_the_aggregates_and_spend(demo_home: Region) -> None:
     result = demo_home.stage("Publish open data")
     assert {p["publication"] for p in result["publications"]} == DEMO_PUBLICATIONS
     views = {v.publication: v for v in public_releases(demo_home.settings)}
@@ -50,7 +50,7 @@ def test_the_demo_publishes_the_aggregates_and_spend(demo_home: DemoHome) -> Non
     assert months and all(len(m) == 7 for m in months)
 
 
-def test_no_published_count_under_10_survives_and_the_attacker_fails(demo_home: DemoHome) -> None:
+def test_no_published_count_under_10_survives_and_the_attacker_fails(demo_home: Region) -> None:
     for view in public_releases(demo_home.settings):
         if view.kind != "indicator-aggregate":
             continue
@@ -69,7 +69,7 @@ def test_no_published_count_under_10_survives_and_the_attacker_fails(demo_home: 
 
 
 def test_every_release_validates_as_a_frictionless_data_package(
-    demo_home: DemoHome, tmp_path: Path
+    demo_home: Region, tmp_path: Path
 ) -> None:
     for view in public_releases(demo_home.settings):
         folder = tmp_path / view.publication
@@ -81,7 +81,7 @@ def test_every_release_validates_as_a_frictionless_data_package(
         assert view.descriptor["licenses"][0]["name"] == "OGL-UK-3.0"
 
 
-def test_the_regional_spend_dataset_joins_every_council(demo_home: DemoHome) -> None:
+def test_the_regional_spend_dataset_joins_every_council(demo_home: Region) -> None:
     view = public_release(demo_home.settings, "regional-spend-over-500")
     assert view.disclosure is None
     rows = read_rows(release_csv(demo_home.settings, view))
@@ -92,7 +92,7 @@ def test_the_regional_spend_dataset_joins_every_council(demo_home: DemoHome) -> 
         assert not r["supplier_name"].startswith(("=", "+", "-", "@"))
 
 
-def test_releasing_is_governed_and_audited(demo_home: DemoHome) -> None:
+def test_releasing_is_governed_and_audited(demo_home: Region) -> None:
     with session_scope(demo_home.settings) as session:
         events = list(
             session.scalars(
@@ -118,7 +118,7 @@ def test_releasing_is_governed_and_audited(demo_home: DemoHome) -> None:
 
 
 def test_an_objection_to_statistics_drops_the_resident_from_the_counts(
-    private_demo: DemoHome,
+    private_demo: Region,
 ) -> None:
     from joinedup.catalog.models import User
     from joinedup.governance.objections import ObjectionSubject, record_objection

@@ -11,14 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 from ckanapi import NotFound, RemoteCKAN, ValidationError
-from sqlalchemy import select
 
-from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import User
-from joinedup.governance.tokens import create_token
 from joinedup.web.app import create_app
-from tests.insight.helpers import DemoHome
 from tests.publish.server import serve
+from tests.regions import Region
+from tests.support import api_token, bearer
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +23,13 @@ FSM = "fsm-not-registered-by-ward"
 
 
 @pytest.fixture(scope="module")
-def ckan(demo_home: DemoHome) -> Iterator[RemoteCKAN]:
+def ckan(demo_home: Region) -> Iterator[RemoteCKAN]:
     with serve(demo_home.settings) as url, RemoteCKAN(url, get_only=True) as client:
         yield client
 
 
 @pytest.fixture
-def api(demo_home: DemoHome) -> Iterator[object]:
+def api(demo_home: Region) -> Iterator[object]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
@@ -40,12 +37,11 @@ def api(demo_home: DemoHome) -> Iterator[object]:
         yield client
 
 
-def _token(home: DemoHome, username: str) -> dict[str, str]:
-    with session_scope(home.settings) as session:
-        user = session.scalars(select(User).where(User.username == username)).one()
-        issued = create_token(session, user, f"test-{time.time_ns()}", ["read", "governance"])
-        session.commit()
-    return {"Authorization": f"Bearer {issued.plaintext}"}
+def _token(home: Region, username: str) -> dict[str, str]:
+    token = api_token(
+        home.settings, username, ["read", "governance"], name=f"test-{time.time_ns()}"
+    )
+    return bearer(token)
 
 
 def _definition(name: str, **changes: object) -> dict[str, object]:
@@ -117,7 +113,7 @@ def test_the_ckan_api_refuses_or_survives_hostile_requests(ckan: RemoteCKAN) -> 
         ckan.action.datastore_search(resource_id="../../etc/passwd")
 
 
-def test_define_release_approve_and_only_then_public(api, demo_home: DemoHome) -> None:
+def test_define_release_approve_and_only_then_public(api, demo_home: Region) -> None:
     analyst, dpo = _token(demo_home, "hub.analyst"), _token(demo_home, "hub.dpo")
     name = "foodbank-by-ward-test"
     response = api.post("/api/v1/publish/publications", json=_definition(name), headers=analyst)
@@ -177,7 +173,7 @@ def test_define_release_approve_and_only_then_public(api, demo_home: DemoHome) -
     ],
 )
 def test_bad_definitions_are_refused_with_the_path(
-    api, demo_home: DemoHome, changes: dict[str, object], message: str
+    api, demo_home: Region, changes: dict[str, object], message: str
 ) -> None:
     merged = {**_definition("bad-definition"), **changes}
     document = {k: v for k, v in merged.items() if v is not None}

@@ -3,7 +3,6 @@ objections and re-run the rules)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -14,53 +13,26 @@ from joinedup.catalog.models import InsightRun, LinkageRun, User
 from joinedup.governance.access import Actor
 from joinedup.linkage.chain import records_source
 from joinedup.store import SnapshotStore, duckdb_session
-from tests.insight.helpers import DemoHome
-
-
-def sign_in(client: Any, home: DemoHome, username: str, purpose: str | None) -> None:
-    """Sign a TestClient in through the forms, choose the purpose, keep the CSRF token."""
-
-    def csrf(html: str) -> str:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-        assert found
-        return found.group(1)
-
-    client.post(
-        "/sign-in",
-        data={
-            "csrf_token": csrf(client.get("/sign-in").text),
-            "username": username,
-            "password": home.logins[username],
-            "next": "",
-        },
-        follow_redirects=False,
-    )
-    if purpose:
-        client.post(
-            "/purpose",
-            data={"csrf_token": csrf(client.get("/purpose").text), "purpose": purpose},
-            follow_redirects=False,
-        )
-    client.headers["X-CSRF-Token"] = csrf(client.get("/").text)
+from tests.regions import Region
 
 
 @pytest.fixture(scope="module")
-def rights_home(private_demo: DemoHome) -> DemoHome:
+def rights_home(private_demo: Region) -> Region:
     return private_demo
 
 
-def actor_for(home: DemoHome, username: str, purpose: str | None = "subject-access") -> Actor:
+def actor_for(home: Region, username: str, purpose: str | None = "subject-access") -> Actor:
     with session_scope(home.settings) as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         return Actor(user.id, user.username, user.organisation_id, user.role, purpose)
 
 
 @pytest.fixture(scope="module")
-def dpo(rights_home: DemoHome) -> Actor:
+def dpo(rights_home: Region) -> Actor:
     return actor_for(rights_home, "hub.dpo")
 
 
-def query(home: DemoHome, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+def query(home: Region, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """SQL over the latest run's snapshots: ``{index}``, ``{records}``, ``{flags}``."""
     with session_scope(home.settings) as session:
         run = session.scalars(select(LinkageRun).order_by(LinkageRun.id.desc())).first()
@@ -76,7 +48,7 @@ def query(home: DemoHome, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return con.execute(sql.format(**sources), list(params)).fetchall()
 
 
-def flagged_resident(home: DemoHome, rule: str) -> str:
+def flagged_resident(home: Region, rule: str) -> str:
     """A resident with a flag of ``rule`` whose records are in several organisations."""
     rows = query(
         home,

@@ -22,15 +22,16 @@ from joinedup.rights.disputes import disputes_for, list_disputes, record_dispute
 from joinedup.rights.notifications import list_notifications, mark_all_read, unread_count
 from joinedup.rights.subject import collect
 from joinedup.web.app import create_app
-from tests.insight.helpers import DemoHome
-from tests.rights.conftest import actor_for, flagged_resident, query, sign_in
+from tests.regions import Region
+from tests.rights.conftest import actor_for, flagged_resident, query
+from tests.support import signed_in
 
 pytestmark = pytest.mark.slow
 SPD = "spd-other-adults"
 FSM_RULES = ["fsm-eligible-not-registered", "school-outside-home-borough"]
 
 
-def _flags_of(home: DemoHome, resident: str, rules: list[str]) -> list[str]:
+def _flags_of(home: Region, resident: str, rules: list[str]) -> list[str]:
     placeholders = ", ".join("?" for _ in rules)
     return [
         r[0]
@@ -43,7 +44,7 @@ def _flags_of(home: DemoHome, resident: str, rules: list[str]) -> list[str]:
     ]
 
 
-def _account(home: DemoHome, resident: str) -> tuple[str, str, str]:
+def _account(home: Region, resident: str) -> tuple[str, str, str]:
     (records,) = query(
         home, "SELECT records FROM {flags} WHERE resident_id = ? AND rule_id = ?", resident, SPD
     )[0]
@@ -51,13 +52,13 @@ def _account(home: DemoHome, resident: str) -> tuple[str, str, str]:
     return account["organisation"], account["dataset"], account["source_record_id"]
 
 
-def _run_rules(home: DemoHome, rule_ids: list[str], rules: list[str] | None = None) -> None:
+def _run_rules(home: Region, rule_ids: list[str], rules: list[str] | None = None) -> None:
     row = run_inline(home.settings, "insight.run", {"rule_ids": rule_ids, "rules": rules or []})
     assert row.status == "succeeded", row.error
 
 
 def test_a_dispute_marks_the_record_tells_the_owners_and_can_be_excluded(
-    rights_home: DemoHome, dpo: Any, tmp_path: Path
+    rights_home: Region, dpo: Any, tmp_path: Path
 ) -> None:
     resident = flagged_resident(rights_home, SPD)
     organisation, dataset, record_id = _account(rights_home, resident)
@@ -103,18 +104,28 @@ def test_a_dispute_marks_the_record_tells_the_owners_and_can_be_excluded(
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
     with TestClient(create_app(rights_home.settings)) as client:
-        sign_in(client, rights_home, "hub.analyst", "linkage")
+        signed_in(client, "hub.analyst", rights_home.logins["hub.analyst"], "linkage")
         page = client.get(f"/residents/{resident}")
         assert page.status_code == 200 and 'data-testid="disputed"' in page.text
     # and on the flag in the council's worklist
     (flag_id,) = _flags_of(rights_home, resident, [SPD])
     with TestClient(create_app(rights_home.settings)) as client:
-        sign_in(client, rights_home, f"{organisation}.caseworker", "fraud-prevention")
+        signed_in(
+            client,
+            f"{organisation}.caseworker",
+            rights_home.logins[f"{organisation}.caseworker"],
+            "fraud-prevention",
+        )
         page = client.get(f"/worklist/flags/{flag_id}")
         assert page.status_code == 200
         assert "Disputed: single_person_discount" in page.text
     with TestClient(create_app(rights_home.settings)) as client:
-        sign_in(client, rights_home, f"{organisation}.data-owner", None)
+        signed_in(
+            client,
+            f"{organisation}.data-owner",
+            rights_home.logins[f"{organisation}.data-owner"],
+            None,
+        )
         home = client.get("/notifications")
         assert home.status_code == 200 and key in home.text
         assert 'data-testid="notifications-link"' in home.text
@@ -140,7 +151,7 @@ def test_exclude_disputed_must_be_a_boolean() -> None:
 
 
 def test_an_objection_withdraws_the_flags_on_the_next_run_and_the_export_says_so(
-    rights_home: DemoHome, dpo: Any
+    rights_home: Region, dpo: Any
 ) -> None:
     resident = flagged_resident(rights_home, FSM_RULES[1])
     flagged = _flags_of(rights_home, resident, FSM_RULES)

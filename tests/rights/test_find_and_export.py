@@ -24,14 +24,15 @@ from joinedup.rights.exports import load_export, release_export, render
 from joinedup.rights.find import PersonQuery, find_person
 from joinedup.rights.subject import collect
 from joinedup.web.app import create_app
-from tests.insight.helpers import DemoHome
-from tests.rights.conftest import actor_for, flagged_resident, query, sign_in
+from tests.regions import Region
+from tests.rights.conftest import actor_for, flagged_resident, query
+from tests.support import signed_in
 
 pytestmark = pytest.mark.slow
 DPV = "https://w3id.org/dpv#"
 
 
-def _details(home: DemoHome, resident: str) -> dict[str, str]:
+def _details(home: Region, resident: str) -> dict[str, str]:
     """The resident's details as they would give them (from one of their records)."""
     row = query(
         home,
@@ -49,14 +50,14 @@ def _details(home: DemoHome, resident: str) -> dict[str, str]:
     }
 
 
-def _events(home: DemoHome, action: str) -> list[AuditEvent]:
+def _events(home: Region, action: str) -> list[AuditEvent]:
     with session_scope(home.settings) as session:
         rows = list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
         session.expunge_all()
         return rows
 
 
-def test_a_dpo_finds_a_resident_in_several_boroughs(rights_home: DemoHome, dpo: Actor) -> None:
+def test_a_dpo_finds_a_resident_in_several_boroughs(rights_home: Region, dpo: Actor) -> None:
     resident = flagged_resident(rights_home, "school-outside-home-borough")
     details = _details(rights_home, resident)
     result = find_person(rights_home.settings, dpo, PersonQuery.parse(details))
@@ -83,7 +84,7 @@ def test_a_dpo_finds_a_resident_in_several_boroughs(rights_home: DemoHome, dpo: 
     assert details["date_of_birth"] not in text
 
 
-def test_a_near_miss_is_shown_not_silently_dropped(rights_home: DemoHome, dpo: Actor) -> None:
+def test_a_near_miss_is_shown_not_silently_dropped(rights_home: Region, dpo: Actor) -> None:
     resident = flagged_resident(rights_home, "school-outside-home-borough")
     details = _details(rights_home, resident)
     # a different day of birth: the model is no longer sure
@@ -96,7 +97,7 @@ def test_a_near_miss_is_shown_not_silently_dropped(rights_home: DemoHome, dpo: A
     assert resident in candidates
 
 
-def test_bad_details_and_other_roles_are_refused(rights_home: DemoHome) -> None:
+def test_bad_details_and_other_roles_are_refused(rights_home: Region) -> None:
     with pytest.raises(RightsError, match="date_of_birth"):
         PersonQuery.parse({"given_name": "A", "family_name": "B", "date_of_birth": "31/02/2010"})
     with pytest.raises(RightsError, match="identifier"):
@@ -110,7 +111,7 @@ def test_bad_details_and_other_roles_are_refused(rights_home: DemoHome) -> None:
         collect(rights_home.settings, wrong_purpose, "r-0000000000000000")
 
 
-def _others(home: DemoHome, resident: str) -> tuple[set[str], set[str]]:
+def _others(home: Region, resident: str) -> tuple[set[str], set[str]]:
     """Other household members' ids, record ids, names and dates of birth (strings that must
     not appear), less any value the resident shares (their own family name, say)."""
     rows = query(
@@ -151,7 +152,7 @@ def _others(home: DemoHome, resident: str) -> tuple[set[str], set[str]]:
 
 
 @pytest.fixture(scope="module")
-def api(rights_home: DemoHome) -> Iterator[Any]:
+def api(rights_home: Region) -> Iterator[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
@@ -160,14 +161,14 @@ def api(rights_home: DemoHome) -> Iterator[Any]:
 
 
 def test_the_export_leaks_no_other_persons_data_and_every_disclosure_is_audited(
-    rights_home: DemoHome, dpo: Actor, api: Any
+    rights_home: Region, dpo: Actor, api: Any
 ) -> None:
     resident = flagged_resident(rights_home, "spd-other-adults")
     secrets, _ = _others(rights_home, resident)
     assert secrets, "the test needs a resident with other people in the household"
     before = {a: len(_events(rights_home, a)) for a in ("rights.export", "rights.export_download")}
 
-    sign_in(api, rights_home, "hub.dpo", "subject-access")
+    signed_in(api, "hub.dpo", rights_home.logins["hub.dpo"], "subject-access")
     review = api.get(f"/rights/residents/{resident}")
     assert review.status_code == 200 and "Redactions" in review.text
     released = api.post(f"/api/v1/rights/residents/{resident}/exports", json={})
@@ -224,7 +225,7 @@ def test_the_export_leaks_no_other_persons_data_and_every_disclosure_is_audited(
         assert verify_chain(session) == []
 
 
-def test_the_portable_export_is_json_ld_with_dpv(rights_home: DemoHome, dpo: Actor) -> None:
+def test_the_portable_export_is_json_ld_with_dpv(rights_home: Region, dpo: Actor) -> None:
     resident = flagged_resident(rights_home, "school-outside-home-borough")
     info = release_export(rights_home.settings, dpo, resident)
     document, _ = load_export(rights_home.settings, dpo, info.id, "jsonld")

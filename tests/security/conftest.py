@@ -14,7 +14,6 @@ their parameters.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -31,12 +30,11 @@ from joinedup.governance.accounts import create_user
 from joinedup.governance.agreements import AgreementDraft, DataShare, approve, create_draft, propose
 from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.purposes import ensure_default_purposes
-from joinedup.governance.tokens import SCOPES, create_token
+from joinedup.governance.tokens import SCOPES
 from joinedup.home import init_home
 from joinedup.ingest.pipeline import IngestRequest, ingest
 from joinedup.web.app import create_app
-from tests.support import make_settings
-from tests.web.conftest import PASSWORD, csrf_of
+from tests.support import PASSWORD, api_token, make_client, make_settings, signed_in
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -75,13 +73,6 @@ ORGANISATIONS = {
 }
 
 
-def make_client(app: FastAPI) -> TestClient:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-    return TestClient(app, raise_server_exceptions=False)
-
-
 @dataclass
 class Hub:
     settings: Settings
@@ -106,41 +97,16 @@ class Hub:
     def token(
         self, username: str, scopes: tuple[str, ...] = SCOPES, expires_in: timedelta | None = None
     ) -> str:
-        from joinedup.catalog.types import utcnow
-
-        with session_scope(self.settings) as session:
-            user = session.get(User, self.users[username])
-            assert user is not None
-            expires = utcnow() + expires_in if expires_in is not None else None
-            return create_token(session, user, "test", list(scopes), expires).plaintext
+        return api_token(self.settings, username, scopes, expires_in=expires_in)
 
     def signed_in(self, username: str, purpose: str | None = PURPOSE) -> TestClient:
         """A client signed in through the form, with the CSRF header set, acting for
         ``purpose`` (None: no purpose chosen)."""
-        client = self.client()
-        response = sign_in(client, username)
-        assert response.status_code == 303, response.text
-        token = csrf_of(client.get("/purpose").text)
-        client.headers["X-CSRF-Token"] = token
-        if purpose is not None:
-            chosen = client.post("/purpose", data={"csrf_token": token, "purpose": purpose})
-            assert chosen.status_code in (200, 303), chosen.text
-        return client
+        return signed_in(self.client(), username, purpose=purpose)
 
     def close(self) -> None:
         for client in self.opened:
             client.__exit__(None, None, None)
-
-
-def sign_in(
-    client: TestClient, username: str, password: str = PASSWORD, next_path: str = ""
-) -> Any:
-    token = csrf_of(client.get("/sign-in").text)
-    return client.post(
-        "/sign-in",
-        data={"csrf_token": token, "username": username, "password": password, "next": next_path},
-        follow_redirects=False,
-    )
 
 
 def fsm_agreement(today: date, **overrides: Any) -> AgreementDraft:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Job, UserSession
 from tests.security.conftest import CENSUS, DATASET, OWN, Hub
-from tests.web.conftest import csrf_of
+from tests.support import csrf_of
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

@@ -41,7 +41,7 @@ from tests.security.conftest import (
     Hub,
 )
 from tests.security.routes import RouteInfo, discover
-from tests.web.conftest import csrf_of
+from tests.support import csrf_of
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from joinedup.catalog.db import dispose_engines, get_engine
 from joinedup.governance import accounts, tokens
 from joinedup.web import auth
-from tests.security.conftest import DATASET, OWN, PURPOSE, SHARED, build_hub, sign_in
-from tests.web.conftest import PASSWORD, csrf_of
+from tests.security.conftest import DATASET, OWN, PURPOSE, SHARED, build_hub
+from tests.support import PASSWORD, csrf_of, sign_in
 
 WRONG_PASSWORD = "hunter2-but-longer-and-wrong"
 

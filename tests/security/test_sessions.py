@@ -15,8 +15,8 @@ from joinedup.catalog.models import ApiToken, AuditEvent, User, UserSession
 from joinedup.catalog.types import utcnow
 from joinedup.governance.accounts import MAX_FAILURES_PER_USER
 from joinedup.web import auth
-from tests.security.conftest import Hub, make_client, sign_in
-from tests.web.conftest import PASSWORD, csrf_of
+from tests.security.conftest import Hub
+from tests.support import PASSWORD, csrf_of, make_client, sign_in
 
 if TYPE_CHECKING:
     from httpx import Response

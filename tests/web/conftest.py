@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,12 +27,10 @@ from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.purposes import ensure_default_purposes
 from joinedup.governance.tokens import SCOPES, create_token
 from joinedup.web.app import create_app
+from tests.support import PASSWORD, make_client, signed_in
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
-    from httpx import Response
-
-PASSWORD = "correct horse battery staple"
 
 #: Test accounts: username -> (organisation, role).
 ACCOUNTS: dict[str, tuple[str, str]] = {
@@ -52,15 +48,6 @@ ORGANISATIONS = {
     "southwark": ("Southwark", "council", "E09000028"),
     "hub": ("Regional data hub", "hub", None),
 }
-
-
-def _test_client_class() -> type[TestClient]:
-    with warnings.catch_warnings():
-        # Starlette suggests httpx2; the TestClient works with the pinned httpx.
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-
-    return TestClient
 
 
 @dataclass
@@ -102,32 +89,6 @@ def add_accounts(settings: Settings, usernames: tuple[str, ...] | None = None) -
     return Accounts(settings, users)
 
 
-def csrf_of(html: str) -> str:
-    """The CSRF token of the first form on the page."""
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def sign_in(
-    client: TestClient, username: str, password: str = PASSWORD, next_path: str = ""
-) -> Response:
-    """Sign in through the form (GET for the CSRF token, then POST); the 303 is not followed."""
-    token = csrf_of(client.get("/sign-in").text)
-    return client.post(
-        "/sign-in",
-        data={"csrf_token": token, "username": username, "password": password, "next": next_path},
-        follow_redirects=False,
-    )
-
-
-def choose_purpose(client: TestClient, code: str) -> Response:
-    token = csrf_of(client.get("/purpose").text)
-    return client.post(
-        "/purpose", data={"csrf_token": token, "purpose": code}, follow_redirects=False
-    )
-
-
 class SignedInFor(Protocol):
     def __call__(
         self, settings: Settings, username: str = "admin", *, token: bool = True
@@ -140,8 +101,7 @@ def client_for() -> Iterator[Callable[[FastAPI | Settings], TestClient]]:
     opened: list[TestClient] = []
 
     def make(target: FastAPI | Settings) -> TestClient:
-        app = target if isinstance(target, FastAPI) else create_app(target)
-        client = _test_client_class()(app, raise_server_exceptions=False)
+        client = make_client(target if isinstance(target, FastAPI) else create_app(target))
         client.__enter__()
         opened.append(client)
         return client
@@ -155,11 +115,7 @@ def client_for() -> Iterator[Callable[[FastAPI | Settings], TestClient]]:
 def signed_in_for(client_for: Callable[[Settings], TestClient]) -> SignedInFor:
     def make(settings: Settings, username: str = "admin", *, token: bool = True) -> TestClient:
         found = add_accounts(settings, (username,))
-        client = client_for(settings)
-        response = sign_in(client, username)
-        assert response.status_code == 303, response.text
-        # Like a script on our pages: every request carries the session's CSRF token.
-        client.headers["X-CSRF-Token"] = csrf_of(client.get("/purpose").text)
+        client = signed_in(client_for(settings), username)
         if token:
             client.headers["Authorization"] = f"Bearer {found.token(username)}"
         return client

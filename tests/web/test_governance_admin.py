@@ -14,7 +14,8 @@ from joinedup.catalog.models import ApiToken, AuditEvent, Organisation, User
 from joinedup.config import Settings
 from joinedup.governance.accounts import authenticate
 from joinedup.governance.tokens import verify_token
-from tests.web.conftest import SignedInFor, add_accounts, sign_in
+from tests.support import sign_in
+from tests.web.conftest import SignedInFor, add_accounts
 from tests.web.test_governance_agreements import error_summary, post_form, table_text, text_of
 
 if TYPE_CHECKING:

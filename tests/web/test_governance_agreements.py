@@ -14,7 +14,8 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Agreement, AuditEvent, Purpose
 from joinedup.config import Settings
 from joinedup.governance.audit import verify_chain
-from tests.web.conftest import SignedInFor, add_accounts, csrf_of
+from tests.support import csrf_of
+from tests.web.conftest import SignedInFor, add_accounts
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

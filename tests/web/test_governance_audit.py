@@ -17,6 +17,7 @@ from joinedup.catalog.models import AuditEvent, Organisation
 from joinedup.catalog.types import utcnow
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from tests.web.conftest import SignedInFor, add_accounts
 from tests.web.test_governance_agreements import error_summary, table_text, text_of
 
@@ -161,12 +162,14 @@ def test_filters_newest_first_and_the_view_is_audited(
 def test_paging(dpo: TestClient, db_settings: Settings) -> None:
     with session_scope(db_settings) as session:
         for i in range(60):
-            append_event(session, actor="bulk", action="test.bulk", target_id=str(i))
-    first = dpo.get("/audit?action=test.bulk")
+            append_event(
+                session, actor="bulk", action=AuditAction.IMPACT_ESTIMATE, target_id=str(i)
+            )
+    first = dpo.get("/audit?action=insight.impact.estimate")
     assert "Entries 1 to 50 of 60, newest first" in text_of(first.text)
     assert 'class="govuk-pagination' in first.text
-    assert 'href="/audit?action=test.bulk&amp;page=2"' in first.text
-    second = dpo.get("/audit?action=test.bulk&page=2")
+    assert 'href="/audit?action=insight.impact.estimate&amp;page=2"' in first.text
+    second = dpo.get("/audit?action=insight.impact.estimate&page=2")
     assert "Entries 51 to 60 of 60" in text_of(second.text)
     last_ids = [int(r.split()[0]) for r in entries(second.text)]
     first_ids = [int(r.split()[0]) for r in entries(first.text)]

@@ -12,7 +12,8 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import AuditEvent, Objection
 from joinedup.config import Settings
 from joinedup.governance.objections import exclusions_for
-from tests.web.conftest import PASSWORD, SignedInFor, add_accounts, sign_in
+from tests.support import PASSWORD, sign_in
+from tests.web.conftest import SignedInFor, add_accounts
 from tests.web.test_governance_agreements import error_summary, post_form, table_text, text_of
 
 if TYPE_CHECKING:

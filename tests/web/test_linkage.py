@@ -11,22 +11,21 @@ import pytest
 from sqlalchemy import func, select
 
 from joinedup.catalog.db import dispose_engines, session_scope
-from joinedup.catalog.models import AuditEvent, LinkageReviewDecision, User
+from joinedup.catalog.models import AuditEvent, LinkageReviewDecision
 from joinedup.config import Settings
-from joinedup.governance.tokens import create_token
 from joinedup.linkage import explain
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.web.app import create_app
-from tests.linkage.region import PASSWORD, REVIEWER, add_reviewer, copy_home
-from tests.security.conftest import make_client
-from tests.web.conftest import csrf_of
+from tests.linkage.region import REVIEWER, add_reviewer, copy_home
+from tests.regions import Region
+from tests.support import api_token, bearer, csrf_of, make_client, signed_in
 
 pytestmark = pytest.mark.slow  # the region is built once per session (about 30 s)
 
 
 @pytest.fixture(scope="module")
 def region(
-    linked_region_template: Settings, tmp_path_factory: pytest.TempPathFactory
+    linked_region_template: Region, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     settings = copy_home(linked_region_template, tmp_path_factory.mktemp("web-linkage") / "home")
     add_reviewer(settings, "hub-linkage-dpo", role="dpo")
@@ -42,19 +41,7 @@ def app(region: Settings) -> Any:
 def _signed_in(app: Any, username: str, purpose: str | None) -> Any:
     client = make_client(app)
     client.__enter__()
-    token = csrf_of(client.get("/sign-in").text)
-    response = client.post(
-        "/sign-in",
-        data={"csrf_token": token, "username": username, "password": PASSWORD, "next": ""},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    csrf = csrf_of(client.get("/purpose").text)
-    client.headers["X-CSRF-Token"] = csrf
-    if purpose:
-        chosen = client.post("/purpose", data={"csrf_token": csrf, "purpose": purpose})
-        assert chosen.status_code in (200, 303)
-    return client
+    return signed_in(client, username, purpose=purpose)
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +52,7 @@ def analyst(app: Any) -> Iterator[Any]:
 
 
 def _token(settings: Settings, username: str, scopes: list[str]) -> dict[str, str]:
-    with session_scope(settings) as session:
-        user = session.scalars(select(User).where(User.username == username)).one()
-        plaintext = create_token(session, user, "test", scopes).plaintext
-    return {"Authorization": f"Bearer {plaintext}", "X-Joinedup-Purpose": "linkage"}
+    return bearer(api_token(settings, username, scopes), "linkage")
 
 
 @pytest.fixture(scope="module")

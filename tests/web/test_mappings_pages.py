@@ -8,7 +8,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from joinedup.ingest.mapping import parse_mapping
-from tests.web.conftest import csrf_of
+from tests.support import csrf_of
 
 SAMPLE = (
     "Client Ref,Client Name,D.O.B,Gender,Post Code,NHS No\n"

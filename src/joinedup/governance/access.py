@@ -21,10 +21,11 @@ from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.policy import AccessRequest, Decision, decide
-from joinedup.ingest.sql import ident, lit
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 AUDITED_RECORD_IDS = 1000  # record ids listed per audit entry (the count is always exact)
 
@@ -115,7 +116,7 @@ def _audit_read(
         actor=actor.username,
         actor_user_id=actor.user_id,
         organisation_id=actor.organisation_id,
-        action="personal_data.read",
+        action=AuditAction.PERSONAL_DATA_READ,
         purpose=actor.purpose,
         decision=decision.label,
         reason=decision.reason,

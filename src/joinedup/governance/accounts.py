@@ -21,6 +21,7 @@ from joinedup.catalog.models import LoginAttempt, Organisation, Role, User
 from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 
 MIN_PASSWORD_LENGTH = 12
 MAX_FAILURES_PER_USER = 5
@@ -96,7 +97,7 @@ def create_user(
         session,
         actor=actor,
         organisation_id=org.id,
-        action="user.create",
+        action=AuditAction.USER_CREATE,
         target_type="user",
         target_id=username,
         details={"role": role},
@@ -140,7 +141,7 @@ def authenticate(session: Session, username: str, password: str, remote: str) ->
         actor=username if ok else "anonymous",
         actor_user_id=user.id if ok and user else None,
         organisation_id=user.organisation_id if ok and user else None,
-        action="auth.sign_in" if ok else "auth.sign_in_failed",
+        action=AuditAction.SIGN_IN if ok else AuditAction.SIGN_IN_FAILED,
         target_type="user",
         target_id=username,
     )
@@ -162,7 +163,7 @@ def deactivate_user(session: Session, user: User, actor: User) -> None:
         actor=actor.username,
         actor_user_id=actor.id,
         organisation_id=actor.organisation_id,
-        action="user.deactivate",
+        action=AuditAction.USER_DEACTIVATE,
         target_type="user",
         target_id=user.username,
     )
@@ -174,7 +175,7 @@ def set_password(session: Session, user: User, password: str, actor: str) -> Non
         session,
         actor=actor,
         organisation_id=user.organisation_id,
-        action="user.password_set",
+        action=AuditAction.USER_PASSWORD_SET,
         target_type="user",
         target_id=user.username,
     )

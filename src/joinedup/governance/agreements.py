@@ -28,6 +28,7 @@ from joinedup.catalog.models import (
 )
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction, agreement_moved
 from joinedup.governance.policy import effective_status
 
 
@@ -100,7 +101,7 @@ def _transition(
         actor=user.username if user else "system",
         actor_user_id=user.id if user else None,
         organisation_id=user.organisation_id if user else None,
-        action=f"agreement.{to.value}",
+        action=agreement_moved(to),
         target_type="agreement",
         target_id=agreement.reference,
         details={"from": previous, "to": to.value, "note": note},
@@ -257,7 +258,7 @@ def approve(session: Session, agreement: Agreement, user: User, today: date | No
         actor=user.username,
         actor_user_id=user.id,
         organisation_id=user.organisation_id,
-        action="agreement.approve",
+        action=AuditAction.AGREEMENT_APPROVE,
         target_type="agreement",
         target_id=agreement.reference,
     )

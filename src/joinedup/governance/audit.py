@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import AuditEvent
 from joinedup.catalog.types import utcnow
+from joinedup.governance.audit_actions import registered
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x6A6F696E  # "join": serialises appends on PostgreSQL
@@ -63,7 +64,9 @@ def append_event(
     records: list[Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain inside the session's current transaction."""
+    """Append one event to the chain inside the session's current transaction. ``action``
+    must be declared in :class:`~joinedup.governance.audit_actions.AuditAction`."""
+    declared = registered(action)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     last = session.execute(
@@ -76,7 +79,7 @@ def append_event(
         actor=actor,
         actor_user_id=actor_user_id,
         organisation_id=organisation_id,
-        action=action,
+        action=declared.value,
         purpose=purpose,
         decision=decision,
         reason=reason,

@@ -47,8 +47,8 @@ from joinedup.governance.processing import (
     requested_columns,
     select_list,
 )
-from joinedup.ingest.sql import ident, lit
 from joinedup.store import SnapshotStore
+from joinedup.store.sql import ident, lit
 
 VersionKey = tuple[str, str, int]  # organisation code, dataset name, version
 

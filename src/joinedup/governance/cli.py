@@ -8,17 +8,14 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Purpose, User
 from joinedup.catalog.types import utcnow
+from joinedup.clikit import console, err, fail
 from joinedup.config import load_settings
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 org_app = typer.Typer(
     help="Register organisations (councils, partners, the hub).", no_args_is_help=True
@@ -27,11 +24,6 @@ user_app = typer.Typer(help="Create local user accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue API tokens (shown once, stored hashed).", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the tamper-evident audit log.", no_args_is_help=True)
 purpose_app = typer.Typer(help="The register of processing purposes.", no_args_is_help=True)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}")
-    return typer.Exit(1)
 
 
 @org_app.command("add")
@@ -53,7 +45,7 @@ def org_add(
             )
             console.print(f"Organisation {org.code} ({org.name}) is registered")
     except OrganisationError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @user_app.command("add")
@@ -89,7 +81,7 @@ def user_add(
                 actor="cli",
             )
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"User {username} created ({role}, {organisation})")
     if generated:
         console.print(f"Password (shown once): {password}")
@@ -112,12 +104,12 @@ def token_create(
         with session_scope(load_settings()) as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
-                raise _fail(f"no user {username!r}")
+                raise fail(f"no user {username!r}")
             issued = create_token(
                 session, user, name, scope, utcnow() + timedelta(days=days), actor="cli"
             )
     except TokenError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"Token for {username} (scopes: {', '.join(sorted(set(scope)))}), shown once:")
     console.print(issued.plaintext, markup=False, highlight=False, soft_wrap=True)
 
@@ -134,7 +126,7 @@ def audit_verify() -> None:
     if problems:
         for problem in problems:
             err.print(f"Audit event {problem.event_id}: {problem.problem}")
-        raise _fail(f"the audit log has been tampered with ({len(problems)} problem(s))")
+        raise fail(f"the audit log has been tampered with ({len(problems)} problem(s))")
     console.print(f"The audit log is intact: {count} events, every link verified")
 
 

@@ -17,6 +17,7 @@ from joinedup.catalog.models import Objection, Organisation, Purpose, User
 from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 
 
 class ObjectionError(JoinedupError, ValueError):
@@ -83,7 +84,7 @@ def record_objection(
         actor=user.username,
         actor_user_id=user.id,
         organisation_id=user.organisation_id,
-        action="objection.record",
+        action=AuditAction.OBJECTION_RECORD,
         purpose=purpose,
         target_type="objection",
         target_id=str(objection.id),
@@ -102,7 +103,7 @@ def withdraw_objection(session: Session, objection: Objection, user: User) -> No
         actor=user.username,
         actor_user_id=user.id,
         organisation_id=user.organisation_id,
-        action="objection.withdraw",
+        action=AuditAction.OBJECTION_WITHDRAW,
         target_type="objection",
         target_id=str(objection.id),
     )

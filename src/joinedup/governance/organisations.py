@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.models import Organisation, OrganisationType
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.standards.identifiers import is_valid_gss_code
 
 
@@ -43,7 +44,7 @@ def ensure_organisation(
         session,
         actor=actor,
         organisation_id=org.id,
-        action="organisation.create",
+        action=AuditAction.ORGANISATION_CREATE,
         target_type="organisation",
         target_id=code,
         details={"name": name, "type": type, "gss_code": gss_code},

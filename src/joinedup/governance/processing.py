@@ -26,11 +26,12 @@ from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
 from joinedup.governance.access import AccessDenied, NotFound
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.policy import AccessRequest, Decision, decide_for_organisation
-from joinedup.ingest.sql import ident, lit
 from joinedup.standards import registry
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 #: Provenance columns added to every row returned (after the requested fields).
 PROVENANCE = ("_organisation", "_dataset", "_version", "_standard")
@@ -150,7 +151,7 @@ def _audit(
         session,
         actor=actor.label,
         organisation_id=org_id,
-        action="personal_data.process",
+        action=AuditAction.PERSONAL_DATA_PROCESS,
         purpose=actor.purpose,
         decision=decision.label,
         reason=decision.reason,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import Purpose
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 
 PUBLIC_TASK = "UK GDPR Article 6(1)(e): public task"
 
@@ -90,7 +91,7 @@ def register_purpose(session: Session, spec: PurposeSpec, actor: str = "system")
     append_event(
         session,
         actor=actor,
-        action="purpose.create",
+        action=AuditAction.PURPOSE_CREATE,
         target_type="purpose",
         target_id=spec.code,
         details={"lawful_basis": spec.lawful_basis, "objection_allowed": spec.objection_allowed},

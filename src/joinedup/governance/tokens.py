@@ -20,6 +20,7 @@ from joinedup.catalog.models import ApiToken, User
 from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 
 TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
 #: Scopes a token may carry. ``read`` covers GET endpoints, ``ingest`` uploads,
@@ -72,7 +73,7 @@ def create_token(
         actor=actor or user.username,
         actor_user_id=user.id,
         organisation_id=user.organisation_id,
-        action="token.create",
+        action=AuditAction.TOKEN_CREATE,
         target_type="api_token",
         target_id=prefix,
         details={"name": name, "scopes": token.scopes},
@@ -104,7 +105,7 @@ def revoke_token(session: Session, token: ApiToken, actor: User) -> None:
         actor=actor.username,
         actor_user_id=actor.id,
         organisation_id=actor.organisation_id,
-        action="token.revoke",
+        action=AuditAction.TOKEN_REVOKE,
         target_type="api_token",
         target_id=token.prefix,
     )

@@ -15,8 +15,8 @@ from typing import Any
 
 from joinedup.ingest.mapping import FieldMapping, Mapping, has_capture_group
 from joinedup.ingest.normalise import TITLE_PATTERN, normalise_sql
-from joinedup.ingest.sql import ident, lit
 from joinedup.standards import load_schema
+from joinedup.store.sql import ident, lit
 
 SHAPE_CHARS = 40  # value excerpts are kept to this many characters
 

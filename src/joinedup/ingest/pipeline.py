@@ -21,16 +21,17 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.ingest.compile import compile_ingest_sql, output_columns
 from joinedup.ingest.errors import IngestError
 from joinedup.ingest.mapping import Mapping, identity_mapping, load_mapping
 from joinedup.ingest.readers import ReadOptions, read_source
 from joinedup.ingest.report import build_report
-from joinedup.ingest.sql import ident
 from joinedup.jobs.registry import ProgressListener
 from joinedup.standards import required_fields
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.hashing import file_sha256
+from joinedup.store.sql import ident
 
 DEFAULT_REJECT_THRESHOLD = 0.2
 
@@ -283,7 +284,7 @@ def _store(
             actor=req.actor,
             actor_user_id=req.user_id,
             organisation_id=org.id,
-            action="dataset.version.create",
+            action=AuditAction.DATASET_VERSION_CREATE,
             target_type="dataset_version",
             target_id=f"{req.organisation}/{req.dataset}/{number}",
             details={"rows": total, "accepted": total - rejected, "rejected": rejected},

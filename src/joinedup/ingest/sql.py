@@ -1,19 +1,6 @@
-"""Quoting helpers for the SQL that ingest generates (identifiers and literals only)."""
+"""Moved to :mod:`joinedup.store.sql`; re-exported for the linkage modules that still import it
+from here (delete this module once they import ``joinedup.store.sql``)."""
 
-from __future__ import annotations
+from joinedup.store.sql import ident, lit, lit_list
 
-from collections.abc import Iterable
-
-
-def ident(name: str) -> str:
-    """A double-quoted DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    """A single-quoted DuckDB string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def lit_list(values: Iterable[str]) -> str:
-    return "[" + ", ".join(lit(v) for v in values) + "]"
+__all__ = ["ident", "lit", "lit_list"]

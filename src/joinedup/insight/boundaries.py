@@ -30,6 +30,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import AreaBoundary
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.insight.areas import check_level
 from joinedup.store import SnapshotStore, duckdb_session
 
@@ -236,7 +237,7 @@ def load_boundaries(
         append_event(
             session,
             actor=actor,
-            action="areas.boundaries.load",
+            action=AuditAction.BOUNDARIES_LOAD,
             target_type="area_boundary",
             target_id=str(row.id),
             details={"level": level, "features": len(parsed.codes), "file": path.name[:255]},

@@ -8,22 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from joinedup.clikit import acting_as, console, err, fail, progress_bar
 from joinedup.config import load_settings
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 insight_app = typer.Typer(
     help="Indicator rules, flags with reasons and caseworkers' worklists.", no_args_is_help=True
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}")
-    return typer.Exit(1)
 
 
 @insight_app.command("rules")
@@ -38,7 +30,7 @@ def rules_list(
     try:
         loaded = load_rules(rules or None)
     except RuleError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     table = Table(title="Indicator rules")
     for column in ("Id", "Name", "Purpose", "Severity", "Versions", "Sources"):
         table.add_column(column)
@@ -90,7 +82,6 @@ def run(
     Each council reads, as a service under each rule's purpose, what the rule needs: its own
     records, and other organisations' only as agreements share them. Reads are audited and
     residents who objected to the purpose are left out."""
-    from joinedup.cli import progress_bar
     from joinedup.jobs.runner import run_inline
 
     params: dict[str, object] = {}
@@ -98,7 +89,7 @@ def run(
         try:
             date.fromisoformat(run_date)
         except ValueError:
-            raise _fail("--run-date must be a date written YYYY-MM-DD") from None
+            raise fail("--run-date must be a date written YYYY-MM-DD") from None
         params["run_date"] = run_date
     if rule:
         params["rule_ids"] = list(rule)
@@ -109,7 +100,7 @@ def run(
     with progress_bar("Running the indicator rules") as listener:
         row = run_inline(load_settings(), "insight.run", params, listener)
     if row.status != "succeeded":
-        raise _fail(row.error or "the insight run failed")
+        raise fail(row.error or "the insight run failed")
     print_run(row.result or {})
 
 
@@ -165,11 +156,8 @@ def flags(
 ) -> None:
     """Counts of the latest run's flags per rule and organisation; with --as USER --purpose P,
     that person's worklist (through the same policy decision and audit as the web pages)."""
-    from sqlalchemy import select
 
-    from joinedup.catalog.db import session_scope
-    from joinedup.catalog.models import User
-    from joinedup.governance.access import AccessDenied, Actor
+    from joinedup.governance.access import AccessDenied
     from joinedup.insight.flags import STATUSES, FlagFilter, list_flags
     from joinedup.insight.run import latest_insight_run
 
@@ -177,7 +165,7 @@ def flags(
     if as_user is None:
         run_row = latest_insight_run(settings)
         if run_row is None:
-            raise _fail("no insight run yet: run `joinedup insight run`")
+            raise fail("no insight run yet: run `joinedup insight run`")
         summary = {
             "run": run_row.id,
             "run_date": run_row.run_date.isoformat(),
@@ -189,20 +177,16 @@ def flags(
             print_run(summary)
         return
     if not purpose:
-        raise _fail("--as needs --purpose (the purpose the person acts under)")
+        raise fail("--as needs --purpose (the purpose the person acts under)")
     if status not in STATUSES:
-        raise _fail(f"--status is one of {', '.join(STATUSES)}")
-    with session_scope(settings) as session:
-        user = session.scalars(select(User).where(User.username == as_user)).first()
-        if user is None:
-            raise _fail(f"no user {as_user!r}")
-        actor = Actor(user.id, user.username, user.organisation_id, user.role, purpose)
+        raise fail(f"--status is one of {', '.join(STATUSES)}")
+    actor = acting_as(settings, as_user, purpose, active=False)
     try:
         page = list_flags(
             settings, actor, FlagFilter(rule=rule, status=status, page_size=max(1, limit))
         )
     except AccessDenied as exc:
-        raise _fail(f"refused: {exc.decision.reason}") from None
+        raise fail(f"refused: {exc.decision.reason}") from None
     if as_json:
         console.print_json(json.dumps([f.to_dict() for f in page.flags]))
         return
@@ -225,7 +209,7 @@ def evaluate(
     try:
         result = evaluate_fsm(load_settings(), truth, run)
     except (FileNotFoundError, LookupError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print_json(json.dumps(result.to_dict()))
 
 

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from joinedup.clikit import console, fail, progress_bar
 from joinedup.config import load_settings
-from joinedup.insight.cli import _fail, console
 
 areas_app = typer.Typer(help="Area boundaries (LSOA, ward, local authority).", no_args_is_help=True)
 impact_app = typer.Typer(
@@ -34,7 +34,7 @@ def load_boundaries_cmd(
     try:
         result = load_boundaries(load_settings(), file, level, "cli", code_property)
     except (BoundaryError, AreaError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"Loaded {result['features']:,} {level} boundaries from {file.name}")
 
 
@@ -69,7 +69,6 @@ def areas_run(
 ) -> None:
     """Count the flags by LSOA, ward and local authority per month (a job): the rules are
     judged again at each month's end over the data held for it, through the governed path."""
-    from joinedup.cli import progress_bar
     from joinedup.jobs.runner import run_inline
 
     params: dict[str, object] = {"months": months}
@@ -82,7 +81,7 @@ def areas_run(
     with progress_bar("Counting flags by area and month") as listener:
         row = run_inline(load_settings(), "insight.areas", params, listener)
     if row.status != "succeeded":
-        raise _fail(row.error or "the area run failed")
+        raise fail(row.error or "the area run failed")
     print_areas(row.result or {})
 
 
@@ -124,7 +123,7 @@ def trends(
     try:
         rows = trend_rows(load_settings(), TrendQuery(rule, level, month, area))
     except (NoAreaRun, AreaError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if csv:
         csv.write_text(to_csv(rows, TREND_COLUMNS), encoding="utf-8")
         console.print(f"Wrote {len(rows):,} rows to {csv}")
@@ -173,7 +172,7 @@ def fairness(
     settings = load_settings()
     run = latest_area_run(settings)
     if run is None:
-        raise _fail("no area run yet: run `joinedup insight areas`")
+        raise fail("no area run yet: run `joinedup insight areas`")
     rows = [r for r in read_fairness(settings, run.fairness_sha256, rule) if r.marked or not marked]
     if csv:
         csv.write_text(to_csv([r.to_dict() for r in rows], FAIRNESS_COLUMNS), encoding="utf-8")
@@ -229,7 +228,7 @@ def impact_define(
     try:
         created = define_intervention(load_settings(), spec, "cli")
     except (ImpactError, AreaError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"Intervention {created['id']}: {created['name']}")
 
 
@@ -257,7 +256,7 @@ def impact_estimate(
         if truth:
             result.update(true_effect(settings, truth, intervention))
     except (ImpactError, LookupError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     result.pop("series", None)
     console.print_json(json.dumps(result))
 

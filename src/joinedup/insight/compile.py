@@ -19,8 +19,8 @@ from typing import Any
 import sqlglot
 from sqlglot import expressions as exp
 
-from joinedup.ingest.sql import ident, lit
 from joinedup.insight.rules import Rule, Source
+from joinedup.store.sql import ident, lit
 
 
 @dataclass(frozen=True)

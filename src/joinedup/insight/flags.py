@@ -41,9 +41,10 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.access import AUDITED_RECORD_IDS, AccessDenied, Actor, NotFound
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.policy import AccessRequest, Decision, decide
-from joinedup.ingest.sql import lit
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import lit
 
 #: Roles that work flags. Data owners, DPOs and hub admins do not (DPOs audit).
 FLAG_ROLES = frozenset({Role.CASEWORKER.value, Role.ANALYST.value})
@@ -385,7 +386,7 @@ def _audit(
         actor=actor.username,
         actor_user_id=actor.user_id,
         organisation_id=actor.organisation_id,
-        action="personal_data.read",
+        action=AuditAction.PERSONAL_DATA_READ,
         purpose=actor.purpose,
         decision=decision,
         reason=reason,
@@ -402,7 +403,7 @@ def _refuse(session: Session, actor: Actor, exc: AccessDenied, target: str) -> N
         actor=actor.username,
         actor_user_id=actor.user_id,
         organisation_id=actor.organisation_id,
-        action="personal_data.read",
+        action=AuditAction.PERSONAL_DATA_READ,
         purpose=actor.purpose,
         decision="deny",
         reason=exc.decision.reason,
@@ -552,7 +553,7 @@ def record_action(
             actor=actor.username,
             actor_user_id=actor.user_id,
             organisation_id=actor.organisation_id,
-            action="flag.action",
+            action=AuditAction.FLAG_ACTION,
             purpose=actor.purpose,
             target_type="flag",
             target_id=flag.flag_id,
@@ -566,7 +567,7 @@ def record_action(
                 actor=actor.username,
                 actor_user_id=actor.user_id,
                 organisation_id=actor.organisation_id,
-                action="linkage.wrong_match_reported",
+                action=AuditAction.LINKAGE_WRONG_MATCH,
                 purpose=actor.purpose,
                 target_type="flag",
                 target_id=flag.flag_id,

@@ -37,6 +37,7 @@ from joinedup.catalog.models import InsightAreaRun, InsightIntervention
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError, Missing
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.insight.areas import AreaError, check_level
 from joinedup.store import SnapshotStore, duckdb_session
 
@@ -193,7 +194,7 @@ def define_intervention(settings: Settings, spec: InterventionSpec, actor: str) 
         append_event(
             session,
             actor=actor,
-            action="insight.intervention.define",
+            action=AuditAction.INTERVENTION_DEFINE,
             target_type="insight_intervention",
             target_id=str(row.id),
             details={"area": spec.area_code, "rule": spec.rule_id, "start": spec.start_month},
@@ -317,7 +318,7 @@ def estimate_impact(
         append_event(
             session,
             actor=actor,
-            action="insight.impact.estimate",
+            action=AuditAction.IMPACT_ESTIMATE,
             target_type="insight_intervention",
             target_id=str(intervention["id"]),
             details={"area_run": run.id, "estimate": round(result["estimate"], 4)},

@@ -35,11 +35,11 @@ from joinedup.catalog.models import InsightRun, LinkageRun, Organisation, Organi
 from joinedup.config import Settings
 from joinedup.governance.batch import BatchRead, ReadRequest, read_batch
 from joinedup.governance.processing import DatasetRef, ServiceActor
-from joinedup.ingest.sql import ident, lit
 from joinedup.insight.compile import Context, compile_rule
 from joinedup.insight.rules import ANY_PERSON, Rule, Source, load_rules
 from joinedup.standards import field_names, is_person_standard, load_schema
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 Progress = Callable[[float, str], None]
 

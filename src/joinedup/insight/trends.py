@@ -51,7 +51,6 @@ from joinedup.catalog.models import Dataset, DatasetVersion, InsightAreaRun, Org
 from joinedup.config import Settings
 from joinedup.governance.batch import BatchRead, ReadRequest
 from joinedup.governance.processing import ServiceActor
-from joinedup.ingest.sql import ident, lit
 from joinedup.insight.areas import hierarchy_sql, load_gazetteer
 from joinedup.insight.compile import Context, compile_rule
 from joinedup.insight.fairness import FAIRNESS_SQL
@@ -69,6 +68,7 @@ from joinedup.insight.run import (
     source_table,
 )
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 Progress = Callable[[float, str], None]
 

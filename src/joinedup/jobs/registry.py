@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,19 +12,6 @@ ProgressListener = Callable[[float, str], None]
 JobFunction = Callable[["JobContext"], dict[str, Any] | None]
 
 _REGISTRY: dict[str, JobFunction] = {}
-
-# Modules whose import registers job kinds; imported lazily so the CLI starts fast.
-JOB_MODULES = (
-    "joinedup.jobs.builtin",
-    "joinedup.synth.jobs",
-    "joinedup.ingest.jobs",
-    "joinedup.ingest.region",
-    "joinedup.governance.demo",
-    "joinedup.linkage.jobs",
-    "joinedup.insight.jobs",
-    "joinedup.publish.jobs",
-    "joinedup.rights.jobs",
-)
 
 
 @dataclass
@@ -55,8 +41,11 @@ def job(kind: str) -> Callable[[JobFunction], JobFunction]:
 
 
 def load_job_modules() -> None:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+    """Import every stage's job modules (:mod:`joinedup.stages`), which registers their kinds;
+    done lazily so the command line starts fast."""
+    from joinedup.stages import modules
+
+    modules("jobs")
 
 
 def get_function(kind: str) -> JobFunction:

@@ -4,24 +4,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from joinedup.clikit import acting_as, console, err, fail, progress_bar
 from joinedup.config import load_settings
 
 if TYPE_CHECKING:
     from joinedup.governance.access import Actor
     from joinedup.linkage.explain import Queue, ResidentView
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 linkage_app = typer.Typer(
     help="Build and evaluate the resident index (probabilistic linkage with Splink).",
@@ -32,29 +27,6 @@ STANDALONE_NOTE = (
     "It reads files you already hold, on this machine: nothing is read from the hub, so the "
     "hub's sharing agreements and audit log do not apply. You are responsible for the files."
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}")
-    return typer.Exit(1)
-
-
-@contextmanager
-def _progress(description: str) -> Iterator[callable]:  # type: ignore[valid-type]
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[message]}"),
-        TimeElapsedColumn(),
-        console=err,
-    ) as bar:
-        task = bar.add_task(description, total=1.0, message="")
-
-        def listener(fraction: float, message: str) -> None:
-            bar.update(task, completed=fraction, message=message)
-
-        yield listener
 
 
 def _print_metrics(summary: dict[str, object], title: str = "Linkage against the truth") -> None:
@@ -84,10 +56,10 @@ def build(
     params: dict[str, object] = {"threshold": threshold}
     if truth is not None:
         params["truth"] = str(truth)
-    with _progress("Linking residents") as listener:
+    with progress_bar("Linking residents") as listener:
         row = run_inline(load_settings(), "linkage.build", params, listener)
     if row.status != "succeeded":
-        raise _fail(row.error or "the linkage job failed")
+        raise fail(row.error or "the linkage job failed")
     result = row.result or {}
     console.print(
         f"Run {result.get('run')}: {result.get('records'):,} records → "
@@ -130,10 +102,10 @@ def update(
     from joinedup.jobs.runner import run_inline
 
     params: dict[str, object] = {"truth": str(truth)} if truth is not None else {}
-    with _progress("Updating the resident index") as listener:
+    with progress_bar("Updating the resident index") as listener:
         row = run_inline(load_settings(), "linkage.update", params, listener)
     if row.status != "succeeded":
-        raise _fail(row.error or "the linkage update failed")
+        raise fail(row.error or "the linkage update failed")
     result = row.result or {}
     delta = result.get("delta") or {}
     assert isinstance(delta, dict)
@@ -247,11 +219,11 @@ def evaluate(
     )
 
     if (truth is None) == (not labels):
-        raise _fail("give either --truth or --labels")
+        raise fail("give either --truth or --labels")
     if truth is not None and (clusters or pairs):
-        raise _fail("--clusters and --pairs are judged against --labels, not --truth")
+        raise fail("--clusters and --pairs are judged against --labels, not --truth")
     if clusters and pairs:
-        raise _fail("give --clusters or --pairs, not both")
+        raise fail("give --clusters or --pairs, not both")
     result: Any
     try:
         if truth is not None:
@@ -259,10 +231,10 @@ def evaluate(
         else:
             assert labels
             if not id_column or not entity_column:
-                raise _fail("--labels needs --id-column and --entity-column")
+                raise fail("--labels needs --id-column and --entity-column")
             ids = [c.strip() for c in id_column.split(",") if c.strip()]
             if len(labels) > 1 and not pairs:
-                raise _fail("two --labels files are for a link: judge it with --pairs")
+                raise fail("two --labels files are for a link: judge it with --pairs")
             if clusters:
                 result = evaluate_clusters(
                     labels[0], clusters, id_columns=ids, entity_column=entity_column
@@ -284,7 +256,7 @@ def evaluate(
                     run_id=run,
                 )
     except (FileNotFoundError, LookupError, LabelError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         console.print_json(json.dumps(result.to_dict()))
         return
@@ -335,20 +307,15 @@ AsUser = Annotated[
 
 def _reviewer(username: str) -> Actor:
     """The acting analyst as the access gateway's actor, under the linkage purpose."""
-    from sqlalchemy import select
-
-    from joinedup.catalog.db import session_scope
-    from joinedup.catalog.models import User
-    from joinedup.governance.access import Actor
     from joinedup.linkage.review import REVIEW_PURPOSE, REVIEWER_ROLES
 
-    with session_scope(load_settings()) as session:
-        user = session.scalars(select(User).where(User.username == username)).first()
-        if user is None or not user.is_active:
-            raise _fail(f"no active user {username!r}")
-        if user.role not in REVIEWER_ROLES:
-            raise _fail(f"{username} is a {user.role}: only analysts review matches")
-        return Actor(user.id, user.username, user.organisation_id, user.role, REVIEW_PURPOSE)
+    return acting_as(
+        load_settings(),
+        username,
+        REVIEW_PURPOSE,
+        REVIEWER_ROLES,
+        refusal="only analysts review matches",
+    )
 
 
 @review_app.command("list")
@@ -365,7 +332,7 @@ def review_list(
     try:
         queue = review_queue(load_settings(), 1, limit)
     except LinkageNotFound as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     rows = _queue_keys(queue)
     if as_json:
         console.print_json(
@@ -425,7 +392,7 @@ def review_decide(
         run = get_run(settings)
         for key in (key_l, key_r):
             if not record_exists(settings, key):
-                raise _fail("a record key is not in the latest linkage run")
+                raise fail("a record key is not in the latest linkage run")
         recorded = record_decision(
             settings,
             actor,
@@ -436,7 +403,7 @@ def review_decide(
             run_id=run.id,
         )
     except (LinkageNotFound, ReviewError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(
         f"Recorded {recorded.decision} on {recorded.pair} (decision {recorded.id}); "
         "the next build applies it."
@@ -459,7 +426,7 @@ def resident(
     try:
         view = explain_resident(load_settings(), actor, resident_id)
     except (LinkageNotFound, ReviewError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     data = _resident_dict(view)
     if as_json:
         console.print_json(json.dumps(data, default=str))
@@ -535,7 +502,7 @@ def match(
     from joinedup.linkage.standalone import match as do_match
 
     try:
-        with _progress("Matching") as listener:
+        with progress_bar("Matching") as listener:
             result = do_match(
                 left,
                 right,
@@ -548,7 +515,7 @@ def match(
                 progress=listener,
             )
     except StandaloneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for mapping in result.mappings:
         err.print(mapping.describe())
     console.print(f"Wrote {result.written:,} pairs to {out}")
@@ -574,12 +541,12 @@ def dedupe(
     from joinedup.linkage.standalone import dedupe as do_dedupe
 
     try:
-        with _progress("Deduplicating") as listener:
+        with progress_bar("Deduplicating") as listener:
             result = do_dedupe(
                 file, out, id_column=id, maps=map, threshold=threshold, progress=listener
             )
     except StandaloneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for mapping in result.mappings:
         err.print(mapping.describe())
     console.print(f"Wrote {result.written:,} records to {out}")

@@ -7,13 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from joinedup.clikit import console, err, fail, find_user
 from joinedup.config import Settings, load_settings
-
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 publish_app = typer.Typer(
     help="Open data: publications, disclosure-controlled releases, the DPO's approval.",
@@ -21,22 +18,8 @@ publish_app = typer.Typer(
 )
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Error:[/] {message}")
-    return typer.Exit(1)
-
-
 def _user_id(settings: Settings, username: str) -> int:
-    from sqlalchemy import select
-
-    from joinedup.catalog.db import session_scope
-    from joinedup.catalog.models import User
-
-    with session_scope(settings) as session:
-        user_id = session.scalars(select(User.id).where(User.username == username)).first()
-    if user_id is None:
-        raise _fail(f"no user {username!r}")
-    return int(user_id)
+    return find_user(settings, username, active=False).id
 
 
 @publish_app.command("check")
@@ -76,9 +59,9 @@ def define(
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
         pub = save_definition(settings, document, _user_id(settings, as_user))
     except (OSError, yaml.YAMLError) as exc:
-        raise _fail(f"{file.name}: cannot read: {exc}") from None
+        raise fail(f"{file.name}: cannot read: {exc}") from None
     except (PublicationError, PublishRefused) as exc:
-        raise _fail(str(exc).replace("definition:", f"{file.name}:", 1)) from None
+        raise fail(str(exc).replace("definition:", f"{file.name}:", 1)) from None
     console.print(f"Defined {pub.kind} [bold]{pub.name}[/]")
 
 
@@ -96,7 +79,7 @@ def release(
         params["user_id"] = _user_id(settings, as_user)
     row = run_inline(settings, "publish.release", params)
     if row.status != "succeeded":
-        raise _fail(row.error or "the release failed")
+        raise fail(row.error or "the release failed")
     console.print_json(json.dumps(row.result))
 
 
@@ -130,7 +113,7 @@ def _decide(name: str, version: int, as_user: str, approve: bool, note: str) -> 
     try:
         view = decide(settings, name, version, _user_id(settings, as_user), approve, note)
     except (PublicationError, PublishRefused, NotFoundError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"Release {view.version} of {view.publication} is {view.status}")
 
 
@@ -180,7 +163,7 @@ def export(
     try:
         view = public_release(settings, name, version)
     except NotFoundError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
     (out / "data.csv").write_bytes(release_csv(settings, view))
     (out / "datapackage.json").write_text(json.dumps(view.descriptor, indent=2))

@@ -30,15 +30,16 @@ from joinedup.catalog.models import (
 )
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.processing import (
     DatasetRef,
     ServiceActor,
     authorise_reuse,
     read_for_processing,
 )
-from joinedup.ingest.sql import ident, lit
 from joinedup.standards import field_names
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident, lit
 
 PURPOSE = "statistics"
 
@@ -126,7 +127,7 @@ def read_open_dataset(
             append_event(
                 session,
                 actor=actor.label,
-                action="dataset.read",
+                action=AuditAction.DATASET_READ,
                 purpose=actor.purpose,
                 decision="allow",
                 reason=f"non-personal data ({standard}) read for publication",

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from joinedup.config import Settings
-from joinedup.ingest.sql import ident
 from joinedup.publish.formats import OGL
 from joinedup.publish.releases import ReleaseView
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import ident
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100

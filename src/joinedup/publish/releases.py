@@ -36,6 +36,7 @@ from joinedup.catalog.models import (
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.processing import ServiceActor
 from joinedup.publish.build import build_aggregate, build_dataset
 from joinedup.publish.definitions import (
@@ -145,7 +146,7 @@ def save_definition(settings: Settings, document: Any, user_id: int | None) -> P
             session,
             actor=user.username if user else "system",
             organisation_id=user.organisation_id if user else None,
-            action="publication.define",
+            action=AuditAction.PUBLICATION_DEFINE,
             target_type="publication",
             target_id=definition.name,
             details={"kind": definition.kind, "new": created},
@@ -234,7 +235,7 @@ def create_release(
             session,
             actor=user.username if user else actor.label,
             organisation_id=user.organisation_id if user else None,
-            action="publication.release",
+            action=AuditAction.PUBLICATION_RELEASE,
             target_type="publication_release",
             target_id=f"{name}/{version}",
             details={
@@ -281,7 +282,7 @@ def decide(
             session,
             actor=user.username,
             organisation_id=user.organisation_id,
-            action="publication.approve" if approve else "publication.reject",
+            action=AuditAction.PUBLICATION_APPROVE if approve else AuditAction.PUBLICATION_REJECT,
             target_type="publication_release",
             target_id=f"{name}/{version}",
             details={"csv_sha256": release.csv_sha256},

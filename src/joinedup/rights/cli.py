@@ -11,16 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from joinedup.clikit import acting_as, console, fail
 from joinedup.config import load_settings
 
 if TYPE_CHECKING:
     from joinedup.governance.access import Actor
 
-console = Console()
-err = Console(stderr=True)
 rights_app = typer.Typer(
     help="Residents' rights: find a resident, subject access exports, disputes (as a DPO).",
     no_args_is_help=True,
@@ -36,26 +34,16 @@ AsUser = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]Error:[/red] {message}")
-    return typer.Exit(1)
-
-
 def _dpo(username: str) -> Actor:
-    from sqlalchemy import select
-
-    from joinedup.catalog.db import session_scope
-    from joinedup.catalog.models import User
-    from joinedup.governance.access import Actor
     from joinedup.rights.common import RIGHTS_ROLES, SAR_PURPOSE
 
-    with session_scope(load_settings()) as session:
-        user = session.scalars(select(User).where(User.username == username)).first()
-        if user is None or not user.is_active:
-            raise _fail(f"no active user {username!r}")
-        if user.role not in RIGHTS_ROLES:
-            raise _fail(f"{username} is a {user.role}: only DPOs answer rights requests")
-        return Actor(user.id, user.username, user.organisation_id, user.role, SAR_PURPOSE)
+    return acting_as(
+        load_settings(),
+        username,
+        SAR_PURPOSE,
+        RIGHTS_ROLES,
+        refusal="only DPOs answer rights requests",
+    )
 
 
 @rights_app.command("find")
@@ -88,7 +76,7 @@ def find(
     try:
         result = find_person(load_settings(), actor, PersonQuery.parse(values))
     except (RightsError, LinkageNotFound) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     rows = [
         {
             "resident_id": c.record.resident_id,
@@ -133,7 +121,7 @@ def export(
     from joinedup.rights.subject import CollectOptions
 
     if fmt not in FORMATS or fmt == "html":
-        raise _fail("--format is json, jsonld or pdf")
+        raise fail("--format is json, jsonld or pdf")
     settings = load_settings()
     actor = _dpo(as_user)
     try:
@@ -141,7 +129,7 @@ def export(
         document, _ = load_export(settings, actor, info.id, fmt)
         body = render(document, fmt, info.id)
     except (RightsError, LinkageNotFound) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_bytes(body)
     tmp.replace(out)
@@ -166,7 +154,7 @@ def dispute(
     organisation, _, rest = record.partition("/")
     dataset, _, source_record_id = rest.partition("/")
     if not (organisation and dataset and source_record_id):
-        raise _fail("name the record as organisation/dataset/record-id")
+        raise fail("name the record as organisation/dataset/record-id")
     try:
         info = record_dispute(
             load_settings(),
@@ -178,7 +166,7 @@ def dispute(
             statement=statement,
         )
     except (RightsError, LinkageNotFound) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"Dispute {info.id} recorded on {info.record_key}: {', '.join(info.fields)}")
 
 

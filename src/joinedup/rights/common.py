@@ -14,6 +14,7 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 
 #: The purpose a DPO acts under to answer residents' rights requests (UK GDPR Article
 #: 6(1)(c), legal obligation; residents cannot object to it).
@@ -51,7 +52,7 @@ def organisation_code(settings: Settings, organisation_id: int) -> str:
 def audit(
     session: Session,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     target_type: str,
     target_id: str,
     records: list[str] | None = None,

@@ -30,6 +30,7 @@ from joinedup.catalog.models import (
 from joinedup.catalog.types import utcnow
 from joinedup.config import Settings
 from joinedup.governance.access import Actor
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.linkage.explain import get_run
 from joinedup.rights.common import RightsError, audit, check_dpo
 from joinedup.standards import field_names
@@ -179,7 +180,7 @@ def record_dispute(
         audit(
             session,
             actor,
-            "rights.dispute",
+            AuditAction.RIGHTS_DISPUTE,
             "dispute",
             str(row.id),
             records=[record_key],
@@ -227,7 +228,14 @@ def get_dispute(settings: Settings, actor: Actor, dispute_id: int) -> DisputeInf
         row, code = _load(session, dispute_id)
         check_can_see(actor, row.organisation_id)
         info = _info(row, code)
-        audit(session, actor, "rights.dispute_view", "dispute", str(row.id), [info.record_key])
+        audit(
+            session,
+            actor,
+            AuditAction.RIGHTS_DISPUTE_VIEW,
+            "dispute",
+            str(row.id),
+            [info.record_key],
+        )
         return info
 
 
@@ -263,7 +271,14 @@ def resolve_dispute(
         row.resolved_by_id = actor.user_id
         row.resolution = resolution
         info = _info(row, code)
-        audit(session, actor, "rights.dispute_resolve", "dispute", str(row.id), [info.record_key])
+        audit(
+            session,
+            actor,
+            AuditAction.RIGHTS_DISPUTE_RESOLVE,
+            "dispute",
+            str(row.id),
+            [info.record_key],
+        )
         session.commit()
         return info
 

@@ -21,6 +21,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import RightsExport
 from joinedup.config import Settings
 from joinedup.governance.access import Actor
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.rights.common import RightsError, audit, check_dpo
 from joinedup.rights.pdf import render_pdf
 from joinedup.rights.portable import to_jsonld
@@ -89,7 +90,7 @@ def release_export(
         audit(
             session,
             actor,
-            "rights.export",
+            AuditAction.RIGHTS_EXPORT,
             "rights_export",
             str(row.id),
             records=[r["record_key"] for r in document["records"]],
@@ -133,7 +134,7 @@ def load_export(
         audit(
             session,
             actor,
-            "rights.export_download",
+            AuditAction.RIGHTS_EXPORT_DOWNLOAD,
             "rights_export",
             str(row.id),
             details={"format": fmt, "resident": row.resident_id},

@@ -28,6 +28,7 @@ import pyarrow as pa
 from joinedup.catalog.db import session_scope
 from joinedup.config import Settings
 from joinedup.governance.access import Actor
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.processing import DatasetRef, ServiceActor, authorise_reuse
 from joinedup.linkage import model as m
 from joinedup.linkage.chain import records_source
@@ -307,7 +308,7 @@ def find_person(settings: Settings, actor: Actor, query: PersonQuery) -> FindRes
         audit(
             session,
             actor,
-            "rights.find",
+            AuditAction.RIGHTS_FIND,
             "person_search",
             f"linkage_run/{run.id}",
             records=[r.record_key for r in shown],

@@ -50,6 +50,7 @@ from joinedup.catalog.models import (
 )
 from joinedup.config import Settings
 from joinedup.governance.access import AccessDenied, Actor, NotFound, read_records
+from joinedup.governance.audit_actions import DISCLOSURES, AuditAction
 from joinedup.governance.policy import AccessRequest, decide, effective_status
 from joinedup.linkage.explain import RecordView, check_resident_id, get_run
 from joinedup.rights.common import RightsError, audit, check_dpo
@@ -61,15 +62,6 @@ from joinedup.store import SnapshotStore, duckdb_session
 FORMAT = "joinedup-subject-access/1"
 OTHER_PERSON = "data about another person"
 FREE_TEXT = "free text written by staff, which may mention other people"
-#: Audit actions that disclose a resident's data to someone.
-DISCLOSURES = {
-    "personal_data.read": "Read the records",
-    "personal_data.process": "Processed the dataset (automated, in bulk)",
-    "linkage.explain": "Viewed how the records were linked",
-    "linkage.pair_view": "Reviewed a possible match",
-    "rights.find": "Searched for the resident (subject access)",
-    "rights.export": "Released a subject access export",
-}
 MAX_DISCLOSURES = 2000
 
 
@@ -246,7 +238,7 @@ def _disclosures(
         what = DISCLOSURES.get(event.action, event.action)
         dataset = None
         if event.target_type == "dataset_version" and event.target_id in versions:
-            if event.action == "personal_data.read" and not (
+            if event.action == AuditAction.PERSONAL_DATA_READ and not (
                 records_listed & versions[event.target_id]
             ):
                 continue
@@ -607,7 +599,7 @@ def collect(
         audit(
             session,
             actor,
-            "personal_data.read",
+            AuditAction.PERSONAL_DATA_READ,
             "flags",
             f"insight_run/{insight.id}" if insight else "flags",
             records=[f["flag_id"] for f in flags],
@@ -617,7 +609,7 @@ def collect(
         audit(
             session,
             actor,
-            "rights.collect",
+            AuditAction.RIGHTS_COLLECT,
             "resident",
             resident_id,
             records=sorted(keys),

@@ -2,7 +2,7 @@
 
 Each module here defines a ``router`` (an :class:`~fastapi.APIRouter` whose routes carry a tag)
 and a ``tag`` (the OpenAPI tag's name and description). To add an API, write the module and
-add it to the list in :func:`api_modules`; that is the only place that needs to change.
+name it in its stage's record (:mod:`joinedup.stages`); that is the only place to change.
 """
 
 from __future__ import annotations
@@ -16,33 +16,10 @@ API_PREFIX = "/api/v1"
 
 
 def api_modules() -> list[ModuleType]:
-    from joinedup.web.api import (
-        areas,
-        datasets,
-        governance,
-        insight,
-        jobs,
-        linkage,
-        mapping_suggest,
-        publish,
-        rights,
-        standards,
-        status,
-    )
+    """Every stage's API modules, from the stage registry (:mod:`joinedup.stages`)."""
+    from joinedup.stages import modules
 
-    return [
-        status,
-        datasets,
-        standards,
-        mapping_suggest,
-        jobs,
-        governance,
-        linkage,
-        insight,
-        publish,
-        rights,
-        areas,
-    ]
+    return modules("api")
 
 
 def openapi_tags() -> list[dict[str, Any]]:

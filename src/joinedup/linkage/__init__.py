@@ -1,0 +1,1 @@
+"""Record linkage: the resident index (see docs/linkage.md)."""

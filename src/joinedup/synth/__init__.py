@@ -1,0 +1,1 @@
+"""The synthetic region generator (``joinedup synth``)."""
