@@ -92,7 +92,7 @@ def train_and_score(
         )
         linker = m.make_linker(con, inputs, settings)
         record = m.train(linker, options, lambda f, msg: progress(0.2 * f, msg))
-        household = m.household_u(con, inputs[0]) if len(inputs) == 1 else {}
+        household = m.household_u(con, inputs)
         scoring, filled = m.trained_settings(linker, 1.0 / options.u_max_pairs, household)
         record["defaults"] = filled
         record["household_u"] = household
@@ -110,6 +110,17 @@ def train_and_score(
     )
     predictions.drop_table_from_database_and_remove_from_cache()
     timings["predict"] = time.perf_counter() - start
+    prior = float(scoring["probability_two_random_records_match"])
+    total = (
+        sizes[0] * (sizes[0] - 1) / 2
+        if link_type == "dedupe_only"
+        else sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1 :])
+    )
+    calibrated = m.calibrated_prior(con, "linkage_pairs", total, prior)
+    m.with_prior(con, "linkage_pairs", prior, calibrated)
+    scoring["probability_two_random_records_match"] = calibrated
+    record["prior_estimated"] = prior
+    record["probability_two_random_records_match"] = calibrated
     model = m.LinkageModel(settings=scoring, training=record)
     return model, "linkage_pairs", timings
 

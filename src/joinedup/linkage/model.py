@@ -361,15 +361,30 @@ def reference_m() -> dict[tuple[str, str], float]:
     }
 
 
-def household_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
-    """u of an exact given name and of an exact date of birth between two *different people
-    of one household* (same postcode and family name), estimated without labels:
+#: Fewest household pairs that are clearly two people (:func:`household_u`) from which a
+#: household u is estimated; with fewer, the data shows no households to learn from and the
+#: household-context level is not added (an exact match counts as it does anywhere).
+MIN_HOUSEHOLD_PAIRS = 30
 
-    * given name: among household pairs whose dates of birth are more than a year apart
-      and not explained by a slip (parents, children, siblings), the share with the same
-      given name (a junior and senior);
-    * date of birth and middle names: among household pairs whose given names conflict, the
-      share born on the same day (twins), and the share with the same middle names.
+
+def household_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, float]:
+    """u of an exact given name, middle names and date of birth between two *different people
+    of one household* (same postcode and family name), estimated without labels from household
+    pairs that are clearly two people:
+
+    * given name: pairs born more than a year apart (not explained by a slip) whose middle
+      names conflict or whose national identifiers differ; the share with the same given
+      name (a junior and senior);
+    * date of birth and middle names: pairs whose given names conflict and whose sex,
+      middle names or national identifiers also conflict; the share born on the same day
+      (twins), and the share with the same middle names.
+
+    Two signs, because one is not enough: in a file of duplicates (FEBRL, a spreadsheet of
+    repeated registrations) most pairs at one address with one family name are one person,
+    and a mistyped given name or date of birth alone would make the same date of birth or
+    given name look common among "different" people, taking the weight off the strongest
+    personal evidence. A comparison with fewer than :data:`MIN_HOUSEHOLD_PAIRS` such pairs
+    gets no household level. With two files (a link), households are read within each.
     """
     dob_apart = (
         "abs(date_diff('day', l.dob, r.dob)) > 366 "
@@ -383,13 +398,20 @@ def household_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
         given_conflict = given_conflict.replace(f"{col}_L", f"l.{col}").replace(
             f"{col}_R", f"r.{col}"
         )
-    row = con.execute(
+    ids_differ = " OR ".join(f"coalesce(l.{c} <> r.{c}, FALSE)" for c in IDENTIFIERS)
+    middle_conflict = (
+        "coalesce(NOT list_has_any(l.middle_parts, r.middle_parts) "
+        "AND left(l.middle_first, 1) <> left(r.middle_first, 1), FALSE)"
+    )
+    sex_conflict = "coalesce(l.sex <> r.sex, FALSE)"
+    sql = (
         f"""WITH pairs AS (
             SELECT l.given_name AS gl, r.given_name AS gr, l.dob AS dl, r.dob AS dr,
                    l.middle_names AS ml, r.middle_names AS mr,
-                   coalesce({dob_apart}, FALSE) AS apart,
-                   coalesce({given_conflict}, FALSE) AS conflict
-            FROM {table} l JOIN {table} r
+                   coalesce({dob_apart}, FALSE) AND ({middle_conflict} OR {ids_differ}) AS apart,
+                   coalesce({given_conflict}, FALSE)
+                   AND ({sex_conflict} OR {middle_conflict} OR {ids_differ}) AS conflict
+            FROM {{table}} l JOIN {{table}} r
               ON l.postcode = r.postcode AND l.family_compact = r.family_compact
              AND l.rid < r.rid
             WHERE l.given_name IS NOT NULL AND r.given_name IS NOT NULL
@@ -400,13 +422,22 @@ def household_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
                count(*) FILTER (WHERE conflict AND ml IS NOT NULL AND mr IS NOT NULL),
                count(*) FILTER (WHERE conflict AND ml = mr)
         FROM pairs"""
-    ).fetchall()[0]
-    apart, same_given, conflict, same_dob, both_middle, same_middle = (int(x or 0) for x in row)
+    )
+    counts = [0] * 6
+    for table in tables:
+        row = con.execute(sql.format(table=table)).fetchall()[0]
+        counts = [a + int(b or 0) for a, b in zip(counts, row, strict=True)]
+    apart, same_given, conflict, same_dob, both_middle, same_middle = counts
     # add-one smoothing keeps them away from 0 and 1 on small data
+    estimates = {
+        "given_name": (apart, same_given),
+        "date_of_birth": (conflict, same_dob),
+        "middle_names": (both_middle, same_middle),
+    }
     return {
-        "given_name": (same_given + 1) / (apart + 2),
-        "date_of_birth": (same_dob + 1) / (conflict + 2),
-        "middle_names": (same_middle + 1) / (both_middle + 2),
+        name: (same + 1) / (pairs + 2)
+        for name, (pairs, same) in estimates.items()
+        if pairs >= MIN_HOUSEHOLD_PAIRS
     }
 
 
@@ -475,7 +506,49 @@ def trained_settings(
     settings = linker.misc.save_model_to_json(out_path=None)
     filled = complete_parameters(settings, u_floor)
     with_household_context(settings, household)
-    return with_household_conflict(settings), filled
+    # the conflict level keeps household members apart: on data that shows no households of
+    # different people (a file of duplicates) a shared address is evidence like any other
+    return (with_household_conflict(settings) if household else settings), filled
+
+
+def calibrated_prior(
+    con: duckdb.DuckDBPyConnection, pairs: str, total_pairs: float, prior: float
+) -> float:
+    """The prior that agrees with the scored pairs: the expected number of matches among them
+    (the sum of their match probabilities) over all pairs of records, found by fixed-point
+    iteration with m and u held (EM's update of the prior, on every blocked pair; pairs that
+    blocking leaves out are taken as non-matches).
+
+    The first estimate (deterministic rules and an assumed recall,
+    :data:`TrainingOptions.prior_recall`) can be several times off on data unlike the
+    region it was set on: FEBRL3 has 2.7 times more matches than it assumes, fake_1000 many
+    times more. A prior too low lowers every probability, and recall with it."""
+    import numpy as np
+
+    weights = con.sql(f"SELECT match_weight FROM {pairs}").to_arrow_table().column(0)
+    if total_pairs <= 0 or len(weights) == 0:
+        return prior
+    bayes = weights.to_numpy().astype(np.float64) - np.log2(prior / (1 - prior))
+    lam = prior
+    for _ in range(100):
+        expected = float(np.sum(1.0 / (1.0 + np.exp2(-(bayes + np.log2(lam / (1 - lam)))))))
+        new = min(max(expected / total_pairs, 1e-12), 0.5)
+        if abs(new - lam) <= 1e-4 * lam:
+            return new
+        lam = new
+    return lam
+
+
+def with_prior(con: duckdb.DuckDBPyConnection, pairs: str, old: float, new: float) -> None:
+    """Rescore ``pairs`` for a new prior: every match weight moves by the change in prior
+    log-odds, and the probabilities follow."""
+    import math
+
+    shift = math.log2(new / (1 - new)) - math.log2(old / (1 - old))
+    con.execute(
+        f"""UPDATE {pairs} SET match_weight = match_weight + {shift},
+        match_probability = 1 / (1 + pow(2, -(match_weight + {shift})))"""
+    )
 
 
 #: Below this many records (on the larger side) the data cannot teach the model much: the
