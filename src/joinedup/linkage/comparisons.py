@@ -122,9 +122,7 @@ NAMES_SWAPPED = _c("given_name_l = family_name_r AND family_name_l = given_name_
 
 def _near(a: str, b: str) -> str:
     """``a`` and ``b`` are one typo apart (the test of :data:`GIVEN_TYPO`)."""
-    return (
-        f"(jaro_winkler_similarity({a}, {b}) >= {GIVEN_FUZZY} OR {one_edit(a, b)})"
-    )
+    return f"(jaro_winkler_similarity({a}, {b}) >= {GIVEN_FUZZY} OR {one_edit(a, b)})"
 
 
 #: Swapped, and one or both of the names then mistyped (HANNAH MIHAL / MIHAL HANNSH).
@@ -296,8 +294,7 @@ NEUTRAL = 0.5
 CONFLICT_LABEL = "same address, conflicting person (no weight)"
 #: One address line, and postcodes one keying slip apart.
 POSTCODE_TYPO = _c(
-    "address_l = address_r AND postcode_l <> postcode_r "
-    f"AND {one_edit('postcode_l', 'postcode_r')}"
+    f"address_l = address_r AND postcode_l <> postcode_r AND {one_edit('postcode_l', 'postcode_r')}"
 )
 #: Postcodes with two neighbouring characters swapped (SE13 4NT / SE13 4TN).
 POSTCODE_TRANSPOSED = _c(transposed("postcode_l", "postcode_r"))

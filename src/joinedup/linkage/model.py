@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -263,6 +263,53 @@ def identifier_u(
     return out
 
 
+#: Comparisons whose "exact" level is plain equality of one column: its u is the chance two
+#: random records share the value, computed from the values' frequencies rather than
+#: sampled (random sampling sees a shared date of birth a few times in a million pairs).
+EXACT_COLUMNS = {"given_name": "given_name", "family_name": "family_name", "date_of_birth": "dob"}
+
+
+def exact_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, float]:
+    """u of the "exact" level of :data:`EXACT_COLUMNS`, from value frequencies: among pairs
+    of records (within the one table of a dedupe, across the tables of a link) that both
+    hold a value, the share holding the same."""
+    out: dict[str, float] = {}
+    for name, column in EXACT_COLUMNS.items():
+        counts = [
+            f"SELECT CAST({column} AS VARCHAR) AS v, count(*) AS n FROM {t} "
+            f"WHERE {column} IS NOT NULL GROUP BY ALL"
+            for t in tables
+        ]
+        if len(tables) == 1:
+            row = con.execute(f"SELECT sum(n * (n - 1)), sum(n) FROM ({counts[0]})").fetchall()[0]
+            same, total = float(row[0] or 0), float(row[1] or 0)
+            pairs = total * (total - 1)
+        else:
+            joins = " JOIN ".join(
+                f"({c}) c{i}" + (" USING (v)" if i else "") for i, c in enumerate(counts)
+            )
+            product = " * ".join(f"c{i}.n" for i in range(len(tables)))
+            same = float(con.execute(f"SELECT sum({product}) FROM {joins}").fetchall()[0][0] or 0)
+            pairs = 1.0
+            for c in counts:
+                pairs *= float(con.execute(f"SELECT sum(n) FROM ({c})").fetchall()[0][0] or 0)
+        if pairs > 0 and same > 0:
+            out[name] = same / pairs
+    return out
+
+
+def with_exact_u(settings: dict[str, Any], u_known: dict[str, float]) -> dict[str, Any]:
+    """Settings with the "exact" levels' u fixed from :func:`exact_u`."""
+    for comparison in settings["comparisons"]:
+        name = comparison["output_column_name"]
+        if name not in u_known:
+            continue
+        for level in comparison["comparison_levels"]:
+            if level.get("label_for_charts") == "exact":
+                level.update(u_probability=u_known[name], fix_u_probability=True)
+    return settings
+
+
 def with_identifier_u(
     settings: dict[str, Any], u_known: dict[str, dict[str, float]]
 ) -> dict[str, Any]:
@@ -404,8 +451,7 @@ def household_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[s
         "AND left(l.middle_first, 1) <> left(r.middle_first, 1), FALSE)"
     )
     sex_conflict = "coalesce(l.sex <> r.sex, FALSE)"
-    sql = (
-        f"""WITH pairs AS (
+    sql = f"""WITH pairs AS (
             SELECT l.given_name AS gl, r.given_name AS gr, l.dob AS dl, r.dob AS dr,
                    l.middle_names AS ml, r.middle_names AS mr,
                    coalesce({dob_apart}, FALSE) AND ({middle_conflict} OR {ids_differ}) AS apart,
@@ -422,7 +468,6 @@ def household_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[s
                count(*) FILTER (WHERE conflict AND ml IS NOT NULL AND mr IS NOT NULL),
                count(*) FILTER (WHERE conflict AND ml = mr)
         FROM pairs"""
-    )
     counts = [0] * 6
     for table in tables:
         row = con.execute(sql.format(table=table)).fetchall()[0]
@@ -586,3 +631,70 @@ def reference_settings(
         "notes": [f"fewer than {MIN_TRAINING_RECORDS} records: reference parameters used"],
     }
     return settings, record
+
+
+def train_and_score(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    options: TrainingOptions,
+    progress: Progress,
+    *,
+    link_type: str = "dedupe_only",
+    tables: list[str] | None = None,
+    with_source: bool = True,
+    loose_blocking: bool = False,
+) -> tuple[LinkageModel, str, dict[str, float]]:
+    """Train on prepared ``table`` (or ``tables`` for a link) and score every blocked pair
+    into table ``linkage_pairs``. Returns the model, the pairs table and timings.
+
+    ``loose_blocking`` (the standalone commands) adds the loose blocking rules that fit the
+    pair budget (:func:`joinedup.linkage.model.blocking_rules_for`)."""
+    inputs = tables or [table]
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    sizes = [int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in inputs]
+    if sum(sizes) < EM_SAMPLING_FROM:
+        options = replace(options, em_max_pairs=None)  # small data: EM on every blocked pair
+    if max(sizes) < MIN_TRAINING_RECORDS:
+        progress(0.1, "Too few records to train: using the reference model")
+        scoring, record = reference_settings(link_type, sizes, with_source=with_source)
+    else:
+        settings = with_exact_u(
+            with_identifier_u(
+                settings_dict(link_type, with_source=with_source), identifier_u(con, inputs)
+            ),
+            exact_u(con, inputs),
+        )
+        linker = make_linker(con, inputs, settings)
+        record = train(linker, options, lambda f, msg: progress(0.2 * f, msg))
+        household = household_u(con, inputs)
+        scoring, filled = trained_settings(linker, 1.0 / options.u_max_pairs, household)
+        record["defaults"] = filled
+        record["household_u"] = household
+    if loose_blocking:
+        rules, pairs = blocking_rules_for(con, inputs, link_type)
+        scoring["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r} for r in rules]
+        record["blocking"] = {"rules": rules, "pairs": pairs, "budget": LOOSE_PAIR_BUDGET}
+    timings["train"] = time.perf_counter() - start
+    start = time.perf_counter()
+    progress(0.2, "Scoring candidate pairs")
+    scorer = make_linker(con, inputs, scoring)
+    predictions = scorer.inference.predict(warning_mode="never")
+    con.execute(
+        f"CREATE OR REPLACE TABLE linkage_pairs AS SELECT * FROM {predictions.physical_name}"
+    )
+    predictions.drop_table_from_database_and_remove_from_cache()
+    timings["predict"] = time.perf_counter() - start
+    prior = float(scoring["probability_two_random_records_match"])
+    total = (
+        sizes[0] * (sizes[0] - 1) / 2
+        if link_type == "dedupe_only"
+        else sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1 :])
+    )
+    calibrated = calibrated_prior(con, "linkage_pairs", total, prior)
+    with_prior(con, "linkage_pairs", prior, calibrated)
+    scoring["probability_two_random_records_match"] = calibrated
+    record["prior_estimated"] = prior
+    record["probability_two_random_records_match"] = calibrated
+    model = LinkageModel(settings=scoring, training=record)
+    return model, "linkage_pairs", timings
