@@ -25,7 +25,7 @@ from joinedup.ingest.readers import read_source
 from joinedup.ingest.sql import ident
 from joinedup.ingest.suggest import suggest_mapping
 from joinedup.linkage import model as m
-from joinedup.linkage.cluster import cluster_predictions
+from joinedup.linkage.cluster import cluster_predictions, has_households
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import LINKAGE_FIELDS, prepare_sql
 
@@ -244,7 +244,14 @@ def dedupe(
             loose_blocking=True,
         )
         report(0.9, "Clustering")
-        cluster_predictions(db, "records", pairs, threshold, out="clusters")
+        cluster_predictions(
+            db,
+            "records",
+            pairs,
+            threshold,
+            out="clusters",
+            conflicts=has_households(model.settings),
+        )
         rows = db.execute(
             """SELECT c.record_key, min(c.record_key) OVER (PARTITION BY c.resident_id)
             FROM clusters c ORDER BY c.rid"""
