@@ -287,6 +287,27 @@ def identifier(column: str, title: str) -> dict[str, Any]:
     )
 
 
+def email() -> dict[str, Any]:
+    """E-mail address: one person may keep one for years, but a household may share one and
+    people change them, so "different" is learned like any other level."""
+    local = "split_part(email_{side}, '@', 1)"
+    l_local, r_local = local.format(side="l"), local.format(side="r")
+    return _comparison(
+        "email",
+        "E-mail address: exact, one slip or the same name at another domain, similar",
+        [
+            _level("email_l IS NULL OR email_r IS NULL", "missing", null=True),
+            _level("email_l = email_r", "exact"),
+            _level(
+                f"{one_edit('email_l', 'email_r')} OR {l_local} = {r_local}",
+                "one slip, or the same name at another domain",
+            ),
+            _level(f"jaro_winkler_similarity({l_local}, {r_local}) >= {WEAK}", "similar"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
 #: m = u: the level carries no weight (fixed, never trained).
 NEUTRAL = 0.5
 
@@ -486,5 +507,6 @@ def comparisons(with_source: bool = True) -> list[dict[str, Any]]:
         identifier("ni_number", "National Insurance number"),
         identifier("upn", "Unique Pupil Number"),
         identifier("other_id", "Other identifier (a source's own id, compared for equality)"),
+        email(),
         *([source()] if with_source else []),
     ]

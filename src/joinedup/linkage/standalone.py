@@ -46,6 +46,7 @@ FIELDS = (
     "upn",
     "ni_number",
     "other_id",
+    "email",
 )
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d.%m.%Y")
 SEX_CODES = {
