@@ -199,7 +199,9 @@ def make_linker(
     for frame, name in zip(frames, tables, strict=True):
         frame.dataset_display_name = name
     inputs: SplinkDataFrame | list[SplinkDataFrame] = frames[0] if len(frames) == 1 else frames
-    return Linker(inputs, settings, log_level=None)
+    # the settings are joinedup's own (tested in tests/linkage): Splink's validation parses
+    # every level's SQL with sqlglot, about a second per linker for these comparisons
+    return Linker(inputs, settings, log_level=None, validate_settings=False)
 
 
 def blocking_rules_for(
@@ -528,8 +530,11 @@ def train(
     timings["prior"] = time.perf_counter() - start
     start = time.perf_counter()
     report(0.2, "Estimating u by random sampling")
+    # one pass: Splink's default (ten chunks, stopping once every level is seen 100 times)
+    # never stops early here, since levels of absent columns are never seen, and ten passes
+    # cost about three times one
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=options.u_max_pairs, seed=options.seed
+        max_pairs=options.u_max_pairs, seed=options.seed, num_chunks=1
     )
     timings["u"] = time.perf_counter() - start
     used: list[str] = []
