@@ -148,6 +148,10 @@ def demo(
     residents: Annotated[int, typer.Option(help="Synthetic residents to generate.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed for the synthetic region.")] = 2026,
     months: Annotated[int, typer.Option(help="Months of history to simulate.")] = 24,
+    profile: Annotated[
+        str,
+        typer.Option(help="Synthetic scenario profile (see `joinedup synth --help`)."),
+    ] = "default",
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the app when the pipeline is done.")
     ] = True,
@@ -156,7 +160,11 @@ def demo(
     from joinedup.demo import DemoHomeError, DemoOptions, demo_logins, demo_settings, run_demo
 
     s = demo_settings(settings())
-    options = DemoOptions(residents=residents, seed=seed, months=months)
+    from joinedup.synth.profiles import PROFILES
+
+    if profile not in PROFILES:
+        raise fail(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    options = DemoOptions(residents=residents, seed=seed, months=months, profile=profile)
 
     try:
         result = run_demo(s, options, progress_bar)

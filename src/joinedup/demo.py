@@ -36,6 +36,7 @@ class DemoOptions:
     residents: int = 50_000
     seed: int = 2026
     months: int = 24
+    profile: str = "default"  # synthetic scenario profile (joinedup.synth.profiles)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ STAGES: list[DemoStage] = [
             "residents": o.residents,
             "seed": o.seed,
             "months": o.months,
+            "profile": o.profile,
             **timeline(o),
         },
     ),

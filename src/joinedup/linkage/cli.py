@@ -57,8 +57,8 @@ def _progress(description: str) -> Iterator[callable]:  # type: ignore[valid-typ
         yield listener
 
 
-def _print_metrics(summary: dict[str, object]) -> None:
-    table = Table(title="Linkage against the truth")
+def _print_metrics(summary: dict[str, object], title: str = "Linkage against the truth") -> None:
+    table = Table(title=title)
     table.add_column("Measure")
     table.add_column("Value", justify="right")
     for key, value in summary.items():
@@ -191,32 +191,129 @@ def ids(
 @linkage_app.command("evaluate")
 def evaluate(
     truth: Annotated[
-        Path, typer.Option(help="Ground truth: a synthetic region's truth/records.parquet.")
-    ],
+        Path | None,
+        typer.Option(help="Ground truth: a synthetic region's truth/records.parquet."),
+    ] = None,
+    labels: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Labelled file (CSV or Parquet): one row per record, its id and its true "
+            "entity. Give it twice with --pairs for a link of two files (left, then right)."
+        ),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Id column of the labels; several comma-separated make one key (for the "
+            "hub's index: record_key, or organisation,dataset,source_record_id)."
+        ),
+    ] = None,
+    entity_column: Annotated[
+        str | None, typer.Option(help="Column of the labels holding the true entity.")
+    ] = None,
+    clusters: Annotated[
+        Path | None,
+        typer.Option(
+            help="A clustering to judge: `joinedup dedupe` output (record_id,cluster_id)."
+        ),
+    ] = None,
+    pairs: Annotated[
+        Path | None,
+        typer.Option(
+            help="Scored pairs to judge: `joinedup match` output "
+            "(left_id,right_id,match_probability)."
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="With --pairs: keep pairs at or above this probability (all)."),
+    ] = None,
     run: Annotated[int | None, typer.Option(help="Linkage run to evaluate (latest).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Precision, recall and F1 (pairwise and B-cubed), exact clusters, and false merges of
-    twins and junior/senior pairs, against a synthetic region's truth."""
-    from joinedup.linkage.evaluate import evaluate_run
+    """Precision, recall and F1 (pairwise, and B-cubed where there are clusters).
 
+    Against a synthetic region's truth (--truth: the hub's index, with exact clusters and
+    false merges of twins and junior/senior pairs), or against any labelled file (--labels
+    with --id-column and --entity-column): the hub's index (--run, or the latest), a
+    `joinedup dedupe` clustering (--clusters) or `joinedup match` pairs (--pairs)."""
+    from joinedup.linkage.evaluate import (
+        LabelError,
+        LinkMetrics,
+        evaluate_clusters,
+        evaluate_pairs,
+        evaluate_run,
+        evaluate_run_labels,
+    )
+
+    if (truth is None) == (not labels):
+        raise _fail("give either --truth or --labels")
+    if truth is not None and (clusters or pairs):
+        raise _fail("--clusters and --pairs are judged against --labels, not --truth")
+    if clusters and pairs:
+        raise _fail("give --clusters or --pairs, not both")
+    result: Any
     try:
-        metrics = evaluate_run(load_settings(), truth, run)
-    except (FileNotFoundError, LookupError) as exc:
+        if truth is not None:
+            result = evaluate_run(load_settings(), truth, run)
+        else:
+            assert labels
+            if not id_column or not entity_column:
+                raise _fail("--labels needs --id-column and --entity-column")
+            ids = [c.strip() for c in id_column.split(",") if c.strip()]
+            if len(labels) > 1 and not pairs:
+                raise _fail("two --labels files are for a link: judge it with --pairs")
+            if clusters:
+                result = evaluate_clusters(
+                    labels[0], clusters, id_columns=ids, entity_column=entity_column
+                )
+            elif pairs:
+                result = evaluate_pairs(
+                    labels,
+                    pairs,
+                    id_columns=ids,
+                    entity_column=entity_column,
+                    threshold=threshold,
+                )
+            else:
+                result = evaluate_run_labels(
+                    load_settings(),
+                    labels[0],
+                    id_columns=ids,
+                    entity_column=entity_column,
+                    run_id=run,
+                )
+    except (FileNotFoundError, LookupError, LabelError) as exc:
         raise _fail(str(exc)) from None
     if as_json:
-        console.print_json(json.dumps(metrics.to_dict()))
+        console.print_json(json.dumps(result.to_dict()))
         return
-    _print_metrics(
-        {
-            "records": metrics.records,
-            "persons (truth)": metrics.persons,
-            "clusters": metrics.clusters,
-            **metrics.summary(),
-            "bcubed_precision": round(metrics.bcubed_precision, 4),
-            "bcubed_recall": round(metrics.bcubed_recall, 4),
-        }
-    )
+    if isinstance(result, LinkMetrics):
+        _print_metrics(
+            {
+                "left records": result.left_records,
+                "right records": result.right_records,
+                "true pairs": result.true_pairs,
+                "predicted pairs": result.predicted_pairs,
+                "correct pairs": result.correct_pairs,
+                **result.summary(),
+            },
+            "Link against the labels",
+        )
+        return
+    figures = {
+        "records": result.records,
+        "persons (truth)": result.persons,
+        "clusters": result.clusters,
+        **result.summary(),
+        "bcubed_precision": round(result.bcubed_precision, 4),
+        "bcubed_recall": round(result.bcubed_recall, 4),
+    }
+    if truth is None:
+        for key in list(figures):
+            if key.startswith("twin_junior_senior"):
+                del figures[key]
+    _print_metrics(figures, "Linkage against the truth" if truth else "Linkage against the labels")
 
 
 review_app = typer.Typer(

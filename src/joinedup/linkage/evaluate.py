@@ -41,16 +41,36 @@ ID_CANDIDATES = ("source_record_id", "episode_ref", "referral_ref", "account_ref
 
 
 @dataclass
-class Metrics:
-    records: int
-    persons: int
-    clusters: int
+class Pairwise:
+    """Pairwise figures: pairs the truth holds, pairs predicted, and how many agree."""
+
     true_pairs: int
     predicted_pairs: int
     correct_pairs: int
     precision: float
     recall: float
     f1: float
+
+    @staticmethod
+    def of(true_pairs: int, predicted: int, correct: int) -> dict[str, Any]:
+        """The six figures from the three counts (an empty side scores 1)."""
+        precision = correct / predicted if predicted else 1.0
+        recall = correct / true_pairs if true_pairs else 1.0
+        return {
+            "true_pairs": true_pairs,
+            "predicted_pairs": predicted,
+            "correct_pairs": correct,
+            "precision": precision,
+            "recall": recall,
+            "f1": _f1(precision, recall),
+        }
+
+
+@dataclass
+class Metrics(Pairwise):
+    records: int
+    persons: int
+    clusters: int
     bcubed_precision: float
     bcubed_recall: float
     bcubed_f1: float
@@ -123,8 +143,6 @@ def metrics(
     ).fetchall()[0]
     records, persons, clusters, true_pairs, predicted, correct, bp, br, exact = row
     records = int(records)
-    precision = float(correct) / float(predicted) if predicted else 1.0
-    recall = float(correct) / float(true_pairs) if true_pairs else 1.0
     b_precision = float(bp) / records if records else 1.0
     b_recall = float(br) / records if records else 1.0
     hard: dict[str, dict[str, int]] = {}
@@ -153,15 +171,10 @@ def metrics(
     for table in ("__j", "__cp", "__cs", "__ps", "__hard"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return Metrics(
+        **Pairwise.of(int(true_pairs), int(predicted), int(correct)),
         records=records,
         persons=int(persons),
         clusters=int(clusters),
-        true_pairs=int(true_pairs),
-        predicted_pairs=int(predicted),
-        correct_pairs=int(correct),
-        precision=precision,
-        recall=recall,
-        f1=_f1(precision, recall),
         bcubed_precision=b_precision,
         bcubed_recall=b_recall,
         bcubed_f1=_f1(b_precision, b_recall),
@@ -307,3 +320,307 @@ def evaluate_run(
 
 def _q(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+# --- evaluation against any labelled file -------------------------------------------------
+#
+# Labels are a file (CSV or Parquet) with one row per record: an id (one column, or several
+# that together make the key) and an entity (the true person). Linkage output is judged
+# against them whatever produced it: the hub's index (``--run``), ``joinedup dedupe``'s
+# ``record_id,cluster_id`` (``--clusters``) or ``joinedup match``'s
+# ``left_id,right_id,match_probability`` (``--pairs``; with two labels files for a link of
+# two files, or one for pairs within a file). Errors name the file, the row and the rule,
+# never a value.
+
+KEY_SEP = "\x1f"  # joins the columns of a composite key
+
+
+class LabelError(ValueError):
+    """A labels or linkage-output file cannot be evaluated (names file, row and rule)."""
+
+
+@dataclass
+class LinkMetrics(Pairwise):
+    """Pairwise figures for a link of two files (pairs across them, no clusters)."""
+
+    left_records: int
+    right_records: int
+    persons: int
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pairwise_precision": round(self.precision, 4),
+            "pairwise_recall": round(self.recall, 4),
+            "pairwise_f1": round(self.f1, 4),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), **self.summary()}
+
+
+def _source(path: Path) -> str:
+    """A DuckDB table expression reading ``path`` as text (CSV, TSV or Parquet)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelError(f"{path}: no such file")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return f"read_parquet('{_q(path)}')"
+    return f"read_csv('{_q(path)}', all_varchar = true, header = true)"
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, columns: dict[str, list[str]]
+) -> None:
+    """Create table ``name`` from ``path`` with the wanted ``columns`` (output name -> input
+    columns, several joined as one key) and ``_row``, the data row number (1 = first row
+    after the header)."""
+    try:
+        present = [
+            str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {_source(path)}").fetchall()
+        ]
+    except duckdb.Error as exc:
+        raise LabelError(f"{path}: cannot be read as a table ({type(exc).__name__})") from None
+    for wanted in columns.values():
+        for column in wanted:
+            if column not in present:
+                raise LabelError(f"{path}: no column {column!r} (columns: {', '.join(present)})")
+
+    def expr(cols: list[str]) -> str:
+        parts = [f'CAST("{c.replace(chr(34), chr(34) * 2)}" AS VARCHAR)' for c in cols]
+        if len(parts) == 1:
+            return f"nullif(trim({parts[0]}), '')"
+        return f"concat_ws('{KEY_SEP}', {', '.join(f'trim({p})' for p in parts)})"
+
+    select = ", ".join(f"{expr(cols)} AS {out}" for out, cols in columns.items())
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}, "
+        f"row_number() OVER () AS _row FROM {_source(path)}"
+    )
+
+
+def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[int, int] | None:
+    """(count, first row) of the rows ``sql`` selects (it must select ``_row``), or None."""
+    n, first = con.execute(f"SELECT count(*), min(_row) FROM ({sql})").fetchall()[0]
+    return (int(n), int(first)) if n else None
+
+
+def load_labels(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    id_columns: list[str],
+    entity_column: str,
+    name: str = "labels",
+) -> int:
+    """Read a labels file into table ``name(id, entity)``; refuse blank or repeated ids and
+    blank entities. Returns the number of labelled records."""
+    _load(con, path, name, {"id": id_columns, "entity": [entity_column]})
+    blank = _first_row(con, f"SELECT _row FROM {name} WHERE id IS NULL OR id = ''")
+    if blank:
+        raise LabelError(f"{path}: {blank[0]} rows have no id (first at data row {blank[1]})")
+    blank = _first_row(con, f"SELECT _row FROM {name} WHERE entity IS NULL")
+    if blank:
+        raise LabelError(
+            f"{path}: {blank[0]} rows have no {entity_column!r} (first at data row {blank[1]})"
+        )
+    repeated = _first_row(
+        con, f"SELECT _row FROM {name} QUALIFY count(*) OVER (PARTITION BY id) > 1"
+    )
+    if repeated:
+        raise LabelError(
+            f"{path}: {repeated[0]} rows repeat an id that must be unique "
+            f"(first at data row {repeated[1]})"
+        )
+    return int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def _unlabelled(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, labels: str, path: Path, name: str
+) -> None:
+    missing = _first_row(
+        con,
+        f"SELECT t._row FROM {table} t ANTI JOIN {labels} l ON l.id = t.{column} "
+        f"WHERE t.{column} IS NOT NULL",
+    )
+    if missing:
+        raise LabelError(
+            f"{path}: {missing[0]} ids in column {name!r} are not in the labels "
+            f"(first at data row {missing[1]})"
+        )
+
+
+def evaluate_clusters(
+    labels: Path,
+    clusters: Path,
+    *,
+    id_columns: list[str],
+    entity_column: str,
+    record_column: str = "record_id",
+    cluster_column: str = "cluster_id",
+) -> Metrics:
+    """A clustering (``joinedup dedupe``'s ``record_id,cluster_id``) against labels. Labelled
+    records missing from the clustering count as clusters of their own."""
+    with duckdb.connect() as con:
+        load_labels(con, labels, id_columns, entity_column)
+        _load(con, clusters, "clusters", {"rid": [record_column], "cid": [cluster_column]})
+        blank = _first_row(con, "SELECT _row FROM clusters WHERE rid IS NULL OR cid IS NULL")
+        if blank:
+            raise LabelError(
+                f"{clusters}: {blank[0]} rows have no record or cluster id "
+                f"(first at data row {blank[1]})"
+            )
+        repeated = _first_row(
+            con, "SELECT _row FROM clusters QUALIFY count(*) OVER (PARTITION BY rid) > 1"
+        )
+        if repeated:
+            raise LabelError(
+                f"{clusters}: {repeated[0]} rows repeat a record id "
+                f"(first at data row {repeated[1]})"
+            )
+        _unlabelled(con, "clusters", "rid", "labels", clusters, record_column)
+        con.execute(
+            """CREATE TEMP TABLE assignments AS
+            SELECT coalesce('c' || c.cid, 'r' || l.id) AS cluster, l.entity AS person
+            FROM labels l LEFT JOIN clusters c ON c.rid = l.id"""
+        )
+        return metrics(con, "assignments")
+
+
+def evaluate_pairs(
+    labels: list[Path],
+    pairs: Path,
+    *,
+    id_columns: list[str],
+    entity_column: str,
+    left_column: str = "left_id",
+    right_column: str = "right_id",
+    probability_column: str = "match_probability",
+    threshold: float | None = None,
+) -> Metrics | LinkMetrics:
+    """Scored pairs (``joinedup match``'s ``left_id,right_id,match_probability``) against
+    labels. With two labels files the pairs link the first file to the second (pairwise
+    figures over left x right); with one they are pairs within that file, clustered by
+    connected components (pairwise and B-cubed figures, as for ``evaluate_clusters``).
+    ``threshold`` keeps pairs at or above that probability (default: every pair)."""
+    if len(labels) not in (1, 2):
+        raise LabelError("give one labels file (pairs within a file) or two (a link)")
+    columns = {"l": [left_column], "r": [right_column]}
+    if threshold is not None:
+        columns["p"] = [probability_column]
+    with duckdb.connect() as con:
+        load_labels(con, labels[0], id_columns, entity_column, "labels_l")
+        if len(labels) == 2:
+            load_labels(con, labels[1], id_columns, entity_column, "labels_r")
+        right_labels = "labels_r" if len(labels) == 2 else "labels_l"
+        _load(con, pairs, "pairs_in", columns)
+        blank = _first_row(con, "SELECT _row FROM pairs_in WHERE l IS NULL OR r IS NULL")
+        if blank:
+            raise LabelError(
+                f"{pairs}: {blank[0]} rows lack a left or right id (first at data row {blank[1]})"
+            )
+        _unlabelled(con, "pairs_in", "l", "labels_l", pairs, left_column)
+        _unlabelled(con, "pairs_in", "r", right_labels, pairs, right_column)
+        keep = ""
+        if threshold is not None:
+            bad = _first_row(con, "SELECT _row FROM pairs_in WHERE TRY_CAST(p AS DOUBLE) IS NULL")
+            if bad:
+                raise LabelError(
+                    f"{pairs}: {bad[0]} rows have no number in {probability_column!r} "
+                    f"(first at data row {bad[1]})"
+                )
+            keep = f"WHERE CAST(p AS DOUBLE) >= {float(threshold)!r}"
+        if len(labels) == 1:
+            return _pairs_within(con, keep)
+        con.execute(f"CREATE TEMP TABLE pairs AS SELECT DISTINCT l, r FROM pairs_in {keep}")
+        row = con.execute(
+            """SELECT (SELECT count(*) FROM labels_l), (SELECT count(*) FROM labels_r),
+            (SELECT count(DISTINCT entity) FROM (SELECT entity FROM labels_l
+                                                 UNION ALL SELECT entity FROM labels_r)),
+            (SELECT coalesce(sum(a.n * b.n), 0) FROM
+                (SELECT entity, count(*) AS n FROM labels_l GROUP BY entity) a
+                JOIN (SELECT entity, count(*) AS n FROM labels_r GROUP BY entity) b
+                USING (entity)),
+            (SELECT count(*) FROM pairs),
+            (SELECT count(*) FROM pairs p JOIN labels_l a ON a.id = p.l
+                JOIN labels_r b ON b.id = p.r WHERE a.entity = b.entity)"""
+        ).fetchall()[0]
+    left_n, right_n, persons, true_pairs, predicted, correct = (int(v) for v in row)
+    return LinkMetrics(
+        **Pairwise.of(true_pairs, predicted, correct),
+        left_records=left_n,
+        right_records=right_n,
+        persons=persons,
+    )
+
+
+def _pairs_within(con: duckdb.DuckDBPyConnection, keep: str) -> Metrics:
+    """Pairs within one labelled file: clusters are their connected components."""
+    import numpy as np
+
+    from joinedup.linkage.cluster import connected_components
+
+    con.execute(f"CREATE TEMP TABLE kept AS SELECT l, r FROM pairs_in {keep}")
+    con.execute(
+        """CREATE TEMP TABLE nodes AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
+        FROM (SELECT l AS id FROM kept UNION SELECT r FROM kept)"""
+    )
+    edges = con.execute(
+        "SELECT a.n AS a, b.n AS b FROM kept p "
+        "JOIN nodes a ON a.id = p.l JOIN nodes b ON b.id = p.r"
+    ).fetchnumpy()
+    count = int(con.execute("SELECT count(*) FROM nodes").fetchall()[0][0])
+    labels = connected_components(
+        count, np.asarray(edges["a"], dtype=np.int64), np.asarray(edges["b"], dtype=np.int64)
+    )
+    con.register("components", pa.table({"n": np.arange(count), "c": labels}))
+    con.execute(
+        """CREATE TEMP TABLE assignments AS
+        SELECT coalesce('c' || c.c, 'r' || l.id) AS cluster, l.entity AS person
+        FROM labels_l l LEFT JOIN nodes d ON d.id = l.id LEFT JOIN components c ON c.n = d.n"""
+    )
+    return metrics(con, "assignments")
+
+
+def evaluate_run_labels(
+    settings: Settings,
+    labels: Path,
+    *,
+    id_columns: list[str],
+    entity_column: str,
+    run_id: int | None = None,
+) -> Metrics:
+    """The hub's index (the latest run by default) against a labels file keyed by the
+    index's ``record_key`` (one id column) or by organisation, dataset and source record id
+    (three id columns, in that order). Labelled records the index does not hold count as
+    residents of their own; index records without a label are left out."""
+    if len(id_columns) not in (1, 3):
+        raise LabelError(
+            "label the hub's records by record_key (one id column) or by organisation, "
+            "dataset and source_record_id (three id columns)"
+        )
+    run = _run(settings, run_id)
+    store = SnapshotStore(settings)
+    key = (
+        "CAST(i.record_key AS VARCHAR)"
+        if len(id_columns) == 1
+        else f"concat_ws('{KEY_SEP}', i.organisation, i.dataset, "
+        "CAST(i.source_record_id AS VARCHAR))"
+    )
+    with duckdb.connect() as con:
+        load_labels(con, labels, id_columns, entity_column)
+        con.execute(
+            f"""CREATE TEMP TABLE idx AS SELECT {key} AS id, i.resident_id AS cluster
+            FROM {store.sql_source(run.index_sha256)} i"""
+        )
+        matched = con.execute("SELECT count(*) FROM labels SEMI JOIN idx USING (id)").fetchall()
+        if not matched[0][0]:
+            raise LabelError(
+                f"{labels}: no labelled record is in linkage run {run.id}'s index "
+                f"(keyed by {', '.join(id_columns)})"
+            )
+        con.execute(
+            """CREATE TEMP TABLE assignments AS
+            SELECT coalesce(CAST(i.cluster AS VARCHAR), 'r' || l.id) AS cluster,
+                   l.entity AS person
+            FROM labels l LEFT JOIN idx i USING (id)"""
+        )
+        return metrics(con, "assignments")

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from .config import SynthConfig
+from .profiles import apply_profile, profile_names
 
 
 def register(app: typer.Typer) -> None:
@@ -40,6 +41,13 @@ def register(app: typer.Typer) -> None:
             help="Multiplier on every record-level error rate "
             "(0 = clean records, 1 = the documented defaults).",
         ),
+        profile: str = typer.Option(
+            "default",
+            "--profile",
+            help="Scenario profile: "
+            + ", ".join(profile_names())
+            + " (see docs/synthetic-data.md; default = the documented rates).",
+        ),
     ) -> None:
         """Generate a synthetic region: four London boroughs, a food bank network and a data
         hub, with each organisation's source files, an address gazetteer, a manifest and
@@ -57,6 +65,7 @@ def register(app: typer.Typer) -> None:
             error_rate=error_rate,
         )
         try:
+            config = apply_profile(config, profile)
             config.validate()
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc

@@ -216,6 +216,11 @@ class ErrorRates:
     stale_address_mean_days: float = 200.0  # mean delay before a stale address is updated
     postcode_typo: float = 0.01
     missing_uprn: float = 0.08  # where the system records UPRNs at all
+    # Errors the default region never makes (0 = off); scenario profiles turn them on.
+    other_address: float = 0.0  # held at another address (an old one, a relative's, a care home)
+    other_address_cross_borough: float = 0.6  # share of those other addresses in another borough
+    address_disorder: float = 0.0  # address parts shuffled between columns or one part dropped
+    double_given: float = 0.0  # conditional: given and middle name written as one double name
 
 
 # Per-system multipliers on the record-level error rates (data-entry quality differs).
@@ -237,6 +242,7 @@ class SynthConfig:
 
     residents: int = 50_000
     seed: int = 1
+    profile: str = "default"  # the scenario profile these rates came from (see profiles.py)
     months: int = 24
     start_month: str = "2025-04"  # first month of the timeline (YYYY-MM)
     error_rate: float = 1.0  # global multiplier on every record-level error rate (0 = clean)

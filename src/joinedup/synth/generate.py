@@ -141,6 +141,8 @@ def generate_region(
         },
         "boundaries": boundaries,
     }
+    if config.profile != "default":
+        manifest.extra["profile"] = config.profile
     manifest.write(out_dir)
     step("truth")
     if progress is not None:

@@ -8,11 +8,13 @@ from typing import Any
 from joinedup.jobs.registry import JobContext, job
 from joinedup.synth.config import SynthConfig
 from joinedup.synth.generate import generate_region
+from joinedup.synth.profiles import apply_profile
 
 
 @job("synth")
 def synth_job(ctx: JobContext) -> dict[str, Any]:
-    """Generate a region into ``params['out']`` from residents, seed, months and error rate."""
+    """Generate a region into ``params['out']`` from residents, seed, months, error rate and
+    scenario profile."""
     params = ctx.params
     optional = {k: str(params[k]) for k in ("start_month", "intervention_month") if k in params}
     config = SynthConfig(
@@ -22,6 +24,7 @@ def synth_job(ctx: JobContext) -> dict[str, Any]:
         error_rate=float(params.get("error_rate", 1.0)),
         **optional,  # type: ignore[arg-type]
     )
+    config = apply_profile(config, str(params.get("profile", "default")))
     config.validate()
     manifest = generate_region(
         config, Path(params["out"]), lambda message, fraction: ctx.progress(fraction, message)
@@ -29,6 +32,7 @@ def synth_job(ctx: JobContext) -> dict[str, Any]:
     return {
         "out": str(params["out"]),
         "residents": manifest.residents,
+        "profile": config.profile,
         "organisations": len(manifest.organisations),
         "files": len(manifest.files),
         "source_rows": sum(f.rows for f in manifest.files),

@@ -45,6 +45,7 @@ class World:
     hyphen_b: npt.NDArray[np.int32] = field(init=False)
     upn_of_person: npt.NDArray[np.int64] = field(init=False)  # index into pupils, or -1
     _scramble: dict[str, tuple[int, int]] = field(init=False, default_factory=dict)
+    _by_borough: dict[int, npt.NDArray[np.int64]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         given = self.bank.variant_table("given")
@@ -80,6 +81,12 @@ class World:
         a_hi, a_lo = divmod(a, 1 << 20)
         part = ((a_hi * v) % space * (1 << 20)) % space
         return (part + a_lo * v + b) % space
+
+    def addresses_in(self, borough: int) -> npt.NDArray[np.int64]:
+        """Every address in one borough (positions in the gazetteer), cached."""
+        if borough not in self._by_borough:
+            self._by_borough[borough] = np.flatnonzero(self.gazetteer.borough == borough)
+        return self._by_borough[borough]
 
     def upn(self, person: npt.NDArray[np.int64]) -> pa.Array:
         idx = self.upn_of_person[person]
@@ -172,6 +179,18 @@ def person_columns(
     f = model.typo_strings(f, typo_f, keys, "family")
     log.add(typo_g, prefix + "given_name", "typo")
     log.add(typo_f, prefix + "family_name", "typo")
+    double = (middle >= 0) & model.hit(keys, "double_given")
+    if double.any():
+        # "Mary Ann" / "Mary-Ann": the middle name written into the given name, not on its own
+        hyphen = model.u(keys, "double_given_hyphen") < 0.5
+        joined = pc.if_else(
+            pa.array(hyphen),
+            pc.binary_join_element_wise(g, m, "-"),
+            pc.binary_join_element_wise(g, m, " "),
+        )
+        g = pc.if_else(pa.array(double), joined, g)
+        m = pc.if_else(pa.array(double), NULL_STR, m)
+        log.add(double, prefix + "given_name", "double_given")
     swap = model.hit(keys, "name_swap")
     if swap.any():
         sw = pa.array(swap)
@@ -208,6 +227,13 @@ def person_columns(
                 stale = lagging & (day < tl.move_day[hh] + lag)
                 address = np.where(stale, tl.address0[hh], address)
                 log.add(stale, "address", "stale_address")
+            elsewhere = model.hit(keys, "other_address")
+            if elsewhere.any():
+                address = address.copy()
+                address[elsewhere] = _address_elsewhere(
+                    world, model, keys[elsewhere], address[elsewhere]
+                )
+                log.add(elsewhere, "address", "other_address")
         cols["address_id"] = address
         gaz = world.gazetteer
         postcode = pc.take(gaz.postcodes, pa.array(gaz.postcode[address]))
@@ -217,7 +243,46 @@ def person_columns(
         no_uprn = model.u(address, "missing_uprn") < model.rate("missing_uprn")
         cols["uprn"] = pa.array(gaz.uprn[address], mask=no_uprn)
         log.add(no_uprn, "uprn", "missing")
+        disorder = model.hit(keys, "address_disorder")
+        if disorder.any():
+            cols["address_disorder"] = np.where(
+                disorder, 1 + model.i(keys, len(ADDRESS_DISORDERS), "address_disorder_kind"), 0
+            )
+            log.add(disorder, "address", "address_disorder")
     return cols
+
+
+# How a disordered address is written (``cols["address_disorder"]`` holds 1 + the index):
+ADDRESS_DISORDERS = (
+    "all_in_line1",  # the whole address typed into the first line
+    "rotated",  # locality first, then the first and second lines, one column along
+    "first_line_only",  # street and locality left blank
+    "no_first_line",  # house number or flat left blank
+)
+
+
+def _address_elsewhere(
+    world: World,
+    model: ErrorModel,
+    keys: npt.NDArray[np.int64],
+    address: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Another address for each person, in another borough for a share of them: an old
+    address a system never updated, a relative's, a care home, a temporary placement."""
+    gaz = world.gazetteer
+    boroughs = len(world.config.boroughs)
+    home = gaz.borough[address].astype(np.int64)
+    cross = model.u(keys, "other_address_cross") < model.rates.other_address_cross_borough
+    shift = 1 + model.i(keys, max(boroughs - 1, 1), "other_address_borough")
+    target = np.where(cross & (boroughs > 1), (home + shift) % boroughs, home)
+    pick = model.i(keys, 1 << 30, "other_address_pick")
+    out = address.copy()
+    for b in range(boroughs):
+        sel = target == b
+        pool = world.addresses_in(b)
+        if sel.any() and pool.size:
+            out[sel] = pool[pick[sel] % pool.size]
+    return out
 
 
 def household_members(people: People) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -147,6 +147,36 @@ def _join_names(given: pa.Array, middle: pa.Array | None, family: pa.Array, styl
     return pc.binary_join_element_wise(*parts, " ", null_handling="skip")
 
 
+def _address_lines(
+    gazetteer: Any, address_id: Any, disorder: npt.NDArray[np.int64] | None
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """First line, second line and locality of each address; rows with an address disorder
+    (see ``ADDRESS_DISORDERS`` in records.py: 1 all in line 1, 2 rotated, 3 first line only,
+    4 no first line) have their parts moved or blanked."""
+    ids = pa.array(address_id)
+    l1 = pc.take(gazetteer.line1, ids)
+    l2 = pc.take(gazetteer.line2, ids)
+    l3 = pc.take(gazetteer.locality, ids)
+    if disorder is None:
+        return l1, l2, l3
+    kind = np.asarray(disorder)
+    whole = pc.binary_join_element_wise(l1, l2, l3, ", ", null_handling="skip")
+    null = pa.nulls(len(ids), pa.string())
+
+    def pick(*choices: pa.Array) -> pa.Array:
+        # choices[k] is the value for disorder kind k (0 = none)
+        out = choices[0]
+        for k, choice in enumerate(choices[1:], start=1):
+            out = pc.if_else(pa.array(kind == k), choice, out)
+        return out
+
+    return (
+        pick(l1, whole, l3, l1, null),
+        pick(l2, null, l1, null, l2),
+        pick(l3, null, l2, null, l3),
+    )
+
+
 def build_table(layout: Layout, cols: dict[str, Any], gazetteer: Any = None) -> pa.Table:
     """Select, derive and format the layout's columns from canonical ``cols``."""
     out: dict[str, pa.Array] = {}
@@ -166,18 +196,14 @@ def build_table(layout: Layout, cols: dict[str, Any], gazetteer: Any = None) -> 
                     cols["joint_given_name"], None, cols["joint_family_name"], name_style
                 )
                 value = pc.if_else(pa.array(cols["joint_present"]), value, NULL_STR)
-        elif f in ("address_line1", "address_line2", "address_line3", "town", "address"):
-            ids = pa.array(address_id)
-            if f == "address_line1":
-                value = pc.take(gazetteer.line1, ids)
-            elif f == "address_line2":
-                value = pc.take(gazetteer.line2, ids)
-            elif f == "address_line3":
-                value = pc.take(gazetteer.locality, ids)
-            elif f == "town":
-                value = pa.array(np.full(len(ids), "London", dtype=object), pa.string())
+        elif f == "town":
+            value = pa.array(["London"] * len(pa.array(address_id)), pa.string())
+        elif f in ("address_line1", "address_line2", "address_line3", "address"):
+            lines = _address_lines(gazetteer, address_id, cols.get("address_disorder"))
+            if f == "address":
+                value = pc.binary_join_element_wise(*lines, ", ", null_handling="skip")
             else:
-                value = pc.take(gazetteer.single_line, ids)
+                value = lines[int(f[-1]) - 1]
         elif f in DATE_FIELDS:
             value = format_dates(np.asarray(cols[f], dtype=np.int32), layout.date_format)
         elif f in MONEY_FIELDS and layout.format != "csv" and layout.money_format == "plain":
