@@ -32,7 +32,7 @@ household reference (a claim, an account, a tenancy, a family id), form one hous
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,16 +161,18 @@ def cannot_link_sql(
     *,
     with_source: bool = True,
     conflicts: bool = True,
+    present: Collection[str] | None = None,
 ) -> str:
     """SQL condition over a predictions table: the pair must not end up in one resident.
 
     Below the threshold, conflicting personal details (with ``conflicts``: data with
     households of different people, see :func:`has_households`); at any probability, a
     weight at or below ``weight``; and with the source comparison (``with_source``), two
-    people of one source listing."""
+    people of one source listing. ``present``: the predictions' columns, when the model left
+    out comparisons of absent fields."""
     listing = f" OR {same_listing_from_gammas()}" if with_source else ""
     conflict = (
-        f"(match_probability < {float(threshold)} AND {conflict_from_gammas()}) OR "
+        f"(match_probability < {float(threshold)} AND {conflict_from_gammas(present)}) OR "
         if conflicts
         else ""
     )
@@ -253,7 +255,9 @@ def cluster_predictions(
         f"WHERE match_probability >= {float(threshold)}"
     ).to_arrow_table()
     columns = {r[0] for r in con.execute(f"DESCRIBE {predictions}").fetchall()}
-    refused = cannot_link_sql(threshold, with_source="gamma_source" in columns, conflicts=conflicts)
+    refused = cannot_link_sql(
+        threshold, with_source="gamma_source" in columns, conflicts=conflicts, present=columns
+    )
     cannot_rows = con.sql(
         f"SELECT rid_l, rid_r FROM {predictions} WHERE {refused}"
     ).to_arrow_table()

@@ -29,6 +29,7 @@ Design (docs/linkage.md explains it with examples):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 GIVEN_FUZZY = 0.92
@@ -474,17 +475,53 @@ def gamma(comparison: dict[str, Any], label: str) -> int:
     return len(levels) - 1 - labels.index(label)
 
 
-def conflict_from_gammas() -> str:
+def conflict_from_gammas(present: Collection[str] | None = None) -> str:
     """SQL over a predictions table: the pair's personal details conflict (the same test as
-    :data:`PERSON_CONFLICT`, read from the comparison levels the pair fell into)."""
+    :data:`PERSON_CONFLICT`, read from the comparison levels the pair fell into). ``present``:
+    the table's columns, when a model left out comparisons of absent fields
+    (:func:`without_absent`)."""
     given, middle, dob = given_name(), middle_names(), date_of_birth()
-    return (
-        f"(gamma_given_name IN ({gamma(given, 'similar')}, {gamma(given, 'different')}) "
-        f"OR gamma_sex = {gamma(sex(), 'different')} "
-        f"OR gamma_middle_names = {gamma(middle, 'different')} "
-        f"OR gamma_date_of_birth IN ({gamma(dob, 'different')}, "
-        f"{gamma(dob, TOO_YOUNG)}))"
-    )
+    terms = {
+        "gamma_given_name": f"gamma_given_name IN ({gamma(given, 'similar')}, "
+        f"{gamma(given, 'different')})",
+        "gamma_sex": f"gamma_sex = {gamma(sex(), 'different')}",
+        "gamma_middle_names": f"gamma_middle_names = {gamma(middle, 'different')}",
+        "gamma_date_of_birth": f"gamma_date_of_birth IN ({gamma(dob, 'different')}, "
+        f"{gamma(dob, TOO_YOUNG)})",
+    }
+    used = [sql for column, sql in terms.items() if present is None or column in present]
+    return f"({' OR '.join(used) or 'FALSE'})"
+
+
+#: The prepared columns each comparison reads values from (one present is enough).
+COMPARISON_FIELDS = {
+    "given_name": ("given_name",),
+    "middle_names": ("middle_first",),
+    "family_name": ("family_name",),
+    "date_of_birth": ("dob", "adult_by"),
+    "sex": ("sex",),
+    "address": ("postcode", "uprn", "town"),
+    "nhs_number": ("nhs_number",),
+    "ni_number": ("ni_number",),
+    "upn": ("upn",),
+    "other_id": ("other_id",),
+    "email": ("email",),
+    "source": ("dataset_key",),
+}
+
+
+def without_absent(settings: dict[str, Any], present: Collection[str]) -> dict[str, Any]:
+    """Settings without the comparisons none of whose fields (:data:`COMPARISON_FIELDS`) hold
+    a value in the data: every pair would fall in their "missing" level, and each costs the
+    sampling, EM and scoring of every pair (an analyst's file without an NHS number, sex,
+    middle names or e-mail)."""
+    settings["comparisons"] = [
+        c
+        for c in settings["comparisons"]
+        if any(f in present for f in COMPARISON_FIELDS.get(c["output_column_name"], ("",)))
+        or c["output_column_name"] not in COMPARISON_FIELDS
+    ]
+    return settings
 
 
 def same_listing_from_gammas() -> str:

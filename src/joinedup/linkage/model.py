@@ -28,10 +28,12 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from joinedup import __version__
 from joinedup.linkage.comparisons import (
+    COMPARISON_FIELDS,
     GIVEN_COMPATIBLE,
     comparisons,
     with_household_conflict,
     with_household_context,
+    without_absent,
 )
 from joinedup.linkage.names import dataset_version
 
@@ -621,6 +623,23 @@ def with_prior(con: duckdb.DuckDBPyConnection, pairs: str, old: float, new: floa
     )
 
 
+def present_fields(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> set[str]:
+    """The prepared model columns that hold a value in at least one record of ``tables``."""
+    out: set[str] = set()
+    for table in tables:
+        columns = [
+            r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] in PRESENT_CHECKED
+        ]
+        row = con.execute(
+            f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {table}"
+        ).fetchall()[0]
+        out |= {c for c, n in zip(columns, row, strict=True) if n}
+    return out
+
+
+PRESENT_CHECKED = tuple(sorted({f for fs in COMPARISON_FIELDS.values() for f in fs}))
+
+
 #: Below this many records (on the larger side) the data cannot teach the model much: the
 #: reference model's parameters are used instead, with the prior set for the data's size.
 MIN_TRAINING_RECORDS = 1000
@@ -668,13 +687,18 @@ def train_and_score(
     tables: list[str] | None = None,
     with_source: bool = True,
     loose_blocking: bool = False,
+    drop_absent: bool = False,
 ) -> tuple[LinkageModel, str, dict[str, float]]:
     """Train on prepared ``table`` (or ``tables`` for a link) and score every blocked pair
     into table ``linkage_pairs``. Returns the model, the pairs table and timings.
 
     ``loose_blocking`` (the standalone commands) adds the loose blocking rules that fit the
-    pair budget (:func:`joinedup.linkage.model.blocking_rules_for`)."""
+    pair budget (:func:`joinedup.linkage.model.blocking_rules_for`). ``drop_absent`` (the
+    standalone commands) leaves out the comparisons of fields no record holds
+    (:func:`joinedup.linkage.comparisons.without_absent`); the hub keeps every comparison,
+    so that its runs, reviews and updates share one layout."""
     inputs = tables or [table]
+    present = present_fields(con, inputs) if drop_absent else None
     timings: dict[str, float] = {}
     start = time.perf_counter()
     sizes = [int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in inputs]
@@ -683,12 +707,14 @@ def train_and_score(
     if max(sizes) < MIN_TRAINING_RECORDS:
         progress(0.1, "Too few records to train: using the reference model")
         scoring, record = reference_settings(link_type, sizes, with_source=with_source)
+        if present is not None:
+            without_absent(scoring, present)
     else:
+        settings = settings_dict(link_type, with_source=with_source)
+        if present is not None:
+            without_absent(settings, present)
         settings = with_exact_u(
-            with_identifier_u(
-                settings_dict(link_type, with_source=with_source), identifier_u(con, inputs)
-            ),
-            exact_u(con, inputs),
+            with_identifier_u(settings, identifier_u(con, inputs)), exact_u(con, inputs)
         )
         linker = make_linker(con, inputs, settings)
         record = train(linker, options, lambda f, msg: progress(0.2 * f, msg))

@@ -202,7 +202,7 @@ def _load(
 #: values' frequencies (:func:`joinedup.linkage.model.exact_u`), so sampling only has to see
 #: the levels that are not rare (typos, similar names, postcode areas): 300,000 pairs show a
 #: level of u = 1e-4 thirty times, and take about 1.5 s to compare instead of 10.
-U_PAIRS = 3e5
+U_PAIRS = 1e5
 
 
 def _options(pairs: float) -> m.TrainingOptions:
@@ -243,6 +243,7 @@ def dedupe(
             lambda f, msg: report(0.05 + 4 * f, msg),
             with_source=False,
             loose_blocking=True,
+            drop_absent=True,
         )
         report(0.9, "Clustering")
         cluster_predictions(
@@ -297,6 +298,7 @@ def match(
             tables=["left_records", "right_records"],
             with_source=False,
             loose_blocking=True,
+            drop_absent=True,
         )
         report(0.9, "Writing pairs")
         rows = db.execute(
