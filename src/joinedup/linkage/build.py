@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
-
-import duckdb
 
 from joinedup.config import Settings
 from joinedup.linkage import model as m
@@ -59,59 +57,6 @@ class BuildOptions:
     today: date | None = None
     #: The organisation the linkage service acts for (default: the hub organisation).
     organisation: str | None = None
-
-
-def train_and_score(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    options: m.TrainingOptions,
-    progress: Progress,
-    *,
-    link_type: str = "dedupe_only",
-    tables: list[str] | None = None,
-    with_source: bool = True,
-    loose_blocking: bool = False,
-) -> tuple[m.LinkageModel, str, dict[str, float]]:
-    """Train on prepared ``table`` (or ``tables`` for a link) and score every blocked pair
-    into table ``linkage_pairs``. Returns the model, the pairs table and timings.
-
-    ``loose_blocking`` (the standalone commands) adds the loose blocking rules that fit the
-    pair budget (:func:`joinedup.linkage.model.blocking_rules_for`)."""
-    inputs = tables or [table]
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    sizes = [int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in inputs]
-    if sum(sizes) < m.EM_SAMPLING_FROM:
-        options = replace(options, em_max_pairs=None)  # small data: EM on every blocked pair
-    if max(sizes) < m.MIN_TRAINING_RECORDS:
-        progress(0.1, "Too few records to train: using the reference model")
-        scoring, record = m.reference_settings(link_type, sizes, with_source=with_source)
-    else:
-        settings = m.with_identifier_u(
-            m.settings_dict(link_type, with_source=with_source), m.identifier_u(con, inputs)
-        )
-        linker = m.make_linker(con, inputs, settings)
-        record = m.train(linker, options, lambda f, msg: progress(0.2 * f, msg))
-        household = m.household_u(con, inputs[0]) if len(inputs) == 1 else {}
-        scoring, filled = m.trained_settings(linker, 1.0 / options.u_max_pairs, household)
-        record["defaults"] = filled
-        record["household_u"] = household
-    if loose_blocking:
-        rules, pairs = m.blocking_rules_for(con, inputs, link_type)
-        scoring["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r} for r in rules]
-        record["blocking"] = {"rules": rules, "pairs": pairs, "budget": m.LOOSE_PAIR_BUDGET}
-    timings["train"] = time.perf_counter() - start
-    start = time.perf_counter()
-    progress(0.2, "Scoring candidate pairs")
-    scorer = m.make_linker(con, inputs, scoring)
-    predictions = scorer.inference.predict(warning_mode="never")
-    con.execute(
-        f"CREATE OR REPLACE TABLE linkage_pairs AS SELECT * FROM {predictions.physical_name}"
-    )
-    predictions.drop_table_from_database_and_remove_from_cache()
-    timings["predict"] = time.perf_counter() - start
-    model = m.LinkageModel(settings=scoring, training=record)
-    return model, "linkage_pairs", timings
 
 
 def build_index(
@@ -154,7 +99,7 @@ def build_index(
         def scaled(f: float, msg: str) -> None:
             report(0.1 + 3 * f, msg)  # training reports 0-0.2: the build's 0.1-0.7
 
-        model, pairs, model_timings = train_and_score(
+        model, pairs, model_timings = m.train_and_score(
             con, "linkage_records", options.training, scaled
         )
         timings.update(model_timings)

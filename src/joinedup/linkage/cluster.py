@@ -32,15 +32,20 @@ household reference (a claim, an account, a tenancy, a family id), form one hous
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from joinedup.linkage.comparisons import conflict_from_gammas, same_listing_from_gammas
+from joinedup.linkage.comparisons import (
+    CONFLICT_LABEL,
+    conflict_from_gammas,
+    same_listing_from_gammas,
+)
 
 IntArray = npt.NDArray[np.int64]
 
@@ -151,17 +156,38 @@ CANNOT_LINK_WEIGHT = -10.0
 
 
 def cannot_link_sql(
-    threshold: float, weight: float = CANNOT_LINK_WEIGHT, *, with_source: bool = True
+    threshold: float,
+    weight: float = CANNOT_LINK_WEIGHT,
+    *,
+    with_source: bool = True,
+    conflicts: bool = True,
+    present: Collection[str] | None = None,
 ) -> str:
     """SQL condition over a predictions table: the pair must not end up in one resident.
 
-    Below the threshold, conflicting personal details; at any probability, a weight at or
-    below ``weight``; and with the source comparison (``with_source``), two people of one
-    source listing."""
+    Below the threshold, conflicting personal details (with ``conflicts``: data with
+    households of different people, see :func:`has_households`); at any probability, a
+    weight at or below ``weight``; and with the source comparison (``with_source``), two
+    people of one source listing. ``present``: the predictions' columns, when the model left
+    out comparisons of absent fields."""
     listing = f" OR {same_listing_from_gammas()}" if with_source else ""
-    return (
-        f"((match_probability < {float(threshold)} AND {conflict_from_gammas()}) "
-        f"OR match_weight <= {float(weight)}{listing})"
+    conflict = (
+        f"(match_probability < {float(threshold)} AND {conflict_from_gammas(present)}) OR "
+        if conflicts
+        else ""
+    )
+    return f"({conflict}match_weight <= {float(weight)}{listing})"
+
+
+def has_households(settings: dict[str, Any]) -> bool:
+    """The model found households of different people in its data (it holds the
+    household-conflict level): conflicting pairs below the threshold are cannot-links. In a
+    file of duplicates they are one person's mistyped records, and a cannot-link would keep
+    a duplicate out of the cluster its other records agree on."""
+    return any(
+        lv.get("label_for_charts") == CONFLICT_LABEL
+        for c in settings["comparisons"]
+        for lv in c["comparison_levels"]
     )
 
 
@@ -213,6 +239,7 @@ def cluster_predictions(
     *,
     forced_links: KeyPairs = (),
     forced_cannot: KeyPairs = (),
+    conflicts: bool = True,
 ) -> ClusterResult:
     """Cluster ``records`` (``rid`` 0..n-1 in ``record_key`` order) from the scored pairs in
     ``predictions`` into table ``out(rid, record_key, resident_id)``.
@@ -228,7 +255,9 @@ def cluster_predictions(
         f"WHERE match_probability >= {float(threshold)}"
     ).to_arrow_table()
     columns = {r[0] for r in con.execute(f"DESCRIBE {predictions}").fetchall()}
-    refused = cannot_link_sql(threshold, with_source="gamma_source" in columns)
+    refused = cannot_link_sql(
+        threshold, with_source="gamma_source" in columns, conflicts=conflicts, present=columns
+    )
     cannot_rows = con.sql(
         f"SELECT rid_l, rid_r FROM {predictions} WHERE {refused}"
     ).to_arrow_table()

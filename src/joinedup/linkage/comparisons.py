@@ -29,6 +29,7 @@ Design (docs/linkage.md explains it with examples):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 GIVEN_FUZZY = 0.92
@@ -41,6 +42,29 @@ SAME_LISTING = "two people of one listing (cannot link)"
 #: weight only shows it in the waterfall.
 SAME_LISTING_M, SAME_LISTING_U = 1e-6, 1e-4
 WEAK = 0.80
+
+
+def one_edit(a: str, b: str) -> str:
+    """``a`` and ``b`` are at most one edit apart (Damerau-Levenshtein <= 1). The distance is
+    slow to compute (about 1.4 s a million pairs), and random pairs of names almost never pass,
+    so it is computed only where a cheap test allows it: lengths at most one apart, and (for
+    three letters or more) the same first or the same last letter, as one edit always leaves.
+    A CASE, because DuckDB evaluates both sides of AND and OR inside a function call."""
+    return (
+        f"(CASE WHEN abs(length({a}) - length({b})) <= 1 AND (left({a}, 1) = left({b}, 1) "
+        f"OR right({a}, 1) = right({b}, 1) OR least(length({a}), length({b})) <= 2) "
+        f"THEN damerau_levenshtein({a}, {b}) <= 1 ELSE FALSE END)"
+    )
+
+
+def transposed(a: str, b: str) -> str:
+    """``a`` and ``b`` differ by two neighbouring characters swapped (one Damerau edit, two
+    Levenshtein edits), with the cheap test of :func:`one_edit` first (equal lengths)."""
+    return (
+        f"(CASE WHEN length({a}) = length({b}) AND (left({a}, 1) = left({b}, 1) "
+        f"OR right({a}, 1) = right({b}, 1) OR length({a}) <= 2) "
+        f"THEN damerau_levenshtein({a}, {b}) = 1 AND levenshtein({a}, {b}) = 2 ELSE FALSE END)"
+    )
 
 
 def _level(
@@ -87,7 +111,7 @@ GIVEN_VARIANT = _c(
 )
 GIVEN_TYPO = _c(
     f"jaro_winkler_similarity(given_name_l, given_name_r) >= {GIVEN_FUZZY} "
-    "OR damerau_levenshtein(given_name_l, given_name_r) <= 1"
+    f"OR {one_edit('given_name_l', 'given_name_r')}"
 )
 GIVEN_SHIFT = (
     f"({_c('given_name_l = middle_first_r')} OR {_c('middle_first_l = given_name_r')} "
@@ -99,10 +123,7 @@ NAMES_SWAPPED = _c("given_name_l = family_name_r AND family_name_l = given_name_
 
 def _near(a: str, b: str) -> str:
     """``a`` and ``b`` are one typo apart (the test of :data:`GIVEN_TYPO`)."""
-    return (
-        f"(jaro_winkler_similarity({a}, {b}) >= {GIVEN_FUZZY} "
-        f"OR damerau_levenshtein({a}, {b}) <= 1)"
-    )
+    return f"(jaro_winkler_similarity({a}, {b}) >= {GIVEN_FUZZY} OR {one_edit(a, b)})"
 
 
 #: Swapped, and one or both of the names then mistyped (HANNAH MIHAL / MIHAL HANNSH).
@@ -124,7 +145,11 @@ DOB_TRANSPOSED = _c(
     "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r"
 )
 DOB_NEAR = _c(
-    "damerau_levenshtein(dob_str_l, dob_str_r) <= 1 "
+    # one slip in a date leaves the year, or the day and month, equal (or, across the year and
+    # month, moves the year by one): the cheap test before the slow distance
+    "(CASE WHEN dob_year_l = dob_year_r OR abs(dob_year_l - dob_year_r) = 1 "
+    "OR (dob_month_l = dob_month_r AND dob_day_l = dob_day_r) "
+    "THEN damerau_levenshtein(dob_str_l, dob_str_r) <= 1 ELSE FALSE END) "
     "OR abs(date_diff('day', dob_l, dob_r)) <= 1 "
     "OR (dob_month_l = dob_month_r AND dob_day_l = dob_day_r "
     "AND abs(dob_year_l - dob_year_r) IN (1, 10))"
@@ -187,7 +212,7 @@ def family_name() -> dict[str, Any]:
             _level("list_has_any(family_parts_l, family_parts_r)", "part of a double name"),
             _level(
                 f"jaro_winkler_similarity(family_compact_l, family_compact_r) >= {GIVEN_FUZZY} "
-                "OR damerau_levenshtein(family_compact_l, family_compact_r) <= 1",
+                f"OR {one_edit('family_compact_l', 'family_compact_r')}",
                 "typo",
             ),
             # counted once, in the given-name comparison: no weight here
@@ -248,19 +273,6 @@ def sex() -> dict[str, Any]:
     )
 
 
-def town() -> dict[str, Any]:
-    return _comparison(
-        "town",
-        "Post town: same or mistyped (weak in a city, where most records share one)",
-        [
-            _level("town_l IS NULL OR town_r IS NULL", "missing", null=True),
-            _level("town_l = town_r", "same"),
-            _level(_c(_near("town_l", "town_r")), "typo"),
-            _level("ELSE", "different"),
-        ],
-    )
-
-
 def identifier(column: str, title: str) -> dict[str, Any]:
     return _comparison(
         column,
@@ -270,11 +282,28 @@ def identifier(column: str, title: str) -> dict[str, Any]:
             _level(f"{column}_l = {column}_r", "same"),
             # two neighbouring characters swapped in keying (a substitution is not counted:
             # sequential account numbers differ by one character and belong to different people)
+            _level(transposed(f"{column}_l", f"{column}_r"), "two characters transposed"),
+            _level("ELSE", "different"),
+        ],
+    )
+
+
+def email() -> dict[str, Any]:
+    """E-mail address: one person may keep one for years, but a household may share one and
+    people change them, so "different" is learned like any other level."""
+    local = "split_part(email_{side}, '@', 1)"
+    l_local, r_local = local.format(side="l"), local.format(side="r")
+    return _comparison(
+        "email",
+        "E-mail address: exact, one slip or the same name at another domain, similar",
+        [
+            _level("email_l IS NULL OR email_r IS NULL", "missing", null=True),
+            _level("email_l = email_r", "exact"),
             _level(
-                f"damerau_levenshtein({column}_l, {column}_r) = 1 "
-                f"AND levenshtein({column}_l, {column}_r) = 2",
-                "two characters transposed",
+                f"{one_edit('email_l', 'email_r')} OR {l_local} = {r_local}",
+                "one slip, or the same name at another domain",
             ),
+            _level(f"jaro_winkler_similarity({l_local}, {r_local}) >= {WEAK}", "similar"),
             _level("ELSE", "different"),
         ],
     )
@@ -287,13 +316,10 @@ NEUTRAL = 0.5
 CONFLICT_LABEL = "same address, conflicting person (no weight)"
 #: One address line, and postcodes one keying slip apart.
 POSTCODE_TYPO = _c(
-    "address_l = address_r AND postcode_l <> postcode_r "
-    "AND damerau_levenshtein(postcode_l, postcode_r) <= 1"
+    f"address_l = address_r AND postcode_l <> postcode_r AND {one_edit('postcode_l', 'postcode_r')}"
 )
 #: Postcodes with two neighbouring characters swapped (SE13 4NT / SE13 4TN).
-POSTCODE_TRANSPOSED = _c(
-    "damerau_levenshtein(postcode_l, postcode_r) = 1 AND levenshtein(postcode_l, postcode_r) = 2"
-)
+POSTCODE_TRANSPOSED = _c(transposed("postcode_l", "postcode_r"))
 #: The pair's addresses are one household's, allowing for a slip in the postcode.
 SAME_ADDRESS = (
     f"(uprn_l = uprn_r OR postcode_l = postcode_r OR {POSTCODE_TYPO} OR {POSTCODE_TRANSPOSED})"
@@ -368,13 +394,20 @@ def with_household_context(settings: dict[str, Any], u: dict[str, float]) -> dic
 
 
 def address() -> dict[str, Any]:
-    """Address levels as trained (the household-conflict level is added for scoring)."""
+    """Address levels as trained (the household-conflict level is added for scoring).
+
+    One comparison for every part of the address, the post town included: UPRN, address
+    line, postcode and town all disagree at once when someone moves, and as separate
+    comparisons they would count one move several times over as independent evidence
+    against a person whose name and date of birth agree. Here a move is one level,
+    "different", whose weight EM learns from the data (people move)."""
     return _comparison(
         "address",
         "Address (household evidence): counts only when the personal details do not conflict",
         [
             _level(
-                "(postcode_l IS NULL OR postcode_r IS NULL) AND (uprn_l IS NULL OR uprn_r IS NULL)",
+                "(postcode_l IS NULL OR postcode_r IS NULL) AND (uprn_l IS NULL OR uprn_r IS NULL) "
+                "AND (town_l IS NULL OR town_r IS NULL)",
                 "missing",
                 null=True,
             ),
@@ -385,6 +418,8 @@ def address() -> dict[str, Any]:
             _level("postcode_l = postcode_r", "same postcode"),
             _level("postcode_sector_l = postcode_sector_r", "same postcode sector"),
             _level("postcode_district_l = postcode_district_r", "same postcode district"),
+            _level("town_l = town_r", "same post town"),
+            _level(_c(_near("town_l", "town_r")), "post town mistyped"),
             _level("ELSE", "different"),
         ],
     )
@@ -440,17 +475,53 @@ def gamma(comparison: dict[str, Any], label: str) -> int:
     return len(levels) - 1 - labels.index(label)
 
 
-def conflict_from_gammas() -> str:
+def conflict_from_gammas(present: Collection[str] | None = None) -> str:
     """SQL over a predictions table: the pair's personal details conflict (the same test as
-    :data:`PERSON_CONFLICT`, read from the comparison levels the pair fell into)."""
+    :data:`PERSON_CONFLICT`, read from the comparison levels the pair fell into). ``present``:
+    the table's columns, when a model left out comparisons of absent fields
+    (:func:`without_absent`)."""
     given, middle, dob = given_name(), middle_names(), date_of_birth()
-    return (
-        f"(gamma_given_name IN ({gamma(given, 'similar')}, {gamma(given, 'different')}) "
-        f"OR gamma_sex = {gamma(sex(), 'different')} "
-        f"OR gamma_middle_names = {gamma(middle, 'different')} "
-        f"OR gamma_date_of_birth IN ({gamma(dob, 'different')}, "
-        f"{gamma(dob, TOO_YOUNG)}))"
-    )
+    terms = {
+        "gamma_given_name": f"gamma_given_name IN ({gamma(given, 'similar')}, "
+        f"{gamma(given, 'different')})",
+        "gamma_sex": f"gamma_sex = {gamma(sex(), 'different')}",
+        "gamma_middle_names": f"gamma_middle_names = {gamma(middle, 'different')}",
+        "gamma_date_of_birth": f"gamma_date_of_birth IN ({gamma(dob, 'different')}, "
+        f"{gamma(dob, TOO_YOUNG)})",
+    }
+    used = [sql for column, sql in terms.items() if present is None or column in present]
+    return f"({' OR '.join(used) or 'FALSE'})"
+
+
+#: The prepared columns each comparison reads values from (one present is enough).
+COMPARISON_FIELDS = {
+    "given_name": ("given_name",),
+    "middle_names": ("middle_first",),
+    "family_name": ("family_name",),
+    "date_of_birth": ("dob", "adult_by"),
+    "sex": ("sex",),
+    "address": ("postcode", "uprn", "town"),
+    "nhs_number": ("nhs_number",),
+    "ni_number": ("ni_number",),
+    "upn": ("upn",),
+    "other_id": ("other_id",),
+    "email": ("email",),
+    "source": ("dataset_key",),
+}
+
+
+def without_absent(settings: dict[str, Any], present: Collection[str]) -> dict[str, Any]:
+    """Settings without the comparisons none of whose fields (:data:`COMPARISON_FIELDS`) hold
+    a value in the data: every pair would fall in their "missing" level, and each costs the
+    sampling, EM and scoring of every pair (an analyst's file without an NHS number, sex,
+    middle names or e-mail)."""
+    settings["comparisons"] = [
+        c
+        for c in settings["comparisons"]
+        if any(f in present for f in COMPARISON_FIELDS.get(c["output_column_name"], ("",)))
+        or c["output_column_name"] not in COMPARISON_FIELDS
+    ]
+    return settings
 
 
 def same_listing_from_gammas() -> str:
@@ -469,10 +540,10 @@ def comparisons(with_source: bool = True) -> list[dict[str, Any]]:
         date_of_birth(),
         sex(),
         address(),
-        town(),
         identifier("nhs_number", "NHS number"),
         identifier("ni_number", "National Insurance number"),
         identifier("upn", "Unique Pupil Number"),
         identifier("other_id", "Other identifier (a source's own id, compared for equality)"),
+        email(),
         *([source()] if with_source else []),
     ]

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,12 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from joinedup import __version__
 from joinedup.linkage.comparisons import (
+    COMPARISON_FIELDS,
     GIVEN_COMPATIBLE,
     comparisons,
     with_household_conflict,
     with_household_context,
+    without_absent,
 )
 from joinedup.linkage.names import dataset_version
 
@@ -47,6 +49,7 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.ni_number = r.ni_number",
     "l.upn = r.upn",
     "l.other_id = r.other_id",
+    "l.email = r.email",
     "l.dob = r.dob AND l.given_name = r.given_name",
     "l.dob = r.dob AND l.family_compact = r.family_compact",
     "l.dob = r.dob AND l.postcode_district = r.postcode_district",
@@ -86,6 +89,15 @@ EM_RULES: tuple[str, ...] = (
     "l.postcode = r.postcode AND l.family_compact = r.family_compact",
     "l.dob = r.dob AND l.postcode = r.postcode",
 )
+
+#: A session whose rule finds no pairs (a file without postcodes) is replaced by the first of
+#: these that does, so that the comparisons it trains learn m from the data rather than
+#: taking the reference model's (trained on the synthetic region, where dates of birth are
+#: rarely mistyped: on fake_1000 that vetoed most true pairs).
+EM_FALLBACK: dict[str, tuple[str, ...]] = {
+    EM_RULES[1]: ("l.given_name = r.given_name AND l.family_compact = r.family_compact",),
+    EM_RULES[2]: ("l.dob = r.dob AND l.email = r.email", "l.dob = r.dob AND l.town = r.town"),
+}
 
 Progress = Callable[[float, str], None]
 
@@ -189,7 +201,9 @@ def make_linker(
     for frame, name in zip(frames, tables, strict=True):
         frame.dataset_display_name = name
     inputs: SplinkDataFrame | list[SplinkDataFrame] = frames[0] if len(frames) == 1 else frames
-    return Linker(inputs, settings, log_level=None)
+    # the settings are joinedup's own (tested in tests/linkage): Splink's validation parses
+    # every level's SQL with sqlglot, about a second per linker for these comparisons
+    return Linker(inputs, settings, log_level=None, validate_settings=False)
 
 
 def blocking_rules_for(
@@ -261,6 +275,58 @@ def identifier_u(
             TRANSPOSED: max(float(transposed or 0) / float(total) ** 2, 1e-12),
         }
     return out
+
+
+#: Comparisons whose "exact" level is plain equality of one column: its u is the chance two
+#: random records share the value, computed from the values' frequencies rather than
+#: sampled (random sampling sees a shared date of birth a few times in a million pairs).
+EXACT_COLUMNS = {
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "date_of_birth": "dob",
+    "email": "email",
+}
+
+
+def exact_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, float]:
+    """u of the "exact" level of :data:`EXACT_COLUMNS`, from value frequencies: among pairs
+    of records (within the one table of a dedupe, across the tables of a link) that both
+    hold a value, the share holding the same."""
+    out: dict[str, float] = {}
+    for name, column in EXACT_COLUMNS.items():
+        counts = [
+            f"SELECT CAST({column} AS VARCHAR) AS v, count(*) AS n FROM {t} "
+            f"WHERE {column} IS NOT NULL GROUP BY ALL"
+            for t in tables
+        ]
+        if len(tables) == 1:
+            row = con.execute(f"SELECT sum(n * (n - 1)), sum(n) FROM ({counts[0]})").fetchall()[0]
+            same, total = float(row[0] or 0), float(row[1] or 0)
+            pairs = total * (total - 1)
+        else:
+            joins = " JOIN ".join(
+                f"({c}) c{i}" + (" USING (v)" if i else "") for i, c in enumerate(counts)
+            )
+            product = " * ".join(f"c{i}.n" for i in range(len(tables)))
+            same = float(con.execute(f"SELECT sum({product}) FROM {joins}").fetchall()[0][0] or 0)
+            pairs = 1.0
+            for c in counts:
+                pairs *= float(con.execute(f"SELECT sum(n) FROM ({c})").fetchall()[0][0] or 0)
+        if pairs > 0 and same > 0:
+            out[name] = same / pairs
+    return out
+
+
+def with_exact_u(settings: dict[str, Any], u_known: dict[str, float]) -> dict[str, Any]:
+    """Settings with the "exact" levels' u fixed from :func:`exact_u`."""
+    for comparison in settings["comparisons"]:
+        name = comparison["output_column_name"]
+        if name not in u_known:
+            continue
+        for level in comparison["comparison_levels"]:
+            if level.get("label_for_charts") == "exact":
+                level.update(u_probability=u_known[name], fix_u_probability=True)
+    return settings
 
 
 def with_identifier_u(
@@ -361,15 +427,30 @@ def reference_m() -> dict[tuple[str, str], float]:
     }
 
 
-def household_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
-    """u of an exact given name and of an exact date of birth between two *different people
-    of one household* (same postcode and family name), estimated without labels:
+#: Fewest household pairs that are clearly two people (:func:`household_u`) from which a
+#: household u is estimated; with fewer, the data shows no households to learn from and the
+#: household-context level is not added (an exact match counts as it does anywhere).
+MIN_HOUSEHOLD_PAIRS = 30
 
-    * given name: among household pairs whose dates of birth are more than a year apart
-      and not explained by a slip (parents, children, siblings), the share with the same
-      given name (a junior and senior);
-    * date of birth and middle names: among household pairs whose given names conflict, the
-      share born on the same day (twins), and the share with the same middle names.
+
+def household_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[str, float]:
+    """u of an exact given name, middle names and date of birth between two *different people
+    of one household* (same postcode and family name), estimated without labels from household
+    pairs that are clearly two people:
+
+    * given name: pairs born more than a year apart (not explained by a slip) whose middle
+      names conflict or whose national identifiers differ; the share with the same given
+      name (a junior and senior);
+    * date of birth and middle names: pairs whose given names conflict and whose sex,
+      middle names or national identifiers also conflict; the share born on the same day
+      (twins), and the share with the same middle names.
+
+    Two signs, because one is not enough: in a file of duplicates (FEBRL, a spreadsheet of
+    repeated registrations) most pairs at one address with one family name are one person,
+    and a mistyped given name or date of birth alone would make the same date of birth or
+    given name look common among "different" people, taking the weight off the strongest
+    personal evidence. A comparison with fewer than :data:`MIN_HOUSEHOLD_PAIRS` such pairs
+    gets no household level. With two files (a link), households are read within each.
     """
     dob_apart = (
         "abs(date_diff('day', l.dob, r.dob)) > 366 "
@@ -383,13 +464,19 @@ def household_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
         given_conflict = given_conflict.replace(f"{col}_L", f"l.{col}").replace(
             f"{col}_R", f"r.{col}"
         )
-    row = con.execute(
-        f"""WITH pairs AS (
+    ids_differ = " OR ".join(f"coalesce(l.{c} <> r.{c}, FALSE)" for c in IDENTIFIERS)
+    middle_conflict = (
+        "coalesce(NOT list_has_any(l.middle_parts, r.middle_parts) "
+        "AND left(l.middle_first, 1) <> left(r.middle_first, 1), FALSE)"
+    )
+    sex_conflict = "coalesce(l.sex <> r.sex, FALSE)"
+    sql = f"""WITH pairs AS (
             SELECT l.given_name AS gl, r.given_name AS gr, l.dob AS dl, r.dob AS dr,
                    l.middle_names AS ml, r.middle_names AS mr,
-                   coalesce({dob_apart}, FALSE) AS apart,
-                   coalesce({given_conflict}, FALSE) AS conflict
-            FROM {table} l JOIN {table} r
+                   coalesce({dob_apart}, FALSE) AND ({middle_conflict} OR {ids_differ}) AS apart,
+                   coalesce({given_conflict}, FALSE)
+                   AND ({sex_conflict} OR {middle_conflict} OR {ids_differ}) AS conflict
+            FROM {{table}} l JOIN {{table}} r
               ON l.postcode = r.postcode AND l.family_compact = r.family_compact
              AND l.rid < r.rid
             WHERE l.given_name IS NOT NULL AND r.given_name IS NOT NULL
@@ -400,13 +487,21 @@ def household_u(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, float]:
                count(*) FILTER (WHERE conflict AND ml IS NOT NULL AND mr IS NOT NULL),
                count(*) FILTER (WHERE conflict AND ml = mr)
         FROM pairs"""
-    ).fetchall()[0]
-    apart, same_given, conflict, same_dob, both_middle, same_middle = (int(x or 0) for x in row)
+    counts = [0] * 6
+    for table in tables:
+        row = con.execute(sql.format(table=table)).fetchall()[0]
+        counts = [a + int(b or 0) for a, b in zip(counts, row, strict=True)]
+    apart, same_given, conflict, same_dob, both_middle, same_middle = counts
     # add-one smoothing keeps them away from 0 and 1 on small data
+    estimates = {
+        "given_name": (apart, same_given),
+        "date_of_birth": (conflict, same_dob),
+        "middle_names": (both_middle, same_middle),
+    }
     return {
-        "given_name": (same_given + 1) / (apart + 2),
-        "date_of_birth": (same_dob + 1) / (conflict + 2),
-        "middle_names": (same_middle + 1) / (both_middle + 2),
+        name: (same + 1) / (pairs + 2)
+        for name, (pairs, same) in estimates.items()
+        if pairs >= MIN_HOUSEHOLD_PAIRS
     }
 
 
@@ -437,27 +532,35 @@ def train(
     timings["prior"] = time.perf_counter() - start
     start = time.perf_counter()
     report(0.2, "Estimating u by random sampling")
+    # one pass: Splink's default (ten chunks, stopping once every level is seen 100 times)
+    # never stops early here, since levels of absent columns are never seen, and ten passes
+    # cost about three times one
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=options.u_max_pairs, seed=options.seed
+        max_pairs=options.u_max_pairs, seed=options.seed, num_chunks=1
     )
     timings["u"] = time.perf_counter() - start
-    for index, rule in enumerate(EM_RULES):
+    used: list[str] = []
+    for index, first in enumerate(EM_RULES):
         start = time.perf_counter()
         report(0.4 + 0.2 * index, f"Estimating m by EM ({index + 1} of {len(EM_RULES)})")
-        saved = copy.deepcopy(settings_obj.core_model_settings)
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, max_pairs=options.em_max_pairs, estimate_without_term_frequencies=True
-            )
-        except (SplinkException, ValueError, ZeroDivisionError) as exc:
-            settings_obj.core_model_settings = saved  # a failed session may leave it partial
-            notes.append(f"EM {index + 1}: skipped ({type(exc).__name__})")
+        for rule in (first, *EM_FALLBACK.get(first, ())):
+            saved = copy.deepcopy(settings_obj.core_model_settings)
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    rule, max_pairs=options.em_max_pairs, estimate_without_term_frequencies=True
+                )
+            except (SplinkException, ValueError, ZeroDivisionError) as exc:
+                settings_obj.core_model_settings = saved  # a failed session may leave it partial
+                notes.append(f"EM {index + 1}: {rule}: skipped ({type(exc).__name__})")
+                continue
+            used.append(rule)
+            break
         timings[f"em_{index + 1}"] = time.perf_counter() - start
     report(1.0, "Trained")
     return {
         "options": asdict(options),
         "prior_rules": list(PRIOR_RULES),
-        "em_rules": list(EM_RULES),
+        "em_rules": used,
         "probability_two_random_records_match": (
             settings_obj._probability_two_random_records_match
         ),
@@ -475,7 +578,66 @@ def trained_settings(
     settings = linker.misc.save_model_to_json(out_path=None)
     filled = complete_parameters(settings, u_floor)
     with_household_context(settings, household)
-    return with_household_conflict(settings), filled
+    # the conflict level keeps household members apart: on data that shows no households of
+    # different people (a file of duplicates) a shared address is evidence like any other
+    return (with_household_conflict(settings) if household else settings), filled
+
+
+def calibrated_prior(
+    con: duckdb.DuckDBPyConnection, pairs: str, total_pairs: float, prior: float
+) -> float:
+    """The prior that agrees with the scored pairs: the expected number of matches among them
+    (the sum of their match probabilities) over all pairs of records, found by fixed-point
+    iteration with m and u held (EM's update of the prior, on every blocked pair; pairs that
+    blocking leaves out are taken as non-matches).
+
+    The first estimate (deterministic rules and an assumed recall,
+    :data:`TrainingOptions.prior_recall`) can be several times off on data unlike the
+    region it was set on: FEBRL3 has 2.7 times more matches than it assumes, fake_1000 many
+    times more. A prior too low lowers every probability, and recall with it."""
+    import numpy as np
+
+    weights = con.sql(f"SELECT match_weight FROM {pairs}").to_arrow_table().column(0)
+    if total_pairs <= 0 or len(weights) == 0:
+        return prior
+    bayes = weights.to_numpy().astype(np.float64) - np.log2(prior / (1 - prior))
+    lam = prior
+    for _ in range(100):
+        expected = float(np.sum(1.0 / (1.0 + np.exp2(-(bayes + np.log2(lam / (1 - lam)))))))
+        new = min(max(expected / total_pairs, 1e-12), 0.5)
+        if abs(new - lam) <= 1e-4 * lam:
+            return new
+        lam = new
+    return lam
+
+
+def with_prior(con: duckdb.DuckDBPyConnection, pairs: str, old: float, new: float) -> None:
+    """Rescore ``pairs`` for a new prior: every match weight moves by the change in prior
+    log-odds, and the probabilities follow."""
+    import math
+
+    shift = math.log2(new / (1 - new)) - math.log2(old / (1 - old))
+    con.execute(
+        f"""UPDATE {pairs} SET match_weight = match_weight + {shift},
+        match_probability = 1 / (1 + pow(2, -(match_weight + {shift})))"""
+    )
+
+
+def present_fields(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> set[str]:
+    """The prepared model columns that hold a value in at least one record of ``tables``."""
+    out: set[str] = set()
+    for table in tables:
+        columns = [
+            r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] in PRESENT_CHECKED
+        ]
+        row = con.execute(
+            f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {table}"
+        ).fetchall()[0]
+        out |= {c for c, n in zip(columns, row, strict=True) if n}
+    return out
+
+
+PRESENT_CHECKED = tuple(sorted({f for fs in COMPARISON_FIELDS.values() for f in fs}))
 
 
 #: Below this many records (on the larger side) the data cannot teach the model much: the
@@ -513,3 +675,77 @@ def reference_settings(
         "notes": [f"fewer than {MIN_TRAINING_RECORDS} records: reference parameters used"],
     }
     return settings, record
+
+
+def train_and_score(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    options: TrainingOptions,
+    progress: Progress,
+    *,
+    link_type: str = "dedupe_only",
+    tables: list[str] | None = None,
+    with_source: bool = True,
+    loose_blocking: bool = False,
+    drop_absent: bool = False,
+) -> tuple[LinkageModel, str, dict[str, float]]:
+    """Train on prepared ``table`` (or ``tables`` for a link) and score every blocked pair
+    into table ``linkage_pairs``. Returns the model, the pairs table and timings.
+
+    ``loose_blocking`` (the standalone commands) adds the loose blocking rules that fit the
+    pair budget (:func:`joinedup.linkage.model.blocking_rules_for`). ``drop_absent`` (the
+    standalone commands) leaves out the comparisons of fields no record holds
+    (:func:`joinedup.linkage.comparisons.without_absent`); the hub keeps every comparison,
+    so that its runs, reviews and updates share one layout."""
+    inputs = tables or [table]
+    present = present_fields(con, inputs) if drop_absent else None
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    sizes = [int(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]) for t in inputs]
+    if sum(sizes) < EM_SAMPLING_FROM:
+        options = replace(options, em_max_pairs=None)  # small data: EM on every blocked pair
+    if max(sizes) < MIN_TRAINING_RECORDS:
+        progress(0.1, "Too few records to train: using the reference model")
+        scoring, record = reference_settings(link_type, sizes, with_source=with_source)
+        if present is not None:
+            without_absent(scoring, present)
+    else:
+        settings = settings_dict(link_type, with_source=with_source)
+        if present is not None:
+            without_absent(settings, present)
+        settings = with_exact_u(
+            with_identifier_u(settings, identifier_u(con, inputs)), exact_u(con, inputs)
+        )
+        linker = make_linker(con, inputs, settings)
+        record = train(linker, options, lambda f, msg: progress(0.2 * f, msg))
+        household = household_u(con, inputs)
+        scoring, filled = trained_settings(linker, 1.0 / options.u_max_pairs, household)
+        record["defaults"] = filled
+        record["household_u"] = household
+    if loose_blocking:
+        rules, pairs = blocking_rules_for(con, inputs, link_type)
+        scoring["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r} for r in rules]
+        record["blocking"] = {"rules": rules, "pairs": pairs, "budget": LOOSE_PAIR_BUDGET}
+    timings["train"] = time.perf_counter() - start
+    start = time.perf_counter()
+    progress(0.2, "Scoring candidate pairs")
+    scorer = make_linker(con, inputs, scoring)
+    predictions = scorer.inference.predict(warning_mode="never")
+    con.execute(
+        f"CREATE OR REPLACE TABLE linkage_pairs AS SELECT * FROM {predictions.physical_name}"
+    )
+    predictions.drop_table_from_database_and_remove_from_cache()
+    timings["predict"] = time.perf_counter() - start
+    prior = float(scoring["probability_two_random_records_match"])
+    total = (
+        sizes[0] * (sizes[0] - 1) / 2
+        if link_type == "dedupe_only"
+        else sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1 :])
+    )
+    calibrated = calibrated_prior(con, "linkage_pairs", total, prior)
+    with_prior(con, "linkage_pairs", prior, calibrated)
+    scoring["probability_two_random_records_match"] = calibrated
+    record["prior_estimated"] = prior
+    record["probability_two_random_records_match"] = calibrated
+    model = LinkageModel(settings=scoring, training=record)
+    return model, "linkage_pairs", timings

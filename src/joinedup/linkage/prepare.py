@@ -43,6 +43,7 @@ LINKAGE_FIELDS = (
     "upn",
     "ni_number",
     "other_id",
+    "email",
     "household_ref",
 )
 
@@ -74,6 +75,7 @@ MODEL_COLUMNS = (
     "upn",
     "ni_number",
     "other_id",
+    "email",
 )
 
 
@@ -135,7 +137,8 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
             {nhs} AS s_nhs,
             {upn} AS s_upn,
             {ni} AS s_ni,
-            {col("other_id")} AS s_other
+            {col("other_id")} AS s_other,
+            {col("email")} AS s_email
             {"".join(f", {ident(c)}" for c in extra)}
         FROM {table}
     )
@@ -172,7 +175,8 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
         CASE WHEN {FIELD_CHECK_SQL["nhs_mod11"]("s_nhs", "", "")} THEN s_nhs END AS nhs_number,
         CASE WHEN {FIELD_CHECK_SQL["upn_check_letter"]("s_upn", "", "")} THEN s_upn END AS upn,
         CASE WHEN regexp_full_match(s_ni, '{NI_NUMBER}') THEN s_ni END AS ni_number,
-        upper(s_other) AS other_id
+        upper(s_other) AS other_id,
+        CASE WHEN contains(s_email, '@') THEN lower(s_email) END AS email
         {source}
         {carried}
     FROM s
