@@ -32,9 +32,9 @@ from joinedup.governance.processing import (
     ServiceActor,
     read_for_processing,
 )
-from joinedup.ingest.sql import ident
 from joinedup.linkage.prepare import LINKAGE_FIELDS
 from joinedup.standards import is_person_standard
+from joinedup.store.sql import ident
 
 PURPOSE = "linkage"
 

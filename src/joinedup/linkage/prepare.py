@@ -24,9 +24,9 @@ are treated as missing: a failed check digit is a typo, never evidence.
 from __future__ import annotations
 
 from joinedup.ingest.compile import FIELD_CHECK_SQL
-from joinedup.ingest.sql import ident
 from joinedup.linkage.names import TABLE as VARIANTS
 from joinedup.standards.patterns import NI_NUMBER
+from joinedup.store.sql import ident
 
 #: The person-standard fields linkage reads (``record_key`` is added by the caller).
 LINKAGE_FIELDS = (

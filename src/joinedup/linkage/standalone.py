@@ -22,12 +22,12 @@ import duckdb
 
 from joinedup.ingest.normalise import normalise_sql
 from joinedup.ingest.readers import read_source
-from joinedup.ingest.sql import ident
 from joinedup.ingest.suggest import suggest_mapping
 from joinedup.linkage import model as m
 from joinedup.linkage.cluster import cluster_predictions, has_households
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import LINKAGE_FIELDS, prepare_sql
+from joinedup.store.sql import ident
 
 Progress = Callable[[float, str], None]
 
