@@ -152,3 +152,37 @@ def test_backup_of_uninitialised_home_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="joinedup init"):
         backup(settings, tmp_path / "b.tar")
     assert not (tmp_path / "b.tar").exists()
+
+
+def test_format_1_archives_from_earlier_releases_still_restore(
+    home_settings: Settings, tmp_path: Path
+) -> None:
+    """Format 1 wrote datetimes as ISO text and JSON columns as plain JSON values."""
+    _populate(home_settings)
+    archive = tmp_path / "b.tar"
+    backup(home_settings, archive)
+    with tarfile.open(archive) as tar:
+        handle = tar.extractfile(MANIFEST)
+        assert handle is not None
+        manifest = json.load(handle)
+    change: dict[str, bytes] = {}
+    with tarfile.open(archive) as tar:
+        for table, columns in manifest["columns"].items():
+            handle = tar.extractfile(f"catalogue/{table}.jsonl")
+            assert handle is not None
+            rows = [json.loads(line) for line in handle if line.strip()]
+            for row in rows:
+                for column, kind in columns.items():
+                    if kind == "json" and row[column] is not None:
+                        row[column] = json.loads(row[column])
+            lines = [json.dumps(row, sort_keys=True) for row in rows]
+            change[f"catalogue/{table}.jsonl"] = ("\n".join(lines) + "\n" * bool(lines)).encode()
+    manifest["format"] = "joinedup-backup/1"
+    del manifest["columns"], manifest["catalogue_sha256"]
+    change[MANIFEST] = json.dumps(manifest).encode()
+    old = tmp_path / "old.tar"
+    _rewrite(archive, old, change)
+    target = make_settings(tmp_path / "restored")
+    restore(target, old)
+    assert _dump(target) == _dump(home_settings)
+    dispose_engines()
