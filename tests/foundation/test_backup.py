@@ -186,3 +186,17 @@ def test_format_1_archives_from_earlier_releases_still_restore(
     restore(target, old)
     assert _dump(target) == _dump(home_settings)
     dispose_engines()
+
+
+def test_a_sqlite_backup_restores_onto_postgresql(
+    home_settings: Settings, postgres_url: str, tmp_path: Path
+) -> None:
+    _populate(home_settings)
+    archive = tmp_path / "b.tar"
+    backup(home_settings, archive)
+    target = make_settings(tmp_path / "on-postgres", postgres_url)
+    restore(target, archive)
+    assert _dump(target) == _dump(home_settings)
+    with session_scope(target) as session:
+        assert verify_chain(session) == []
+        session.add(Organisation(code="new", name="New org"))  # sequences were reset
