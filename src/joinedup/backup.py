@@ -459,7 +459,7 @@ def _check_archive(
         digest = hashlib.sha256()
         size = archive.stream(entry["path"], digest.update if hash_snapshots else len)
         if size != entry["size"]:
-            raise BackupError(f"{source}: snapshot {entry['sha256']} has the wrong size")
+            raise BackupError(f"{source}: snapshot {entry['sha256']} is corrupt (wrong size)")
         if hash_snapshots and digest.hexdigest() != entry["sha256"]:
             raise BackupError(f"{source}: snapshot {entry['sha256']} is corrupt in the backup")
         total += size

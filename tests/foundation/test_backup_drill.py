@@ -245,9 +245,10 @@ def test_damaged_archives_are_refused_with_nothing_left(
     cases["binary"] = (bytes(range(256)) * 40, "not a readable backup archive")
     with tarfile.open(archive) as tar:
         snap = next(m.name for m in tar.getmembers() if m.name.endswith(".parquet"))
-    case(
-        "snapshot-flipped", {snap: b"PAR1" + b"\0" * 64}, "snapshot .* (has the wrong size|corrupt)"
-    )
+    original = _member(archive, snap)
+    flipped = original[:100] + bytes([original[100] ^ 1]) + original[101:]
+    case("snapshot-bit-flipped", {snap: flipped}, "snapshot .* is corrupt in the backup")
+    case("snapshot-cut", {snap: original[:-10]}, r"snapshot .* is corrupt \(wrong size\)")
 
     for name, (payload, error) in cases.items():
         path = tmp_path / f"bad-{name}.tar"
