@@ -73,12 +73,35 @@ def serve(
 
 
 @app.command()
-def backup(file: Annotated[Path, typer.Argument(help="Archive to write (.tar).")]) -> None:
-    """Save a consistent copy of the catalogue and every snapshot it points to."""
-    from joinedup.backup import BackupError
+def backup(
+    file: Annotated[
+        Path, typer.Argument(help="Archive to write (.tar), or `verify` to check one.")
+    ],
+    archive: Annotated[
+        Path | None, typer.Argument(help="With `verify`: the archive to check.")
+    ] = None,
+) -> None:
+    """Save a consistent copy of the catalogue and every snapshot it points to.
+
+    `joinedup backup verify FILE` checks an archive without restoring it: the manifest, every
+    snapshot's hash, each table's rows and the audit chain inside it."""
+    from joinedup.backup import BackupError, verify_archive
     from joinedup.backup import backup as do_backup
 
+    if archive is not None and str(file) != "verify":
+        raise fail("give one archive to write, or `verify FILE` to check one")
     try:
+        if str(file) == "verify":
+            if archive is None:
+                raise fail("name the archive to check: joinedup backup verify FILE")
+            report = verify_archive(archive)
+            console.print(
+                f"{report.path} is sound: revision {report.revision}, "
+                f"{sum(report.tables.values())} catalogue rows in {len(report.tables)} tables, "
+                f"{report.snapshots} snapshots ({report.bytes:,} bytes) hash-checked, "
+                f"audit chain of {report.audit_events} events verified"
+            )
+            return
         summary = do_backup(settings(), file)
     except BackupError as exc:
         raise fail(str(exc)) from None

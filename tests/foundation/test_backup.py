@@ -117,8 +117,7 @@ def test_corrupt_snapshot_in_backup_is_rejected_and_nothing_is_left(
     target = make_settings(tmp_path / "restored")
     with pytest.raises(BackupError, match="corrupt"):
         restore(target, bad)
-    assert list(target.snapshots_dir.rglob("*.parquet")) == []
-    assert all(rows == [] for rows in _dump(target).values())
+    assert not target.home.exists()
 
 
 def test_hostile_and_foreign_archives_are_rejected(tmp_path: Path) -> None:
@@ -141,6 +140,8 @@ def test_hostile_and_foreign_archives_are_rejected(tmp_path: Path) -> None:
         restore(target, evil)
     assert not (tmp_path / "escape.txt").exists()
 
+    assert not target.home.exists()
+
     garbage = tmp_path / "garbage.tar"
     garbage.write_bytes(b"\x00\x01 definitely not a tar file" * 100)
     with pytest.raises(BackupError, match=r"not a readable backup archive|not a joinedup backup"):
@@ -154,3 +155,51 @@ def test_backup_of_uninitialised_home_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BackupError, match="joinedup init"):
         backup(settings, tmp_path / "b.tar")
     assert not (tmp_path / "b.tar").exists()
+
+
+def test_format_1_archives_from_earlier_releases_still_restore(
+    home_settings: Settings, tmp_path: Path
+) -> None:
+    """Format 1 wrote datetimes as ISO text and JSON columns as plain JSON values."""
+    _populate(home_settings)
+    archive = tmp_path / "b.tar"
+    backup(home_settings, archive)
+    with tarfile.open(archive) as tar:
+        handle = tar.extractfile(MANIFEST)
+        assert handle is not None
+        manifest = json.load(handle)
+    change: dict[str, bytes] = {}
+    with tarfile.open(archive) as tar:
+        for table, columns in manifest["columns"].items():
+            handle = tar.extractfile(f"catalogue/{table}.jsonl")
+            assert handle is not None
+            rows = [json.loads(line) for line in handle if line.strip()]
+            for row in rows:
+                for column, kind in columns.items():
+                    if kind == "json" and row[column] is not None:
+                        row[column] = json.loads(row[column])
+            lines = [json.dumps(row, sort_keys=True) for row in rows]
+            change[f"catalogue/{table}.jsonl"] = ("\n".join(lines) + "\n" * bool(lines)).encode()
+    manifest["format"] = "joinedup-backup/1"
+    del manifest["columns"], manifest["catalogue_sha256"]
+    change[MANIFEST] = json.dumps(manifest).encode()
+    old = tmp_path / "old.tar"
+    _rewrite(archive, old, change)
+    target = make_settings(tmp_path / "restored")
+    restore(target, old)
+    assert _dump(target) == _dump(home_settings)
+    dispose_engines()
+
+
+def test_a_sqlite_backup_restores_onto_postgresql(
+    home_settings: Settings, postgres_url: str, tmp_path: Path
+) -> None:
+    _populate(home_settings)
+    archive = tmp_path / "b.tar"
+    backup(home_settings, archive)
+    target = make_settings(tmp_path / "on-postgres", postgres_url)
+    restore(target, archive)
+    assert _dump(target) == _dump(home_settings)
+    with session_scope(target) as session:
+        assert verify_chain(session) == []
+        session.add(Organisation(code="new", name="New org"))  # sequences were reset

@@ -103,11 +103,36 @@ class ChainProblem:
     problem: str
 
 
+class ChainWalk:
+    """Checks events one by one in id order; ``problems`` holds every break found so far.
+
+    Used on the live log (:func:`verify_chain`) and on the rows inside a backup archive."""
+
+    def __init__(self) -> None:
+        self.problems: list[ChainProblem] = []
+        self.expected_prev = GENESIS
+        self.expected_id = 1
+        self.count = 0
+
+    def check(self, event: AuditEvent) -> None:
+        if event.id != self.expected_id:
+            self.problems.append(
+                ChainProblem(event.id, f"events {self.expected_id}..{event.id - 1} are missing")
+            )
+        if event.prev_hash != self.expected_prev:
+            self.problems.append(
+                ChainProblem(event.id, "previous-hash link does not match the event before")
+            )
+        if event_hash(event.prev_hash, event) != event.hash:
+            self.problems.append(ChainProblem(event.id, "contents were changed after writing"))
+        self.expected_prev = event.hash
+        self.expected_id = event.id + 1
+        self.count += 1
+
+
 def verify_chain(session: Session, batch: int = 5000) -> list[ChainProblem]:
     """Walk the whole log in id order and report every break (empty list: intact)."""
-    problems: list[ChainProblem] = []
-    expected_prev = GENESIS
-    expected_id = 1
+    walk = ChainWalk()
     last_id = 0
     while True:
         rows = session.scalars(
@@ -116,18 +141,7 @@ def verify_chain(session: Session, batch: int = 5000) -> list[ChainProblem]:
         if not rows:
             break
         for event in rows:
-            if event.id != expected_id:
-                problems.append(
-                    ChainProblem(event.id, f"events {expected_id}..{event.id - 1} are missing")
-                )
-            if event.prev_hash != expected_prev:
-                problems.append(
-                    ChainProblem(event.id, "previous-hash link does not match the event before")
-                )
-            if event_hash(event.prev_hash, event) != event.hash:
-                problems.append(ChainProblem(event.id, "contents were changed after writing"))
-            expected_prev = event.hash
-            expected_id = event.id + 1
+            walk.check(event)
             last_id = event.id
         session.expunge_all()
-    return problems
+    return walk.problems
