@@ -31,6 +31,7 @@ from joinedup.governance.access import AccessDenied, Actor, NotFound, read_recor
 from joinedup.governance.audit import append_event
 from joinedup.linkage.chain import pairs_source
 from joinedup.linkage.model import LinkageModel
+from joinedup.linkage.prepare import COMPARED_FIELDS
 from joinedup.linkage.review import (
     PAIR_ID,
     Decision,
@@ -41,39 +42,17 @@ from joinedup.linkage.review import (
     pair_id_sql,
     record_decision,
 )
+from joinedup.standards import load_schema
 from joinedup.store import SnapshotStore, duckdb_session
 
-#: The fields shown for a record, in this order (every person standard has them).
-DISPLAY_FIELDS = (
-    "given_name",
-    "middle_names",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "address_line_1",
-    "town",
-    "postcode",
-    "uprn",
-    "nhs_number",
-    "upn",
-    "ni_number",
-    "other_id",
-)
+#: The fields shown for a record, in this order: the ones the model compares (every person
+#: standard has them).
+DISPLAY_FIELDS = COMPARED_FIELDS
+#: Each field's title in the person standard (the address line reads as "Address" here, the
+#: one line linkage compares).
 FIELD_TITLES = {
-    "given_name": "Given name",
-    "middle_names": "Middle names",
-    "family_name": "Family name",
-    "date_of_birth": "Date of birth",
-    "sex": "Sex",
-    "address_line_1": "Address",
-    "town": "Town",
-    "postcode": "Postcode",
-    "uprn": "UPRN",
-    "nhs_number": "NHS number",
-    "upn": "Unique Pupil Number",
-    "ni_number": "National Insurance number",
-    "other_id": "Other identifier",
-}
+    f["name"]: f["title"] for f in load_schema("person")["fields"] if f["name"] in DISPLAY_FIELDS
+} | {"address_line_1": "Address"}
 COMPARISON_TITLES = {
     **FIELD_TITLES,
     "address": "Address",

@@ -25,27 +25,20 @@ from __future__ import annotations
 
 from joinedup.ingest.compile import FIELD_CHECK_SQL
 from joinedup.linkage.names import TABLE as VARIANTS
+from joinedup.standards import linkage_fields, primary_key
 from joinedup.standards.patterns import NI_NUMBER
 from joinedup.store.sql import ident
 
-#: The person-standard fields linkage reads (``record_key`` is added by the caller).
-LINKAGE_FIELDS = (
-    "given_name",
-    "middle_names",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "address_line_1",
-    "town",
-    "postcode",
-    "uprn",
-    "nhs_number",
-    "upn",
-    "ni_number",
-    "other_id",
-    "email",
-    "household_ref",
+#: The person-standard fields linkage reads: those the standard marks ``x-joinedup-linkage``,
+#: less its key (``record_key`` is added by the caller).
+LINKAGE_FIELDS: tuple[str, ...] = tuple(
+    name for name in linkage_fields("person") if name not in primary_key("person")
 )
+#: Linkage fields read to form households, not compared between two records.
+HOUSEHOLD_FIELDS = ("household_ref",)
+#: Linkage fields the model compares: what an analyst may map with ``--map`` and what an
+#: explanation shows.
+COMPARED_FIELDS: tuple[str, ...] = tuple(f for f in LINKAGE_FIELDS if f not in HOUSEHOLD_FIELDS)
 
 #: Columns of a prepared table that the model reads (besides ``record_key``).
 MODEL_COLUMNS = (

@@ -26,28 +26,13 @@ from joinedup.ingest.suggest import suggest_mapping
 from joinedup.linkage import model as m
 from joinedup.linkage.cluster import cluster_predictions, has_households
 from joinedup.linkage.names import register_variants
-from joinedup.linkage.prepare import LINKAGE_FIELDS, prepare_sql
+from joinedup.linkage.prepare import COMPARED_FIELDS, LINKAGE_FIELDS, prepare_sql
 from joinedup.store.sql import ident
 
 Progress = Callable[[float, str], None]
 
 #: The person fields a column may be mapped to with ``--map``.
-FIELDS = (
-    "given_name",
-    "middle_names",
-    "family_name",
-    "date_of_birth",
-    "sex",
-    "address_line_1",
-    "town",
-    "postcode",
-    "uprn",
-    "nhs_number",
-    "upn",
-    "ni_number",
-    "other_id",
-    "email",
-)
+FIELDS = COMPARED_FIELDS
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d.%m.%Y")
 SEX_CODES = {
     "M": "M",
