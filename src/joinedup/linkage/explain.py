@@ -29,6 +29,7 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.access import AccessDenied, Actor, NotFound, read_records
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.linkage.chain import pairs_source
 from joinedup.linkage.model import LinkageModel
 from joinedup.linkage.prepare import COMPARED_FIELDS
@@ -541,7 +542,7 @@ def view_pair(settings: Settings, actor: Actor, pair: str) -> PairView:
     records = {
         r.record_key: r for r in _record_views(_index_rows(settings, run, "record_key", keys))
     }
-    _audit_view(settings, actor, "linkage.pair_view", "record_pair", pair, keys)
+    _audit_view(settings, actor, AuditAction.LINKAGE_PAIR_VIEW, "record_pair", pair, keys)
     fill_values(settings, actor, list(records.values()))
     return PairView(
         evidence=evidence,
@@ -609,7 +610,7 @@ def explain_resident(settings: Settings, actor: Actor, resident_id: str) -> Resi
     model = load_model(settings, run)
     decided = latest_decisions(settings)
     links = [_evidence(model, run, row, decided) for row in pair_rows]
-    _audit_view(settings, actor, "linkage.explain", "resident", resident_id, keys)
+    _audit_view(settings, actor, AuditAction.LINKAGE_EXPLAIN, "resident", resident_id, keys)
     fill_values(settings, actor, records)
     return ResidentView(
         resident_id=resident_id,

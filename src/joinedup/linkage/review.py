@@ -29,6 +29,7 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 
 #: The purpose reviewers act under.
 REVIEW_PURPOSE = "linkage"
@@ -173,7 +174,7 @@ def record_decision(
             actor=actor.username,
             actor_user_id=actor.user_id,
             organisation_id=actor.organisation_id,
-            action="linkage.review_decision",
+            action=AuditAction.LINKAGE_REVIEW_DECISION,
             purpose=actor.purpose,
             target_type="record_pair",
             target_id=pair_id(key_l, key_r),

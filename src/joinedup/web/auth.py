@@ -63,6 +63,7 @@ from joinedup.catalog.types import utcnow
 from joinedup.config import Settings
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.tokens import SCOPES, verify_token
 from joinedup.home import ensure_secret_key
 
@@ -640,7 +641,7 @@ def end_session(request: Request) -> None:
                         actor=principal.username,
                         actor_user_id=principal.user_id,
                         organisation_id=principal.organisation_id,
-                        action="auth.sign_out",
+                        action=AuditAction.SIGN_OUT,
                         target_type="user",
                         target_id=principal.username,
                     )
@@ -667,7 +668,7 @@ def choose_purpose(request: Request, principal: Principal, code: str) -> None:
             actor=principal.username,
             actor_user_id=principal.user_id,
             organisation_id=principal.organisation_id,
-            action="auth.purpose_change",
+            action=AuditAction.PURPOSE_CHANGE,
             purpose=code,
             target_type="user",
             target_id=principal.username,

@@ -26,6 +26,7 @@ from joinedup.catalog.models import (
 from joinedup.config import Settings
 from joinedup.errors import Refused
 from joinedup.governance.audit import append_event, verify_chain
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.audit_search import (
     AuditFilter,
     AuditScope,
@@ -192,7 +193,7 @@ def search_audit(
             session,
             user,
             principal,
-            "audit.view",
+            AuditAction.AUDIT_VIEW,
             {"filters": _filter_details(where), "page": page, "shown": len(events)},
         )
         return AuditResults(
@@ -280,7 +281,7 @@ def export_audit_csv(settings: Settings, principal: Caller, where: AuditFilter) 
                 session,
                 user,
                 principal,
-                "audit.export",
+                AuditAction.AUDIT_EXPORT,
                 {"filters": _filter_details(where), "rows": count},
             )
         out.seek(0)

@@ -21,6 +21,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.config import Settings
 from joinedup.governance.accounts import SignInThrottled, authenticate
 from joinedup.governance.audit import append_event
+from joinedup.governance.audit_actions import AuditAction
 from joinedup.web.auth import (
     Principal,
     choose_purpose,
@@ -97,7 +98,7 @@ def _check_credentials(
             append_event(
                 session,
                 actor="anonymous",
-                action="auth.sign_in_throttled",
+                action=AuditAction.SIGN_IN_THROTTLED,
                 target_type="user",
                 target_id=username.strip().lower()[:120],
             )
