@@ -60,21 +60,21 @@ from joinedup.catalog.models import (
 )
 from joinedup.cli import app
 from joinedup.config import Settings
-from joinedup.demo import STAGES
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.jobs.runner import run_inline
-from tests.linkage.region import OPTIONS
+from joinedup.stages import demo_steps
+from tests.regions import LINKED
 from tests.support import make_settings
 
 runner = CliRunner()
-SMALL = OPTIONS  # the linkage tests' small region
+SMALL = LINKED.options  # the linkage tests' small region (DemoOptions)
 GOVERNED = ("synth", "ingest.region", "governance.demo")
 
 
 def _build_governed_home(settings: Settings) -> None:
     """The demo's first stages on a small region, plus an objection and a job whose
     result is SQL NULL (a JSON column holding NULL, not JSON ``null``)."""
-    for stage in STAGES:
+    for stage in demo_steps():
         if stage.kind in GOVERNED:
             row = run_inline(settings, stage.kind, stage.params(settings, SMALL))
             assert row.status == "succeeded", f"{stage.name}: {row.error}"
