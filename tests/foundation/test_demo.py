@@ -55,9 +55,16 @@ def test_demo_builds_ingests_governs_and_rebuilds(tmp_path: Path) -> None:
         assert verify_chain(session) == []
     dispose_engines()
 
-    again = runner.invoke(app, args, env=env)
+    # a second demo replaces the first (smaller: the replacement, not the size, is tested)
+    smaller = ["demo", "--no-serve", "--residents", "200", "--months", "4"]
+    again = runner.invoke(app, smaller, env=env)
     dispose_engines()
     assert again.exit_code == 0, again.output
+    with session_scope(load_settings(env)) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 17
+        assert (session.scalar(select(func.count()).select_from(DatasetVersion)) or 0) > 0
+        assert verify_chain(session) == []
+    dispose_engines()
 
 
 def test_demo_timeline_ends_before_today_and_holds_the_intervention() -> None:

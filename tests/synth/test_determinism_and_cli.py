@@ -119,3 +119,11 @@ def test_cli_generates_a_region(tmp_path):
     )
     bad = runner.invoke(app, ["synth", "--residents", "10", "--out", str(tmp_path / "z")])
     assert bad.exit_code != 0
+
+
+def test_the_smallest_region_on_a_short_timeline_generates(tmp_path):
+    """200 residents over 4 months may see no births at all (this crashed once)."""
+    config = SynthConfig(residents=200, months=4, seed=2026, start_month="2026-07")
+    generate_region(config, tmp_path / "tiny")
+    manifest = Manifest.load(tmp_path / "tiny" / "manifest.json")
+    assert manifest.files

@@ -153,6 +153,16 @@ def _load_flags(con: Any, source: str, indicators: list[str]) -> None:
     )
 
 
+#: The columns of the governed read that place a flag's records (with their types when absent).
+READ_COLUMNS = {
+    "source_record_id": pa.string(),
+    "uprn": pa.int64(),
+    "_organisation": pa.string(),
+    "_dataset": pa.string(),
+    "_version": pa.int64(),
+}
+
+
 def flag_units(
     settings: Settings, actor: ServiceActor, indicators: list[str], today: date | None = None
 ) -> FlagUnits:
@@ -192,13 +202,15 @@ def flag_units(
         today=today,
     )
     rows = read.table
-    if "uprn" not in rows.column_names:
-        rows = rows.append_column("uprn", pa.nulls(rows.num_rows, pa.int64()))
+    # a dataset without UPRNs reads none; no flags at all (a small region) read nothing
+    for name, type_ in READ_COLUMNS.items():
+        if name not in rows.column_names:
+            rows = rows.append_column(name, pa.nulls(rows.num_rows, type_))
     with duckdb_session(settings) as con:
         _load_flags(con, store.sql_source(run.flags_sha256), indicators)
         con.register(
             "__read",
-            rows.select(["source_record_id", "uprn", "_organisation", "_dataset", "_version"]),
+            rows.select(list(READ_COLUMNS)),
         )
         con.register("__gazetteer", gazetteer)
         con.execute(

@@ -161,7 +161,8 @@ def add_births(
     )
     middle = np.where(middle == given, -1, middle).astype(np.int32)
     twin_of = np.full(n, -1, dtype=np.int64)
-    same = np.r_[False, (mother[1:] == mother[:-1]) & (born[1:] == born[:-1])]
+    # (no births at all in a small region's short timeline: ``same`` must be empty too)
+    same = np.r_[False, (mother[1:] == mother[:-1]) & (born[1:] == born[:-1])][:n]
     twin_of[same] = first_id + np.flatnonzero(same) - 1
     for _ in range(10):  # twins never share a given name
         redo = same & (given == np.r_[-1, given[:-1]])
