@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from joinedup import __version__
-from joinedup.clikit import console, fail, progress_bar
+from joinedup.clikit import CleanErrors, console, fail, progress_bar
 from joinedup.config import Settings, load_settings
 from joinedup.stages import cli_registrars
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CleanErrors,
 )
 jobs_app = typer.Typer(help="List, inspect and run jobs.", no_args_is_help=True)
 store_app = typer.Typer(help="Check and tidy the data plane's snapshots.", no_args_is_help=True)
@@ -37,6 +38,20 @@ for register in cli_registrars():  # each stage adds its commands (joinedup.stag
 
 def settings() -> Settings:
     return load_settings()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="JOINEDUP_DEBUG",
+            help="Show the full traceback when a command fails (for developers).",
+        ),
+    ] = False,
+) -> None:
+    """joinedup: a regional data hub for councils and their partners."""
 
 
 @app.command()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.demo import LOGINS_FILE
 from joinedup.home import init_home
 from joinedup.jobs.registry import ProgressListener
@@ -28,7 +29,7 @@ MARKER = ".joinedup-demo"
 DEFAULT_HOME = Path("joinedup-demo")
 
 
-class DemoHomeError(Exception):
+class DemoHomeError(JoinedupError):
     """The chosen home holds data the demo did not create."""
 
 
