@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from joinedup import __version__
-from joinedup.clikit import CleanErrors, console, fail, progress_bar
+from joinedup.clikit import CleanErrors, console, err, fail, progress_bar
 from joinedup.config import Settings, load_settings
 from joinedup.stages import cli_registrars
 
@@ -155,7 +155,7 @@ def demo(
     ] = True,
 ) -> None:
     """Build a fresh synthetic region, run every pipeline stage, then serve the app."""
-    from joinedup.demo import DemoHomeError, DemoOptions, demo_logins, demo_settings, run_demo
+    from joinedup.demo import DemoOptions, demo_logins, demo_settings, run_demo
 
     s = demo_settings(settings())
     from joinedup.synth.profiles import PROFILES
@@ -164,10 +164,10 @@ def demo(
         raise fail(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     options = DemoOptions(residents=residents, seed=seed, months=months, profile=profile)
 
-    try:
-        result = run_demo(s, options, progress_bar)
-    except DemoHomeError as exc:
-        raise fail(str(exc)) from None
+    from joinedup.home import database_label
+
+    err.print(f"Building the demo in {s.home} on the database {database_label(s)}")
+    result = run_demo(s, options, progress_bar)
     table = Table(title=f"joinedup demo in {s.home}")
     table.add_column("Stage")
     table.add_column("Status")
