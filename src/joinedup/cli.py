@@ -76,6 +76,22 @@ def init() -> None:
 
 
 @app.command()
+def doctor() -> None:
+    """Check the home, its database and migrations, snapshots, free disk, the secret key's
+    permissions and the browser and asset builds; print what to fix."""
+    from joinedup.doctor import diagnose
+
+    checks = diagnose(settings())
+    for check in checks:
+        mark = "[green]ok[/]" if check.ok else "[red]FIX[/]" if check.required else "[yellow]--[/]"
+        fix = f" → {check.fix}" if check.fix else ""
+        console.print(f"{mark}  {check.name}: {check.found}{fix}", highlight=False)
+    failed = [c.name for c in checks if c.required and not c.ok]
+    if failed:
+        raise fail(f"{len(failed)} check(s) need fixing: {', '.join(failed)}")
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,

@@ -42,8 +42,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 #: Names are command paths: ``"backup verify"`` is ``joinedup backup verify``.
 NEEDS_NO_HOME = frozenset(
     {
-        *("version", "init", "demo", "synth", "restore", "backup verify"),
+        *("version", "init", "doctor", "demo", "synth", "restore", "backup verify"),
         *("mapping suggest", "match", "dedupe"),  # files in, answers out: no catalogue
+        "linkage evaluate",  # needs the home with --run only, not with --pairs
     }
 )
 
@@ -67,7 +68,10 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
     if isinstance(exc, OperationalError):
-        return (
+        from joinedup.config import load_settings
+        from joinedup.home import home_problem
+
+        return home_problem(load_settings()) or (
             "the database could not be used (unreachable, locked or not initialised): check "
             "JOINEDUP_DATABASE_URL, run `joinedup init`, or run with --debug for details"
         )
