@@ -116,26 +116,23 @@ def backup(
 
     `joinedup backup verify FILE` checks an archive without restoring it: the manifest, every
     snapshot's hash, each table's rows and the audit chain inside it."""
-    from joinedup.backup import BackupError, verify_archive
     from joinedup.backup import backup as do_backup
+    from joinedup.backup import verify_archive
 
     if archive is not None and str(file) != "verify":
         raise fail("give one archive to write, or `verify FILE` to check one")
-    try:
-        if str(file) == "verify":
-            if archive is None:
-                raise fail("name the archive to check: joinedup backup verify FILE")
-            report = verify_archive(archive)
-            console.print(
-                f"{report.path} is sound: revision {report.revision}, "
-                f"{sum(report.tables.values())} catalogue rows in {len(report.tables)} tables, "
-                f"{report.snapshots} snapshots ({report.bytes:,} bytes) hash-checked, "
-                f"audit chain of {report.audit_events} events verified"
-            )
-            return
-        summary = do_backup(settings(), file)
-    except BackupError as exc:
-        raise fail(str(exc)) from None
+    if str(file) == "verify":
+        if archive is None:
+            raise fail("name the archive to check: joinedup backup verify FILE")
+        report = verify_archive(archive)
+        console.print(
+            f"{report.path} is sound: revision {report.revision}, "
+            f"{sum(report.tables.values())} catalogue rows in {len(report.tables)} tables, "
+            f"{report.snapshots} snapshots ({report.bytes:,} bytes) hash-checked, "
+            f"audit chain of {report.audit_events} events verified"
+        )
+        return
+    summary = do_backup(settings(), file)
     rows = sum(summary.tables.values())
     console.print(
         f"Backed up {rows} catalogue rows and {summary.snapshots} snapshots "
@@ -146,13 +143,9 @@ def backup(
 @app.command()
 def restore(file: Annotated[Path, typer.Argument(help="Archive written by `backup`.")]) -> None:
     """Bring back a backup into an empty home."""
-    from joinedup.backup import BackupError
     from joinedup.backup import restore as do_restore
 
-    try:
-        summary = do_restore(settings(), file)
-    except BackupError as exc:
-        raise fail(str(exc)) from None
+    summary = do_restore(settings(), file)
     rows = sum(summary.tables.values())
     console.print(f"Restored {rows} catalogue rows and {summary.snapshots} snapshots")
 
@@ -291,14 +284,9 @@ def mapping_suggest(
     sample_rows: Annotated[int, typer.Option(help="Rows to sample for value evidence.")] = 500,
 ) -> None:
     """Propose a mapping from the file's headers and a sample of its values."""
-    from joinedup.ingest.errors import IngestError
     from joinedup.ingest.suggest import suggest_for_file
-    from joinedup.standards import UnknownStandardError
 
-    try:
-        result = suggest_for_file(settings(), file, standard, sample_rows)
-    except (IngestError, UnknownStandardError) as exc:
-        raise fail(str(exc)) from None
+    result = suggest_for_file(settings(), file, standard, sample_rows)
     text, draft = result.yaml, result.draft
     if out is None:
         sys.stdout.write(text)

@@ -64,7 +64,7 @@ def error_message(exc: BaseException) -> str:
     from joinedup.errors import JoinedupError
 
     if isinstance(exc, JoinedupError):
-        return exc.detail
+        return str(exc)  # as errors.py says the CLI words them
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
     if isinstance(exc, OperationalError):
