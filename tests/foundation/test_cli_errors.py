@@ -88,9 +88,11 @@ def _numeric_options() -> list[tuple[str, str]]:
     ]
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("inputs")
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    """Fresh files for each test: a command may write where a path points (`backup FILE`)."""
+    folder = tmp_path / "inputs"
+    folder.mkdir()
     (folder / "empty.csv").write_bytes(b"")
     (folder / "binary.csv").write_bytes(bytes(range(256)) * 8)
     (folder / "header-only.csv").write_text("first_name,last_name,date_of_birth\n")
