@@ -51,6 +51,7 @@ from joinedup.catalog.db import dispose_engines, get_engine, normalise_url
 from joinedup.catalog.models import AuditEvent, Base, Snapshot
 from joinedup.catalog.types import UTCDateTime, utcnow
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.audit import ChainWalk
 from joinedup.store.hashing import file_sha256
 
@@ -60,7 +61,7 @@ READABLE_FORMATS = {"joinedup-backup/1", FORMAT}
 MANIFEST = "joinedup-backup.json"
 
 
-class BackupError(Exception):
+class BackupError(JoinedupError):
     """A backup or restore that cannot go ahead; the message says why."""
 
 

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from joinedup import __version__
-from joinedup.clikit import console, fail, progress_bar
+from joinedup.clikit import CleanErrors, console, err, fail, progress_bar
 from joinedup.config import Settings, load_settings
 from joinedup.stages import cli_registrars
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=CleanErrors,
 )
 jobs_app = typer.Typer(help="List, inspect and run jobs.", no_args_is_help=True)
 store_app = typer.Typer(help="Check and tidy the data plane's snapshots.", no_args_is_help=True)
@@ -37,6 +38,20 @@ for register in cli_registrars():  # each stage adds its commands (joinedup.stag
 
 def settings() -> Settings:
     return load_settings()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="JOINEDUP_DEBUG",
+            help="Show the full traceback when a command fails (for developers).",
+        ),
+    ] = False,
+) -> None:
+    """joinedup: a regional data hub for councils and their partners."""
 
 
 @app.command()
@@ -58,6 +73,22 @@ def init() -> None:
         console.print(f"Removed {report.stale_temp_removed} unfinished temporary file(s)")
     if report.interrupted_jobs:
         console.print(f"Marked {report.interrupted_jobs} interrupted job(s) as failed")
+
+
+@app.command()
+def doctor() -> None:
+    """Check the home, its database and migrations, snapshots, free disk, the secret key's
+    permissions and the browser and asset builds; print what to fix."""
+    from joinedup.doctor import diagnose
+
+    checks = diagnose(settings())
+    for check in checks:
+        mark = "[green]ok[/]" if check.ok else "[red]FIX[/]" if check.required else "[yellow]--[/]"
+        fix = f" → {check.fix}" if check.fix else ""
+        console.print(f"{mark}  {check.name}: {check.found}{fix}", highlight=False)
+    failed = [c.name for c in checks if c.required and not c.ok]
+    if failed:
+        raise fail(f"{len(failed)} check(s) need fixing: {', '.join(failed)}")
 
 
 @app.command()
@@ -85,26 +116,23 @@ def backup(
 
     `joinedup backup verify FILE` checks an archive without restoring it: the manifest, every
     snapshot's hash, each table's rows and the audit chain inside it."""
-    from joinedup.backup import BackupError, verify_archive
     from joinedup.backup import backup as do_backup
+    from joinedup.backup import verify_archive
 
     if archive is not None and str(file) != "verify":
         raise fail("give one archive to write, or `verify FILE` to check one")
-    try:
-        if str(file) == "verify":
-            if archive is None:
-                raise fail("name the archive to check: joinedup backup verify FILE")
-            report = verify_archive(archive)
-            console.print(
-                f"{report.path} is sound: revision {report.revision}, "
-                f"{sum(report.tables.values())} catalogue rows in {len(report.tables)} tables, "
-                f"{report.snapshots} snapshots ({report.bytes:,} bytes) hash-checked, "
-                f"audit chain of {report.audit_events} events verified"
-            )
-            return
-        summary = do_backup(settings(), file)
-    except BackupError as exc:
-        raise fail(str(exc)) from None
+    if str(file) == "verify":
+        if archive is None:
+            raise fail("name the archive to check: joinedup backup verify FILE")
+        report = verify_archive(archive)
+        console.print(
+            f"{report.path} is sound: revision {report.revision}, "
+            f"{sum(report.tables.values())} catalogue rows in {len(report.tables)} tables, "
+            f"{report.snapshots} snapshots ({report.bytes:,} bytes) hash-checked, "
+            f"audit chain of {report.audit_events} events verified"
+        )
+        return
+    summary = do_backup(settings(), file)
     rows = sum(summary.tables.values())
     console.print(
         f"Backed up {rows} catalogue rows and {summary.snapshots} snapshots "
@@ -115,13 +143,9 @@ def backup(
 @app.command()
 def restore(file: Annotated[Path, typer.Argument(help="Archive written by `backup`.")]) -> None:
     """Bring back a backup into an empty home."""
-    from joinedup.backup import BackupError
     from joinedup.backup import restore as do_restore
 
-    try:
-        summary = do_restore(settings(), file)
-    except BackupError as exc:
-        raise fail(str(exc)) from None
+    summary = do_restore(settings(), file)
     rows = sum(summary.tables.values())
     console.print(f"Restored {rows} catalogue rows and {summary.snapshots} snapshots")
 
@@ -140,7 +164,7 @@ def demo(
     ] = True,
 ) -> None:
     """Build a fresh synthetic region, run every pipeline stage, then serve the app."""
-    from joinedup.demo import DemoHomeError, DemoOptions, demo_logins, demo_settings, run_demo
+    from joinedup.demo import DemoOptions, demo_logins, demo_settings, run_demo
 
     s = demo_settings(settings())
     from joinedup.synth.profiles import PROFILES
@@ -149,10 +173,10 @@ def demo(
         raise fail(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     options = DemoOptions(residents=residents, seed=seed, months=months, profile=profile)
 
-    try:
-        result = run_demo(s, options, progress_bar)
-    except DemoHomeError as exc:
-        raise fail(str(exc)) from None
+    from joinedup.home import database_label
+
+    err.print(f"Building the demo in {s.home} on the database {database_label(s)}")
+    result = run_demo(s, options, progress_bar)
     table = Table(title=f"joinedup demo in {s.home}")
     table.add_column("Stage")
     table.add_column("Status")
@@ -260,14 +284,9 @@ def mapping_suggest(
     sample_rows: Annotated[int, typer.Option(help="Rows to sample for value evidence.")] = 500,
 ) -> None:
     """Propose a mapping from the file's headers and a sample of its values."""
-    from joinedup.ingest.errors import IngestError
     from joinedup.ingest.suggest import suggest_for_file
-    from joinedup.standards import UnknownStandardError
 
-    try:
-        result = suggest_for_file(settings(), file, standard, sample_rows)
-    except (IngestError, UnknownStandardError) as exc:
-        raise fail(str(exc)) from None
+    result = suggest_for_file(settings(), file, standard, sample_rows)
     text, draft = result.yaml, result.draft
     if out is None:
         sys.stdout.write(text)

@@ -1,5 +1,6 @@
 """What every command line module shares: the consoles, failing with a message, a progress
-bar fed by a job, and the person a command acts as.
+bar fed by a job, the person a command acts as, and :class:`CleanErrors`, the one place a
+command's errors become a one-line message.
 
 Stage CLIs (``<stage>/cli.py``) import this, never ``joinedup.cli`` (which imports them), so
 the command line has no import cycle.
@@ -7,13 +8,16 @@ the command line has no import cycle.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
 
 from joinedup.jobs.registry import ProgressListener
 
@@ -29,8 +33,103 @@ err = Console(stderr=True, soft_wrap=True)
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` as an error; raise what this returns to exit with ``code``."""
-    err.print(f"[bold red]Error:[/] {message}")
+    err.print(f"[bold red]Error:[/] {escape(message)}")
     return typer.Exit(code)
+
+
+#: Commands that run without an initialised home (every other one is refused up front, with
+#: what to do, when the home is missing, not initialised or its database is unreachable).
+#: Names are command paths: ``"backup verify"`` is ``joinedup backup verify``.
+NEEDS_NO_HOME = frozenset(
+    {
+        *("version", "init", "doctor", "demo", "synth", "restore", "backup verify"),
+        *("mapping suggest", "match", "dedupe"),  # files in, answers out: no catalogue
+        "linkage evaluate",  # needs the home with --run only, not with --pairs
+    }
+)
+
+
+def debugging(ctx: Any = None) -> bool:
+    """Whether to show tracebacks: ``--debug`` or ``JOINEDUP_DEBUG`` set to a true value."""
+    flag = bool(ctx is not None and ctx.find_root().params.get("debug"))
+    return flag or os.environ.get("JOINEDUP_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+
+
+def error_message(exc: BaseException) -> str:
+    """One line for people that names the problem and what to do, and no personal data:
+    joinedup's own errors say it themselves; a missing or unreadable file and an unreachable
+    database are named; anything else gives only its type (its text may quote data)."""
+    from sqlalchemy.exc import OperationalError
+
+    from joinedup.errors import JoinedupError
+
+    if isinstance(exc, JoinedupError):
+        return str(exc)  # as errors.py says the CLI words them
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
+    if isinstance(exc, OperationalError):
+        from joinedup.config import load_settings
+        from joinedup.home import home_problem
+
+        return home_problem(load_settings()) or (
+            "the database could not be used (unreachable, locked or not initialised): check "
+            "JOINEDUP_DATABASE_URL, run `joinedup init`, or run with --debug for details"
+        )
+    return f"unexpected {type(exc).__name__}; run with --debug for details"
+
+
+def needs_home(group: Any, ctx: Any, args: list[str]) -> bool:
+    """Whether the command ``args`` name below ``group`` (``store verify``; or a command and
+    its first argument, ``backup verify``) needs a home; read without running it."""
+    if not args or {"--help", "-h"} & set(args):
+        return False
+    names: list[str] = []
+    command = group
+    for token in args:
+        if token.startswith("-"):
+            break
+        names.append(token)
+        if not hasattr(command, "get_command"):
+            break  # the first argument of a command
+        command = command.get_command(ctx, token)
+        if command is None:
+            return False  # no such command: the usage error says so
+    return not any(" ".join(names[:n]) in NEEDS_NO_HOME for n in range(1, len(names) + 1))
+
+
+class CleanErrors(TyperGroup):
+    """The root command group: checks the home before a command that needs one, and turns
+    every error into one line on standard error and a non-zero exit code (usage errors 2,
+    others 1). With ``--debug`` or ``JOINEDUP_DEBUG=1`` errors propagate with their
+    traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+        try:
+            if needs_home(self, ctx, [*ctx._protected_args, *ctx.args]):
+                self._check_home()
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, NoArgsIsHelpError):
+            raise
+        except UsageError as exc:
+            if debugging(ctx):
+                raise
+            where = exc.ctx.command_path if exc.ctx is not None else "joinedup"
+            raise fail(f"{exc.format_message()} (see `{where} --help`)", 2) from None
+        except Exception as exc:
+            if debugging(ctx):
+                raise
+            raise fail(error_message(exc)) from None
+
+    @staticmethod
+    def _check_home() -> None:
+        from joinedup.config import load_settings
+        from joinedup.home import home_problem
+
+        problem = home_problem(load_settings())
+        if problem:
+            raise fail(problem)
 
 
 @contextmanager

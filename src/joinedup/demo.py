@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.governance.demo import LOGINS_FILE
 from joinedup.home import init_home
 from joinedup.jobs.registry import ProgressListener
@@ -28,7 +29,7 @@ MARKER = ".joinedup-demo"
 DEFAULT_HOME = Path("joinedup-demo")
 
 
-class DemoHomeError(Exception):
+class DemoHomeError(JoinedupError):
     """The chosen home holds data the demo did not create."""
 
 
@@ -74,10 +75,37 @@ class DemoResult:
 
 
 def demo_settings(base: Settings, env: dict[str, str] | None = None) -> Settings:
-    """Settings for the demo home: JOINEDUP_HOME if set, else ./joinedup-demo; SQLite inside."""
+    """Settings for the demo home: JOINEDUP_HOME if set, else ./joinedup-demo. The database is
+    the configured one (``JOINEDUP_DATABASE_URL``), else SQLite inside the demo home."""
     env = dict(os.environ if env is None else env)
     home = Path(env["JOINEDUP_HOME"]) if env.get("JOINEDUP_HOME") else DEFAULT_HOME
-    return replace(base, home=home, database_url="")
+    return replace(base, home=home)
+
+
+def check_demo_database(settings: Settings) -> None:
+    """Refuse a configured database (``JOINEDUP_DATABASE_URL``) that already holds tables: the
+    demo builds its region into an empty database and never drops one it did not create. The
+    demo's own SQLite file goes with the demo home, which :func:`prepare_home` rebuilds."""
+    if not settings.database_url:
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from joinedup.home import database_label, database_tables
+
+    label = database_label(settings)
+    try:
+        tables = database_tables(settings)
+    except SQLAlchemyError:
+        raise DemoHomeError(
+            f"cannot reach the database {label} (JOINEDUP_DATABASE_URL): check the URL and "
+            "that the server is running"
+        ) from None
+    if tables:
+        raise DemoHomeError(
+            f"the database {label} (JOINEDUP_DATABASE_URL) already holds {len(tables)} "
+            "table(s); the demo needs an empty database: create one (or a new schema), or "
+            "unset JOINEDUP_DATABASE_URL to build the demo on SQLite in its home"
+        )
 
 
 def prepare_home(settings: Settings) -> None:
@@ -111,6 +139,7 @@ def run_demo(
     ``params_for`` may change a stage's parameters (tests build variants of the region)."""
     from joinedup.jobs.registry import known_kinds
 
+    check_demo_database(settings)
     prepare_home(settings)
     init_home(settings)
     result = DemoResult(home=settings.home)

@@ -80,3 +80,55 @@ def test_demo_timeline_ends_before_today_and_holds_the_intervention() -> None:
         "start_month": "2026-01",
         "intervention_month": "2026-08",
     }
+
+
+def test_demo_settings_keep_the_configured_database(tmp_path: Path) -> None:
+    from joinedup.demo import demo_settings
+
+    base = load_settings({"JOINEDUP_DATABASE_URL": "postgresql://u@db/hub"})
+    chosen = demo_settings(base, {"JOINEDUP_HOME": str(tmp_path / "d")})
+    assert chosen.database_url == "postgresql://u@db/hub" and chosen.home == tmp_path / "d"
+    assert demo_settings(load_settings({}), {}).resolved_database_url.startswith("sqlite")
+
+
+def test_demo_refuses_a_configured_database_that_is_not_empty(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE someone_elses (id integer)"))
+    engine.dispose()
+    home = tmp_path / "demo"
+    env = {"JOINEDUP_HOME": str(home), "JOINEDUP_DATABASE_URL": postgres_url}
+    result = runner.invoke(app, ["demo", "--no-serve", "--residents", "300"], env=env)
+    dispose_engines()
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "already holds 1 table(s)" in errors[0]
+    assert "JOINEDUP_DATABASE_URL" in errors[0] and "Traceback" not in result.output
+    assert not home.exists(), "the refused demo touched its home"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="seen once on a loaded machine (issue 20): the insight.run stage failed with DuckDB's "
+    "'Query interrupted' on PostgreSQL after every earlier stage succeeded; not yet explained",
+    strict=False,
+)
+def test_demo_builds_on_the_configured_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    home = tmp_path / "demo"
+    env = {"JOINEDUP_HOME": str(home), "JOINEDUP_DATABASE_URL": postgres_url}
+    args = ["demo", "--no-serve", "--residents", "1500", "--months", "4"]
+    result = runner.invoke(app, args, env=env)
+    dispose_engines()
+    assert result.exit_code == 0, result.output
+    assert "postgresql" in result.output
+    assert not (home / "joinedup.db").exists(), "the demo built on SQLite after all"
+    settings = load_settings(env)
+    with session_scope(settings) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 17
+        assert (session.scalar(select(func.count()).select_from(DatasetVersion)) or 0) > 20
+        assert verify_chain(session) == []
+    dispose_engines()

@@ -498,24 +498,20 @@ def match(
     overrides, FIELD being given_name, middle_names, family_name, date_of_birth, sex,
     address_line_1, town, postcode, uprn, nhs_number, upn, ni_number or other_id. Dates may be
     ISO, dd/mm/yyyy or yyyymmdd. The model is trained on the two files (no labels needed)."""
-    from joinedup.linkage.standalone import StandaloneError
     from joinedup.linkage.standalone import match as do_match
 
-    try:
-        with progress_bar("Matching") as listener:
-            result = do_match(
-                left,
-                right,
-                out,
-                id_left=id_left,
-                id_right=id_right,
-                map_left=map_left,
-                map_right=map_right,
-                threshold=threshold,
-                progress=listener,
-            )
-    except StandaloneError as exc:
-        raise fail(str(exc)) from None
+    with progress_bar("Matching") as listener:
+        result = do_match(
+            left,
+            right,
+            out,
+            id_left=id_left,
+            id_right=id_right,
+            map_left=map_left,
+            map_right=map_right,
+            threshold=threshold,
+            progress=listener,
+        )
     for mapping in result.mappings:
         err.print(mapping.describe())
     console.print(f"Wrote {result.written:,} pairs to {out}")
@@ -537,16 +533,12 @@ def dedupe(
 
     Headers are recognised as for `joinedup match`; --map COL=FIELD overrides. The model is
     trained on the file (no labels needed)."""
-    from joinedup.linkage.standalone import StandaloneError
     from joinedup.linkage.standalone import dedupe as do_dedupe
 
-    try:
-        with progress_bar("Deduplicating") as listener:
-            result = do_dedupe(
-                file, out, id_column=id, maps=map, threshold=threshold, progress=listener
-            )
-    except StandaloneError as exc:
-        raise fail(str(exc)) from None
+    with progress_bar("Deduplicating") as listener:
+        result = do_dedupe(
+            file, out, id_column=id, maps=map, threshold=threshold, progress=listener
+        )
     for mapping in result.mappings:
         err.print(mapping.describe())
     console.print(f"Wrote {result.written:,} records to {out}")

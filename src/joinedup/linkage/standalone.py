@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from joinedup.errors import JoinedupError
 from joinedup.ingest.normalise import normalise_sql
 from joinedup.ingest.readers import read_source
 from joinedup.ingest.suggest import suggest_mapping
@@ -44,7 +45,7 @@ SEX_CODES = {
 }
 
 
-class StandaloneError(ValueError):
+class StandaloneError(JoinedupError, ValueError):
     """A problem with the files or options given (shown to the analyst as it is)."""
 
 

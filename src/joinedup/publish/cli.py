@@ -58,7 +58,7 @@ def define(
     try:
         document = yaml.safe_load(file.read_text(encoding="utf-8"))
         pub = save_definition(settings, document, _user_id(settings, as_user))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise fail(f"{file.name}: cannot read: {exc}") from None
     except (PublicationError, PublishRefused) as exc:
         raise fail(str(exc).replace("definition:", f"{file.name}:", 1)) from None
