@@ -26,9 +26,9 @@ from joinedup.web.api.governance.common import (
     ADMIN_READS,
     AdminActing,
     AdminReading,
-    errors,
     resource_router,
 )
+from joinedup.web.api.responses import errors
 
 router = resource_router()
 
