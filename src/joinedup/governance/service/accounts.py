@@ -39,11 +39,15 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
 TOKEN_LIFETIMES = (30, 90, 180, 365)  # days
 
 
+#: An email address as far as the hub checks one: something either side of an ``@``, no spaces.
+EMAIL = r"^[^@ ]+@[^@ ]+$"
+
+
 class UserIn(BaseModel):
-    username: str = Field(max_length=64)
+    username: str = Field(min_length=1, max_length=64, description="See USERNAME_RE")
     display_name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    organisation: str = Field(max_length=64)
+    email: str | None = Field(None, max_length=254, pattern=EMAIL)
+    organisation: str = Field(min_length=1, max_length=64)
     role: Role
 
 
