@@ -91,7 +91,13 @@ async def confirmed(
     return RedirectResponse(done, status_code=303)
 
 
-def error_summary(errors: Mapping[str, str], order: Sequence[str]) -> list[dict[str, str]]:
-    """The GOV.UK error summary's items: each field's error, in the form's ``order``, linking
-    to its input."""
-    return [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
+def error_summary(
+    errors: Mapping[str, str],
+    order: Sequence[str] = (),
+    anchors: Mapping[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The GOV.UK error summary's items: each field's error, in the form's ``order`` (then any
+    other field's, as found), linking to its input (``anchors`` gives the input's id where it
+    is not the field's name)."""
+    keys = [k for k in order if k in errors] + [k for k in errors if k not in order]
+    return [{"text": errors[k], "href": "#" + (anchors or {}).get(k, k)} for k in keys]
