@@ -111,16 +111,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)  # 20 characters, 120 bits
 
 
-def add_user(
-    settings: Settings,
-    principal: Caller,
-    *,
-    username: str,
-    display_name: str,
-    email: str | None,
-    organisation: str,
-    role: str,
-) -> UserCreated:
+def add_user(settings: Settings, principal: Caller, body: UserIn) -> UserCreated:
     """Create an account with a generated password, returned once and never stored."""
     require_hub_admin(principal)
     password = generate_password()
@@ -128,12 +119,12 @@ def add_user(
         admin = current_user(session, principal)
         user = create_user(
             session,
-            username=username,
-            display_name=display_name,
-            organisation=organisation,
-            role=role,
+            username=body.username,
+            display_name=body.display_name,
+            organisation=body.organisation,
+            role=body.role.value,
             password=password,
-            email=email or None,
+            email=body.email or None,
             actor=admin.username,
         )
         org = session.get(Organisation, user.organisation_id)

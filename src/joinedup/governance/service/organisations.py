@@ -98,10 +98,11 @@ def check_organisation(code: str, name: str, type: str, gss_code: str | None) ->
 
 
 def add_organisation(
-    settings: Settings, principal: Caller, code: str, name: str, type: str, gss_code: str | None
+    settings: Settings, principal: Caller, body: OrganisationIn
 ) -> OrganisationOut:
     require_hub_admin(principal)
-    gss_code = (gss_code or "").strip().upper() or None
+    code, name, type = body.code, body.name, body.type.value
+    gss_code = (body.gss_code or "").strip().upper() or None
     errors = check_organisation(code, name, type, gss_code)
     if errors:
         first = next(iter(errors))

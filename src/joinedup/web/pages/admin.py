@@ -193,15 +193,7 @@ async def new_organisation(request: Request, principal: HubAdmin) -> Response:
     if errors or body is None:
         return _render_org_form(request, principal, values, errors, 422)
     try:
-        await run_in_threadpool(
-            add_organisation,
-            request.app.state.settings,
-            principal,
-            body.code,
-            body.name,
-            body.type.value,
-            body.gss_code,
-        )
+        await run_in_threadpool(add_organisation, request.app.state.settings, principal, body)
     except JoinedupError as exc:
         return _render_org_form(request, principal, values, exc.field_errors("code"), exc.status)
     return RedirectResponse("/admin/organisations?done=organisation", status_code=303)
@@ -262,17 +254,7 @@ async def new_user(request: Request, principal: HubAdmin) -> Response:
     if errors or body is None:
         return await _render_user_form(request, principal, values, errors, 422)
     try:
-        created = await run_in_threadpool(
-            lambda: add_user(
-                request.app.state.settings,
-                principal,
-                username=body.username,
-                display_name=body.display_name,
-                email=body.email,
-                organisation=body.organisation,
-                role=body.role.value,
-            )
-        )
+        created = await run_in_threadpool(add_user, request.app.state.settings, principal, body)
     except JoinedupError as exc:
         return await _render_user_form(
             request, principal, values, exc.field_errors("username"), exc.status
