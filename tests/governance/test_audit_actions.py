@@ -24,7 +24,7 @@ from joinedup.rights import subject
 SRC = Path(__file__).resolve().parents[2] / "src" / "joinedup"
 ACTION_NAME = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 #: Functions that pass their ``action`` argument on to ``append_event``, and its position.
-WRAPPERS = {"append_event": None, "audit": 2, "_audit_view": 2, "_log_view": 3}
+WRAPPERS = {"append_event": None, "audit_as": 2, "audit": 2, "_audit_view": 2, "_log_view": 3}
 
 
 def _actions_named_in_source() -> dict[str, list[str]]:

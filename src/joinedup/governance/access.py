@@ -61,6 +61,21 @@ class Actor:
     purpose: str | None
 
 
+def audit_as(session: Session, actor: Actor, action: str, **event: Any) -> None:
+    """Append an audit event by ``actor``: their user, organisation and purpose, and ``event``
+    (decision, reason, target, records, details: as :func:`~joinedup.governance.audit.append_event`
+    takes them)."""
+    append_event(
+        session,
+        actor=actor.username,
+        actor_user_id=actor.user_id,
+        organisation_id=actor.organisation_id,
+        action=action,
+        purpose=actor.purpose,
+        **event,
+    )
+
+
 class AccessDenied(JoinedupError, PermissionError):
     """The policy decision said no (403); ``decision.reason`` says why."""
 
@@ -111,13 +126,10 @@ def _audit_read(
     records: list[str],
     details: dict[str, Any],
 ) -> None:
-    append_event(
+    audit_as(
         session,
-        actor=actor.username,
-        actor_user_id=actor.user_id,
-        organisation_id=actor.organisation_id,
-        action=AuditAction.PERSONAL_DATA_READ,
-        purpose=actor.purpose,
+        actor,
+        AuditAction.PERSONAL_DATA_READ,
         decision=decision.label,
         reason=decision.reason,
         target_type="dataset_version",

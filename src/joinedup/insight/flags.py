@@ -39,8 +39,13 @@ from joinedup.catalog.models import (
 )
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.governance.access import AUDITED_RECORD_IDS, AccessDenied, Actor, NotFound
-from joinedup.governance.audit import append_event
+from joinedup.governance.access import (
+    AUDITED_RECORD_IDS,
+    AccessDenied,
+    Actor,
+    NotFound,
+    audit_as,
+)
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.policy import AccessRequest, Decision, decide
 from joinedup.store import SnapshotStore, duckdb_session
@@ -381,13 +386,10 @@ def _audit(
     decision: str = "allow",
     reason: str = "flags of the organisation's residents under the purpose",
 ) -> None:
-    append_event(
+    audit_as(
         session,
-        actor=actor.username,
-        actor_user_id=actor.user_id,
-        organisation_id=actor.organisation_id,
-        action=AuditAction.PERSONAL_DATA_READ,
-        purpose=actor.purpose,
+        actor,
+        AuditAction.PERSONAL_DATA_READ,
         decision=decision,
         reason=reason,
         target_type="flags",
@@ -398,13 +400,10 @@ def _audit(
 
 
 def _refuse(session: Session, actor: Actor, exc: AccessDenied, target: str) -> None:
-    append_event(
+    audit_as(
         session,
-        actor=actor.username,
-        actor_user_id=actor.user_id,
-        organisation_id=actor.organisation_id,
-        action=AuditAction.PERSONAL_DATA_READ,
-        purpose=actor.purpose,
+        actor,
+        AuditAction.PERSONAL_DATA_READ,
         decision="deny",
         reason=exc.decision.reason,
         target_type="flags",
@@ -548,13 +547,10 @@ def record_action(
                 record_keys=keys if outcome == FlagOutcome.WRONG_MATCH.value else [],
             )
         )
-        append_event(
+        audit_as(
             session,
-            actor=actor.username,
-            actor_user_id=actor.user_id,
-            organisation_id=actor.organisation_id,
-            action=AuditAction.FLAG_ACTION,
-            purpose=actor.purpose,
+            actor,
+            AuditAction.FLAG_ACTION,
             target_type="flag",
             target_id=flag.flag_id,
             records=[flag.flag_id],
@@ -562,13 +558,10 @@ def record_action(
         )
         if outcome == FlagOutcome.WRONG_MATCH.value:
             # feeds linkage review: the records the caseworker says are not one household
-            append_event(
+            audit_as(
                 session,
-                actor=actor.username,
-                actor_user_id=actor.user_id,
-                organisation_id=actor.organisation_id,
-                action=AuditAction.LINKAGE_WRONG_MATCH,
-                purpose=actor.purpose,
+                actor,
+                AuditAction.LINKAGE_WRONG_MATCH,
                 target_type="flag",
                 target_id=flag.flag_id,
                 records=[

@@ -27,8 +27,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import LinkageRun
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.governance.access import AccessDenied, Actor, NotFound, read_records
-from joinedup.governance.audit import append_event
+from joinedup.governance.access import AccessDenied, Actor, NotFound, audit_as, read_records
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.linkage.chain import pairs_source
 from joinedup.linkage.model import LinkageModel
@@ -506,13 +505,10 @@ def _audit_view(
     settings: Settings, actor: Actor, action: str, target_type: str, target: str, keys: list[str]
 ) -> None:
     with session_scope(settings) as session:
-        append_event(
+        audit_as(
             session,
-            actor=actor.username,
-            actor_user_id=actor.user_id,
-            organisation_id=actor.organisation_id,
-            action=action,
-            purpose=actor.purpose,
+            actor,
+            action,
             decision="allow",
             reason="an analyst reviewing the resident index",
             target_type=target_type,

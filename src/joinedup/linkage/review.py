@@ -27,8 +27,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import LinkageReviewDecision, ReviewDecision, Role, User
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.governance.access import Actor
-from joinedup.governance.audit import append_event
+from joinedup.governance.access import Actor, audit_as
 from joinedup.governance.audit_actions import AuditAction
 
 #: The purpose reviewers act under.
@@ -169,13 +168,10 @@ def record_decision(
         )
         session.add(row)
         session.flush()
-        append_event(
+        audit_as(
             session,
-            actor=actor.username,
-            actor_user_id=actor.user_id,
-            organisation_id=actor.organisation_id,
-            action=AuditAction.LINKAGE_REVIEW_DECISION,
-            purpose=actor.purpose,
+            actor,
+            AuditAction.LINKAGE_REVIEW_DECISION,
             target_type="record_pair",
             target_id=pair_id(key_l, key_r),
             records=[key_l, key_r],

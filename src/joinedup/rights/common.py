@@ -12,8 +12,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Organisation, Role
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.governance.access import Actor
-from joinedup.governance.audit import append_event
+from joinedup.governance.access import Actor, audit_as
 from joinedup.governance.audit_actions import AuditAction
 
 #: The purpose a DPO acts under to answer residents' rights requests (UK GDPR Article
@@ -59,13 +58,10 @@ def audit(
     details: dict[str, Any] | None = None,
     reason: str = "a residents' rights request",
 ) -> None:
-    append_event(
+    audit_as(
         session,
-        actor=actor.username,
-        actor_user_id=actor.user_id,
-        organisation_id=actor.organisation_id,
-        action=action,
-        purpose=actor.purpose,
+        actor,
+        action,
         decision="allow",
         reason=reason,
         target_type=target_type,

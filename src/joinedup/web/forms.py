@@ -9,7 +9,7 @@ form.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -31,7 +31,8 @@ TOO_LONG = frozenset({"string_too_long", "too_long"})
 @dataclass(frozen=True)
 class Wording:
     """How a form words the errors of one field: ``empty`` when nothing is given (``Enter a
-    title``), ``name`` to start "… must be N characters or fewer", ``invalid`` for the rest."""
+    title``; also when an empty choice is not one of the model's), ``name`` to start "… must
+    be N characters or fewer", ``invalid`` for the rest."""
 
     empty: str = ""
     name: str = ""
@@ -39,7 +40,7 @@ class Wording:
 
     def message(self, error: Mapping[str, Any]) -> str:
         kind = str(error["type"])
-        if kind in EMPTY and self.empty:
+        if (kind in EMPTY or error.get("input") == "") and self.empty:
             return self.empty
         if kind in TOO_LONG and self.name:
             limit = (error.get("ctx") or {}).get("max_length")
@@ -88,3 +89,15 @@ async def confirmed(
         values = await run_in_threadpool(context)
         return render(request, template, {**values, "error": exc.detail}, status_code=exc.status)
     return RedirectResponse(done, status_code=303)
+
+
+def error_summary(
+    errors: Mapping[str, str],
+    order: Sequence[str] = (),
+    anchors: Mapping[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The GOV.UK error summary's items: each field's error, in the form's ``order`` (then any
+    other field's, as found), linking to its input (``anchors`` gives the input's id where it
+    is not the field's name)."""
+    keys = [k for k in order if k in errors] + [k for k in errors if k not in order]
+    return [{"text": errors[k], "href": "#" + (anchors or {}).get(k, k)} for k in keys]

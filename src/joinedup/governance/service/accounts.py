@@ -39,11 +39,15 @@ ROLE_SCOPES: dict[str, tuple[str, ...]] = {
 TOKEN_LIFETIMES = (30, 90, 180, 365)  # days
 
 
+#: An email address as far as the hub checks one: something either side of an ``@``, no spaces.
+EMAIL = r"^[^@ ]+@[^@ ]+$"
+
+
 class UserIn(BaseModel):
-    username: str = Field(max_length=64)
+    username: str = Field(min_length=1, max_length=64, description="See USERNAME_RE")
     display_name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    organisation: str = Field(max_length=64)
+    email: str | None = Field(None, max_length=254, pattern=EMAIL)
+    organisation: str = Field(min_length=1, max_length=64)
     role: Role
 
 
@@ -107,16 +111,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)  # 20 characters, 120 bits
 
 
-def add_user(
-    settings: Settings,
-    principal: Caller,
-    *,
-    username: str,
-    display_name: str,
-    email: str | None,
-    organisation: str,
-    role: str,
-) -> UserCreated:
+def add_user(settings: Settings, principal: Caller, body: UserIn) -> UserCreated:
     """Create an account with a generated password, returned once and never stored."""
     require_hub_admin(principal)
     password = generate_password()
@@ -124,12 +119,12 @@ def add_user(
         admin = current_user(session, principal)
         user = create_user(
             session,
-            username=username,
-            display_name=display_name,
-            organisation=organisation,
-            role=role,
+            username=body.username,
+            display_name=body.display_name,
+            organisation=body.organisation,
+            role=body.role.value,
             password=password,
-            email=email or None,
+            email=body.email or None,
             actor=admin.username,
         )
         org = session.get(Organisation, user.organisation_id)

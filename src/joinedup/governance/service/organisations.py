@@ -69,7 +69,8 @@ def list_organisations(settings: Settings, principal: Caller) -> list[Organisati
 
 
 def check_organisation(code: str, name: str, type: str, gss_code: str | None) -> dict[str, str]:
-    """Field errors for a new organisation (empty when it can be registered)."""
+    """Field errors for a new organisation beyond what :class:`OrganisationIn` states (its
+    lengths and types): the code's form, a blank name, and the GSS code a council needs."""
     errors: dict[str, str] = {}
     if not code:
         errors["code"] = "Enter a code"
@@ -77,10 +78,6 @@ def check_organisation(code: str, name: str, type: str, gss_code: str | None) ->
         errors["code"] = "The code must be 2 to 64 lower-case letters, digits and dashes"
     if not name.strip():
         errors["name"] = "Enter the organisation's name"
-    elif len(name) > 200:
-        errors["name"] = "The name must be 200 characters or fewer"
-    if type not in {t.value for t in OrganisationType}:
-        errors["type"] = "Select the type of organisation"
     if gss_code:
         from joinedup.standards.identifiers import is_valid_gss_code
 
@@ -101,10 +98,11 @@ def check_organisation(code: str, name: str, type: str, gss_code: str | None) ->
 
 
 def add_organisation(
-    settings: Settings, principal: Caller, code: str, name: str, type: str, gss_code: str | None
+    settings: Settings, principal: Caller, body: OrganisationIn
 ) -> OrganisationOut:
     require_hub_admin(principal)
-    gss_code = (gss_code or "").strip().upper() or None
+    code, name, type = body.code, body.name, body.type.value
+    gss_code = (body.gss_code or "").strip().upper() or None
     errors = check_organisation(code, name, type, gss_code)
     if errors:
         first = next(iter(errors))

@@ -34,6 +34,7 @@ from joinedup.insight.impact import (
     list_interventions,
 )
 from joinedup.insight.trends import latest_area_run
+from joinedup.web.api.responses import Responses, errors
 from joinedup.web.auth import SIGNED_IN, Principal
 from joinedup.web.guards import guard
 
@@ -57,16 +58,8 @@ Month = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 AreaCode = Annotated[str | None, Query(pattern=r"^[A-Z0-9]{9}$")]
 
 
-class Message(BaseModel):
-    detail: str
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Message},
-    403: {"model": Message},
-    404: {"model": Message},
-}
-CSV_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}, **ERRORS}
+ERRORS = errors(401, 403, 404)
+CSV_RESPONSES: Responses = {200: {"content": {"text/csv": {}}}, **ERRORS}
 
 
 def trend_query(
@@ -145,7 +138,7 @@ async def get_trends_csv(request: Request, _analyst: Analyst, query: Trends) -> 
     "/areas/boundaries/{level}",
     summary="The loaded boundaries of a level as GeoJSON",
     **AREA_READERS.route(),
-    responses={401: {"model": Message}, 403: {"model": Message}},
+    responses=errors(401, 403),
 )
 async def get_boundaries(
     request: Request,
@@ -202,7 +195,7 @@ async def get_fairness_csv(
     "/impact/interventions",
     summary="The interventions analysts have defined",
     **AREA_READERS.route(),
-    responses={401: {"model": Message}, 403: {"model": Message}},
+    responses=errors(401, 403),
 )
 def get_interventions(request: Request, _analyst: Analyst) -> list[dict[str, Any]]:
     return list_interventions(_settings(request))
@@ -213,7 +206,7 @@ def get_interventions(request: Request, _analyst: Analyst) -> list[dict[str, Any
     status_code=201,
     summary="Define an intervention (area, start month, indicator, outcome)",
     **DEFINERS.route(csrf=True),
-    responses={401: {"model": Message}, 403: {"model": Message}, 422: {"model": Message}},
+    responses=errors(401, 403, 422),
 )
 def post_intervention(
     request: Request,
@@ -237,12 +230,7 @@ def post_intervention(
     "/impact/interventions/{intervention_id}",
     summary="An intervention's before/after and difference-in-differences estimate",
     **AREA_READERS.route(),
-    responses={
-        401: {"model": Message},
-        403: {"model": Message},
-        404: {"model": Message},
-        422: {"model": Message},
-    },
+    responses=errors(401, 403, 404, 422),
 )
 async def get_impact(request: Request, intervention_id: int, analyst: Analyst) -> dict[str, Any]:
     """The estimate with its 95% interval, the means before and after, and the series."""

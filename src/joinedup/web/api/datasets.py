@@ -54,6 +54,7 @@ from joinedup.ingest.service import (
     version_path,
 )
 from joinedup.standards import field_names
+from joinedup.web.api.responses import errors
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
@@ -76,16 +77,10 @@ tag = {
 router = APIRouter(prefix="/datasets", tags=[tag["name"]])
 
 
-class Message(BaseModel):
-    detail: str
-
-
 # --- routes ----------------------------------------------------------------------------------
 
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Message, "description": "No such organisation, dataset or version"}
-}
+NOT_FOUND = errors(404, described={404: "No such organisation, dataset or version"})
 OrgCode = Annotated[str, Path(description="The organisation's code", max_length=64)]
 DatasetName = Annotated[str, Path(description="The dataset's name", max_length=MAX_DATASET_NAME)]
 
@@ -150,7 +145,7 @@ def get_version_detail(
     "/{organisation}/{dataset}/versions/{version}/report",
     response_model=ValidationReport,
     summary="Download a version's validation report",
-    responses={**NOT_FOUND},
+    responses=NOT_FOUND,
     **READER.route(),
 )
 def get_version_report(
@@ -226,12 +221,21 @@ def _field_errors(errors: dict[str, str]) -> JSONResponse:
         200: {"model": IngestOutcome, "description": "wait=true: identical to a stored version"},
         201: {"model": IngestOutcome, "description": "wait=true: the new version"},
         202: {"model": UploadAccepted, "description": "The ingest job has started"},
-        400: {"model": Message, "description": "A malformed multipart body"},
-        401: {"model": Message, "description": "Not signed in, or the API token is not valid"},
-        403: {"model": Message, "description": "Not a data owner of this organisation"},
-        404: {"model": Message, "description": "No such organisation"},
-        413: {"model": Message, "description": "The file is larger than the limit"},
-        415: {"model": Message, "description": "The body is not multipart/form-data"},
+        **errors(
+            400,
+            401,
+            403,
+            404,
+            413,
+            415,
+            described={
+                400: "A malformed multipart body",
+                403: "Not a data owner of this organisation",
+                404: "No such organisation",
+                413: "The file is larger than the limit",
+                415: "The body is not multipart/form-data",
+            },
+        ),
         422: {
             "model": IngestRejected,
             "description": "wait=true: the file was rejected (file, row and rule); or a field "
@@ -387,16 +391,18 @@ def read_records_page(
     response_model=RecordsPage,
     summary="Read records (personal data) under your purpose",
     **PERSONAL_READER.route(),
-    responses={
-        401: {"model": Message, "description": "Not signed in, or the API token is not valid"},
-        403: {
-            "model": Message,
-            "description": "No purpose given, or the policy denied the read (the reason says "
-            "which agreement or condition is missing)",
+    responses=errors(
+        401,
+        403,
+        404,
+        422,
+        described={
+            403: "No purpose given, or the policy denied the read (the reason says which "
+            "agreement or condition is missing)",
+            404: NOT_FOUND[404]["description"],
+            422: "A field the dataset's standard does not have",
         },
-        **NOT_FOUND,
-        422: {"model": Message, "description": "A field the dataset's standard does not have"},
-    },
+    ),
 )
 def get_records(
     request: Request,

@@ -25,6 +25,7 @@ from joinedup.insight.flags import (
 )
 from joinedup.insight.rules import load_rules
 from joinedup.insight.run import latest_insight_run
+from joinedup.web.api.responses import errors
 from joinedup.web.auth import (
     PERSONAL_DATA,
     Principal,
@@ -46,10 +47,6 @@ Reader = Annotated[Principal, READER.depends]
 CASEWORK = guard(PERSONAL_DATA, scope="casework")
 FlagReader = Annotated[Principal, PERSONAL_READER.depends]
 Caseworker = Annotated[Principal, CASEWORK.depends]
-
-
-class Message(BaseModel):
-    detail: str
 
 
 class FlagsPage(BaseModel):
@@ -76,7 +73,7 @@ def _settings(request: Request) -> Settings:
     "/rules",
     summary="The indicator rules (validated)",
     **READER.route(),
-    responses={401: {"model": Message}},
+    responses=errors(401),
 )
 def get_rules(_reader: Reader) -> list[dict[str, Any]]:
     """The shipped indicator rules: purpose, severity, sources and date-effective versions."""
@@ -87,7 +84,7 @@ def get_rules(_reader: Reader) -> list[dict[str, Any]]:
     "/runs/latest",
     summary="The latest insight run: flags per rule and organisation (counts only)",
     **READER.route(),
-    responses={401: {"model": Message}, 404: {"model": Message}},
+    responses=errors(401, 404),
 )
 def get_latest_run(request: Request, _reader: Reader) -> dict[str, Any]:
     run = latest_insight_run(_settings(request))
@@ -121,7 +118,7 @@ def _page(settings: Settings, principal: Principal, filters: FlagFilter) -> Flag
     response_model=FlagsPage,
     summary="Your worklist: flags for your organisation's residents under your purpose",
     **PERSONAL_READER.route(),
-    responses={401: {"model": Message}, 403: {"model": Message}},
+    responses=errors(401, 403),
 )
 async def get_flags(
     request: Request,
@@ -146,7 +143,7 @@ async def get_flags(
     response_model=FlagsPage,
     summary="Every flag of one household (open and quiet)",
     **PERSONAL_READER.route(),
-    responses={401: {"model": Message}, 403: {"model": Message}},
+    responses=errors(401, 403),
 )
 async def get_household_flags(
     request: Request,
@@ -161,7 +158,7 @@ async def get_household_flags(
     "/flags/{flag_id}",
     summary="One flag with its reasons, source records and actions",
     **PERSONAL_READER.route(),
-    responses={401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}},
+    responses=errors(401, 403, 404),
 )
 async def get_one_flag(
     request: Request,
@@ -179,12 +176,7 @@ async def get_one_flag(
     summary="Record an action and outcome on a flag",
     **CASEWORK.route(csrf=True),
     status_code=201,
-    responses={
-        401: {"model": Message},
-        403: {"model": Message},
-        404: {"model": Message},
-        422: {"model": Message},
-    },
+    responses=errors(401, 403, 404, 422),
 )
 async def post_action(
     request: Request,

@@ -11,7 +11,8 @@ record a decision. The pages (:mod:`joinedup.web.pages.linkage`) call the same f
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from functools import partial
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,7 @@ from joinedup.linkage.review import (
     REVIEW_PURPOSE,
     Decision,
 )
+from joinedup.web.api.responses import errors
 from joinedup.web.auth import PERSONAL_DATA, Principal
 from joinedup.web.guards import REVIEW_REFUSAL, guard
 
@@ -65,18 +67,14 @@ ResidentId = Annotated[
 ]
 
 
-class Message(BaseModel):
-    detail: str
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "Not signed in, or the token is not valid",
+#: How this module's routes word their refusals (the rest: :data:`responses.DESCRIBED`).
+_errors = partial(
+    errors,
+    described={
         403: "Not an analyst, not acting under the purpose linkage, or the token lacks the scope",
         404: "No such run, pair or resident (or the index has not been built)",
-        422: "The request is not valid (the detail says why)",
-    }
-    return {code: {"model": Message, "description": described[code]} for code in codes}
+    },
+)
 
 
 # --- models ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from joinedup.publish.releases import (
     list_releases,
     save_definition,
 )
+from joinedup.web.api.responses import errors
 from joinedup.web.auth import SIGNED_IN, Principal
 from joinedup.web.guards import guard
 
@@ -50,10 +51,6 @@ Name = Annotated[str, Path(pattern=NAME_PATTERN, description="The publication's 
 Version = Annotated[int, Path(ge=1, le=2**31 - 1, description="The release's version")]
 
 
-class Message(BaseModel):
-    detail: str
-
-
 class DecisionIn(BaseModel):
     decision: Literal["approve", "reject"]
     note: str = Field("", max_length=MAX_NOTE)
@@ -66,10 +63,6 @@ class JobStarted(BaseModel):
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": Message} for code in codes}
 
 
 def release_dict(view: ReleaseView) -> dict[str, Any]:
@@ -95,7 +88,7 @@ def release_dict(view: ReleaseView) -> dict[str, Any]:
 @router.get(
     "/publications",
     summary="Publication definitions",
-    responses=_errors(401, 403),
+    responses=errors(401, 403),
     **STAFF.route(),
 )
 def api_publications(request: Request, _staff: Staff) -> list[dict[str, Any]]:
@@ -106,7 +99,7 @@ def api_publications(request: Request, _staff: Staff) -> list[dict[str, Any]]:
     "/publications",
     summary="Define a publication (or replace the definition of that name)",
     status_code=201,
-    responses=_errors(401, 403, 422),
+    responses=errors(401, 403, 422),
     **ANALYSTS.route(csrf=True),
 )
 async def api_define(
@@ -123,7 +116,7 @@ async def api_define(
     summary="Start the next release (a job); it waits for a DPO",
     status_code=202,
     response_model=JobStarted,
-    responses=_errors(401, 403, 404),
+    responses=errors(401, 403, 404),
     **ANALYSTS.route(csrf=True),
 )
 async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStarted:
@@ -136,7 +129,7 @@ async def api_release(request: Request, analyst: Analyst, name: Name) -> JobStar
 @router.get(
     "/releases",
     summary="Every release, newest first, with its disclosure report",
-    responses=_errors(401, 403),
+    responses=errors(401, 403),
     **STAFF.route(),
 )
 def api_releases(request: Request, _staff: Staff) -> list[dict[str, Any]]:
@@ -146,7 +139,7 @@ def api_releases(request: Request, _staff: Staff) -> list[dict[str, Any]]:
 @router.get(
     "/publications/{name}/releases/{version}",
     summary="One release, with the disclosure checks re-run on it",
-    responses=_errors(401, 403, 404),
+    responses=errors(401, 403, 404),
     **STAFF.route(),
 )
 def api_release_detail(
@@ -160,7 +153,7 @@ def api_release_detail(
 @router.post(
     "/publications/{name}/releases/{version}/decision",
     summary="Approve (publish) or reject a pending release",
-    responses=_errors(401, 403, 404, 409, 422),
+    responses=errors(401, 403, 404, 409, 422),
     **DPOS.route(csrf=True),
 )
 async def api_decide(

@@ -9,6 +9,7 @@ functions in :mod:`joinedup.rights`.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
@@ -22,6 +23,7 @@ from joinedup.rights import disputes, exports, notifications
 from joinedup.rights.common import SAR_PURPOSE
 from joinedup.rights.find import MAX_NEAR_MISSES, Candidate, FindResult, PersonQuery, find_person
 from joinedup.rights.subject import CollectOptions, collect
+from joinedup.web.api.responses import errors
 from joinedup.web.auth import (
     PERSONAL_DATA,
     SIGNED_IN,
@@ -62,19 +64,15 @@ DisputeResolver = Annotated[Principal, DISPUTE_ACTS.depends]
 Someone = Annotated[Principal, SOMEONE.depends]
 
 
-class Message(BaseModel):
-    detail: str
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "Not signed in, or the token is not valid",
+#: How this module's routes word their refusals (the rest: :data:`responses.DESCRIBED`).
+_errors = partial(
+    errors,
+    described={
         403: "Not a DPO acting under subject-access, or the token lacks the scope",
         404: "No such resident, export or dispute",
         409: "The dispute is already resolved",
-        422: "The request is not valid (the detail says why)",
-    }
-    return {code: {"model": Message, "description": described[code]} for code in codes}
+    },
+)
 
 
 def _settings(request: Request) -> Settings:

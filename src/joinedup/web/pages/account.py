@@ -32,6 +32,7 @@ from joinedup.web.auth import (
     safe_next,
     start_session,
 )
+from joinedup.web.forms import error_summary
 from joinedup.web.guards import OPEN, SIGNED_IN_USER
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -59,12 +60,7 @@ def _sign_in_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     errors = errors or {}
-    order = ("username", "password", "form")
-    error_list = [
-        {"text": errors[name], "href": "#username" if name == "form" else f"#{name}"}
-        for name in order
-        if name in errors
-    ]
+    error_list = error_summary(errors, ("username", "password", "form"), {"form": "username"})
     return render(
         request,
         "pages/sign_in.html",

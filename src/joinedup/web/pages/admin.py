@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.models import OrganisationType, Role
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.governance.accounts import USERNAME_RE
 from joinedup.governance.service.accounts import (
     TOKEN_LIFETIMES,
+    UserIn,
     add_token,
     add_user,
     end_token,
@@ -32,6 +32,7 @@ from joinedup.governance.service.accounts import (
 )
 from joinedup.governance.service.organisations import (
     COUNCIL_GSS_PREFIXES,
+    OrganisationIn,
     add_organisation,
     check_organisation,
     list_organisations,
@@ -43,7 +44,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
-from joinedup.web.forms import confirmed
+from joinedup.web.forms import Wording, confirmed, error_summary, validate
 from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -97,8 +98,21 @@ DONE = {
 }
 
 
-def _errors(errors: dict[str, str], order: tuple[str, ...]) -> list[dict[str, str]]:
-    return [{"text": errors[k], "href": f"#{k}"} for k in order if k in errors]
+#: How the forms word the limits :class:`OrganisationIn` and :class:`UserIn` state.
+ORG_WORDING = {
+    "code": Wording("Enter a code", "The code"),
+    "name": Wording("Enter the organisation's name", "The name"),
+    "type": Wording("Select the type of organisation", invalid="Select the type of organisation"),
+}
+USER_WORDING = {
+    "username": Wording("Enter a username", "The username"),
+    "display_name": Wording("Enter the person's full name", "The name"),
+    "email": Wording(
+        invalid="Enter an email address in the correct format, like name@example.gov.uk"
+    ),
+    "organisation": Wording("Select the person's organisation", "The organisation"),
+    "role": Wording("Select the person's role", invalid="Select the person's role"),
+}
 
 
 def _common(principal: Principal, **values: Any) -> dict[str, Any]:
@@ -149,7 +163,7 @@ def _render_org_form(
             principal,
             values=values,
             errors=errors,
-            error_list=_errors(errors, ORG_FIELDS),
+            error_list=error_summary(errors, ORG_FIELDS),
             council_prefixes=COUNCIL_GSS_PREFIXES,
         ),
         status_code=status_code,
@@ -167,23 +181,19 @@ async def new_organisation(request: Request, principal: HubAdmin) -> Response:
     values = {name: str(form.get(name, "")).strip() for name in ORG_FIELDS}
     values["gss_code"] = values["gss_code"].upper()
     values["code"] = values["code"].lower()
-    errors = check_organisation(
+    errors: dict[str, str] = {}
+    body = validate(
+        OrganisationIn, {**values, "gss_code": values["gss_code"] or None}, ORG_WORDING, errors
+    )
+    checked = check_organisation(
         values["code"], values["name"], values["type"], values["gss_code"] or None
     )
-    if not values["type"]:
-        errors["type"] = "Select the type of organisation"
-    if errors:
+    for name, message in checked.items():
+        errors.setdefault(name, message)
+    if errors or body is None:
         return _render_org_form(request, principal, values, errors, 422)
     try:
-        await run_in_threadpool(
-            add_organisation,
-            request.app.state.settings,
-            principal,
-            values["code"],
-            values["name"],
-            values["type"],
-            values["gss_code"] or None,
-        )
+        await run_in_threadpool(add_organisation, request.app.state.settings, principal, body)
     except JoinedupError as exc:
         return _render_org_form(request, principal, values, exc.field_errors("code"), exc.status)
     return RedirectResponse("/admin/organisations?done=organisation", status_code=303)
@@ -221,7 +231,7 @@ async def _render_user_form(
             principal,
             values=values,
             errors=errors,
-            error_list=_errors(errors, USER_FIELDS),
+            error_list=error_summary(errors, USER_FIELDS),
             organisations=organisations,
             role_hints=ROLE_HINTS,
         ),
@@ -240,39 +250,11 @@ async def new_user(request: Request, principal: HubAdmin) -> Response:
     values = {name: str(form.get(name, "")).strip() for name in USER_FIELDS}
     values["username"] = values["username"].lower()
     errors: dict[str, str] = {}
-    if not values["username"]:
-        errors["username"] = "Enter a username"
-    elif not USERNAME_RE.match(values["username"]):
-        errors["username"] = (
-            "The username must be 2 to 64 lower-case letters, numbers, dots, hyphens and "
-            "underscores"
-        )
-    if not values["display_name"]:
-        errors["display_name"] = "Enter the person's full name"
-    elif len(values["display_name"]) > 200:
-        errors["display_name"] = "The name must be 200 characters or fewer"
-    if values["email"] and (
-        "@" not in values["email"] or " " in values["email"] or len(values["email"]) > 254
-    ):
-        errors["email"] = "Enter an email address in the correct format, like name@example.gov.uk"
-    if not values["organisation"]:
-        errors["organisation"] = "Select the person's organisation"
-    if values["role"] not in ROLE_NAMES:
-        errors["role"] = "Select the person's role"
-    if errors:
+    body = validate(UserIn, {**values, "email": values["email"] or None}, USER_WORDING, errors)
+    if errors or body is None:
         return await _render_user_form(request, principal, values, errors, 422)
     try:
-        created = await run_in_threadpool(
-            lambda: add_user(
-                request.app.state.settings,
-                principal,
-                username=values["username"],
-                display_name=values["display_name"],
-                email=values["email"] or None,
-                organisation=values["organisation"],
-                role=values["role"],
-            )
-        )
+        created = await run_in_threadpool(add_user, request.app.state.settings, principal, body)
     except JoinedupError as exc:
         return await _render_user_form(
             request, principal, values, exc.field_errors("username"), exc.status
@@ -337,7 +319,7 @@ def _render_token_form(
             principal,
             values=values,
             errors=errors,
-            error_list=_errors(errors, TOKEN_FIELDS),
+            error_list=error_summary(errors, TOKEN_FIELDS),
             scopes=scopes_for(principal.role),
             scope_hints=SCOPE_HINTS,
             lifetimes=TOKEN_LIFETIMES,

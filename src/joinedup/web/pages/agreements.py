@@ -55,7 +55,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
-from joinedup.web.forms import Wording, validate
+from joinedup.web.forms import Wording, error_summary, validate
 from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -328,9 +328,9 @@ async def _render_form(
     def position(key: str) -> int:  # stable sort: data shares keep their row order
         return order.get("shares" if key.startswith("share-") else key, len(order))
 
-    error_list = [
-        {"text": errors[key], "href": "#" + _anchor(key)} for key in sorted(errors, key=position)
-    ]
+    error_list = error_summary(
+        errors, sorted(errors, key=position), {key: _anchor(key) for key in errors}
+    )
     return render(
         request,
         "pages/agreements/new.html",
@@ -541,7 +541,7 @@ def _render_purpose_form(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> HTMLResponse:
-    error_list = [{"text": errors[k], "href": f"#{k}"} for k in PURPOSE_FIELDS if k in errors]
+    error_list = error_summary(errors, PURPOSE_FIELDS)
     return render(
         request,
         "pages/agreements/purpose_new.html",

@@ -37,6 +37,7 @@ from joinedup.web.auth import (
     Principal,
     require_roles,
 )
+from joinedup.web.forms import error_summary
 from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -158,10 +159,7 @@ async def audit_page(request: Request, principal: DPO) -> HTMLResponse:
     else:
         status_code = 422
     anchors = {"from": "from-day", "to": "to-day"}
-    error_list = [
-        {"text": message, "href": "#" + anchors.get(name, name)}
-        for name, message in filters.errors.items()
-    ]
+    error_list = error_summary(filters.errors, anchors=anchors)
     page = results.page if results else None
     return render(
         request,

@@ -27,6 +27,7 @@ from joinedup.web.auth import (
     Principal,
     verify_csrf,
 )
+from joinedup.web.forms import error_summary
 from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -239,7 +240,7 @@ async def _pair_page(
             "bars": bars,
             "zero": zero,
             "errors": errors,
-            "error_list": [{"text": v, "href": f"#{k}"} for k, v in errors.items()],
+            "error_list": error_summary(errors),
             "values": values or {},
             "max_note": MAX_NOTE,
             "done": DONE.get(done or ""),

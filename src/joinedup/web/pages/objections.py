@@ -37,7 +37,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
-from joinedup.web.forms import Wording, confirmed, validate
+from joinedup.web.forms import Wording, confirmed, error_summary, validate
 from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -108,7 +108,7 @@ async def _render_form(
     status_code: int = 200,
 ) -> HTMLResponse:
     choices = await run_in_threadpool(_choices, request.app.state.settings)
-    error_list = [{"text": errors[k], "href": f"#{k}"} for k in FIELDS if k in errors]
+    error_list = error_summary(errors, FIELDS)
     return render(
         request,
         "pages/objections/new.html",

@@ -24,6 +24,7 @@ from joinedup.web.auth import (
     Principal,
 )
 from joinedup.web.downloads import download
+from joinedup.web.forms import error_summary
 from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -86,7 +87,7 @@ async def _find_page(
         {
             "values": values,
             "errors": errors,
-            "error_list": [{"text": m, "href": f"#{k}"} for k, m in errors.items()],
+            "error_list": error_summary(errors),
             "labels": FIELD_LABELS,
             "result": result,
             "disputed": disputed,
@@ -170,7 +171,7 @@ def _dispute_form(
         {
             "values": values,
             "errors": errors,
-            "error_list": [{"text": m, "href": f"#{k}"} for k, m in errors.items()],
+            "error_list": error_summary(errors),
             "max_statement": disputes.MAX_STATEMENT,
         },
         status_code=status_code,

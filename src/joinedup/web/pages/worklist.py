@@ -28,6 +28,7 @@ from joinedup.insight.flags import (
 )
 from joinedup.rights.disputes import disputes_for
 from joinedup.web.auth import PERSONAL_DATA, Principal, require_purpose
+from joinedup.web.forms import error_summary
 from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -146,7 +147,7 @@ async def _flag_page(
             "flag": flag,
             "outcomes": OUTCOME_LABELS,
             "errors": errors,
-            "error_list": [{"text": m, "href": f"#{k}"} for k, m in errors.items()],
+            "error_list": error_summary(errors),
             "values": values or {},
             "max_note": MAX_NOTE,
             "done": DONE.get(done or ""),

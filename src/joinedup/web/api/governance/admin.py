@@ -26,9 +26,9 @@ from joinedup.web.api.governance.common import (
     ADMIN_READS,
     AdminActing,
     AdminReading,
-    errors,
     resource_router,
 )
+from joinedup.web.api.responses import errors
 
 router = resource_router()
 
@@ -56,14 +56,7 @@ def api_add_organisation(
     request: Request, principal: AdminActing, body: OrganisationIn
 ) -> OrganisationOut:
     """Councils need their ONS GSS code (a local authority's: E06–E10, W06, S12 or N09)."""
-    return add_organisation(
-        request.app.state.settings,
-        principal,
-        body.code,
-        body.name,
-        body.type.value,
-        body.gss_code,
-    )
+    return add_organisation(request.app.state.settings, principal, body)
 
 
 @router.get(
@@ -87,15 +80,7 @@ def api_list_users(request: Request, principal: AdminReading) -> list[UserOut]:
 )
 def api_add_user(request: Request, principal: AdminActing, body: UserIn) -> UserCreated:
     """The generated password is in this answer only; it is stored as an argon2 hash."""
-    return add_user(
-        request.app.state.settings,
-        principal,
-        username=body.username,
-        display_name=body.display_name,
-        email=body.email,
-        organisation=body.organisation,
-        role=body.role.value,
-    )
+    return add_user(request.app.state.settings, principal, body)
 
 
 @router.post(

@@ -36,9 +36,9 @@ from joinedup.web.api.governance.common import (
     Owners,
     Registrar,
     SignedIn,
-    errors,
     resource_router,
 )
+from joinedup.web.api.responses import errors
 from joinedup.web.auth import Principal
 
 Reference = Annotated[str, Path(description="The agreement's reference", max_length=64)]

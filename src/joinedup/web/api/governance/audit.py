@@ -22,9 +22,9 @@ from joinedup.web.api.governance.common import (
     DPO_READS,
     Checker,
     DpoReading,
-    errors,
     resource_router,
 )
+from joinedup.web.api.responses import errors
 
 router = resource_router()
 

@@ -1,11 +1,10 @@
-"""What the governance routes share: who may call them, and their documented refusals."""
+"""What the governance routes share: who may call them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from joinedup.catalog.models import Role
 from joinedup.web.auth import SIGNED_IN, Principal
@@ -45,19 +44,3 @@ DpoActing = Annotated[Principal, DPO_ACTS.depends]
 Checker = Annotated[Principal, CHECKERS.depends]
 AdminReading = Annotated[Principal, ADMIN_READS.depends]
 AdminActing = Annotated[Principal, ADMIN_ACTS.depends]
-
-
-class Message(BaseModel):
-    detail: str
-
-
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The refusals a route documents (each answered as ``{"detail": ...}``)."""
-    described = {
-        401: "Not signed in, or the token is not valid",
-        403: "The caller's role, organisation or token scope does not allow it",
-        404: "Not found",
-        409: "The current state does not allow it (the detail says why)",
-        422: "The request is not valid (the detail says why)",
-    }
-    return {code: {"model": Message, "description": described[code]} for code in codes}

@@ -19,9 +19,9 @@ from joinedup.web.api.governance.common import (
     DPO_READS,
     DpoActing,
     DpoReading,
-    errors,
     resource_router,
 )
+from joinedup.web.api.responses import errors
 
 router = resource_router()
 
