@@ -22,7 +22,7 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
-from joinedup.governance.objections import exclusions_for
+from joinedup.governance.objections import objectors
 from joinedup.governance.policy import AccessRequest, Decision, decide
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.sql import ident, lit
@@ -172,7 +172,7 @@ def read_records(
             _audit_read(session, actor, decision, target, [], {"fields": fields})
             session.commit()
             raise AccessDenied(decision)
-        excluded = exclusions_for(session, actor.purpose)
+        excluded = objectors(settings, session, actor.purpose)
         excluded_ids = [
             rid for (o, d, rid) in excluded.records if o == organisation and d == dataset
         ]

@@ -49,6 +49,23 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + _canonical(event)).encode()).hexdigest()
 
 
+def _lock_the_head(session: Session) -> None:
+    """Serialise appends: hold the database's write lock before reading the chain's head, so
+    no other transaction can append between reading it and inserting the next event.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write that changes nothing takes
+    the database's single write lock (the driver opens the transaction just before it, so the
+    head read next is the latest committed one); the lock is held until the transaction
+    commits or rolls back, and other writers wait for it (``busy_timeout``). A transaction
+    that has already written holds it. Either way the chain never forks and ids never
+    collide."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE audit_event SET id = id WHERE 0"))
+
+
 def append_event(
     session: Session,
     *,
@@ -67,8 +84,7 @@ def append_event(
     """Append one event to the chain inside the session's current transaction. ``action``
     must be declared in :class:`~joinedup.governance.audit_actions.AuditAction`."""
     declared = registered(action)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    _lock_the_head(session)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()

@@ -155,7 +155,7 @@ def read_batch(
     out = BatchRead()
     plans: dict[VersionKey, _Plan] = {}
     with session_scope(settings) as session:
-        actor_org, excluded_records = actor_exclusions(session, actor, resolve_residents)
+        actor_org, excluded_records = actor_exclusions(settings, session, actor, resolve_residents)
         requests = list(requests)
         resolved = _resolve_all(session, [r for q in requests for r in q.datasets])
         decisions: dict[tuple[str, str, tuple[str, ...]], Decision] = {}

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from joinedup.catalog.models import Objection, Organisation, Purpose, User
+from joinedup.catalog.models import LinkageRun, Objection, Organisation, Purpose, User
 from joinedup.catalog.types import utcnow
+from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
+from joinedup.store import SnapshotStore, duckdb_session
 
 
 class ObjectionError(JoinedupError, ValueError):
@@ -141,3 +144,62 @@ def exclusions_for(session: Session, purpose: str) -> Exclusions:
         if code and o.dataset and o.source_record_id
     )
     return Exclusions(purpose, residents, records)
+
+
+def resident_records(
+    settings: Settings, session: Session, resident_ids: frozenset[str]
+) -> set[tuple[str, str, str]]:
+    """The records (organisation, dataset, source record id) of ``resident_ids`` in the
+    latest resident index (none before the first linkage run)."""
+    run = session.scalars(select(LinkageRun).order_by(LinkageRun.id.desc()).limit(1)).first()
+    if run is None or not resident_ids:
+        return set()
+    source = SnapshotStore(settings).sql_source(run.index_sha256)
+    with duckdb_session(settings) as con:
+        con.register("__objectors", pa.table({"id": pa.array(sorted(resident_ids))}))
+        rows = con.execute(
+            f"SELECT organisation, dataset, source_record_id FROM {source} "
+            "WHERE resident_id IN (SELECT id FROM __objectors)"
+        ).fetchall()
+    return {(str(o), str(d), str(r)) for o, d, r in rows}
+
+
+def _record_residents(
+    settings: Settings, session: Session, records: frozenset[tuple[str, str, str]]
+) -> set[str]:
+    """The residents the latest index gives ``records`` (each an objection's named record)."""
+    run = session.scalars(select(LinkageRun).order_by(LinkageRun.id.desc()).limit(1)).first()
+    if run is None or not records:
+        return set()
+    source = SnapshotStore(settings).sql_source(run.index_sha256)
+    named = sorted(records)
+    table = pa.table(
+        {
+            "organisation": pa.array([o for o, _, _ in named]),
+            "dataset": pa.array([d for _, d, _ in named]),
+            "source_record_id": pa.array([r for _, _, r in named]),
+        }
+    )
+    with duckdb_session(settings) as con:
+        con.register("__objected", table)
+        rows = con.execute(
+            f"SELECT DISTINCT i.resident_id FROM {source} i JOIN __objected o "
+            "ON i.organisation = o.organisation AND i.dataset = o.dataset "
+            "AND i.source_record_id = o.source_record_id"
+        ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def objectors(settings: Settings, session: Session, purpose: str) -> Exclusions:
+    """Everyone excluded from ``purpose``, whichever way their objection names them.
+
+    An objection names a resident, by resident id or by one of their records; either way it
+    covers the resident and every record of theirs. With the latest resident index, a record
+    named resolves to its resident and a resident to all their records, so both kinds of
+    objection leave out the same records and the same flags."""
+    named = exclusions_for(session, purpose)
+    if not named.resident_ids and not named.records:
+        return named
+    residents = set(named.resident_ids) | _record_residents(settings, session, named.records)
+    records = set(named.records) | resident_records(settings, session, frozenset(residents))
+    return Exclusions(purpose, frozenset(residents), frozenset(records))

@@ -27,7 +27,7 @@ from joinedup.config import Settings
 from joinedup.governance.access import AccessDenied, NotFound
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
-from joinedup.governance.objections import exclusions_for
+from joinedup.governance.objections import objectors
 from joinedup.governance.policy import AccessRequest, Decision, decide_for_organisation
 from joinedup.standards import registry
 from joinedup.store import SnapshotStore, duckdb_session
@@ -205,16 +205,20 @@ def read_details(decision: Decision, fields: list[str], rows: int, excluded: int
 
 
 def actor_exclusions(
-    session: Session, actor: ServiceActor, resolve_residents: ResidentResolver | None
+    settings: Settings,
+    session: Session,
+    actor: ServiceActor,
+    resolve_residents: ResidentResolver | None,
 ) -> tuple[Organisation, set[tuple[str, str, str]]]:
     """The acting organisation, and the records (organisation, dataset, source record id)
-    left out of its reads: those of residents who objected to the actor's purpose."""
+    left out of its reads: every record of residents who objected to the actor's purpose,
+    by resident id or by record (:func:`~joinedup.governance.objections.objectors`)."""
     actor_org = session.scalars(
         select(Organisation).where(Organisation.code == actor.organisation)
     ).first()
     if actor_org is None:
         raise NotFound(f"no organisation {actor.organisation!r}")
-    exclusions = exclusions_for(session, actor.purpose)
+    exclusions = objectors(settings, session, actor.purpose)
     excluded_records = set(exclusions.records)
     if exclusions.resident_ids and resolve_residents is not None:
         excluded_records |= resolve_residents(exclusions.resident_ids)
@@ -246,7 +250,7 @@ def read_for_processing(
     parts: list[pa.Table] = []
     reads: list[DatasetRead] = []
     with session_scope(settings) as session:
-        actor_org, excluded_records = actor_exclusions(session, actor, resolve_residents)
+        actor_org, excluded_records = actor_exclusions(settings, session, actor, resolve_residents)
         plans = []
         for ref in datasets:
             org, ds, version = _resolve(session, ref)

@@ -47,6 +47,7 @@ from joinedup.governance.access import (
     audit_as,
 )
 from joinedup.governance.audit_actions import AuditAction
+from joinedup.governance.objections import objectors
 from joinedup.governance.policy import AccessRequest, Decision, decide
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.sql import lit
@@ -295,10 +296,22 @@ def _latest_run(session: Session) -> InsightRun | None:
 
 
 def _query_flags(
-    settings: Settings, run: InsightRun, organisation: str, purpose: str, where: list[str]
+    settings: Settings,
+    session: Session,
+    run: InsightRun,
+    organisation: str,
+    purpose: str,
+    where: list[str],
 ) -> list[dict[str, Any]]:
+    """The run's flags of ``organisation`` under ``purpose``, less those of residents who
+    have objected to the purpose since (by resident id or by record): an objection takes
+    effect at once, not at the next run."""
     source = SnapshotStore(settings).sql_source(run.flags_sha256)
     conditions = [f"organisation = {lit(organisation)}", f"purpose = {lit(purpose)}", *where]
+    objecting = objectors(settings, session, purpose).resident_ids
+    if objecting:
+        listed = ", ".join(lit(r) for r in sorted(objecting))
+        conditions.append(f"resident_id NOT IN ({listed})")
     with duckdb_session(settings) as con:
         cur = con.execute(
             f"SELECT * FROM {source} WHERE {' AND '.join(conditions)} "
@@ -434,7 +447,7 @@ def list_flags(
         if filters.household_id:
             where.append(f"household_id = {lit(filters.household_id)}")
         assert actor.purpose is not None
-        rows = _query_flags(settings, run, own, actor.purpose, where)
+        rows = _query_flags(settings, session, run, own, actor.purpose, where)
         actions = _actions(session, actor.organisation_id, [r["flag_id"] for r in rows])
         counts = {"open": 0, "quiet": 0}
         kept: list[dict[str, Any]] = []
@@ -482,7 +495,9 @@ def get_flag(settings: Settings, actor: Actor, flag_id: str, today: date | None 
         if run is None:
             raise NotFound("no flags yet")
         assert actor.purpose is not None
-        rows = _query_flags(settings, run, own, actor.purpose, [f"flag_id = {lit(flag_id)}"])
+        rows = _query_flags(
+            settings, session, run, own, actor.purpose, [f"flag_id = {lit(flag_id)}"]
+        )
         if not rows:
             raise NotFound(f"no flag {flag_id} for your organisation and purpose")
         actions = _actions(session, actor.organisation_id, [flag_id])

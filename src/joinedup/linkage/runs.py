@@ -22,16 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from sqlalchemy import func, select
 
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import LinkageIdEvent, LinkageRun
 from joinedup.config import Settings
+from joinedup.governance.objections import resident_records
 from joinedup.linkage import model as m
 from joinedup.linkage.ids import IdReport
 from joinedup.linkage.prepare import MODEL_COLUMNS
-from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store import SnapshotStore
 
 #: Columns whose values decide a record's comparisons: a record whose hash of these changes
 #: between dataset versions is re-scored by an incremental run.
@@ -83,17 +83,8 @@ def resident_resolver(settings: Settings) -> Callable[[frozenset[str]], set[tupl
     """Objections by resident id → the records of those residents in the latest index."""
 
     def resolve(resident_ids: frozenset[str]) -> set[tuple[str, str, str]]:
-        run = latest_run(settings)
-        if run is None or not resident_ids:
-            return set()
-        source = SnapshotStore(settings).sql_source(run.index_sha256)
-        with duckdb_session(settings) as con:
-            con.register("__objectors", pa.table({"id": pa.array(sorted(resident_ids))}))
-            rows = con.execute(
-                f"SELECT organisation, dataset, source_record_id FROM {source} "
-                "WHERE resident_id IN (SELECT id FROM __objectors)"
-            ).fetchall()
-        return {(str(o), str(d), str(r)) for o, d, r in rows}
+        with session_scope(settings) as session:
+            return resident_records(settings, session, resident_ids)
 
     return resolve
 

@@ -11,15 +11,15 @@ field highlighted catches the error itself and puts ``exc.field_message`` beside
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -101,10 +101,22 @@ async def wrong_purpose(request: Request, exc: Exception) -> Response:
     )
 
 
+def _encodable(error: dict[str, Any]) -> dict[str, Any]:
+    """A validation error as JSON can carry it: the echoed ``input`` and ``ctx`` are left out
+    when they cannot be encoded (a lone surrogate such as ``"\\ud800"``, or ``1e999999``,
+    which parses as infinity)."""
+    try:
+        json.dumps(error, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except ValueError:  # UnicodeEncodeError is one
+        return {k: v for k, v in error.items() if k not in ("input", "ctx")}
+    return error
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_json(request):
-        return await request_validation_exception_handler(request, exc)
+        errors = [_encodable(e) for e in jsonable_encoder(exc.errors())]
+        return JSONResponse({"detail": errors}, status_code=422)
     return render(
         request,
         "errors/error.html",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -99,6 +99,9 @@ def _settings(request: Request) -> Settings:
 
 def _trends(settings: Settings, query: TrendQuery) -> list[dict[str, Any]]:
     return trend_rows(settings, query)
+
+
+InterventionId = Annotated[int, Path(ge=1, le=2**31 - 1, description="An intervention id")]
 
 
 @router.get(
@@ -232,7 +235,9 @@ def post_intervention(
     **AREA_READERS.route(),
     responses=errors(401, 403, 404, 422),
 )
-async def get_impact(request: Request, intervention_id: int, analyst: Analyst) -> dict[str, Any]:
+async def get_impact(
+    request: Request, intervention_id: InterventionId, analyst: Analyst
+) -> dict[str, Any]:
     """The estimate with its 95% interval, the means before and after, and the series."""
 
     def run() -> dict[str, Any]:

@@ -134,7 +134,7 @@ def get_version_detail(
     principal: Reader,
     organisation: OrgCode,
     dataset: DatasetName,
-    version: Annotated[int, Path(ge=1, description="Version number, from 1")],
+    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="Version number, from 1")],
 ) -> Any:
     """A version's source file, counts and validation report (counts, row numbers and value
     shapes only)."""
@@ -153,7 +153,7 @@ def get_version_report(
     principal: Reader,
     organisation: OrgCode,
     dataset: DatasetName,
-    version: Annotated[int, Path(ge=1, description="Version number, from 1")],
+    version: Annotated[int, Path(ge=1, le=2**31 - 1, description="Version number, from 1")],
 ) -> Any:
     """The validation report alone, as a JSON file to download."""
     found = get_version(request.app.state.settings, organisation, dataset, version)
@@ -419,7 +419,7 @@ def get_records(
         ),
     ],
     version: Annotated[
-        int | None, Query(ge=1, description="Version number (default: the latest)")
+        int | None, Query(ge=1, le=2**31 - 1, description="Version number (default: the latest)")
     ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Records per page")] = 100,

@@ -6,7 +6,9 @@ policy decision; they are for signed-in users of any role.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -97,7 +99,10 @@ async def dataset_page(request: Request, organisation: str, dataset: str) -> HTM
     **SIGNED_IN_USER.route(),
 )
 async def version_page(
-    request: Request, organisation: str, dataset: str, version: int
+    request: Request,
+    organisation: str,
+    dataset: str,
+    version: Annotated[int, Path(ge=1, le=2**31 - 1)],
 ) -> HTMLResponse:
     settings = request.app.state.settings
     found = await run_in_threadpool(get_version, settings, organisation, dataset, version)

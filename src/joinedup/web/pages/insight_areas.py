@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -210,7 +210,11 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
 
 
 @router.get("/insight/impact/{intervention_id}", **ANALYSTS.route())
-async def impact_detail(request: Request, intervention_id: int, analyst: Analyst) -> HTMLResponse:
+async def impact_detail(
+    request: Request,
+    intervention_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    analyst: Analyst,
+) -> HTMLResponse:
     settings = _settings(request)
     intervention = await run_in_threadpool(get_intervention, settings, intervention_id)
     error = None
