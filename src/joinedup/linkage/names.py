@@ -17,6 +17,7 @@ from importlib.metadata import version
 
 import duckdb
 import jellyfish
+from duckdb.func import FunctionNullHandling
 from duckdb.sqltypes import VARCHAR
 from nicknames import name_triplets
 
@@ -62,7 +63,12 @@ def register_variants(con: duckdb.DuckDBPyConnection, table: str = TABLE) -> str
     ``dedupe``)."""
     with suppress(duckdb.NotImplementedException):  # already registered on this connection
         con.create_function(
-            SOUND_KEY, sound_key, [VARCHAR], VARCHAR, null_handling="special", side_effects=False
+            SOUND_KEY,
+            sound_key,
+            [VARCHAR],
+            VARCHAR,
+            null_handling=FunctionNullHandling.SPECIAL,
+            side_effects=False,
         )
     pairs = variant_pairs()
     con.execute(
