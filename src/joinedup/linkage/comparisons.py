@@ -430,6 +430,13 @@ def address() -> dict[str, Any]:
             _level("postcode_l = postcode_r AND address_l = address_r", "same address line"),
             _level(POSTCODE_TYPO, "same address line, postcode mistyped"),
             _level(POSTCODE_TRANSPOSED, "postcode with two characters transposed"),
+            # one record has no address line: the postcode is all there is to compare, and is
+            # not the neighbour's "same postcode, another line" below (a postcode alone is
+            # what a person gives when asked, and what many files hold)
+            _level(
+                "postcode_l = postcode_r AND (address_l IS NULL OR address_r IS NULL)",
+                "same postcode, no address line to compare",
+            ),
             _level("postcode_l = postcode_r", "same postcode"),
             _level("postcode_sector_l = postcode_sector_r", "same postcode sector"),
             _level("postcode_district_l = postcode_district_r", "same postcode district"),
