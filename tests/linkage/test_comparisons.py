@@ -92,6 +92,33 @@ def pair(con: duckdb.DuckDBPyConnection, a: dict[str, Any], b: dict[str, Any]) -
         ),
         ({"given_name": "MOHAMMED"}, {"given_name": "MOHAMED"}, c.given_name(), "typo"),
         (
+            {"given_name": "MUHAMMAD"},
+            {"given_name": "MOHAMMED"},
+            c.given_name(),
+            "sounds alike (another spelling)",
+        ),
+        (
+            {"given_name": "PIOTR"},
+            {"given_name": "PETER"},
+            c.given_name(),
+            "sounds alike (another spelling)",
+        ),
+        (
+            {"given_name": "RAJ"},
+            {"given_name": "RAJESH"},
+            c.given_name(),
+            "short form (start or end of the other)",
+        ),
+        (
+            {"given_name": "OLUWAKEMI"},
+            {"given_name": "KEMI"},
+            c.given_name(),
+            "short form (start or end of the other)",
+        ),
+        # one-letter sound keys (JOAO, JAY: "J") and two-letter ends (JOSE, ZE) say too little
+        ({"given_name": "JOAO"}, {"given_name": "JAY"}, c.given_name(), "different"),
+        ({"given_name": "JOSE"}, {"given_name": "ZE"}, c.given_name(), "different"),
+        (
             {"given_name": "ANNE", "middle_names": "MARIE"},
             {"given_name": "MARIE"},
             c.given_name(),

@@ -113,6 +113,19 @@ GIVEN_TYPO = _c(
     f"jaro_winkler_similarity(given_name_l, given_name_r) >= {GIVEN_FUZZY} "
     f"OR {one_edit('given_name_l', 'given_name_r')}"
 )
+#: The given names sound alike (one Metaphone key: Muhammad/Mohammed, Piotr/Peter), a spelling
+#: the nickname data does not list.
+GIVEN_SOUND = _c("given_sound_l = given_sound_r")
+#: One given name is the start (3 letters or more) or the end (4 or more) of the other: a short
+#: form (Raj/Rajesh, Alex/Alexander; Kemi/Oluwakemi, Emeka/Chukwuemeka).
+GIVEN_SHORT = _c(
+    "(length(given_name_l) >= 3 AND length(given_name_r) > length(given_name_l) "
+    "AND (prefix(given_name_r, given_name_l) "
+    "OR (length(given_name_l) >= 4 AND suffix(given_name_r, given_name_l)))) "
+    "OR (length(given_name_r) >= 3 AND length(given_name_l) > length(given_name_r) "
+    "AND (prefix(given_name_l, given_name_r) "
+    "OR (length(given_name_r) >= 4 AND suffix(given_name_l, given_name_r))))"
+)
 GIVEN_SHIFT = (
     f"({_c('given_name_l = middle_first_r')} OR {_c('middle_first_l = given_name_r')} "
     f"OR {_c('list_contains(given_variants_l, middle_first_r)')} "
@@ -134,12 +147,12 @@ NAMES_SWAPPED_TYPO = _c(
 # HERON) finds FEBRL's swap-then-replace links, but twins share a family name, so a swap on one
 # twin's record (KEISHA FRANCIS / FRANCIS KERRY-ANN) looks exactly the same.
 
-#: The given names of the pair do not conflict: missing, equal, variants, a typo, a shift, or
-#: swapped with the family name.
+#: The given names of the pair do not conflict: missing, equal, variants, a typo, sounding
+#: alike, a short form, a shift, or swapped with the family name.
 GIVEN_COMPATIBLE = (
     "(given_name_l IS NULL OR given_name_r IS NULL OR given_name_l = given_name_r "
-    f"OR {GIVEN_VARIANT} OR {GIVEN_TYPO} OR {GIVEN_SHIFT} OR {NAMES_SWAPPED} "
-    f"OR {NAMES_SWAPPED_TYPO})"
+    f"OR {GIVEN_VARIANT} OR {GIVEN_TYPO} OR {GIVEN_SOUND} OR {GIVEN_SHORT} OR {GIVEN_SHIFT} "
+    f"OR {NAMES_SWAPPED} OR {NAMES_SWAPPED_TYPO})"
 )
 DOB_TRANSPOSED = _c(
     "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r"
@@ -192,6 +205,8 @@ def given_name() -> dict[str, Any]:
             _level("given_name_l = given_name_r", "exact", tf="given_name"),
             _level(GIVEN_VARIANT, "name variant (nickname or diminutive)"),
             _level(GIVEN_TYPO, "typo"),
+            _level(GIVEN_SOUND, "sounds alike (another spelling)"),
+            _level(GIVEN_SHORT, "short form (start or end of the other)"),
             _level(GIVEN_SHIFT, "given/middle name shift"),
             _level(NAMES_SWAPPED, "given and family names swapped"),
             _level(NAMES_SWAPPED_TYPO, "swapped, with a typo"),
@@ -415,6 +430,13 @@ def address() -> dict[str, Any]:
             _level("postcode_l = postcode_r AND address_l = address_r", "same address line"),
             _level(POSTCODE_TYPO, "same address line, postcode mistyped"),
             _level(POSTCODE_TRANSPOSED, "postcode with two characters transposed"),
+            # one record has no address line: the postcode is all there is to compare, and is
+            # not the neighbour's "same postcode, another line" below (a postcode alone is
+            # what a person gives when asked, and what many files hold)
+            _level(
+                "postcode_l = postcode_r AND (address_l IS NULL OR address_r IS NULL)",
+                "same postcode, no address line to compare",
+            ),
             _level("postcode_l = postcode_r", "same postcode"),
             _level("postcode_sector_l = postcode_sector_r", "same postcode sector"),
             _level("postcode_district_l = postcode_district_r", "same postcode district"),

@@ -460,7 +460,7 @@ def household_u(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> dict[s
     given_conflict = given_conflict.replace("given_name_L", "l.given_name").replace(
         "given_name_R", "r.given_name"
     )
-    for col in ("middle_first", "given_variants", "family_name"):
+    for col in ("middle_first", "given_variants", "given_sound", "family_name"):
         given_conflict = given_conflict.replace(f"{col}_L", f"l.{col}").replace(
             f"{col}_R", f"r.{col}"
         )

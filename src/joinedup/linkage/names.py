@@ -11,18 +11,24 @@ records when they are prepared for linkage.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import suppress
 from functools import lru_cache
 from importlib.metadata import version
 
 import duckdb
+import jellyfish
+from duckdb.func import FunctionNullHandling
+from duckdb.sqltypes import VARCHAR
 from nicknames import name_triplets
 
 TABLE = "name_variants"
+#: The SQL function giving a name's sound key (see :func:`sound_key`).
+SOUND_KEY = "name_sound_key"
 
 
 def dataset_version() -> str:
-    """The version of the name-variant dataset in use (recorded in every model)."""
-    return f"nicknames {version('nicknames')}"
+    """The versions of the name-variant dataset and sound key in use (recorded in every model)."""
+    return f"nicknames {version('nicknames')}, jellyfish {version('jellyfish')} (Metaphone)"
 
 
 @lru_cache(maxsize=1)
@@ -37,10 +43,33 @@ def variant_pairs() -> dict[str, tuple[str, ...]]:
     return {name: tuple(sorted(names)) for name, names in sorted(related.items())}
 
 
+def sound_key(name: str | None) -> str | None:
+    """The name's Metaphone key (``jellyfish``), or None when it is shorter than two letters.
+
+    Spellings of one name in another alphabet or language often share it where the nickname
+    data has no entry (Muhammad/Mohammed/Mohamed MHMT, Piotr/Peter PTR, Jan/John JN). A
+    one-letter key (Joao, Jo and Jay are all J) says too little to count.
+    """
+    if not name:
+        return None
+    key = jellyfish.metaphone(name)
+    return key if len(key) >= 2 else None
+
+
 def register_variants(con: duckdb.DuckDBPyConnection, table: str = TABLE) -> str:
-    """Create (or replace) the variants table in ``con`` and return its name. The lists go to
-    DuckDB as parameters, not through pyarrow, whose ``pa.array`` imports pandas (0.7 s of
-    every ``joinedup match`` and ``dedupe``)."""
+    """Create (or replace) the variants table in ``con``, register the sound-key function
+    :data:`SOUND_KEY` and return the table's name. The lists go to DuckDB as parameters, not
+    through pyarrow, whose ``pa.array`` imports pandas (0.7 s of every ``joinedup match`` and
+    ``dedupe``)."""
+    with suppress(duckdb.NotImplementedException):  # already registered on this connection
+        con.create_function(
+            SOUND_KEY,
+            sound_key,
+            [VARCHAR],
+            VARCHAR,
+            null_handling=FunctionNullHandling.SPECIAL,
+            side_effects=False,
+        )
     pairs = variant_pairs()
     con.execute(
         f"""CREATE OR REPLACE TABLE {table} AS

@@ -7,6 +7,7 @@ titles or punctuation other than hyphens; postcodes ``SW1A 1AA``; dates as DATE)
 derived columns computed once per record rather than once per pair:
 
 ``given_variants``  names related to the given name in the name-variant dataset
+``given_sound``     the given name's sound key (Metaphone; Muhammad and Mohammed share one)
 ``middle_first``    the first middle name (for given/middle shifts)
 ``family_compact``  letters only, ``MAC`` prefix written ``MC`` (O'Brien, O Brien, OBrien)
 ``family_parts``    parts of a hyphenated or spaced family name
@@ -24,6 +25,7 @@ are treated as missing: a failed check digit is a typo, never evidence.
 from __future__ import annotations
 
 from joinedup.ingest.compile import FIELD_CHECK_SQL
+from joinedup.linkage.names import SOUND_KEY
 from joinedup.linkage.names import TABLE as VARIANTS
 from joinedup.standards import linkage_fields, primary_key
 from joinedup.standards.patterns import NI_NUMBER
@@ -47,6 +49,7 @@ MODEL_COLUMNS = (
     "middle_first",
     "middle_parts",
     "given_variants",
+    "given_sound",
     "family_name",
     "family_compact",
     "family_parts",
@@ -134,6 +137,9 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
             {col("email")} AS s_email
             {"".join(f", {ident(c)}" for c in extra)}
         FROM {table}
+    ),
+    sounds AS (
+        SELECT g, {SOUND_KEY}(g) AS k FROM (SELECT DISTINCT s_given AS g FROM s) WHERE g IS NOT NULL
     )
     SELECT
         (row_number() OVER (ORDER BY s.record_key) - 1)::BIGINT AS rid,
@@ -143,6 +149,7 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
         nullif(split_part(s_middle, ' ', 1), '') AS middle_first,
         string_split(s_middle, ' ') AS middle_parts,
         coalesce(v.variants, CAST([] AS VARCHAR[])) AS given_variants,
+        snd.k AS given_sound,
         s_family AS family_name,
         {family_compact} AS family_compact,
         CASE WHEN s_family IS NOT NULL
@@ -174,4 +181,5 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
         {carried}
     FROM s
     LEFT JOIN {VARIANTS} v ON v.name = s.s_given
+    LEFT JOIN sounds snd ON snd.g = s.s_given
     """
