@@ -61,6 +61,7 @@ from joinedup.catalog.models import (
 from joinedup.cli import app
 from joinedup.config import Settings
 from joinedup.governance.objections import ObjectionSubject, record_objection
+from joinedup.home import init_home
 from joinedup.jobs.runner import run_inline
 from joinedup.stages import demo_steps
 from tests.regions import LINKED
@@ -270,7 +271,12 @@ def test_backup_verify_usage_errors(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no such backup file" in missing.output
     bare = runner.invoke(app, ["backup", "verify"])
     assert bare.exit_code == 1 and "joinedup backup verify FILE" in bare.output
-    two = runner.invoke(app, ["backup", "a.tar", "b.tar"])
+    # a backup needs a home (checked first); in one, two archives are a usage error
+    home = tmp_path / "home"
+    init_home(make_settings(home))
+    dispose_engines()
+    two = runner.invoke(app, ["backup", "a.tar", "b.tar"], env={"JOINEDUP_HOME": str(home)})
+    dispose_engines()
     assert two.exit_code == 1 and "verify FILE" in two.output
 
 
