@@ -53,7 +53,8 @@ def register(app: typer.Typer) -> None:
         hub, with each organisation's source files, an address gazetteer, a manifest and
         ground truth (never to be ingested). Every person and address is invented."""
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from joinedup.clikit import progress_bar
 
         from .generate import generate_region
 
@@ -71,21 +72,9 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(str(exc)) from exc
         console = Console(stderr=True)
         started = time.perf_counter()
-        with Progress(
-            TextColumn("[bold]synth[/bold] {task.description:<24}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as bar:
-            task = bar.add_task("starting", total=1.0)
-
-            def progress(stage: str, fraction: float) -> None:
-                bar.update(task, completed=fraction, description=stage)
-
+        with progress_bar("synth") as listener:
             try:
-                manifest = generate_region(config, out, progress)
+                manifest = generate_region(config, out, lambda stage, f: listener(f, stage))
             except FileExistsError as exc:
                 console.print(f"[red]error:[/red] {exc}")
                 raise typer.Exit(2) from exc
