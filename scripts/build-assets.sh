@@ -8,7 +8,7 @@
 # Runs `npm ci` and copies the compiled files of govuk-frontend, @ministryofjustice/frontend and
 # axe-core (used by the browser tests) into src/joinedup/web/static/vendor/ (gitignored):
 #
-#   vendor/govuk/  govuk-frontend.min.{css,js} + assets/{fonts,images,manifest.json}
+#   vendor/govuk/  govuk-frontend.min.{css,js} + assets/{images,manifest.json}
 #   vendor/moj/    moj-frontend.min.{css,js}   + assets/images
 #   vendor/axe/    axe.min.js
 #   vendor/vega/   vega, vega-lite and vega-embed builds + vega-interpreter bundled by esbuild
@@ -16,7 +16,10 @@
 #                  'unsafe-eval'; see static/js/charts.js)
 #
 # The precompiled CSS refers to url(/assets/...); we rewrite that to url(assets/...), relative to
-# the CSS file, so the files work wherever the static folder is mounted. The build is skipped
+# the CSS file, so the files work wherever the static folder is mounted. A hub is not on GOV.UK,
+# so it must not use the GDS Transport font: the Design System's advice for such services is
+# Helvetica or Arial. We set that font stack in both stylesheets, drop the font's @font-face
+# rules and do not copy its files (docs/adr/0029-the-hubs-own-brand.md). The build is skipped
 # when vendor/.stamp matches the hash of package-lock.json and of this script. The new folder
 # is assembled in node_modules and swapped in, so a failed build never leaves a half-copy.
 set -euo pipefail
@@ -67,7 +70,7 @@ mkdir -p "$BUILD/govuk/assets" "$BUILD/moj/assets" "$BUILD/axe" "$BUILD/vega"
 
 cp "$GOVUK"/govuk-frontend.min.css "$GOVUK"/govuk-frontend.min.css.map \
    "$GOVUK"/govuk-frontend.min.js "$GOVUK"/govuk-frontend.min.js.map "$BUILD/govuk/"
-cp -R "$GOVUK"/assets/fonts "$GOVUK"/assets/images "$GOVUK"/assets/manifest.json "$BUILD/govuk/assets/"
+cp -R "$GOVUK"/assets/images "$GOVUK"/assets/manifest.json "$BUILD/govuk/assets/"
 
 cp "$MOJ"/moj-frontend.min.css "$MOJ"/moj-frontend.min.css.map \
    "$MOJ"/moj-frontend.min.js "$MOJ"/moj-frontend.min.js.map "$BUILD/moj/"
@@ -84,6 +87,13 @@ cp "$NM"/vega/LICENSE "$BUILD/vega/LICENSE"
 
 for css in "$BUILD/govuk/govuk-frontend.min.css" "$BUILD/moj/moj-frontend.min.css"; do
     sed -i 's#url(/assets/#url(assets/#g' "$css"
+    sed -i -E -e 's#/\*![^*]*exclusive use on gov\.uk[^*]*\*/##g' \
+        -e 's#@font-face\{font-family:"?GDS Transport"?;[^}]*\}##g' \
+        -e 's#"?GDS Transport"?,arial,sans-serif#helvetica,arial,sans-serif#g' "$css"
+    if grep -q 'GDS Transport' "$css"; then
+        echo "build-assets: $css still names the GDS Transport font" >&2
+        exit 1
+    fi
     if grep -q 'url(/' "$css"; then
         echo "build-assets: $css still has absolute url(/...) references" >&2
         exit 1

@@ -4,6 +4,9 @@
 * ``JOINEDUP_DATABASE_URL`` — the control-plane database (default SQLite inside the home).
 * ``JOINEDUP_CONFIG`` — path of a TOML file (default ``joinedup.toml`` in the working directory,
   then inside the home). Keys are the lower-case setting names, e.g. ``database_url = "..."``.
+* The hub's own brand (:mod:`joinedup.web.brand` checks it): ``JOINEDUP_SERVICE_NAME`` (the
+  header's text, default ``joinedup``), ``JOINEDUP_ORGANISATION_NAME``,
+  ``JOINEDUP_ORGANISATION_LOGO`` (an SVG or PNG file) and ``JOINEDUP_BRAND_COLOUR`` (``#rrggbb``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ class Settings:
     max_upload_bytes: int = 512 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
+    service_name: str = "joinedup"
+    organisation_name: str = ""
+    organisation_logo: str = ""
+    brand_colour: str = ""
 
     @property
     def snapshots_dir(self) -> Path:

@@ -62,6 +62,7 @@ CORE = Stage(
         "joinedup.web.pages.api_docs",
         "joinedup.web.pages.accessibility",
         "joinedup.web.pages.account",
+        "joinedup.web.pages.brand",
     ),
 )
 

@@ -15,18 +15,19 @@ from joinedup import __version__
 
 pytestmark = pytest.mark.browser
 
-GOVUK_BRAND_BLUE = "rgb(29, 112, 184)"  # $govuk-brand-colour in govuk-frontend 6
+GENERIC_HEADER_BLACK = "rgb(11, 12, 12)"  # the generic header's colour in govuk-frontend 6
 
 
-def test_home_page_has_the_govuk_header_with_its_stylesheet_loaded(page: Any, visit: Any) -> None:
+def test_home_page_has_the_hubs_own_header_with_its_stylesheet_loaded(
+    page: Any, visit: Any
+) -> None:
     visit(page, "/")
 
     assert page.title() == "Home – joinedup"
-    header = page.locator(".govuk-header")
+    header = page.locator(".govuk-generic-header")
     assert header.is_visible()
-    assert header.get_by_role("img", name="GOV.UK").is_visible()
-    service_name = page.locator(".govuk-service-navigation__service-name")
-    assert service_name.inner_text().strip() == "joinedup"
+    assert header.get_by_role("link").inner_text().strip() == "joinedup"
+    assert page.locator(".govuk-header, .govuk-footer__crown").count() == 0
 
     # The stylesheet is served (not a 404 page) and applied.
     sheets = page.evaluate(
@@ -36,14 +37,11 @@ def test_home_page_has_the_govuk_header_with_its_stylesheet_loaded(page: Any, vi
     )
     govuk = [s for s in sheets if s["href"].endswith("/vendor/govuk/govuk-frontend.min.css")]
     assert govuk and govuk[0]["rules"] > 100, sheets
-    assert header.evaluate("(e) => getComputedStyle(e).backgroundColor") == GOVUK_BRAND_BLUE
-    body_font = page.evaluate("getComputedStyle(document.body).fontFamily")
-    assert "GDS Transport" in page.locator("h1").evaluate(
-        "(e) => getComputedStyle(e).fontFamily"
-    ), body_font
-    assert page.evaluate(
-        "document.fonts.ready.then(() => document.fonts.check('bold 16px \"GDS Transport\"'))"
-    )
+    assert header.evaluate("(e) => getComputedStyle(e).backgroundColor") == GENERIC_HEADER_BLACK
+    # Not the GOV.UK font: Helvetica or Arial, as the Design System advises off GOV.UK.
+    heading_font = page.locator("h1").evaluate("(e) => getComputedStyle(e).fontFamily")
+    assert heading_font == "helvetica, arial, sans-serif"
+    assert not page.evaluate("[...document.fonts].some((f) => f.family.includes('Transport'))")
 
 
 def test_inline_and_module_scripts_run_under_the_csp(page: Any, visit: Any) -> None:
@@ -96,7 +94,8 @@ def test_phase_banner_and_footer(page: Any, visit: Any) -> None:
     visit(page, "/")
     assert page.locator(".govuk-phase-banner .govuk-tag").inner_text().strip() == "Alpha"
     footer = page.locator(".govuk-footer")
-    assert footer.get_by_role("link", name="Open Government Licence v3.0").is_visible()
+    assert footer.get_by_role("link", name="MIT licence").is_visible()
+    assert "Crown copyright" not in footer.inner_text()
     footer.get_by_role("link", name="Accessibility statement").click()
     page.wait_for_url("**/accessibility")
     assert page.locator("h1").inner_text() == "Accessibility statement for joinedup"

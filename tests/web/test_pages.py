@@ -54,11 +54,14 @@ def test_every_page_has_the_govuk_layout(client: TestClient, path: str) -> None:
     assert '<html lang="en" class="govuk-template">' in html
     assert title(html).endswith("– joinedup")
     assert 'class="govuk-skip-link"' in html and 'href="#main-content"' in html
-    assert 'class="govuk-header"' in html
-    assert 'class="govuk-service-navigation__service-name"' in html
+    # The hub's own brand: the generic header with the service's name, not GOV.UK's crown.
+    assert 'class="govuk-generic-header"' in html and 'class="govuk-header"' not in html
+    assert '<span class="app-brand-name">joinedup</span>' in html
+    assert "govuk-footer__crown" not in html and "Crown copyright" not in html
     assert ">Alpha<" in re.sub(r"\s+", "", html)
     assert 'id="main-content"' in html
-    assert "Open Government Licence v3.0" in html
+    assert "Open Government Licence" not in html
+    assert re.search(r'href="https://opensource.org/license/mit" rel="license">MIT licence', html)
     assert 'href="/accessibility"' in html
     assert 'href="/static/vendor/govuk/govuk-frontend.min.css"' in html
     assert 'src="/static/js/joinedup.js"' in html
@@ -134,13 +137,13 @@ def test_404_page(client: TestClient) -> None:
     assert response.status_code == 404
     assert title(response.text) == "Page not found – joinedup"
     assert h1(response.text) == "Page not found"
-    assert 'class="govuk-header"' in response.text
+    assert 'class="govuk-generic-header"' in response.text
 
 
 def test_other_http_errors_get_a_page(client: TestClient) -> None:
     response = client.post("/accessibility")
     assert response.status_code == 405
-    assert 'class="govuk-header"' in response.text
+    assert 'class="govuk-generic-header"' in response.text
     assert response.headers["allow"] == "GET"
 
 

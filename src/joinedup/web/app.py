@@ -20,6 +20,7 @@ from joinedup.config import Settings, load_settings
 from joinedup.web import health
 from joinedup.web.api import build_api_router, ckan, openapi_tags
 from joinedup.web.auth import SessionCookieMiddleware, document_security
+from joinedup.web.brand import brand_for
 from joinedup.web.errors import install_error_handlers
 from joinedup.web.navigation import Navigation
 from joinedup.web.pages import all_sections
@@ -57,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     document_security(app)
-    app.state.templates = create_templates()
+    app.state.brand = brand_for(settings)
+    app.state.templates = create_templates(app.state.brand)
     app.state.health_checks = health.default_checks(settings)
     app.state.navigation = Navigation()
 

@@ -20,10 +20,10 @@ from starlette.templating import Jinja2Templates
 
 from joinedup import __version__
 from joinedup.web.auth import csrf_token, get_principal
+from joinedup.web.brand import Brand
 from joinedup.web.security import csp_nonce
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-SERVICE_NAME = "joinedup"
 
 try:
     UK_TIME: ZoneInfo | None = ZoneInfo("Europe/London")
@@ -42,7 +42,7 @@ def format_datetime(value: datetime | None) -> str:
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{suffix}{zone}"
 
 
-def create_templates() -> Jinja2Templates:
+def create_templates(brand: Brand) -> Jinja2Templates:
     env = Environment(
         loader=ChoiceLoader(
             [
@@ -55,7 +55,8 @@ def create_templates() -> Jinja2Templates:
     )
     env.filters["govuk_datetime"] = format_datetime
     env.filters["govuk_date"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
-    env.globals["service_name"] = SERVICE_NAME
+    env.globals["service_name"] = brand.service_name
+    env.globals["brand"] = brand
     env.globals["version"] = __version__
     return Jinja2Templates(env=env)
 
