@@ -80,4 +80,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(section.router)
         if section.nav is not None:
             app.state.navigation.register(section.nav)
+    app.state.navigation.bind(app.routes)
     return app

@@ -102,6 +102,19 @@ class Guard:
             declared[PURPOSE_KEY] = self.purpose
         return declared
 
+    def admits(self, principal: Principal | None) -> bool:
+        """Whether this person may use the route, whatever purpose they act under now (a
+        page asks for the purpose on the way in): the same level, scope and role checks
+        the route enforces. The service navigation shows a section only to those it admits.
+        """
+        if self.level == PUBLIC:
+            return True
+        if principal is None:
+            return False
+        if self.scope is not None and self.scope not in principal.scopes:
+            return False
+        return not self.roles or principal.has_role(*self.roles)
+
     def route(self, *, csrf: bool = False, openapi: dict[str, Any] | None = None) -> dict[str, Any]:
         """Keyword arguments for ``@router.get(...)`` and friends: the declaration (with any
         other ``openapi`` extras) and the enforcing dependency (and, for forms and changes,
@@ -167,6 +180,15 @@ def guard(
 ) -> Guard:
     """The guard for routes of this access: see :class:`Guard`."""
     return Guard(level, roles, purpose, scope, refusal)
+
+
+def guard_of(route: Any) -> Guard | None:
+    """The guard a route was declared with (``**GUARD.route()``), or ``None``."""
+    for dependency in getattr(route, "dependencies", ()):
+        found = getattr(dependency.dependency, "joinedup_guard", None)
+        if isinstance(found, Guard):
+            return found
+    return None
 
 
 # --- guards that API routes and pages share -----------------------------------------------------

@@ -83,12 +83,13 @@ def render(
     """Render a page template that extends ``layout.html``."""
     app_state = request.app.state
     root = static_root(request)
+    principal = get_principal(request)
     values: dict[str, Any] = {
         "cspNonce": csp_nonce(request),
         "static_root": root,
         "assetPath": f"{root}/vendor/govuk/assets",
-        "navigation": app_state.navigation.for_path(request.url.path),
-        "principal": get_principal(request),
+        "navigation": app_state.navigation.for_path(request.url.path, principal),
+        "principal": principal,
         "csrf_token": lambda: csrf_token(request),
     }
     values["notification_count"] = _notification_count(request, values["principal"])

@@ -15,8 +15,10 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from joinedup.catalog.models import Role
 from joinedup.config import Settings
 from joinedup.insight.flags import (
+    FLAG_ROLES,
     MAX_NOTE,
     OUTCOME_LABELS,
     STATUSES,
@@ -85,7 +87,8 @@ def _pagination(values: dict[str, str], total: int, page: int, size: int) -> dic
     return govuk_pagination(page, max(1, math.ceil(total / size)), href, "Worklist pages")
 
 
-WORKERS = guard(PERSONAL_DATA)
+#: The roles that work flags (the policy's own list), acting under a purpose.
+WORKERS = guard(PERSONAL_DATA, tuple(Role(r) for r in sorted(FLAG_ROLES)))
 
 
 @router.get("/worklist", response_class=HTMLResponse, **WORKERS.route())
