@@ -54,10 +54,13 @@ def test_inline_and_module_scripts_run_under_the_csp(page: Any, visit: Any) -> N
     navigation.and_(page.locator("[data-govuk-service-navigation-init]")).wait_for()
 
 
-def test_home_page_shows_the_version_and_the_data_directory(
+@pytest.mark.usefixtures("as_hub_admin")
+def test_the_hub_admin_home_shows_tasks_the_version_and_the_data_directory(
     page: Any, visit: Any, live_server: Any
 ) -> None:
     visit(page, "/")
+    assert page.locator("h1").inner_text() == "Your tasks"
+    assert page.get_by_role("link", name="Look into failed jobs").is_visible()
     summary = page.locator(".govuk-summary-list")
     assert (
         __version__ in summary.locator(".govuk-summary-list__row", has_text="Version").inner_text()

@@ -77,10 +77,13 @@ def test_navigation_shows_the_hub_admin_only_what_they_can_use(client: TestClien
     assert re.search(r'href="/"\s+aria-current="page"', html)
 
 
-def test_home_page(client: TestClient, home_settings: Settings) -> None:
+def test_the_hub_admin_home_page_has_their_tasks_and_the_installation(
+    client: TestClient, home_settings: Settings
+) -> None:
     html = client.get("/").text
     assert title(html) == "Home – joinedup"
-    assert h1(html) == "joinedup"
+    assert h1(html) == "Your tasks"
+    assert "Look into failed jobs" in html and "None failed" in html
     version_row = re.search(r"Version\s*</dt>\s*<dd[^>]*>\s*([^<\s]+)", html)
     assert version_row and version_row.group(1) == __version__
     assert str(home_settings.home.resolve()) in html
@@ -88,11 +91,20 @@ def test_home_page(client: TestClient, home_settings: Settings) -> None:
     assert "Schema up to date" in html
 
 
+def test_visitors_do_not_see_the_installation(anonymous: Any, home_settings: Settings) -> None:
+    html = anonymous.get("/").text
+    assert h1(html) == "joinedup"
+    assert 'href="/open-data"' in html and 'href="/sign-in"' in html
+    for private in (str(home_settings.home.resolve()), "SQLite", "Data directory", "database"):
+        assert private not in html, private
+    assert "Your tasks" not in html
+
+
 def test_home_page_before_init_changes_nothing(client_for: Any, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "fresh", secret_key="x")
     html = client_for(settings).get("/").text
-    assert "Not created" in html
-    assert "joinedup init" in html
+    assert "This hub is not set up yet" in html and "joinedup init" in html
+    assert str(tmp_path) not in html
     assert not (tmp_path / "fresh").exists()
 
 
@@ -102,7 +114,7 @@ def test_home_page_with_an_empty_home_does_not_create_the_database(
     home = tmp_path / "empty"
     home.mkdir()
     html = client_for(Settings(home=home, secret_key="x")).get("/").text
-    assert "Exists" in html and "Not created" in html
+    assert "This hub is not set up yet" in html
     assert list(home.iterdir()) == []
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Job, JobStatus, Role, User
@@ -84,6 +84,17 @@ def visible_jobs(
         rows = list(session.scalars(query))
         session.expunge_all()
         return rows
+
+
+def count_visible_jobs(settings: Settings, principal: Caller, status: str) -> int:
+    """How many jobs in ``status`` ``principal`` may see (all for the hub admin)."""
+    with session_scope(settings) as session:
+        query = select(func.count(Job.id)).where(Job.status == status)
+        if principal.role != Role.HUB_ADMIN:
+            query = query.join(User, User.id == Job.created_by_id).where(
+                User.organisation_id == principal.organisation_id
+            )
+        return int(session.scalar(query) or 0)
 
 
 def visible_job(settings: Settings, principal: Caller, job_id: str) -> Job:

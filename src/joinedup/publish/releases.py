@@ -342,6 +342,15 @@ def get_release(settings: Settings, name: str, version: int) -> ReleaseView:
         return _view(session, _release(session, name, version), public=False)
 
 
+def count_releases(settings: Settings, status: ReleaseStatus) -> int:
+    """How many releases are in ``status`` (pending: waiting for a DPO's decision)."""
+    with session_scope(settings) as session:
+        query = select(func.count(PublicationRelease.id)).where(
+            PublicationRelease.status == status.value
+        )
+        return int(session.scalar(query) or 0)
+
+
 def list_releases(settings: Settings) -> list[ReleaseView]:
     """Every release, newest first (analysts and DPOs)."""
     with session_scope(settings) as session:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import (
     Agreement,
+    AgreementStatus,
     Organisation,
     OrganisationType,
     PartyRole,
@@ -183,6 +184,27 @@ def list_agreements(settings: Settings, today: date | None = None) -> list[Agree
         orgs = _organisations(session)
         rows = session.scalars(_agreement_query().order_by(Agreement.id.desc())).all()
         return [AgreementSummary(**_summary(a, orgs, today)) for a in rows]
+
+
+def awaiting_approval(
+    settings: Settings, organisation_id: int, today: date | None = None
+) -> list[AgreementSummary]:
+    """Proposed agreements that wait for this organisation's approval (it provides data
+    under them and has not approved yet), oldest first."""
+    today = today or date.today()
+    with session_scope(settings) as session:
+        orgs = _organisations(session)
+        proposed = session.scalars(
+            _agreement_query()
+            .where(Agreement.status == AgreementStatus.PROPOSED.value)
+            .order_by(Agreement.id)
+        ).all()
+        return [
+            AgreementSummary(**_summary(a, orgs, today))
+            for a in proposed
+            if organisation_id in lifecycle.provider_ids(a)
+            and organisation_id not in {approval.organisation_id for approval in a.approvals}
+        ]
 
 
 def _find_agreement(session: Session, reference: str) -> Agreement:
