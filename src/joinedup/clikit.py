@@ -8,7 +8,9 @@ the command line has no import cycle.
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -97,11 +99,58 @@ def needs_home(group: Any, ctx: Any, args: list[str]) -> bool:
     return not any(" ".join(names[:n]) in NEEDS_NO_HOME for n in range(1, len(names) + 1))
 
 
+#: A line that starts an item of a list (kept on its own line when help is unwrapped).
+_LIST_ITEM = re.compile(r"\s*(?:[-*\u2022]|\d+[.)])\s")
+
+
+def prose(text: str | None) -> str | None:
+    """Help text with each paragraph on one line, so the terminal wraps it, not the source.
+
+    Docstrings are wrapped at 100 characters for the code; Rich keeps those hard line breaks
+    and then wraps again at the terminal's width, which breaks sentences mid-line. Paragraphs
+    (separated by a blank line) are joined into one line each; a list keeps one line per item;
+    a paragraph marked ``\\b`` (click's "do not rewrap") or indented as code is left alone,
+    and so is anything after ``\\f``."""
+    if not text:
+        return text
+    shown, cut, rest = inspect.cleandoc(text).partition("\f")
+    paragraphs = []
+    for paragraph in re.split(r"\n\s*\n", shown.strip()):
+        lines = paragraph.splitlines()
+        if paragraph.startswith("\b") or all(line.startswith("    ") for line in lines):
+            paragraphs.append(paragraph)
+            continue
+        joined: list[str] = []
+        for line in lines:
+            if joined and not _LIST_ITEM.match(line):
+                joined[-1] = f"{joined[-1]} {line.strip()}"
+            else:
+                joined.append(line.rstrip())
+        paragraphs.append("\n".join(joined))
+    return "\n\n".join(paragraphs) + cut + rest
+
+
+def unwrap_help(command: Any) -> None:
+    """:func:`prose` on the help of ``command``, its parameters and every command below it."""
+    command.help = prose(command.help)
+    if getattr(command, "short_help", None):
+        command.short_help = prose(command.short_help)
+    for param in getattr(command, "params", ()):
+        if getattr(param, "help", None):
+            param.help = prose(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        unwrap_help(sub)
+
+
 class CleanErrors(TyperGroup):
     """The root command group: checks the home before a command that needs one, and turns
     every error into one line on standard error and a non-zero exit code (usage errors 2,
     others 1). With ``--debug`` or ``JOINEDUP_DEBUG=1`` errors propagate with their
-    traceback."""
+    traceback. Every command's help reads as prose (:func:`unwrap_help`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        unwrap_help(self)
 
     def invoke(self, ctx: Any) -> Any:
         from typer._click.exceptions import NoArgsIsHelpError, UsageError
