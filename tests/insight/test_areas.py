@@ -353,3 +353,12 @@ def test_boundaries_are_wound_for_d3_whatever_the_file_says() -> None:
     for outer in (ccw, ccw[::-1]):
         wound = for_d3({"type": "Polygon", "coordinates": [outer, hole]})["coordinates"]
         assert _signed_area(wound[0]) < 0 < _signed_area(wound[1])
+
+
+def test_every_area_level_has_a_plural_written_out() -> None:
+    """Pages say "Local authorities", not "Local authoritys"."""
+    from joinedup.insight.areas import LEVEL_NAMES, LEVEL_PLURALS, LEVELS
+
+    assert set(LEVEL_PLURALS) == set(LEVEL_NAMES) == set(LEVELS)
+    assert LEVEL_PLURALS["lad"] == "Local authorities"
+    assert all(not plural.endswith("ys") for plural in LEVEL_PLURALS.values())

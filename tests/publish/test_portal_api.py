@@ -5,6 +5,7 @@ client against a live uvicorn server."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -157,6 +158,15 @@ def test_define_release_approve_and_only_then_public(api, demo_home: Region) -> 
     assert dataset["dct:accrualPeriodicity"]["@id"].endswith("/MONTHLY")
     assert dataset["dct:modified"]["@value"]
     assert dataset["dcat:distribution"][0]["@type"] == "dcat:Distribution"
+    # Staff see the approved release in the publication's row (not a dash), and names show
+    # as code, not as escaped markup.
+    listing = api.get("/publications", headers=dpo).text
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", listing, re.S)
+    row = next(r for r in rows if f"<code>{name}</code>" in r)
+    assert re.search(r">Version 1<.*Approved", row, re.S), row
+    dictionary = api.get(f"/open-data/{name}").text
+    assert "<code>area_code</code>" in dictionary
+    assert "&lt;code&gt;" not in listing + dictionary
 
 
 @pytest.mark.parametrize(

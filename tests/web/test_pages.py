@@ -223,3 +223,17 @@ def test_format_datetime() -> None:
     assert format_datetime(datetime(2026, 7, 1, 11, 30, tzinfo=UTC)) == "1 July 2026 at 12:30pm"
     assert format_datetime(datetime(2026, 7, 1, 23, 5, tzinfo=UTC)) == "2 July 2026 at 12:05am"
     assert format_datetime(None) == ""
+
+
+def test_no_template_joins_literal_markup_to_an_escaped_value() -> None:
+    """``'<code>' ~ (value | e)`` escapes the literal (Jinja escapes plain strings joined to
+    markup), so the page shows "<code>" as text: build such cells in a ``{% set %}`` block."""
+    from joinedup.web.templating import TEMPLATES_DIR
+
+    pattern = re.compile(r"'<[a-z][^']*'\s*~\s*\([^)]*\|\s*e\s*\)")
+    offenders = [
+        f"{path.relative_to(TEMPLATES_DIR)}: {found.group(0)}"
+        for path in TEMPLATES_DIR.rglob("*.html")
+        for found in pattern.finditer(path.read_text())
+    ]
+    assert not offenders, offenders

@@ -23,6 +23,7 @@ from joinedup.store import SnapshotStore
 #: Area levels, smallest first, with the gazetteer column that holds their code.
 LEVELS: dict[str, str] = {"lsoa": "lsoa_code", "ward": "ward_code", "lad": "local_authority_code"}
 LEVEL_NAMES = {"lsoa": "LSOA", "ward": "Ward", "lad": "Local authority"}
+LEVEL_PLURALS = {"lsoa": "LSOAs", "ward": "Wards", "lad": "Local authorities"}
 
 
 class AreaError(JoinedupError, ValueError):

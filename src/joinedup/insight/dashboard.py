@@ -15,7 +15,7 @@ from typing import Any
 
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.insight.areas import LEVEL_NAMES, check_level
+from joinedup.insight.areas import LEVEL_NAMES, LEVEL_PLURALS, check_level
 from joinedup.insight.boundaries import area_names, feature_collection
 from joinedup.insight.trends import latest_area_run
 from joinedup.store import SnapshotStore, duckdb_session
@@ -160,7 +160,7 @@ def choropleth_spec(
     title = "Flagged residents" if measure == "flags" else "Flagged per 1,000"
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": f"{LEVEL_NAMES[level]}s coloured by {title.lower()}",
+        "description": f"{LEVEL_PLURALS[level]} coloured by {title.lower()}",
         "width": "container",
         "height": 360,
         "data": {"values": collection["features"], "format": {"type": "json"}},

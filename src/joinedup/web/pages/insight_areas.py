@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
-from joinedup.insight.areas import LEVEL_NAMES, AreaError
+from joinedup.insight.areas import LEVEL_NAMES, LEVEL_PLURALS, AreaError
 from joinedup.insight.dashboard import (
     NoAreaRun,
     TrendQuery,
@@ -88,6 +88,7 @@ def _dashboard(
         "rule_name": rule_name,
         "level": level,
         "level_name": LEVEL_NAMES[level],
+        "level_plural": LEVEL_PLURALS[level],
         "month": month,
         "months": months,
         "measure": measure,
@@ -170,7 +171,7 @@ async def impact_list(request: Request, _analyst: Analyst) -> HTMLResponse:
         errors={},
         values={"level": "ward", "outcome": "flags"},
         outcomes=OUTCOME_LABELS,
-        levels=LEVEL_NAMES,
+        levels=LEVEL_PLURALS,
     )
     return render(request, "pages/insight/impact_list.html", context)
 
@@ -203,7 +204,7 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
             errors=exc.field_errors("name", values),
             values=values,
             outcomes=OUTCOME_LABELS,
-            levels=LEVEL_NAMES,
+            levels=LEVEL_PLURALS,
         )
         return render(request, "pages/insight/impact_list.html", context, status_code=422)
     return RedirectResponse(f"/insight/impact/{created['id']}", status_code=303)
