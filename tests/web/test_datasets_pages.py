@@ -156,7 +156,7 @@ def test_catalogue_dataset_and_report(web: TestClient) -> None:
 
     html = web.get("/datasets/lambeth/people/versions/2").text
     # The layout's own variables are not shadowed by the page's (the footer's version).
-    assert f"joinedup version {__version__}, open source" in html
+    assert f"joinedup version {__version__} is open-source software" in html
     text = text_of(html)
     assert "Warnings" in text
     assert "new columns since version 1: phone" in text
