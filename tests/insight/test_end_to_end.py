@@ -3,6 +3,7 @@ is generated, ingested and linked once per session)."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -190,6 +191,18 @@ def test_the_flags_api_refuses_other_roles(api: TestClient, demo_home: Region) -
     refused = api.get("/api/v1/insight/flags")
     assert refused.status_code == 403
     assert "does not work flags" in refused.json()["detail"]
+
+
+def test_the_caseworkers_home_page_counts_their_open_flags(
+    api: TestClient, demo_home: Region
+) -> None:
+    signed_in(api, "lewisham.caseworker", demo_home.logins["lewisham.caseworker"], "fsm")
+    worker = actor(demo_home, "lewisham.caseworker", "fsm")
+    open_flags = list_flags(demo_home.settings, worker, FlagFilter(page_size=1)).counts["open"]
+    assert open_flags > 0
+    html = api.get("/").text
+    assert re.search(rf">\s*{open_flags:,} open\s*<", html), open_flags
+    assert 'href="/worklist"' in html
 
 
 def test_objections_and_revocation_take_effect(demo_home: Region) -> None:

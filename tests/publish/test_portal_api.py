@@ -16,7 +16,7 @@ from ckanapi import NotFound, RemoteCKAN, ValidationError
 from joinedup.web.app import create_app
 from tests.publish.server import serve
 from tests.regions import Region
-from tests.support import api_token, bearer
+from tests.support import api_token, bearer, signed_in
 
 pytestmark = pytest.mark.slow
 
@@ -160,7 +160,8 @@ def test_define_release_approve_and_only_then_public(api, demo_home: Region) -> 
     assert dataset["dcat:distribution"][0]["@type"] == "dcat:Distribution"
     # Staff see the approved release in the publication's row (not a dash), and names show
     # as code, not as escaped markup.
-    listing = api.get("/publications", headers=dpo).text
+    signed_in(api, "hub.dpo", demo_home.logins["hub.dpo"])  # pages take a session
+    listing = api.get("/publications").text
     rows = re.findall(r"<tr[^>]*>.*?</tr>", listing, re.S)
     row = next(r for r in rows if f"<code>{name}</code>" in r)
     assert re.search(r">Version 1<.*Approved", row, re.S), row

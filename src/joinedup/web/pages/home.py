@@ -135,7 +135,7 @@ def _caseworker_tasks(settings: Settings, principal: Principal) -> list[Task]:
         Task(
             "Work your flags",
             "/worklist",
-            f"Residents your organisation's records flag under "
+            f"Residents flagged from your organisation's records, acting for "
             f"{principal.purpose_name or principal.purpose}.",
             waiting=page.counts.get("open", 0),
             status="open",
