@@ -46,10 +46,10 @@ def test_a_caseworker_chooses_a_purpose_then_sees_their_open_flags(
 
 
 def test_a_data_owner_sees_the_agreements_that_wait_for_their_approval(
-    home_settings: Settings, signed_in_for: Any
+    db_settings: Settings, signed_in_for: Any
 ) -> None:
-    lambeth = signed_in_for(home_settings, "lam-owner", token=False)
-    southwark = signed_in_for(home_settings, "sou-owner", token=False)
+    lambeth = signed_in_for(db_settings, "lam-owner", token=False)
+    southwark = signed_in_for(db_settings, "sou-owner", token=False)
     assert tasks(southwark.get("/").text)[0] == "Approve sharing agreements | None waiting"
 
     created = post_form(lambeth, "/agreements/new", "/agreements/new", agreement_form())
@@ -82,11 +82,11 @@ def test_a_dpo_and_an_analyst_see_their_work(home_settings: Settings, signed_in_
     ]
 
 
-def test_the_hub_admin_sees_failed_jobs(home_settings: Settings, signed_in_for: Any) -> None:
-    admin = signed_in_for(home_settings, "admin", token=False)
+def test_the_hub_admin_sees_failed_jobs(db_settings: Settings, signed_in_for: Any) -> None:
+    admin = signed_in_for(db_settings, "admin", token=False)
     assert tasks(admin.get("/").text)[0] == "Look into failed jobs | None failed"
-    jobs.run_inline(home_settings, "backup", {})  # no path: fails
-    jobs.run_inline(home_settings, "store.verify")  # succeeds: not counted
+    jobs.run_inline(db_settings, "backup", {})  # no path: fails
+    jobs.run_inline(db_settings, "store.verify")  # succeeds: not counted
     assert tasks(admin.get("/").text)[0] == "Look into failed jobs | 1 failed"
 
 
