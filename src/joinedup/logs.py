@@ -26,6 +26,8 @@ from typing import IO, Any
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 #: Loggers whose lines would carry raw paths (uvicorn's access log): not written.
 SILENCED = ("uvicorn.access",)
+#: HTTP clients log every URL they fetch at INFO, query strings included: warnings only.
+QUIETENED = ("httpx", "httpcore")
 
 
 def _stack(exc_info: Any) -> list[str]:
@@ -89,4 +91,6 @@ def configure_logging(
         logging.getLogger(name).propagate = True
     for name in SILENCED:
         logging.getLogger(name).disabled = True
+    for name in QUIETENED:
+        logging.getLogger(name).setLevel(logging.WARNING)
     return handler
