@@ -139,15 +139,16 @@ def backup(
         console.print(
             f"{report.path} is sound: revision {report.revision}, "
             f"{sum(report.tables.values())} catalogue rows in {len(report.tables)} tables, "
-            f"{report.snapshots} snapshots ({report.bytes:,} bytes) hash-checked, "
+            f"{report.snapshots} snapshots and {report.files} other files "
+            f"({report.bytes:,} bytes) hash-checked, "
             f"audit chain of {report.audit_events} events verified"
         )
         return
     summary = do_backup(settings(), file)
     rows = sum(summary.tables.values())
     console.print(
-        f"Backed up {rows} catalogue rows and {summary.snapshots} snapshots "
-        f"({summary.bytes:,} bytes) to {summary.path}"
+        f"Backed up {rows} catalogue rows, {summary.snapshots} snapshots and {summary.files} "
+        f"other files ({summary.bytes:,} bytes) to {summary.path}"
     )
 
 
@@ -158,7 +159,10 @@ def restore(file: Annotated[Path, typer.Argument(help="Archive written by `backu
 
     summary = do_restore(settings(), file)
     rows = sum(summary.tables.values())
-    console.print(f"Restored {rows} catalogue rows and {summary.snapshots} snapshots")
+    console.print(
+        f"Restored {rows} catalogue rows, {summary.snapshots} snapshots and "
+        f"{summary.files} other files"
+    )
 
 
 @app.command()
