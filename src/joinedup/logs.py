@@ -24,6 +24,8 @@ from typing import IO, Any
 
 #: Attributes every ``LogRecord`` has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+#: uvicorn's copy of its message with terminal colours: the plain ``message`` is kept.
+_STANDARD |= {"color_message"}
 #: Loggers whose lines would carry raw paths (uvicorn's access log): not written.
 SILENCED = ("uvicorn.access",)
 #: HTTP clients log every URL they fetch at INFO, query strings included: warnings only.
