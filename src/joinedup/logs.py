@@ -88,9 +88,10 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error"):
-        # uvicorn's loggers write through the root handler, not their own
+        # uvicorn's loggers write through the root handler at its level, not their own
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+        logging.getLogger(name).setLevel(logging.NOTSET)
     for name in SILENCED:
         logging.getLogger(name).disabled = True
     for name in QUIETENED:
