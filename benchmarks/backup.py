@@ -1,6 +1,6 @@
 """Benchmark backup, verify and restore of a home, and the archive's size against the home's.
 
-    .venv/bin/python benchmarks/backup.py HOME [--runs N] [--postgres URL]
+    .venv/bin/python benchmarks/backup.py HOME [--runs N] [--postgres URL] [--serve]
 
 HOME is an initialised home on SQLite (for example the demo's). Each run backs it up to a fresh
 archive, checks the archive (``backup verify``) and restores it into a fresh empty home, and
@@ -8,8 +8,12 @@ prints the median seconds of each step. With ``--postgres URL`` the SQLite archi
 restored into a fresh PostgreSQL schema, and the same runs are made on that home, restoring
 into another fresh schema each time (schemas are dropped afterwards).
 
-The home's size is the snapshot files plus the catalogue (the SQLite file, or the PostgreSQL
-schema's relations with their indexes and TOAST).
+The home's size is the snapshot files and linkage models plus the catalogue (the SQLite file,
+or the PostgreSQL schema's relations with their indexes and TOAST).
+
+With ``--serve`` the app also serves the home (uvicorn on 127.0.0.1) while one client requests
+the open-data page and ``/healthz`` back to back: the requests' latency during one backup is
+compared with the same client's latency just before it (a baseline of the same length).
 """
 
 from __future__ import annotations
@@ -69,7 +73,8 @@ def _catalogue_bytes(settings: Settings) -> int:
 
 def _home_bytes(settings: Settings) -> int:
     snapshots = sum(p.stat().st_size for p in settings.snapshots_dir.rglob("*.parquet"))
-    return snapshots + _catalogue_bytes(settings)
+    models = sum(p.stat().st_size for p in (settings.home / "linkage").rglob("*.json"))
+    return snapshots + models + _catalogue_bytes(settings)
 
 
 def _timed(step: Callable[..., object], *args: object) -> float:
@@ -79,12 +84,82 @@ def _timed(step: Callable[..., object], *args: object) -> float:
     return time.perf_counter() - start
 
 
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def _while_serving(source: Settings, scratch: Path) -> None:
+    """Request latency during a backup against a baseline of the same length before it."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from joinedup.web.app import create_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(source), log_level="warning"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    seen: list[tuple[float, float, int]] = []  # (start, seconds, status)
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            for n in range(100_000):
+                if stop.is_set():
+                    return
+                start = time.perf_counter()
+                status = client.get(("/open-data", "/healthz")[n % 2]).status_code
+                seen.append((start, time.perf_counter() - start, status))
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while len(seen) < 20 and time.monotonic() < deadline:  # warm up: the first pages compile
+        time.sleep(0.1)
+    time.sleep(2)
+    archive = scratch / "serving.tar"
+    began = time.perf_counter()
+    backup(source, archive)
+    ended = time.perf_counter()
+    time.sleep(0.5)
+    stop.set()
+    worker.join()
+    server.should_exit = True
+    during = [s for t, s, _ in seen if began <= t <= ended]
+    before = [s for t, s, _ in seen if began - (ended - began) <= t < began]
+    statuses = {c for _, _, c in seen}
+    ms = {
+        name: (_percentile(v, 0.5) * 1000, _percentile(v, 0.95) * 1000)
+        for name, v in (("during", during), ("before", before))
+    }
+    print(
+        f"while serving: backup {ended - began:.2f} s, {len(during)} requests answered during it "
+        f"(statuses {sorted(statuses)}); latency p50/p95 during {ms['during'][0]:.0f}/"
+        f"{ms['during'][1]:.0f} ms, before {ms['before'][0]:.0f}/{ms['before'][1]:.0f} ms"
+    )
+    dispose_engines()
+
+
 def _runs(label: str, source: Settings, runs: int, scratch: Path, pg: str) -> Path:
     times: dict[str, list[float]] = {"backup": [], "verify": [], "restore": []}
     archive = scratch / f"{label}.tar"
     for n in range(runs):
         archive.unlink(missing_ok=True)
         times["backup"].append(_timed(backup, source, archive))
+        if n == 0:
+            report = verify_archive(archive)
+            print(
+                f"{label:10s} {sum(report.tables.values()):,} rows in {len(report.tables)} "
+                f"tables ({report.audit_events:,} audit events), {report.snapshots} snapshots, "
+                f"{report.files} other files"
+            )
         times["verify"].append(_timed(verify_archive, archive))
         target = scratch / f"{label}-restored-{n}"
         if pg:
@@ -107,12 +182,15 @@ def main() -> None:
     parser.add_argument("home", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default="", help="Also measure on this PostgreSQL.")
+    parser.add_argument("--serve", action="store_true", help="Also back up while serving.")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
     source = _settings(args.home)
     with tempfile.TemporaryDirectory(prefix="joinedup-backup-bench-") as tmp:
         scratch = Path(tmp)
         archive = _runs("sqlite", source, args.runs, scratch, "")
+        if args.serve:
+            _while_serving(source, scratch)
         if args.postgres:
             base = normalise_url(args.postgres)
             with _schema(base) as url:
@@ -120,6 +198,8 @@ def main() -> None:
                 restore(pg_home, archive)
                 dispose_engines()
                 _runs("postgresql", pg_home, args.runs, scratch, base)
+                if args.serve:
+                    _while_serving(pg_home, scratch)
 
 
 if __name__ == "__main__":

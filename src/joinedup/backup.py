@@ -6,6 +6,8 @@ A backup is a tar archive::
                                 file hash and column encodings, every snapshot's hash and size
     catalogue/<table>.jsonl     every control-plane row, one JSON object per line
     snapshots/<ab>/<sha>.parquet
+    files/<path>                the other files of the home the catalogue names (linkage
+                                models, ``linkage_run.model_path``), with hash and size
 
 Each column is encoded from its SQLAlchemy type (:data:`ENCODINGS`): dates and datetimes as ISO
 8601, decimals as strings, bytes as base64, JSON columns as their JSON text (so SQL NULL and JSON
@@ -48,16 +50,20 @@ from sqlalchemy.engine import make_url
 from joinedup import __version__
 from joinedup.catalog import migrate
 from joinedup.catalog.db import dispose_engines, get_engine, normalise_url
-from joinedup.catalog.models import AuditEvent, Base, Snapshot
+from joinedup.catalog.models import AuditEvent, Base, LinkageRun, Snapshot
 from joinedup.catalog.types import UTCDateTime, utcnow
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import ChainWalk
 from joinedup.store.hashing import file_sha256
 
-FORMAT = "joinedup-backup/2"
-#: Archives of format 1 (datetimes only, JSON columns written raw) are still read.
-READABLE_FORMATS = {"joinedup-backup/1", FORMAT}
+FORMAT = "joinedup-backup/3"
+#: Archives of format 1 (datetimes only, JSON columns written raw) and 2 (no home files: a
+#: home restored from one lacks its linkage models) are still read.
+READABLE_FORMATS = {"joinedup-backup/1", "joinedup-backup/2", FORMAT}
+#: Formats whose manifest has each table's hash and column encodings.
+ENCODED_FORMATS = {"joinedup-backup/2", FORMAT}
+FILES_PREFIX = "files/"
 MANIFEST = "joinedup-backup.json"
 
 
@@ -71,6 +77,7 @@ class BackupSummary:
     tables: dict[str, int]
     snapshots: int
     bytes: int
+    files: int = 0
 
 
 def _tables() -> list[Table]:
@@ -248,6 +255,15 @@ def backup(settings: Settings, target: Path) -> BackupSummary:
                 size = source.stat().st_size
                 total += size
                 files.append({"sha256": sha, "path": rel, "size": size})
+            home_files = []
+            for rel in _named_files(conn):
+                source = settings.home / _safe_member(rel)
+                if not source.is_file():
+                    raise BackupError(f"{rel} is named by the catalogue but is missing")
+                tar.add(source, arcname=f"{FILES_PREFIX}{rel}")
+                size = source.stat().st_size
+                total += size
+                home_files.append({"path": rel, "sha256": file_sha256(source), "size": size})
             manifest = {
                 "format": FORMAT,
                 "created_at": utcnow().isoformat(),
@@ -257,12 +273,19 @@ def backup(settings: Settings, target: Path) -> BackupSummary:
                 "catalogue_sha256": digests,
                 "columns": columns,
                 "snapshots": files,
+                "files": home_files,
             }
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
-    return BackupSummary(target, tables, len(files), total)
+    return BackupSummary(target, tables, len(files), total, len(home_files))
+
+
+def _named_files(conn: Connection) -> list[str]:
+    """Files of the home, other than snapshots, that catalogue rows name (relative paths)."""
+    paths = conn.execute(select(LinkageRun.model_path).distinct()).scalars()
+    return sorted({str(p) for p in paths if p})
 
 
 def _safe_member(name: str) -> PurePosixPath:
@@ -282,6 +305,7 @@ class ArchiveReport:
     snapshots: int
     bytes: int
     audit_events: int
+    files: int = 0
 
 
 #: Stands for SQL NULL in a JSON column (Python ``None`` there means JSON ``null``).
@@ -358,8 +382,10 @@ def _read_manifest(archive: _Archive) -> dict[str, Any]:
     if manifest.get("format") not in READABLE_FORMATS:
         raise BackupError(f"{where}: unsupported backup format {manifest.get('format')!r}")
     required: dict[str, type[Any]] = {"alembic_revision": str, "tables": dict, "snapshots": list}
-    if manifest["format"] == FORMAT:
+    if manifest["format"] in ENCODED_FORMATS:
         required |= {"catalogue_sha256": dict, "columns": dict}
+    if manifest["format"] == FORMAT:
+        required |= {"files": list}
     for key, kind in required.items():
         if not isinstance(manifest.get(key), kind):
             raise BackupError(f"{where}: {key!r} is missing or not a {kind.__name__}")
@@ -373,6 +399,14 @@ def _read_manifest(archive: _Archive) -> dict[str, Any]:
             raise BackupError(f"{where}: snapshot entry {n} has no valid sha256 and size")
         if entry.get("path") != f"snapshots/{sha[:2]}/{sha}.parquet":
             raise BackupError(f"{where}: snapshot {sha} is not stored under its own hash")
+    for n, entry in enumerate(manifest.get("files", []), start=1):
+        ok = isinstance(entry, dict) and isinstance(entry.get("size"), int)
+        ok = ok and isinstance(entry.get("path"), str) and isinstance(entry.get("sha256"), str)
+        if not ok or not _SHA.match(entry["sha256"]):
+            raise BackupError(f"{where}: file entry {n} has no valid path, sha256 and size")
+        path = _safe_member(entry["path"])
+        if not path.parts or path.parts[0] in {"snapshots", "tmp", "uploads"}:
+            raise BackupError(f"{where}: file entry {n} is not a file the catalogue names")
     return manifest
 
 
@@ -389,7 +423,7 @@ def _decode_table(
 ) -> list[dict[str, Any]]:
     name = f"catalogue/{table.name}.jsonl"
     data = archive.read(name)
-    if manifest["format"] == FORMAT:
+    if manifest["format"] in ENCODED_FORMATS:
         if hashlib.sha256(data).hexdigest() != manifest["catalogue_sha256"].get(table.name):
             raise BackupError(f"{archive.source}: {name} does not match its hash in the manifest")
         encodings = manifest["columns"].get(table.name)
@@ -465,6 +499,21 @@ def _check_archive(
             raise BackupError(f"{source}: snapshot {entry['sha256']} is corrupt in the backup")
         total += size
 
+    if manifest["format"] == FORMAT:
+        named = {_plain(row)["model_path"] for row in rows[LinkageRun.__tablename__]}
+        archived = {entry["path"] for entry in manifest["files"]}
+        if named - archived:
+            raise BackupError(
+                f"{source}: the catalogue names {len(named - archived)} file(s) the backup "
+                f"does not hold, e.g. {sorted(named - archived)[0]}"
+            )
+    for entry in manifest.get("files", []):
+        digest = hashlib.sha256()
+        size = archive.stream(f"{FILES_PREFIX}{entry['path']}", digest.update)
+        if size != entry["size"] or digest.hexdigest() != entry["sha256"]:
+            raise BackupError(f"{source}: {entry['path']} is corrupt in the backup")
+        total += size
+
     audit_columns = {c.name for c in AuditEvent.__table__.columns}
     walk = ChainWalk()
     for row in sorted(rows[AuditEvent.__tablename__], key=lambda r: int(r["id"])):
@@ -482,6 +531,7 @@ def _check_archive(
         len(manifest["snapshots"]),
         total,
         walk.count,
+        len(manifest.get("files", [])),
     )
     return report, rows
 
@@ -551,6 +601,23 @@ def _extract_snapshot(archive: _Archive, entry: dict[str, Any], settings: Settin
     return final
 
 
+def _extract_file(archive: _Archive, entry: dict[str, Any], settings: Settings) -> Path:
+    final = settings.home / _safe_member(entry["path"])
+    if final.exists():
+        raise BackupError(f"{final} already exists; restore needs an empty home")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = settings.tmp_dir / f".restore-{entry['sha256']}.file"
+    try:
+        with tmp.open("wb") as out:
+            archive.stream(f"{FILES_PREFIX}{entry['path']}", out.write)
+        if file_sha256(tmp) != entry["sha256"]:
+            raise BackupError(f"{entry['path']} is corrupt in the backup")
+        tmp.replace(final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+
 def restore(settings: Settings, source: Path) -> BackupSummary:
     """Restore a backup into an empty home, then migrate it to the current schema.
 
@@ -572,6 +639,8 @@ def restore(settings: Settings, source: Path) -> BackupSummary:
                 )
             for entry in manifest["snapshots"]:
                 placed.append(_extract_snapshot(archive, entry, settings))
+            for entry in manifest.get("files", []):
+                placed.append(_extract_file(archive, entry, settings))
             with get_engine(settings).begin() as conn:
                 for table in _tables():
                     _insert_rows(conn, table, rows[table.name])
@@ -585,7 +654,7 @@ def restore(settings: Settings, source: Path) -> BackupSummary:
             raise
     dispose_engines()
     migrate.upgrade(settings)
-    return BackupSummary(source, report.tables, report.snapshots, report.bytes)
+    return BackupSummary(source, report.tables, report.snapshots, report.bytes, report.files)
 
 
 def describe_database(settings: Settings) -> str:

@@ -68,6 +68,17 @@ def init() -> None:
     s = settings()
     report = init_home(s)
     console.print(f"Home: {report.home}")
+    if report.applied and report.previous_revision is not None:
+        console.print(
+            f"Upgraded the database from revision {report.previous_revision}: "
+            f"applied {len(report.applied)} migration(s)"
+        )
+        for revision, description in report.applied:
+            console.print(f"  {revision}  {description}", highlight=False)
+    elif report.applied:
+        console.print(f"Created the database ({len(report.applied)} migrations)")
+    else:
+        console.print("The database was already at this release's revision")
     console.print(f"Database at revision {report.revision}")
     if report.stale_temp_removed:
         console.print(f"Removed {report.stale_temp_removed} unfinished temporary file(s)")
@@ -128,15 +139,16 @@ def backup(
         console.print(
             f"{report.path} is sound: revision {report.revision}, "
             f"{sum(report.tables.values())} catalogue rows in {len(report.tables)} tables, "
-            f"{report.snapshots} snapshots ({report.bytes:,} bytes) hash-checked, "
+            f"{report.snapshots} snapshots and {report.files} other files "
+            f"({report.bytes:,} bytes) hash-checked, "
             f"audit chain of {report.audit_events} events verified"
         )
         return
     summary = do_backup(settings(), file)
     rows = sum(summary.tables.values())
     console.print(
-        f"Backed up {rows} catalogue rows and {summary.snapshots} snapshots "
-        f"({summary.bytes:,} bytes) to {summary.path}"
+        f"Backed up {rows} catalogue rows, {summary.snapshots} snapshots and {summary.files} "
+        f"other files ({summary.bytes:,} bytes) to {summary.path}"
     )
 
 
@@ -147,7 +159,10 @@ def restore(file: Annotated[Path, typer.Argument(help="Archive written by `backu
 
     summary = do_restore(settings(), file)
     rows = sum(summary.tables.values())
-    console.print(f"Restored {rows} catalogue rows and {summary.snapshots} snapshots")
+    console.print(
+        f"Restored {rows} catalogue rows, {summary.snapshots} snapshots and "
+        f"{summary.files} other files"
+    )
 
 
 @app.command()
@@ -379,10 +394,19 @@ def worker(
     once: Annotated[bool, typer.Option(help="Run queued jobs, then exit.")] = False,
     poll: Annotated[float, typer.Option(help="Seconds between polls when idle.")] = 1.0,
 ) -> None:
-    """Run queued jobs in this process (for multi-process deployments)."""
-    from joinedup.jobs.runner import work
+    """Run queued jobs in this process (for multi-process deployments).
 
-    ran = work(settings(), poll_seconds=poll, once=once)
+    Logs one JSON line per job; with JOINEDUP_METRICS_BIND it serves its metrics there."""
+    from joinedup.jobs.runner import work
+    from joinedup.logs import configure_logging
+    from joinedup.metrics import start_listener
+
+    s = settings()
+    configure_logging(s.log_format)
+    if s.metrics_bind:
+        host, port = start_listener(s.metrics_bind)
+        err.print(f"Metrics on http://{host}:{port}/metrics")
+    ran = work(s, poll_seconds=poll, once=once)
     console.print(f"Ran {ran} job(s)")
 
 

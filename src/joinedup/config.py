@@ -2,6 +2,10 @@
 
 * ``JOINEDUP_HOME`` — the data directory (default ``./joinedup-data``).
 * ``JOINEDUP_DATABASE_URL`` — the control-plane database (default SQLite inside the home).
+* ``JOINEDUP_METRICS_TOKEN`` — when set, the web app serves ``/metrics`` to requests bearing it.
+* ``JOINEDUP_METRICS_BIND`` — when set (``host:port``), ``serve`` and ``worker`` also serve
+  the metrics on that address (docs/operations.md, "Monitoring").
+* ``JOINEDUP_LOG_FORMAT`` — ``json`` (default: one JSON object a line) or ``text``.
 * ``JOINEDUP_CONFIG`` — path of a TOML file (default ``joinedup.toml`` in the working directory,
   then inside the home). Keys are the lower-case setting names, e.g. ``database_url = "..."``.
 * The hub's own brand (:mod:`joinedup.web.brand` checks it): ``JOINEDUP_SERVICE_NAME`` (the
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "JOINEDUP_"
+LOG_FORMATS = ("json", "text")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,9 @@ class Settings:
     organisation_name: str = ""
     organisation_logo: str = ""
     brand_colour: str = ""
+    metrics_token: str = ""
+    metrics_bind: str = ""
+    log_format: str = "json"
 
     @property
     def snapshots_dir(self) -> Path:
@@ -68,6 +76,8 @@ def _coerce(name: str, raw: Any) -> Any:
         return Path(str(raw)).expanduser()
     if name in {"max_upload_bytes", "port"}:
         return int(raw)
+    if name == "log_format" and str(raw) not in LOG_FORMATS:
+        raise ValueError(f"log_format {raw!r}: choose one of {', '.join(LOG_FORMATS)}")
     return str(raw)
 
 

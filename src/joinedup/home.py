@@ -17,6 +17,10 @@ class InitReport:
     revision: str
     stale_temp_removed: int
     interrupted_jobs: int
+    #: the revision the database was at before (None: a new database)
+    previous_revision: str | None = None
+    #: the migrations applied now, oldest first: (revision, description)
+    applied: tuple[tuple[str, str], ...] = ()
 
 
 def ensure_secret_key(settings: Settings) -> str:
@@ -38,12 +42,16 @@ def init_home(settings: Settings) -> InitReport:
     store.ensure_dirs()
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     ensure_secret_key(settings)
+    previous = migrate.current_revision(settings)
+    applied = tuple(migrate.pending(settings))
     migrate.upgrade(settings)
     return InitReport(
         home=str(settings.home.resolve()),
         revision=migrate.head_revision(),
         stale_temp_removed=store.remove_stale_temp(),
         interrupted_jobs=fail_interrupted(settings),
+        previous_revision=previous,
+        applied=applied,
     )
 
 

@@ -83,9 +83,9 @@ class LiveServer:
 
 
 @contextmanager
-def serve_home(settings: Settings) -> Iterator[LiveServer]:
+def serve_home(settings: Settings, **uvicorn_options: Any) -> Iterator[LiveServer]:
     """The app for an existing home, under uvicorn on a free port (for modules whose pages
-    need a built region)."""
+    need a built region); ``uvicorn_options`` override the quiet logging defaults."""
     import uvicorn
 
     from joinedup.catalog.db import dispose_engines
@@ -98,7 +98,10 @@ def serve_home(settings: Settings) -> Iterator[LiveServer]:
     sock.bind((LOCAL_HOST, 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Config(
+            create_app(settings),
+            **{"log_level": "warning", "access_log": False, "lifespan": "on", **uvicorn_options},
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

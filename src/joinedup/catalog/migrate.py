@@ -37,6 +37,15 @@ def current_revision(settings: Settings) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def pending(settings: Settings) -> list[tuple[str, str]]:
+    """The migrations ``upgrade`` would apply to this database, oldest first, as
+    (revision, description) pairs (every one for a new database)."""
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    current = current_revision(settings)
+    steps = script.iterate_revisions("head", current)
+    return [(s.revision, (s.doc or "").strip().splitlines()[0]) for s in reversed(list(steps))]
+
+
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Migrate the database to ``revision``; safe to run any number of times.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.models import AuditEvent
 from joinedup.catalog.types import utcnow
 from joinedup.governance.audit_actions import registered
+from joinedup.metrics import AUDIT_APPEND_SECONDS
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x6A6F696E  # "join": serialises appends on PostgreSQL
@@ -84,6 +86,7 @@ def append_event(
     """Append one event to the chain inside the session's current transaction. ``action``
     must be declared in :class:`~joinedup.governance.audit_actions.AuditAction`."""
     declared = registered(action)
+    started = time.perf_counter()
     _lock_the_head(session)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
@@ -108,6 +111,7 @@ def append_event(
     event.hash = event_hash(prev_hash, event)
     session.add(event)
     session.flush()
+    AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
     return event
 
 

@@ -23,6 +23,7 @@ from joinedup.catalog.models import (
     Role,
     User,
 )
+from joinedup.metrics import count_decision
 
 #: Roles whose work needs personal data. Hub admins run the service but never read residents.
 PERSONAL_DATA_ROLES = frozenset({Role.DATA_OWNER, Role.ANALYST, Role.CASEWORKER, Role.DPO})
@@ -143,7 +144,13 @@ def _candidate_agreements(session: Session, req: AccessRequest) -> Iterable[Agre
 
 
 def decide(session: Session, req: AccessRequest) -> Decision:
-    """The policy decision for one read of personal data."""
+    """The policy decision for one read of personal data (counted in the metrics by outcome)."""
+    decision = _decide_for_user(session, req)
+    count_decision(decision.allow, "user")
+    return decision
+
+
+def _decide_for_user(session: Session, req: AccessRequest) -> Decision:
     user = session.get(User, req.user_id)
     if user is None or not user.is_active:
         return _deny("the account does not exist or is disabled")
@@ -151,16 +158,22 @@ def decide(session: Session, req: AccessRequest) -> Decision:
         return _deny("the user does not act for this organisation")
     if user.role not in PERSONAL_DATA_ROLES:
         return _deny(f"the role {user.role} does not read personal data")
-    return decide_for_organisation(session, req)
+    return _decide_for_organisation(session, req)
 
 
 def decide_for_organisation(session: Session, req: AccessRequest) -> Decision:
     """The organisation's part of the decision: purpose, controller, agreements.
 
-    :func:`decide` calls it after checking the user; a service acting for the organisation
-    with no user (a linkage job, see :mod:`joinedup.governance.processing`) calls it directly.
-    ``req.user_id`` is not read.
+    :func:`decide` makes it after checking the user; a service acting for the organisation
+    with no user (a linkage job, see :mod:`joinedup.governance.processing`) calls this
+    directly. ``req.user_id`` is not read.
     """
+    decision = _decide_for_organisation(session, req)
+    count_decision(decision.allow, "organisation")
+    return decision
+
+
+def _decide_for_organisation(session: Session, req: AccessRequest) -> Decision:
     purpose = session.scalars(select(Purpose).where(Purpose.code == req.purpose)).first()
     if purpose is None:
         return _deny(f"no registered purpose {req.purpose!r}")

@@ -17,6 +17,7 @@ from joinedup.catalog.models import Job, JobStatus
 from joinedup.catalog.types import utcnow
 from joinedup.config import Settings
 from joinedup.jobs.registry import JobContext, ProgressListener, get_function
+from joinedup.metrics import timed_job
 from joinedup.processes import pid_alive
 
 log = logging.getLogger(__name__)
@@ -114,15 +115,26 @@ def run_job(settings: Settings, job_id: str, listener: ProgressListener | None =
         kind, params = row.kind, dict(row.params)
     reporter = _ProgressWriter(settings, job_id, listener)
     context = JobContext(job_id=job_id, settings=settings, params=params, report=reporter)
-    try:
-        result = get_function(kind)(context)
-    except Exception as exc:  # recorded on the job, never swallowed silently
-        log.warning("job %s (%s) failed: %s", job_id, kind, type(exc).__name__)
-        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-        _finish(settings, job_id, status=JobStatus.FAILED.value, error=error)
+    started = time.perf_counter()
+    fields: dict[str, Any] = {"job_id": job_id, "kind": kind}
+    with timed_job(kind) as outcome:
+        try:
+            result = get_function(kind)(context)
+        except Exception as exc:  # recorded on the job, never swallowed silently
+            error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+            _finish(settings, job_id, status=JobStatus.FAILED.value, error=error)
+            # the log names the error's type only: its message may quote a row's values
+            fields.update(outcome="failed", error_type=type(exc).__name__)
+        else:
+            reporter(1.0, "Finished")
+            _finish(settings, job_id, status=JobStatus.SUCCEEDED.value, progress=1.0, result=result)
+            outcome["outcome"] = "succeeded"
+            fields["outcome"] = "succeeded"
+    fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    if fields["outcome"] == "failed":
+        log.warning("job", extra=fields)
     else:
-        reporter(1.0, "Finished")
-        _finish(settings, job_id, status=JobStatus.SUCCEEDED.value, progress=1.0, result=result)
+        log.info("job", extra=fields)
     return get_job(settings, job_id)
 
 

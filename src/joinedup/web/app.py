@@ -5,6 +5,7 @@ Where things are added:
 * JSON API routers: :func:`joinedup.web.api.api_modules` (and the CKAN API, ``web.api.ckan``)
 * pages (and their place in the service navigation): :func:`joinedup.web.pages.all_sections`
 * ``/healthz`` checks: :func:`joinedup.web.health.default_checks`
+* request metrics, request log lines and ``/metrics``: :mod:`joinedup.web.observe`
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from joinedup import __version__
 from joinedup.config import Settings, load_settings
-from joinedup.web import health
+from joinedup.web import health, observe
 from joinedup.web.api import build_api_router, ckan, openapi_tags
 from joinedup.web.auth import SessionCookieMiddleware, document_security
 from joinedup.web.brand import brand_for
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SessionCookieMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, static_prefix="/static/")
     install_error_handlers(app)
+    observe.install(app, settings.metrics_token)  # outermost: times every request
 
     if not VENDOR_STAMP.is_file():
         log.warning(
