@@ -737,10 +737,12 @@ def train_and_score(
     progress(0.2, "Scoring candidate pairs")
     scorer = make_linker(con, inputs, scoring)
     predictions = scorer.inference.predict(warning_mode="never")
-    con.execute(
-        f"CREATE OR REPLACE TABLE linkage_pairs AS SELECT * FROM {predictions.physical_name}"
-    )
-    predictions.drop_table_from_database_and_remove_from_cache()
+    # renamed, not copied: a copy of every scored pair (5 million at a million records) cost
+    # seconds and a second table's memory
+    con.execute("DROP TABLE IF EXISTS linkage_pairs")
+    con.execute(f"ALTER TABLE {predictions.physical_name} RENAME TO linkage_pairs")
+    scorer._db_api.remove_splinkdataframe_from_cache(predictions)
+    scorer._db_api._created_tables.discard(predictions.physical_name)
     timings["predict"] = time.perf_counter() - start
     prior = float(scoring["probability_two_random_records_match"])
     total = (
