@@ -5,6 +5,9 @@
   and simplifying the level's SQL with sqlglot, about 10 ms a level, so 40-odd levels cost
   about half a second a session, the same answers each time. The answer depends only on the
   level's SQL and dialect, so it is computed once per process (:func:`speed_up`).
+* **Parsing each level's SQL when a linker is made.** Each linker (one for training, one
+  for scoring) translates every level's SQL to DuckDB's dialect and parses it again to
+  validate it; both depend only on the SQL and the dialects, so each is done once.
 * **Small tables from Python rows.** Splink hands lists of rows (u counts) to
   ``pyarrow.Table.from_pylist``, whose first use imports pandas (about a second with a cold
   cache); :class:`FastDuckDBAPI` creates those tables in DuckDB from the rows instead.
@@ -19,6 +22,7 @@ import functools
 from typing import Any
 
 from splink import DuckDBAPI
+from splink.internals import comparison_level_library
 from splink.internals.comparison_level import ComparisonLevel
 
 _EXACT: dict[tuple[str, str], bool] = {}
@@ -26,7 +30,10 @@ _EXACT: dict[tuple[str, str], bool] = {}
 
 @functools.cache
 def speed_up() -> None:
-    """Install the exact-match cache on Splink's ``ComparisonLevel`` (once per process)."""
+    """Install the caches on Splink's ``ComparisonLevel`` and level library (once per
+    process); a Splink without the functions they wrap is left as it is."""
+    _cache_translation()
+    _cache_validation()
     original = ComparisonLevel._is_exact_match
     if not isinstance(original, property) or original.fget is None:  # Splink changed: leave it
         return
@@ -45,6 +52,30 @@ def speed_up() -> None:
 
 #: Tables up to this many rows are created from SQL values; larger ones go through pyarrow.
 MAX_ROWS = 10_000
+
+
+def _cache_translation() -> None:
+    translate = getattr(comparison_level_library, "_translate_sql_string", None)
+    if callable(translate):
+        comparison_level_library._translate_sql_string = functools.lru_cache(maxsize=4096)(
+            translate
+        )
+
+
+def _cache_validation() -> None:
+    validate = getattr(ComparisonLevel, "_validate_sql", None)
+    if not callable(validate):
+        return
+    valid: set[tuple[str, str]] = set()
+
+    def cached(level: ComparisonLevel) -> bool:
+        key = (level.sql_condition, level.sqlglot_dialect)
+        if key not in valid:
+            validate(level)  # raises on SQL it cannot parse
+            valid.add(key)
+        return True
+
+    ComparisonLevel._validate_sql = cached  # type: ignore[method-assign]
 
 
 class FastDuckDBAPI(DuckDBAPI):
