@@ -19,10 +19,7 @@ from typing import Any
 
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.governance.demo import LOGINS_FILE
-from joinedup.home import init_home
 from joinedup.jobs.registry import ProgressListener
-from joinedup.jobs.runner import run_inline
 from joinedup.stages import DemoStep, demo_steps
 
 MARKER = ".joinedup-demo"
@@ -137,7 +134,11 @@ def run_demo(
 ) -> DemoResult:
     """Rebuild the demo home and run every stage as a job; stop at the first failure.
     ``params_for`` may change a stage's parameters (tests build variants of the region)."""
+    # imported here, not at the top: every stage's record imports this module, so the
+    # command line would load the catalogue and the job runner for every command
+    from joinedup.home import init_home
     from joinedup.jobs.registry import known_kinds
+    from joinedup.jobs.runner import run_inline
 
     check_demo_database(settings)
     prepare_home(settings)
@@ -168,6 +169,8 @@ def run_demo(
 
 def demo_logins(settings: Settings) -> list[dict[str, str]]:
     """The synthetic demo accounts written by the governance stage, if it has run."""
+    from joinedup.governance.demo import LOGINS_FILE
+
     path = settings.home / LOGINS_FILE
     if not path.is_file():
         return []

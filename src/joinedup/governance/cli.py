@@ -5,17 +5,27 @@ from __future__ import annotations
 import secrets
 import sys
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import Purpose, User
-from joinedup.catalog.types import utcnow
 from joinedup.clikit import console, err, fail
 from joinedup.config import load_settings
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from sqlalchemy.orm import Session
+
+
+def session_scope() -> AbstractContextManager[Session]:
+    """A catalogue session (imported here: every ``joinedup`` command loads this module, and
+    most never touch the catalogue)."""
+    from joinedup.catalog.db import session_scope as scope
+
+    return scope(load_settings())
+
 
 org_app = typer.Typer(
     help="Register organisations (councils, partners, the hub).", no_args_is_help=True
@@ -39,7 +49,7 @@ def org_add(
     from joinedup.governance.organisations import OrganisationError, ensure_organisation
 
     try:
-        with session_scope(load_settings()) as session:
+        with session_scope() as session:
             org = ensure_organisation(
                 session, code=code, name=name, type=type, gss_code=gss_code, actor="cli"
             )
@@ -69,7 +79,7 @@ def user_add(
         password = secrets.token_urlsafe(15)
         generated = True
     try:
-        with session_scope(load_settings()) as session:
+        with session_scope() as session:
             create_user(
                 session,
                 username=username,
@@ -98,10 +108,14 @@ def token_create(
     days: Annotated[int, typer.Option(help="Days until the token expires.")] = 90,
 ) -> None:
     """Issue an API token for a user; it is printed once and stored only as a hash."""
+    from sqlalchemy import select
+
+    from joinedup.catalog.models import User
+    from joinedup.catalog.types import utcnow
     from joinedup.governance.tokens import TokenError, create_token
 
     try:
-        with session_scope(load_settings()) as session:
+        with session_scope() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise fail(f"no user {username!r}")
@@ -120,7 +134,7 @@ def audit_verify() -> None:
     from joinedup.catalog.models import AuditEvent
     from joinedup.governance.audit import verify_chain
 
-    with session_scope(load_settings()) as session:
+    with session_scope() as session:
         problems = verify_chain(session)
         count = session.query(AuditEvent).count()
     if problems:
@@ -133,10 +147,14 @@ def audit_verify() -> None:
 @purpose_app.command("list")
 def purpose_list() -> None:
     """List the registered purposes and their lawful bases."""
+    from sqlalchemy import select
+
+    from joinedup.catalog.models import Purpose
+
     table = Table()
     for column in ("Code", "Name", "Lawful basis", "Article 9 condition", "Objection allowed"):
         table.add_column(column)
-    with session_scope(load_settings()) as session:
+    with session_scope() as session:
         for p in session.scalars(select(Purpose).order_by(Purpose.code)):
             table.add_row(
                 p.code,
@@ -153,7 +171,7 @@ def purpose_seed() -> None:
     """Register the standard purposes (FSM, early help, fraud, statistics, linkage, rights)."""
     from joinedup.governance.purposes import ensure_default_purposes
 
-    with session_scope(load_settings()) as session:
+    with session_scope() as session:
         count = len(ensure_default_purposes(session, actor="cli"))
     console.print(f"{count} standard purposes are registered")
 

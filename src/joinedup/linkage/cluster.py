@@ -39,7 +39,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa
 
 from joinedup.linkage.comparisons import (
     CONFLICT_LABEL,
@@ -204,20 +203,19 @@ def forced_rids(
     """Record-key pairs as (smaller rid, larger rid) arrays; keys not in ``records`` drop out."""
     if not pairs:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    keys = pa.table(
-        {
-            "a": pa.array([p[0] for p in pairs], pa.string()),
-            "b": pa.array([p[1] for p in pairs], pa.string()),
-        }
-    )
+    keys = {
+        "a": np.array([p[0] for p in pairs], dtype=object),
+        "b": np.array([p[1] for p in pairs], dtype=object),
+    }
     con.register("__forced", keys)
-    rows = con.sql(
-        f"""SELECT least(x.rid, y.rid), greatest(x.rid, y.rid) FROM __forced f
+    rows = _fetch(
+        con,
+        f"""SELECT least(x.rid, y.rid) AS a, greatest(x.rid, y.rid) AS b FROM __forced f
         JOIN {records} x ON x.record_key = f.a JOIN {records} y ON y.record_key = f.b
-        WHERE x.rid <> y.rid"""
-    ).to_arrow_table()
+        WHERE x.rid <> y.rid""",
+    )
     con.unregister("__forced")
-    return _ints(rows.column(0)), _ints(rows.column(1))
+    return _ints(rows["a"]), _ints(rows["b"])
 
 
 def _without(
@@ -250,23 +248,22 @@ def cluster_predictions(
     the model scored, a forced cannot-link a cannot-link (and no link).
     """
     n = con.execute(f"SELECT count(*) FROM {records}").fetchall()[0][0]
-    link_rows = con.sql(
+    link_rows = _fetch(
+        con,
         f"SELECT rid_l, rid_r, match_probability FROM {predictions} "
-        f"WHERE match_probability >= {float(threshold)}"
-    ).to_arrow_table()
+        f"WHERE match_probability >= {float(threshold)}",
+    )
     columns = {r[0] for r in con.execute(f"DESCRIBE {predictions}").fetchall()}
     refused = cannot_link_sql(
         threshold, with_source="gamma_source" in columns, conflicts=conflicts, present=columns
     )
-    cannot_rows = con.sql(
-        f"SELECT rid_l, rid_r FROM {predictions} WHERE {refused}"
-    ).to_arrow_table()
+    cannot_rows = _fetch(con, f"SELECT rid_l, rid_r FROM {predictions} WHERE {refused}")
     links = (
-        _ints(link_rows.column(0)),
-        _ints(link_rows.column(1)),
-        link_rows.column(2).to_numpy().astype(np.float64),
+        _ints(link_rows["rid_l"]),
+        _ints(link_rows["rid_r"]),
+        np.asarray(link_rows["match_probability"], dtype=np.float64),
     )
-    cannot = (_ints(cannot_rows.column(0)), _ints(cannot_rows.column(1)))
+    cannot = (_ints(cannot_rows["rid_l"]), _ints(cannot_rows["rid_r"]))
     if forced_links or forced_cannot:
         links, cannot = with_forced(
             int(n),
@@ -285,7 +282,9 @@ def write_clusters(
 ) -> None:
     """Table ``out(rid, record_key, resident_id)`` from a cluster label per ``rid``, each
     cluster named provisionally by its smallest record key (see the module docstring)."""
-    con.register("__labels", pa.table({"rid": pa.array(np.arange(len(labels))), "label": labels}))
+    con.register(
+        "__labels", {"rid": np.arange(len(labels), dtype=np.int64), "label": np.asarray(labels)}
+    )
     con.execute(
         f"""CREATE OR REPLACE TABLE {out} AS
         WITH l AS (
@@ -317,8 +316,14 @@ def with_forced(
     return (left, right, prob), (c_left, c_right)
 
 
-def _ints(column: pa.ChunkedArray) -> IntArray:
-    return column.to_numpy().astype(np.int64)
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
+    """A query's columns as NumPy arrays (DuckDB's own conversion: no pyarrow, whose
+    conversions import pandas, a second of a standalone command's start)."""
+    return dict(con.execute(sql).fetchnumpy())
+
+
+def _ints(column: Any) -> IntArray:
+    return np.asarray(column, dtype=np.int64)
 
 
 #: A source household reference shared by more residents than this is not a household (a
@@ -353,7 +358,8 @@ def households(
         SELECT resident_id, (row_number() OVER (ORDER BY resident_id) - 1)::BIGINT AS i
         FROM (SELECT DISTINCT resident_id FROM {clusters})"""
     )
-    edges = con.sql(
+    edges = _fetch(
+        con,
         f"""
         WITH by_address AS (
             SELECT x.i AS a, min(x.i) OVER (PARTITION BY d.address_key) AS b
@@ -371,11 +377,11 @@ def households(
         )
         SELECT a, b FROM by_address WHERE a <> b
         UNION ALL SELECT a, b FROM by_ref WHERE a <> b
-        """
-    ).to_arrow_table()
+        """,
+    )
     n = con.execute("SELECT count(*) FROM __res").fetchall()[0][0]
-    labels = connected_components(int(n), _ints(edges.column(0)), _ints(edges.column(1)))
-    con.register("__hh", pa.table({"i": pa.array(np.arange(n)), "label": pa.array(labels)}))
+    labels = connected_components(int(n), _ints(edges["a"]), _ints(edges["b"]))
+    con.register("__hh", {"i": np.arange(n, dtype=np.int64), "label": np.asarray(labels)})
     con.execute(
         f"""CREATE OR REPLACE TABLE {out} AS
         WITH m AS (

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from splink import DuckDBAPI, Linker
+from splink import Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.internals.exceptions import SplinkException
 from splink.internals.splink_dataframe import SplinkDataFrame
@@ -36,6 +36,7 @@ from joinedup.linkage.comparisons import (
     without_absent,
 )
 from joinedup.linkage.names import dataset_version
+from joinedup.linkage.splink_speed import FastDuckDBAPI, speed_up
 
 MODEL_FORMAT = "joinedup-linkage-model/1"
 UNIQUE_ID = "rid"
@@ -196,7 +197,8 @@ def make_linker(
 ) -> Linker:
     """A Splink linker over prepared DuckDB tables (registered as SplinkDataFrames)."""
     quiet_splink()
-    db_api = DuckDBAPI(con)
+    speed_up()
+    db_api = FastDuckDBAPI(con)
     frames = [db_api.register(t, table_name=f"__jd_input_{i}") for i, t in enumerate(tables)]
     for frame, name in zip(frames, tables, strict=True):
         frame.dataset_display_name = name
@@ -215,7 +217,7 @@ def blocking_rules_for(
     """:data:`BLOCKING_RULES` plus each of :data:`LOOSE_RULES` that keeps the pairs within
     ``budget``; returns the rules and the pairs they make."""
     quiet_splink()
-    db_api = DuckDBAPI(con)
+    db_api = FastDuckDBAPI(con)
     frames = [db_api.register(t, table_name=f"__jd_count_{i}") for i, t in enumerate(tables)]
     counts = count_comparisons_from_blocking_rules(
         frames if len(frames) > 1 else frames[0],
@@ -597,10 +599,14 @@ def calibrated_prior(
     times more. A prior too low lowers every probability, and recall with it."""
     import numpy as np
 
-    weights = con.sql(f"SELECT match_weight FROM {pairs}").to_arrow_table().column(0)
+    # fetchnumpy, not pyarrow: pyarrow's conversions import pandas (a second of a start)
+    weights = np.asarray(
+        con.execute(f"SELECT match_weight FROM {pairs}").fetchnumpy()["match_weight"],
+        dtype=np.float64,
+    )
     if total_pairs <= 0 or len(weights) == 0:
         return prior
-    bayes = weights.to_numpy().astype(np.float64) - np.log2(prior / (1 - prior))
+    bayes = weights - np.log2(prior / (1 - prior))
     lam = prior
     for _ in range(100):
         expected = float(np.sum(1.0 / (1.0 + np.exp2(-(bayes + np.log2(lam / (1 - lam)))))))
@@ -731,10 +737,12 @@ def train_and_score(
     progress(0.2, "Scoring candidate pairs")
     scorer = make_linker(con, inputs, scoring)
     predictions = scorer.inference.predict(warning_mode="never")
-    con.execute(
-        f"CREATE OR REPLACE TABLE linkage_pairs AS SELECT * FROM {predictions.physical_name}"
-    )
-    predictions.drop_table_from_database_and_remove_from_cache()
+    # renamed, not copied: a copy of every scored pair (5 million at a million records) cost
+    # seconds and a second table's memory
+    con.execute("DROP TABLE IF EXISTS linkage_pairs")
+    con.execute(f"ALTER TABLE {predictions.physical_name} RENAME TO linkage_pairs")
+    scorer._db_api.remove_splinkdataframe_from_cache(predictions)
+    scorer._db_api._created_tables.discard(predictions.physical_name)
     timings["predict"] = time.perf_counter() - start
     prior = float(scoring["probability_two_random_records_match"])
     total = (

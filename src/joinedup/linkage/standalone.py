@@ -162,8 +162,11 @@ def _load(
     if not path.is_file():
         raise StandaloneError(f"{path}: no such file")
     info = read_source(con, path, f"{table}_raw", tmp_dir=tmp)
-    sample_table = con.sql(f"SELECT * EXCLUDE (_row) FROM {table}_raw LIMIT 500").to_arrow_table()
-    sample = {c: [v for v in sample_table.column(c).to_pylist() if v] for c in info.columns}
+    sampled = con.execute(f"SELECT * EXCLUDE (_row) FROM {table}_raw LIMIT 500")
+    names = [d[0] for d in sampled.description or ()]
+    rows = sampled.fetchall()
+    sample = {c: [r[i] for r in rows if r[i]] for i, c in enumerate(names)}
+    sample = {c: sample.get(c, []) for c in info.columns}
     mapping = map_columns(info.columns, sample, overrides, id_column, path)
     con.execute(f"CREATE TABLE {table}_in AS {records_sql(f'{table}_raw', mapping)}")
     dupes = con.execute(

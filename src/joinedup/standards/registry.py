@@ -18,12 +18,13 @@ import functools
 import json
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any
-
-import frictionless
+from typing import TYPE_CHECKING, Any
 
 from joinedup.errors import JoinedupError
 from joinedup.standards.checks import FIELD_CHECKS, ROW_CHECKS
+
+if TYPE_CHECKING:
+    import frictionless
 
 __all__ = [
     "SCHEMA_FOLDER",
@@ -261,4 +262,6 @@ def row_checks(name: str) -> list[dict[str, Any]]:
 
 def frictionless_schema(name: str) -> frictionless.Schema:
     """The resolved standard as a :class:`frictionless.Schema` (custom keys kept)."""
+    import frictionless  # imported here: a second of the start of commands that never use it
+
     return frictionless.Schema.from_descriptor(load_schema(name))

@@ -14,7 +14,6 @@ from joinedup.ingest.readers.json_records import read_json
 from joinedup.ingest.readers.options import ReadOptions, SourceInfo
 from joinedup.ingest.readers.parquet import read_parquet
 from joinedup.ingest.readers.text import scan_file
-from joinedup.ingest.readers.xlsx import read_xlsx
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -81,6 +80,8 @@ def read_source(
             scan = scan_file(path, text=False)
             ctx.sha256, ctx.size = scan.sha256, scan.size
             if fmt == "xlsx":
+                from joinedup.ingest.readers.xlsx import read_xlsx  # openpyxl: only when used
+
                 columns, rows, sheet = read_xlsx(ctx, table)
             else:
                 columns, rows = read_parquet(ctx, table)

@@ -15,8 +15,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
+from typing import Any
 
-import pyarrow as pa
+import numpy as np
+import numpy.typing as npt
 
 from joinedup.ingest.readers.context import ReadContext
 
@@ -148,10 +150,12 @@ class BatchSink:
             return
         columns = list(zip_longest(*self._values, fillvalue=None))
         columns += [(None,) * len(self._rows)] * (self.width - len(columns))
-        arrays = [pa.array(self._rows, pa.int64())]
-        arrays += [pa.array(col, pa.string()) for col in columns]
+        # NumPy arrays, which DuckDB reads itself: pyarrow's conversions import pandas, a
+        # second of the start of a command that reads one small file
         names = [ROW_COLUMN, *(f"c{i}" for i in range(self.width))]
-        batch = pa.Table.from_arrays(arrays, names=names)
+        arrays: list[npt.NDArray[Any]] = [np.array(self._rows, dtype=np.int64)]
+        arrays += [_strings(col) for col in columns]
+        batch = dict(zip(names, arrays, strict=True))
         view = f"__joinedup_batch_{uuid.uuid4().hex[:12]}"
         con = self.ctx.con
         con.register(view, batch)
@@ -245,3 +249,10 @@ def _check_cell_sizes(
             row,
             name,
         )
+
+
+def _strings(values: Sequence[str | None]) -> npt.NDArray[np.object_]:
+    """Cell texts (None for an empty cell) as a one-dimensional object array."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out

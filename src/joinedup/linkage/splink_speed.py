@@ -1,0 +1,116 @@
+"""Fixed costs that Splink pays again and again for joinedup's settings, paid once.
+
+* **Exact-match analysis of levels.** Every EM session asks each comparison level whether it
+  is an exact match (to find the levels its blocking rule fixes); Splink answers by parsing
+  and simplifying the level's SQL with sqlglot, about 10 ms a level, so 40-odd levels cost
+  about half a second a session, the same answers each time. The answer depends only on the
+  level's SQL and dialect, so it is computed once per process (:func:`speed_up`).
+* **Parsing each level's SQL when a linker is made.** Each linker (one for training, one
+  for scoring) translates every level's SQL to DuckDB's dialect and parses it again to
+  validate it; both depend only on the SQL and the dialects, so each is done once.
+* **Small tables from Python rows.** Splink hands lists of rows (u counts) to
+  ``pyarrow.Table.from_pylist``, whose first use imports pandas (about a second with a cold
+  cache); :class:`FastDuckDBAPI` creates those tables in DuckDB from the rows instead.
+
+Neither changes a result: the first caches a pure function of its inputs, the second builds
+the same table (column names and DuckDB types) another way.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from splink import DuckDBAPI
+from splink.internals import comparison_level_library
+from splink.internals.comparison_level import ComparisonLevel
+
+_EXACT: dict[tuple[str, str], bool] = {}
+
+
+@functools.cache
+def speed_up() -> None:
+    """Install the caches on Splink's ``ComparisonLevel`` and level library (once per
+    process); a Splink without the functions they wrap is left as it is."""
+    _cache_translation()
+    _cache_validation()
+    original = ComparisonLevel._is_exact_match
+    if not isinstance(original, property) or original.fget is None:  # Splink changed: leave it
+        return
+    compute = original.fget
+
+    def cached(level: ComparisonLevel) -> bool:
+        if level._is_else_level:
+            return False
+        key = (level.sql_condition, level.sqlglot_dialect)
+        if key not in _EXACT:
+            _EXACT[key] = bool(compute(level))
+        return _EXACT[key]
+
+    ComparisonLevel._is_exact_match = property(cached)
+
+
+#: Tables up to this many rows are created from SQL values; larger ones go through pyarrow.
+MAX_ROWS = 10_000
+
+
+def _cache_translation() -> None:
+    translate = getattr(comparison_level_library, "_translate_sql_string", None)
+    if callable(translate):
+        comparison_level_library._translate_sql_string = functools.lru_cache(maxsize=4096)(
+            translate
+        )
+
+
+def _cache_validation() -> None:
+    validate = getattr(ComparisonLevel, "_validate_sql", None)
+    if not callable(validate):
+        return
+    valid: set[tuple[str, str]] = set()
+
+    def cached(level: ComparisonLevel) -> bool:
+        key = (level.sql_condition, level.sqlglot_dialect)
+        if key not in valid:
+            validate(level)  # raises on SQL it cannot parse
+            valid.add(key)
+        return True
+
+    ComparisonLevel._validate_sql = cached  # type: ignore[method-assign]
+
+
+class FastDuckDBAPI(DuckDBAPI):
+    """Splink's DuckDB API, creating tables given as Python rows without pyarrow."""
+
+    def _table_registration(self, input: Any, table_name: str) -> None:
+        rows = _as_rows(input)
+        if rows is None or len(rows) > MAX_ROWS:
+            super()._table_registration(input, table_name)
+            return
+        columns = list(rows[0])
+        names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        values = ", ".join(f"({marks})" for _ in rows)
+        params = [row[c] for row in rows for c in columns]
+        self._con.execute(
+            f'CREATE OR REPLACE TABLE "{table_name}" AS '
+            f"SELECT * FROM (VALUES {values}) AS t({names})",
+            params,
+        )
+
+
+def _as_rows(input: Any) -> list[dict[str, Any]] | None:
+    """``input`` as a list of rows with one set of keys, or None (not such a list)."""
+    if isinstance(input, dict) and input and all(isinstance(v, list) for v in input.values()):
+        lengths = {len(v) for v in input.values()}
+        if len(lengths) != 1 or not lengths.pop():
+            return None
+        keys = list(input)
+        return [dict(zip(keys, vals, strict=True)) for vals in zip(*input.values(), strict=True)]
+    if not isinstance(input, (list, tuple)) or not input:
+        return None
+    if not all(isinstance(r, dict) for r in input):
+        return None
+    keys = list(input[0])
+    if any(list(r) != keys for r in input):
+        return None
+    return list(input)
