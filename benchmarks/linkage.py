@@ -608,16 +608,17 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from joinedup.config import load_settings
-from joinedup.demo import STAGES, DemoOptions, prepare_home
+from joinedup.demo import DemoOptions, prepare_home
 from joinedup.home import init_home
 from joinedup.jobs.runner import run_inline
+from joinedup.stages import demo_steps
 
 home, residents, months, seed, profile = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="")
 prepare_home(settings)
 init_home(settings)
 options = DemoOptions(residents=residents, months=months, seed=seed, profile=profile)
-for stage in STAGES:
+for stage in demo_steps():
     if stage.kind == "linkage.build":
         break
     row = run_inline(settings, stage.kind, stage.params(settings, options))
