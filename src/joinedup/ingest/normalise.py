@@ -14,8 +14,17 @@ TITLES = ("MR", "MRS", "MS", "MISS", "MX", "DR", "PROF", "REV", "SIR", "DAME", "
 TITLE_PATTERN = r"^(" + "|".join(TITLES) + r")\.?\s+"
 
 
+#: Letters that Unicode does not decompose, so ``strip_accents`` keeps them (Polish Ł, Danish
+#: Ø, Croatian Đ, Icelandic Þ, German ß, Æ, Œ): spelled in plain letters, as a form that does
+#: not take them would (MAŁGORZATA → MALGORZATA, not MA GORZATA).
+UNDECOMPOSED = {"Ł": "L", "Ø": "O", "Đ": "D", "Ħ": "H", "Ŀ": "L", "Þ": "TH", "ẞ": "SS",
+                "ß": "SS", "Æ": "AE", "Œ": "OE", "Ð": "D", "İ": "I", "ı": "I"}  # fmt: skip
+
+
 def name_sql(expr: str, strip_titles: bool = False) -> str:
     s = f"upper(strip_accents({expr}))"
+    for letter, plain in UNDECOMPOSED.items():
+        s = f"replace({s}, '{letter}', '{plain}')"
     s = f"regexp_replace({s}, '[''’`]', '', 'g')"
     s = f"regexp_replace({s}, '[^A-Z0-9\\- ]', ' ', 'g')"
     s = f"regexp_replace({s}, '\\s*-\\s*', '-', 'g')"
