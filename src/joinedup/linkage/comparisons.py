@@ -335,17 +335,19 @@ POSTCODE_TYPO = _c(
 )
 #: Postcodes with two neighbouring characters swapped (SE13 4NT / SE13 4TN).
 POSTCODE_TRANSPOSED = _c(transposed("postcode_l", "postcode_r"))
-#: The address lines hold the same words, in another order or with more words on one side
+#: The address lines hold the same letters with other spacing (15 GOODWINSTREET / 15 GOODWIN
+#: STREET), or the same words, in another order or with more words on one side
 #: (a locality or the second line run into the first: FLAT 8 COBDEN HOUSE / FLAT 8 COBDEN
 #: HOUSE HANOVER MEWS CATFORD; PECKHAM 9 ACRE POINT / 9 ACRE POINT PECKHAM). The shorter line
 #: must hold a number and three words or more, so that FLAT 8 alone says nothing.
 ADDRESS_WORDS = _c(
-    "address_l <> address_r AND regexp_matches(address_l, '[0-9]') "
+    "address_l <> address_r AND (replace(address_l, ' ', '') = replace(address_r, ' ', '') "
+    "OR regexp_matches(address_l, '[0-9]') "
     "AND regexp_matches(address_r, '[0-9]') "
     "AND ((length(string_split(address_l, ' ')) >= 3 "
     "AND list_has_all(string_split(address_r, ' '), string_split(address_l, ' '))) "
     "OR (length(string_split(address_r, ' ')) >= 3 "
-    "AND list_has_all(string_split(address_l, ' '), string_split(address_r, ' '))))"
+    "AND list_has_all(string_split(address_l, ' '), string_split(address_r, ' ')))))"
 )
 #: One record has no address line to compare: none, or one without a number (a street or a
 #: locality alone, as when the parts of an address land in the wrong fields), which cannot
