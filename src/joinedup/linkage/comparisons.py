@@ -342,12 +342,10 @@ POSTCODE_TRANSPOSED = _c(transposed("postcode_l", "postcode_r"))
 #: must hold a number and three words or more, so that FLAT 8 alone says nothing.
 ADDRESS_WORDS = _c(
     "address_l <> address_r AND (replace(address_l, ' ', '') = replace(address_r, ' ', '') "
-    "OR regexp_matches(address_l, '[0-9]') "
-    "AND regexp_matches(address_r, '[0-9]') "
-    "AND ((length(string_split(address_l, ' ')) >= 3 "
-    "AND list_has_all(string_split(address_r, ' '), string_split(address_l, ' '))) "
-    "OR (length(string_split(address_r, ' ')) >= 3 "
-    "AND list_has_all(string_split(address_l, ' '), string_split(address_r, ' ')))))"
+    "OR (regexp_matches(address_l, '[0-9]') AND regexp_matches(address_r, '[0-9]') "
+    "AND least(length(string_split(address_l, ' ')), length(string_split(address_r, ' '))) >= 3 "
+    "AND (list_has_all(string_split(address_r, ' '), string_split(address_l, ' ')) "
+    "OR list_has_all(string_split(address_l, ' '), string_split(address_r, ' ')))))"
 )
 #: One record has no address line to compare: none, or one without a number (a street or a
 #: locality alone, as when the parts of an address land in the wrong fields), which cannot
