@@ -25,7 +25,9 @@ def name_sql(expr: str, strip_titles: bool = False) -> str:
     s = f"upper(strip_accents({expr}))"
     for letter, plain in UNDECOMPOSED.items():
         s = f"replace({s}, '{letter}', '{plain}')"
-    s = f"regexp_replace({s}, '[''’`]', '', 'g')"
+    # apostrophes, and the "?" or U+FFFD a failed encoding conversion leaves for a letter it
+    # could not write (PAWE? for PAWEŁ): dropped, so the name stays one word
+    s = f"regexp_replace({s}, '[''’`?\ufffd]', '', 'g')"
     s = f"regexp_replace({s}, '[^A-Z0-9\\- ]', ' ', 'g')"
     s = f"regexp_replace({s}, '\\s*-\\s*', '-', 'g')"
     if strip_titles:
