@@ -14,9 +14,20 @@ TITLES = ("MR", "MRS", "MS", "MISS", "MX", "DR", "PROF", "REV", "SIR", "DAME", "
 TITLE_PATTERN = r"^(" + "|".join(TITLES) + r")\.?\s+"
 
 
+#: Letters that Unicode does not decompose, so ``strip_accents`` keeps them (Polish Ł, Danish
+#: Ø, Croatian Đ, Icelandic Þ, German ß, Æ, Œ): spelled in plain letters, as a form that does
+#: not take them would (MAŁGORZATA → MALGORZATA, not MA GORZATA).
+UNDECOMPOSED = {"Ł": "L", "Ø": "O", "Đ": "D", "Ħ": "H", "Ŀ": "L", "Þ": "TH", "ẞ": "SS",
+                "ß": "SS", "Æ": "AE", "Œ": "OE", "Ð": "D", "İ": "I", "ı": "I"}  # fmt: skip
+
+
 def name_sql(expr: str, strip_titles: bool = False) -> str:
     s = f"upper(strip_accents({expr}))"
-    s = f"regexp_replace({s}, '[''’`]', '', 'g')"
+    for letter, plain in UNDECOMPOSED.items():
+        s = f"replace({s}, '{letter}', '{plain}')"
+    # apostrophes, and the "?" or U+FFFD a failed encoding conversion leaves for a letter it
+    # could not write (PAWE? for PAWEŁ): dropped, so the name stays one word
+    s = f"regexp_replace({s}, '[''’`?\ufffd]', '', 'g')"
     s = f"regexp_replace({s}, '[^A-Z0-9\\- ]', ' ', 'g')"
     s = f"regexp_replace({s}, '\\s*-\\s*', '-', 'g')"
     if strip_titles:

@@ -335,9 +335,33 @@ POSTCODE_TYPO = _c(
 )
 #: Postcodes with two neighbouring characters swapped (SE13 4NT / SE13 4TN).
 POSTCODE_TRANSPOSED = _c(transposed("postcode_l", "postcode_r"))
+#: The address lines hold the same letters with other spacing (15 GOODWINSTREET / 15 GOODWIN
+#: STREET), or the same words, in another order or with more words on one side
+#: (a locality or the second line run into the first: FLAT 8 COBDEN HOUSE / FLAT 8 COBDEN
+#: HOUSE HANOVER MEWS CATFORD; PECKHAM 9 ACRE POINT / 9 ACRE POINT PECKHAM). The shorter line
+#: must hold a number and three words or more, so that FLAT 8 alone says nothing.
+ADDRESS_WORDS = _c(
+    "address_l <> address_r AND (replace(address_l, ' ', '') = replace(address_r, ' ', '') "
+    "OR (regexp_matches(address_l, '[0-9]') AND regexp_matches(address_r, '[0-9]') "
+    "AND least(length(string_split(address_l, ' ')), length(string_split(address_r, ' '))) >= 3 "
+    "AND (list_has_all(string_split(address_r, ' '), string_split(address_l, ' ')) "
+    "OR list_has_all(string_split(address_l, ' '), string_split(address_r, ' ')))))"
+)
+#: One record has no address line to compare: none, or one without a number (a street or a
+#: locality alone, as when the parts of an address land in the wrong fields), which cannot
+#: tell one house of a postcode from another.
+NO_LINE = _c(
+    "address_l IS NULL OR address_r IS NULL "
+    "OR NOT regexp_matches(address_l, '[0-9]') OR NOT regexp_matches(address_r, '[0-9]')"
+)
+#: One record has no postcode, and the address lines agree (exactly or in other words).
+LINE_WITHOUT_POSTCODE = _c(
+    f"(postcode_l IS NULL OR postcode_r IS NULL) AND (address_l = address_r OR {ADDRESS_WORDS})"
+)
 #: The pair's addresses are one household's, allowing for a slip in the postcode.
 SAME_ADDRESS = (
-    f"(uprn_l = uprn_r OR postcode_l = postcode_r OR {POSTCODE_TYPO} OR {POSTCODE_TRANSPOSED})"
+    f"(uprn_l = uprn_r OR postcode_l = postcode_r OR {POSTCODE_TYPO} OR {POSTCODE_TRANSPOSED} "
+    f"OR {LINE_WITHOUT_POSTCODE})"
 )
 
 
@@ -422,22 +446,29 @@ def address() -> dict[str, Any]:
         [
             _level(
                 "(postcode_l IS NULL OR postcode_r IS NULL) AND (uprn_l IS NULL OR uprn_r IS NULL) "
-                "AND (town_l IS NULL OR town_r IS NULL)",
+                f"AND (town_l IS NULL OR town_r IS NULL) AND NOT {LINE_WITHOUT_POSTCODE}",
                 "missing",
                 null=True,
             ),
             _level("uprn_l = uprn_r", "same UPRN"),
             _level("postcode_l = postcode_r AND address_l = address_r", "same address line"),
+            _level(
+                f"postcode_l = postcode_r AND {ADDRESS_WORDS}",
+                "same postcode, the address line in other words",
+            ),
             _level(POSTCODE_TYPO, "same address line, postcode mistyped"),
             _level(POSTCODE_TRANSPOSED, "postcode with two characters transposed"),
             # one record has no address line: the postcode is all there is to compare, and is
             # not the neighbour's "same postcode, another line" below (a postcode alone is
             # what a person gives when asked, and what many files hold)
             _level(
-                "postcode_l = postcode_r AND (address_l IS NULL OR address_r IS NULL)",
+                f"postcode_l = postcode_r AND {NO_LINE}",
                 "same postcode, no address line to compare",
             ),
             _level("postcode_l = postcode_r", "same postcode"),
+            # a file without postcodes (or a record missing one): the address line is all
+            # there is, and agreeing it is the same address
+            _level(LINE_WITHOUT_POSTCODE, "same address line, no postcode to compare"),
             _level("postcode_sector_l = postcode_sector_r", "same postcode sector"),
             _level("postcode_district_l = postcode_district_r", "same postcode district"),
             _level("town_l = town_r", "same post town"),

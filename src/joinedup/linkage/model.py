@@ -59,6 +59,9 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.uprn = r.uprn AND l.given_name = r.given_name",
     "l.given_name = r.given_name AND l.family_compact = r.family_compact "
     "AND l.postcode_sector = r.postcode_sector",
+    "l.given_name = r.given_name AND l.family_compact = r.family_compact AND l.address = r.address",
+    "left(l.given_name, 1) = left(r.given_name, 1) AND l.family_compact = r.family_compact "
+    "AND l.postcode = r.postcode",
     "l.given_name = r.family_name AND l.family_name = r.given_name",
 )
 

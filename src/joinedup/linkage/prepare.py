@@ -6,7 +6,8 @@ fields, already normalised the way ingest normalises them (names upper case with
 titles or punctuation other than hyphens; postcodes ``SW1A 1AA``; dates as DATE). Output adds
 derived columns computed once per record rather than once per pair:
 
-``given_variants``  names related to the given name in the name-variant dataset
+``given_variants``  names related to the given name in the name-variant dataset (to each
+                    part of a double given name: DEBBIE for DEBORAH-CHIAMAKA)
 ``given_sound``     the given name's sound key (Metaphone; Muhammad and Mohammed share one)
 ``middle_first``    the first middle name (for given/middle shifts)
 ``family_compact``  letters only, ``MAC`` prefix written ``MC`` (O'Brien, O Brien, OBrien)
@@ -140,6 +141,14 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
     ),
     sounds AS (
         SELECT g, {SOUND_KEY}(g) AS k FROM (SELECT DISTINCT s_given AS g FROM s) WHERE g IS NOT NULL
+    ),
+    given_parts AS (
+        SELECT g, unnest(string_split_regex(g, '[- ]+')) AS part FROM sounds
+    ),
+    variants AS (
+        SELECT p.g, list_sort(list_distinct(flatten(list(v.variants)))) AS variants
+        FROM given_parts p JOIN {VARIANTS} v ON v.name = p.part
+        GROUP BY p.g
     )
     SELECT
         (row_number() OVER (ORDER BY s.record_key) - 1)::BIGINT AS rid,
@@ -180,6 +189,6 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
         {source}
         {carried}
     FROM s
-    LEFT JOIN {VARIANTS} v ON v.name = s.s_given
+    LEFT JOIN variants v ON v.g = s.s_given
     LEFT JOIN sounds snd ON snd.g = s.s_given
     """
