@@ -16,6 +16,7 @@ from joinedup.catalog.models import Purpose, User
 from joinedup.catalog.types import utcnow
 from joinedup.clikit import console, err, fail
 from joinedup.config import load_settings
+from joinedup.governance.tokens import SCOPES
 
 org_app = typer.Typer(
     help="Register organisations (councils, partners, the hub).", no_args_is_help=True
@@ -93,7 +94,7 @@ def token_create(
     name: Annotated[str, typer.Option(help="What the token is for.")],
     scope: Annotated[
         list[str],
-        typer.Option(help="read, ingest, governance, review or admin; repeat for several."),
+        typer.Option(help=f"{', '.join(SCOPES)}; repeat for several."),
     ],
     days: Annotated[int, typer.Option(help="Days until the token expires.")] = 90,
 ) -> None:
@@ -156,6 +157,62 @@ def purpose_seed() -> None:
     with session_scope(load_settings()) as session:
         count = len(ensure_default_purposes(session, actor="cli"))
     console.print(f"{count} standard purposes are registered")
+
+
+Role = Annotated[str, typer.Option(help="The role: data_owner, analyst, caseworker or dpo.")]
+InOrg = Annotated[
+    str | None,
+    typer.Option("--org", help="An organisation's code; leave out for every organisation."),
+]
+
+
+@purpose_app.command("grants")
+def purpose_grants() -> None:
+    """List who may act under which purpose (the purpose grants register)."""
+    from joinedup.governance.grants import list_grants
+
+    table = Table()
+    for column in ("Purpose", "Role", "Organisation", "Granted by", "Granted at"):
+        table.add_column(column)
+    with session_scope(load_settings()) as session:
+        for g in list_grants(session):
+            org = g.organisation or "every organisation"
+            table.add_row(g.purpose, g.role, org, g.granted_by, g.granted_at)
+    console.print(table)
+
+
+@purpose_app.command("grant")
+def purpose_grant(
+    code: Annotated[str, typer.Argument(help="The purpose's code, e.g. fraud-prevention.")],
+    role: Role,
+    org: InOrg = None,
+) -> None:
+    """Let a role act under a purpose, in one organisation or every one (audited)."""
+    from joinedup.governance.grants import GrantError, grant_purpose
+
+    try:
+        with session_scope(load_settings()) as session:
+            grant_purpose(session, code, role, org, None, actor="cli")
+    except GrantError as exc:
+        raise fail(exc.detail) from None
+    console.print(f"The role {role} may act under {code} in {org or 'every organisation'}")
+
+
+@purpose_app.command("revoke")
+def purpose_revoke(
+    code: Annotated[str, typer.Argument(help="The purpose's code.")],
+    role: Role,
+    org: InOrg = None,
+) -> None:
+    """Stop a role acting under a purpose (audited); its next request under it is refused."""
+    from joinedup.governance.grants import GrantError, revoke_grant
+
+    try:
+        with session_scope(load_settings()) as session:
+            revoke_grant(session, code, role, org, None, actor="cli")
+    except GrantError as exc:
+        raise fail(exc.detail) from None
+    console.print(f"The role {role} no longer acts under {code} in {org or 'every organisation'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,9 @@
 """The one policy decision: may this user, for this organisation and purpose, read these fields
 of this dataset? Every read of personal data — API, page, export, job — asks this function.
 
-It returns allow or deny with the reason: the agreement that allows the read, or the missing
-condition. Callers audit the decision with :mod:`joinedup.governance.access`.
+The user must be granted the purpose (:mod:`joinedup.governance.grants`): a purpose is
+granted, never claimed. It returns allow or deny with the reason: the agreement that allows the
+read, or the missing condition. Callers audit the decision with :mod:`joinedup.governance.access`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from joinedup.catalog.models import (
     Role,
     User,
 )
+from joinedup.governance.grants import is_granted
 
 #: Roles whose work needs personal data. Hub admins run the service but never read residents.
 PERSONAL_DATA_ROLES = frozenset({Role.DATA_OWNER, Role.ANALYST, Role.CASEWORKER, Role.DPO})
@@ -151,6 +153,8 @@ def decide(session: Session, req: AccessRequest) -> Decision:
         return _deny("the user does not act for this organisation")
     if user.role not in PERSONAL_DATA_ROLES:
         return _deny(f"the role {user.role} does not read personal data")
+    if not is_granted(session, req.purpose, user.role, user.organisation_id):
+        return _deny(f"the role {user.role} is not granted the purpose {req.purpose}")
     return decide_for_organisation(session, req)
 
 
