@@ -47,7 +47,7 @@ READ_FIELDS = "source_record_id,given_name,fsm_eligible"
 PURPOSE = "fsm"
 SAR = "subject-access"
 #: The purpose each role acts under by default here: one the register grants it.
-ROLE_PURPOSE = {"dpo": SAR}
+ROLE_PURPOSE: dict[str, str | None] = {"dpo": SAR, "hub_admin": None}
 AGREEMENT = "DSA-FSM-1"
 SERVER_PATH = "/srv/joinedup/uploads/secret-upload-name.csv"
 CENSUS = (

@@ -153,6 +153,8 @@ def decide(session: Session, req: AccessRequest) -> Decision:
         return _deny("the user does not act for this organisation")
     if user.role not in PERSONAL_DATA_ROLES:
         return _deny(f"the role {user.role} does not read personal data")
+    if session.scalar(select(Purpose.id).where(Purpose.code == req.purpose)) is None:
+        return _deny(f"no registered purpose {req.purpose!r}")
     if not is_granted(session, req.purpose, user.role, user.organisation_id):
         return _deny(f"the role {user.role} is not granted the purpose {req.purpose}")
     return decide_for_organisation(session, req)
