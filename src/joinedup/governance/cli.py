@@ -117,18 +117,28 @@ def token_create(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Walk the hash chain and report any edited, deleted or reordered entry."""
+    """Walk the hash chain and check it against the signed checkpoints of its head: reports
+    which guarantee failed (chain, signature, truncation or rewrite) and where."""
     from joinedup.catalog.models import AuditEvent
     from joinedup.governance.audit import verify_chain
+    from joinedup.governance.audit_anchor import verify_anchor
 
-    with session_scope(load_settings()) as session:
-        problems = verify_chain(session)
+    settings = load_settings()
+    with session_scope(settings) as session:
+        problems = [("chain", p.event_id, p.problem) for p in verify_chain(session)]
+        anchor = verify_anchor(settings, session)
         count = session.query(AuditEvent).count()
+    problems += [(p.guarantee, p.event_id, p.problem) for p in anchor.problems]
     if problems:
-        for problem in problems:
-            err.print(f"Audit event {problem.event_id}: {problem.problem}")
-        raise fail(f"the audit log has been tampered with ({len(problems)} problem(s))")
-    console.print(f"The audit log is intact: {count} events, every link verified")
+        for guarantee, event_id, problem in problems:
+            where = f"audit event {event_id}" if event_id else "checkpoints"
+            err.print(f"[{guarantee}] {where}: {problem}", markup=False)
+        failed = ", ".join(sorted({g for g, _, _ in problems}))
+        raise fail(f"the audit log has been tampered with ({len(problems)} problem(s): {failed})")
+    console.print(
+        f"The audit log is intact: {count} events, every link verified; "
+        f"{anchor.checkpoints} signed checkpoint(s) agree, the latest at event {anchor.anchored_to}"
+    )
 
 
 @purpose_app.command("list")
