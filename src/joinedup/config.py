@@ -2,6 +2,8 @@
 
 * ``JOINEDUP_HOME`` — the data directory (default ``./joinedup-data``).
 * ``JOINEDUP_DATABASE_URL`` — the control-plane database (default SQLite inside the home).
+* ``JOINEDUP_TRUSTED_PROXIES`` — proxies whose ``X-Forwarded-For`` is believed (none by
+  default: the peer's address is the client's).
 * ``JOINEDUP_CONFIG`` — path of a TOML file (default ``joinedup.toml`` in the working directory,
   then inside the home). Keys are the lower-case setting names, e.g. ``database_url = "..."``.
 """
@@ -27,6 +29,9 @@ class Settings:
     max_upload_bytes: int = 512 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IP
+    #: addresses or networks); empty: none, the peer is the client.
+    trusted_proxies: str = ""
 
     @property
     def snapshots_dir(self) -> Path:
