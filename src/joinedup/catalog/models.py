@@ -298,6 +298,9 @@ class AgreementParty(Base):
     agreement_id: Mapped[int] = mapped_column(ForeignKey("sharing_agreement.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+    #: When the party withdrew from the agreement (it then neither provides nor receives);
+    #: the agreement goes on for the others (joinedup.governance.agreements.leave).
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
 
     agreement: Mapped[Agreement] = relationship(back_populates="parties")
     organisation: Mapped[Organisation] = relationship()

@@ -67,6 +67,10 @@ class AuditAction(StrEnum):
     AGREEMENT_EXPIRED = ("agreement.expired", "An agreement expired")
     AGREEMENT_REVOKED = ("agreement.revoked", "An agreement was revoked")
     AGREEMENT_APPROVE = ("agreement.approve", "A party approved an agreement")
+    AGREEMENT_PARTY_LEAVE = (
+        "agreement.party_withdraw",
+        "A party withdrew from an agreement (it goes on for the others)",
+    )
     OBJECTION_RECORD = ("objection.record", "Recorded a resident's objection")
     OBJECTION_WITHDRAW = ("objection.withdraw", "Withdrew a resident's objection")
     AUDIT_VIEW = ("audit.view", "Searched the audit log")

@@ -131,8 +131,8 @@ def audit_verify() -> None:
     problems += [(p.guarantee, p.event_id, p.problem) for p in anchor.problems]
     if problems:
         for guarantee, event_id, problem in problems:
-            where = f"audit event {event_id}" if event_id else "checkpoints"
-            err.print(f"[{guarantee}] {where}: {problem}", markup=False)
+            where = f"Audit event {event_id}" if event_id else "Checkpoints"
+            err.print(f"{where}: {problem} [{guarantee}]", markup=False)
         failed = ", ".join(sorted({g for g, _, _ in problems}))
         raise fail(f"the audit log has been tampered with ({len(problems)} problem(s): {failed})")
     console.print(

@@ -94,8 +94,10 @@ def _shared_fields(agreement: Agreement, req: AccessRequest) -> set[str] | None:
 
 
 def _is_party(agreement: Agreement, organisation_id: int, role: PartyRole) -> bool:
+    """A party in ``role`` that has not withdrawn from the agreement."""
     return any(
-        p.organisation_id == organisation_id and p.role == role.value for p in agreement.parties
+        p.organisation_id == organisation_id and p.role == role.value and p.withdrawn_at is None
+        for p in agreement.parties
     )
 
 

@@ -1,4 +1,5 @@
-"""governance: the register of purpose grants (which roles may act under which purpose)
+"""governance: the register of purpose grants (which roles may act under which purpose), and
+a party's withdrawal from an agreement (agreement_party.withdrawn_at)
 
 Existing homes get the default grants for the purposes they have registered, so that nobody
 loses a purpose their work needs; ``fraud-prevention`` stays ungranted until a data owner or
@@ -81,8 +82,16 @@ def upgrade() -> None:
     ]
     if rows:
         op.bulk_insert(grant, rows)
+    with op.batch_alter_table("agreement_party", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "withdrawn_at", joinedup.catalog.types.UTCDateTime(timezone=True), nullable=True
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("agreement_party", schema=None) as batch_op:
+        batch_op.drop_column("withdrawn_at")
     op.drop_index(op.f("ix_purpose_grant_purpose_id"), table_name="purpose_grant")
     op.drop_table("purpose_grant")
