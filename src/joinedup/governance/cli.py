@@ -181,14 +181,18 @@ def purpose_grants() -> None:
     """List who may act under which purpose (the purpose grants register)."""
     from joinedup.governance.grants import list_grants
 
-    table = Table()
-    for column in ("Purpose", "Role", "Organisation", "Granted by", "Granted at"):
-        table.add_column(column)
     with session_scope(load_settings()) as session:
-        for g in list_grants(session):
-            org = g.organisation or "every organisation"
-            table.add_row(g.purpose, g.role, org, g.granted_by, g.granted_at)
-    console.print(table)
+        grants = list_grants(session)
+    if not grants:
+        console.print("Nobody is granted any purpose")
+    for g in grants:  # one line each, so that scripts can read them at any width
+        org = g.organisation or "every organisation"
+        console.print(
+            f"{g.purpose}: {g.role} in {org} (granted by {g.granted_by}, {g.granted_at})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @purpose_app.command("grant")
