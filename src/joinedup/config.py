@@ -6,6 +6,8 @@
 * ``JOINEDUP_METRICS_BIND`` — when set (``host:port``), ``serve`` and ``worker`` also serve
   the metrics on that address (docs/operations.md, "Monitoring").
 * ``JOINEDUP_LOG_FORMAT`` — ``json`` (default: one JSON object a line) or ``text``.
+* ``JOINEDUP_TRUSTED_PROXIES`` — proxies whose ``X-Forwarded-For`` is believed (none by
+  default: the peer's address is the client's).
 * ``JOINEDUP_CONFIG`` — path of a TOML file (default ``joinedup.toml`` in the working directory,
   then inside the home). Keys are the lower-case setting names, e.g. ``database_url = "..."``.
 * The hub's own brand (:mod:`joinedup.web.brand` checks it): ``JOINEDUP_SERVICE_NAME`` (the
@@ -42,6 +44,9 @@ class Settings:
     metrics_token: str = ""
     metrics_bind: str = ""
     log_format: str = "json"
+    #: Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IP
+    #: addresses or networks); empty: none, the peer is the client.
+    trusted_proxies: str = ""
 
     @property
     def snapshots_dir(self) -> Path:

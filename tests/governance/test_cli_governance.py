@@ -55,3 +55,12 @@ def test_org_user_token_and_audit_verify(env: dict[str, str], tmp_path: Path) ->
     tampered = runner.invoke(app, ["audit", "verify"], env=env)
     assert tampered.exit_code == 1
     assert "Audit event 2: contents were changed after writing" in tampered.output
+
+
+def test_token_create_help_names_every_scope() -> None:
+    from joinedup.governance.tokens import SCOPES
+
+    shown = runner.invoke(app, ["token", "create", "--help"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    for scope in SCOPES:  # casework was missing
+        assert scope in shown.output, scope

@@ -8,6 +8,7 @@ from joinedup.catalog.models import Agreement, AuditEvent, Organisation, User
 from joinedup.governance.access import AccessDenied, Actor, read_records
 from joinedup.governance.agreements import revoke
 from joinedup.governance.audit import verify_chain
+from joinedup.governance.grants import grant_purpose
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.governance.policy import AccessRequest, decide
 from tests.governance.conftest import TODAY, Region
@@ -61,6 +62,10 @@ def test_active_agreement_allows_its_fields_purpose_and_parties(
     assert not wider.allow
     assert wider.reason == "agreement DSA-FSM-1 does not share field(s) date_of_birth, postcode"
     assert wider.fields == FIELDS
+    ungranted = _decide(r, username="lam-case", purpose="fraud-prevention")
+    assert ungranted.reason == "the role caseworker is not granted the purpose fraud-prevention"
+    with session_scope(r.settings) as session:
+        grant_purpose(session, "fraud-prevention", "caseworker", "lambeth", None)
     other_purpose = _decide(r, username="lam-case", purpose="fraud-prevention")
     assert other_purpose.reason == "agreement DSA-FSM-1 does not cover the purpose fraud-prevention"
     assert not _decide(r, username="food-case").allow

@@ -13,7 +13,8 @@ import yaml
 from sqlalchemy import select
 
 from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import User
+from joinedup.catalog.models import Organisation, User
+from joinedup.governance.grants import grant_purpose, is_granted
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.insight.rules import RuleError, parse_rule, shipped_rules_dir
 from joinedup.jobs.runner import run_inline
@@ -109,6 +110,12 @@ def test_a_dispute_marks_the_record_tells_the_owners_and_can_be_excluded(
         assert page.status_code == 200 and 'data-testid="disputed"' in page.text
     # and on the flag in the council's worklist
     (flag_id,) = _flags_of(rights_home, resident, [SPD])
+    with session_scope(rights_home.settings) as session:  # the council's counter-fraud grant
+        org_id = session.scalars(
+            select(Organisation.id).where(Organisation.code == organisation)
+        ).one()
+        if not is_granted(session, "fraud-prevention", "caseworker", org_id):
+            grant_purpose(session, "fraud-prevention", "caseworker", organisation, None)
     with TestClient(create_app(rights_home.settings)) as client:
         signed_in(
             client,

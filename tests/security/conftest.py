@@ -45,6 +45,9 @@ DATASET = "school-census"
 SHARED_FIELDS = ("source_record_id", "given_name", "family_name", "fsm_eligible")
 READ_FIELDS = "source_record_id,given_name,fsm_eligible"
 PURPOSE = "fsm"
+SAR = "subject-access"
+#: The purpose each role acts under by default here: one the register grants it.
+ROLE_PURPOSE: dict[str, str | None] = {"dpo": SAR, "hub_admin": None}
 AGREEMENT = "DSA-FSM-1"
 SERVER_PATH = "/srv/joinedup/uploads/secret-upload-name.csv"
 CENSUS = (
@@ -99,9 +102,12 @@ class Hub:
     ) -> str:
         return api_token(self.settings, username, scopes, expires_in=expires_in)
 
-    def signed_in(self, username: str, purpose: str | None = PURPOSE) -> TestClient:
+    def signed_in(self, username: str, purpose: str | None = "") -> TestClient:
         """A client signed in through the form, with the CSRF header set, acting for
-        ``purpose`` (None: no purpose chosen)."""
+        ``purpose`` (None: no purpose chosen; by default the one the user's role is granted
+        here: ``fsm``, or ``subject-access`` for DPOs)."""
+        if purpose == "":
+            purpose = ROLE_PURPOSE.get(USERS[username][1], PURPOSE)
         return signed_in(self.client(), username, purpose=purpose)
 
     def close(self) -> None:

@@ -6,7 +6,9 @@ each principal should get comes from the route's access declaration and dependen
 * not signed in (or an API token on a page): sent to sign in (303 to ``/sign-in`` / 401);
 * an API token without the route's scope: 403 naming the scope;
 * a role the route does not allow: 403 "Your role does not allow this";
-* a personal-data route without a purpose: 303 to ``/purpose`` / 403 naming the header;
+* a personal-data route without a purpose, or under one the purpose grants register does not
+  grant the principal's role: 303 to ``/purpose`` / 403 naming the header;
+* a route for one purpose (rights requests, match review) under another: 403 naming it;
 * otherwise: let through (any answer that is not one of those refusals, and never a 5xx).
 
 On top of that, :func:`exact_status` pins the exact status for the routes of the catalogue,
@@ -37,6 +39,7 @@ from tests.security.conftest import (
     OWN,
     PURPOSE,
     READ_FIELDS,
+    SAR,
     SHARED,
     Hub,
 )
@@ -70,6 +73,7 @@ class Who:
     role: str | None = None
     purpose: str | None = PURPOSE
     scopes: frozenset[str] = field(default_factory=lambda: frozenset(SCOPES))
+    granted: bool = True  # does the register grant ``purpose`` to the role?
 
     @property
     def hub_admin(self) -> bool:
@@ -82,12 +86,24 @@ class Who:
 
 PRINCIPALS = [
     Who("anonymous", "anonymous", purpose=None, scopes=frozenset()),
-    Who("hub_admin", "session", "admin", "hub_admin"),
+    Who("hub_admin", "session", "admin", "hub_admin", purpose=None),  # granted none
     Who("data_owner", "session", "lam-owner", "data_owner"),
     Who("analyst", "session", "lam-analyst", "analyst"),
     Who("caseworker", "session", "lam-case", "caseworker"),
-    Who("dpo", "session", "lam-dpo", "dpo"),
+    Who("dpo", "session", "lam-dpo", "dpo", purpose=SAR),
     Who("analyst-no-purpose", "session", "lam-analyst", "analyst", purpose=None),
+    # purposes claimed but not granted (a session cannot choose them; a token can send them)
+    Who(
+        "caseworker-claims-fraud",
+        "token",
+        "lam-case",
+        "caseworker",
+        "fraud-prevention",
+        granted=False,
+    ),
+    Who("analyst-claims-sar", "token", "lam-analyst", "analyst", SAR, granted=False),
+    Who("owner-claims-sar", "token", "lam-owner", "data_owner", SAR, granted=False),
+    Who("dpo-claims-fsm", "token", "lam-dpo", "dpo", PURPOSE, granted=False),
     *(
         Who(f"token:{scope}", "token", "lam-owner", "data_owner", scopes=frozenset({scope}))
         for scope in SCOPES
@@ -150,6 +166,8 @@ def classify(response: Response) -> str:
             return "scope"
         if auth.PURPOSE_HEADER in text:
             return "purpose"
+        if "under the purpose " in text:
+            return "wrong-purpose"
         if "did not come from this site" in text or "has expired" in text:
             return "csrf"
         return "forbidden"
@@ -175,8 +193,10 @@ def expected_classes(route: RouteInfo, who: Who) -> frozenset[str]:
         fails.add("scope")
     if route.roles is not None and who.role not in route.roles:
         fails.add("role")
-    if route.access == auth.PERSONAL_DATA and who.purpose is None:
+    if route.access == auth.PERSONAL_DATA and (who.purpose is None or not who.granted):
         fails.add("purpose")
+    if route.declared_purpose is not None and who.purpose != route.declared_purpose:
+        fails.add("wrong-purpose")
     return frozenset(fails) or ALLOWED
 
 
@@ -225,8 +245,8 @@ def exact_status(key: str, who: Who, variant: str) -> int | None:
         return 403 if token else 303
     if key == "GET /purpose":
         return 200 if session else 303
-    if key == "POST /purpose":
-        return 403 if token else 303
+    if key == "POST /purpose":  # choosing fsm: granted to data owners, analysts, caseworkers
+        return 403 if token or who.role in ("hub_admin", "dpo") else 303
     if key in CATALOGUE_PAGES or key == "GET /jobs":
         return 200 if session else 303
     if key == "GET /jobs/{job_id}":
@@ -260,7 +280,11 @@ def exact_status(key: str, who: Who, variant: str) -> int | None:
             return 401
         if (token and "read" not in who.scopes) or who.purpose is None or who.hub_admin:
             return 403  # no scope; no purpose; hub admins never read residents
-        return 200 if variant in ("own", "shared") else 403
+        if not who.granted:
+            return 403  # a purpose claimed, not granted
+        if variant == "shared":  # the agreement covers fsm only
+            return 200 if who.purpose == PURPOSE else 403
+        return 200 if variant == "own" else 403
     return None
 
 
@@ -278,7 +302,7 @@ def _client_for(hub: Hub, who: Who) -> TestClient:
         assert who.username is not None
         token = hub.token(who.username, tuple(sorted(who.scopes)))
         client.headers["Authorization"] = f"Bearer {token}"
-        client.headers[auth.PURPOSE_HEADER] = PURPOSE
+        client.headers[auth.PURPOSE_HEADER] = who.purpose or PURPOSE
     return client
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import ApiToken, AuditEvent, User, UserSession
 from joinedup.catalog.types import utcnow
-from joinedup.governance.accounts import MAX_FAILURES_PER_USER
+from joinedup.governance.accounts import MAX_FAILURES_PER_ADDRESS_AND_USER
 from joinedup.web import auth
 from tests.security.conftest import Hub
 from tests.support import PASSWORD, csrf_of, make_client, sign_in
@@ -208,7 +208,7 @@ def test_empty_answers(hub: Hub) -> None:
 
 def test_throttling_through_the_form(hub: Hub) -> None:
     client = hub.client()
-    for _ in range(MAX_FAILURES_PER_USER):
+    for _ in range(MAX_FAILURES_PER_ADDRESS_AND_USER):
         assert sign_in(client, "lam-analyst", "wrong password!!").status_code == 422
     # Now even the right password is refused, with the throttling message.
     response = sign_in(client, "lam-analyst", PASSWORD)

@@ -331,6 +331,9 @@ def test_openapi_documents_the_governance_api(client_for: Any, db_settings: Sett
     }
     assert ("POST", "/api/v1/agreements/{reference}/approve") in ops
     assert ("GET", "/api/v1/audit/events") in ops
-    assert len(ops) == 19
+    assert ("POST", "/api/v1/purposes/grants") in ops
+    assert ("POST", "/api/v1/purposes/grants/revoke") in ops
+    assert ("POST", "/api/v1/agreements/{reference}/leave") in ops
+    assert len(ops) == 23
     approve = spec["paths"]["/api/v1/agreements/{reference}/approve"]["post"]
     assert approve["x-joinedup-access"] == "role:data_owner"

@@ -223,6 +223,7 @@ def test_tampering_shows_where_the_chain_breaks(dpo: TestClient, db_settings: Se
     assert verify["problems"][0] == {
         "event_id": target,
         "problem": "contents were changed after writing",
+        "guarantee": "chain",
     }
 
 

@@ -203,7 +203,7 @@ def test_other_purposes_and_roles_are_refused(app: Any) -> None:
     page = fsm.get("/linkage")
     assert page.status_code == 403 and "/purpose?next=/linkage" in page.text
     assert fsm.get("/api/v1/linkage/runs").status_code == 403
-    dpo = _signed_in(app, "hub-linkage-dpo", "linkage")
+    dpo = _signed_in(app, "hub-linkage-dpo", "subject-access")  # the purpose DPOs hold
     assert "Your role does not allow this" in dpo.get("/linkage").text
     none = _signed_in(app, REVIEWER, None)
     redirect = none.get("/linkage/review", follow_redirects=False)

@@ -56,7 +56,11 @@ def dispose_engines() -> None:
 
 
 def session_factory(settings: Settings) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(settings), expire_on_commit=False)
+    """Sessions carry their settings in ``info`` (the audit anchor signs committed heads in
+    the home: :mod:`joinedup.governance.audit_anchor`)."""
+    return sessionmaker(
+        bind=get_engine(settings), expire_on_commit=False, info={"joinedup_settings": settings}
+    )
 
 
 @contextmanager

@@ -237,6 +237,25 @@ class Purpose(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PurposeGrant(Base):
+    """Who may act under a purpose: a role, in one organisation (``organisation_id``) or in
+    every organisation (None). Nobody acts under a purpose no grant names
+    (:mod:`joinedup.governance.grants`); a revoked grant is deleted (the audit log keeps it)."""
+
+    __tablename__ = "purpose_grant"
+    __table_args__ = (UniqueConstraint("purpose_id", "role", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose_id: Mapped[int] = mapped_column(ForeignKey("purpose.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    granted_by: Mapped[str] = mapped_column(String(120))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    purpose: Mapped[Purpose] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+
 class Agreement(Base):
     """A data-sharing agreement: parties, data, purposes, basis, DPIA, dates, retention."""
 
@@ -279,6 +298,9 @@ class AgreementParty(Base):
     agreement_id: Mapped[int] = mapped_column(ForeignKey("sharing_agreement.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
+    #: When the party withdrew from the agreement (it then neither provides nor receives);
+    #: the agreement goes on for the others (joinedup.governance.agreements.leave).
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
 
     agreement: Mapped[Agreement] = relationship(back_populates="parties")
     organisation: Mapped[Organisation] = relationship()

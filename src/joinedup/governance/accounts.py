@@ -1,9 +1,18 @@
 """Local accounts: argon2 password hashes (pwdlib), sign-in with throttling.
 
 Sign-in takes the same time whether or not the account exists (a dummy hash is verified), and
-no password or hash is ever logged. After ``MAX_FAILURES_PER_USER`` failures for one username,
-or ``MAX_FAILURES_PER_REMOTE`` from one address, within ``WINDOW``, sign-in is refused until
-the window passes.
+no password or hash is ever logged. Throttling slows an attacker without locking the real user
+out: within ``WINDOW``,
+
+* ``MAX_FAILURES_PER_ADDRESS_AND_USER`` failures for one username from one address refuse that
+  username *from that address* only;
+* ``MAX_FAILURES_PER_REMOTE`` failures from one address refuse that address;
+* ``MAX_FAILURES_PER_USER`` failures for one username from anywhere (an attacker spread over
+  many addresses) refuse it from every address *except* those it signed in from successfully in
+  the last ``KNOWN_FOR``, so its owner, at their usual address, still signs in.
+
+The address is the client's as the web app resolves it: the peer, or, behind a proxy listed in
+the ``trusted_proxies`` setting only, the address that proxy forwarded (ADR 0007 addendum).
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 
 MIN_PASSWORD_LENGTH = 12
-MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS_AND_USER = 5
 MAX_FAILURES_PER_REMOTE = 20
+MAX_FAILURES_PER_USER = 20
 WINDOW = timedelta(minutes=15)
+KNOWN_FOR = timedelta(days=30)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 _hasher = PasswordHash.recommended()
@@ -111,31 +122,42 @@ class SignIn:
     reason: str
 
 
-def _recent_failures(session: Session, **where: str) -> int:
-    since = utcnow() - WINDOW
+def _recent(session: Session, since: timedelta, succeeded: bool, **where: str) -> int:
     query = (
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
+        .where(LoginAttempt.at >= utcnow() - since, LoginAttempt.succeeded.is_(succeeded))
     )
     for column, value in where.items():
         query = query.where(getattr(LoginAttempt, column) == value)
     return session.scalar(query) or 0
 
 
+def _throttled(session: Session, username: str, remote: str) -> bool:
+    """See the module docstring: per address and user, per address, per user (not from a
+    known address)."""
+    if _recent(session, WINDOW, False, username=username, remote=remote) >= (
+        MAX_FAILURES_PER_ADDRESS_AND_USER
+    ):
+        return True
+    if _recent(session, WINDOW, False, remote=remote) >= MAX_FAILURES_PER_REMOTE:
+        return True
+    if _recent(session, WINDOW, False, username=username) < MAX_FAILURES_PER_USER:
+        return False
+    return _recent(session, KNOWN_FOR, True, username=username, remote=remote) == 0
+
+
 def authenticate(session: Session, username: str, password: str, remote: str) -> SignIn:
     """Check a username and password; records the attempt; raises when throttled."""
     username = username.strip().lower()[:120]
-    if (
-        _recent_failures(session, username=username) >= MAX_FAILURES_PER_USER
-        or _recent_failures(session, remote=remote) >= MAX_FAILURES_PER_REMOTE
-    ):
+    remote = remote[:64]
+    if _throttled(session, username, remote):
         raise SignInThrottled("too many failed sign-in attempts; wait 15 minutes")
     user = session.scalars(select(User).where(User.username == username)).first()
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     valid = _hasher.verify(password, stored)
     ok = bool(valid and user is not None and user.password_hash and user.is_active)
-    session.add(LoginAttempt(username=username, remote=remote[:64], succeeded=ok))
+    session.add(LoginAttempt(username=username, remote=remote, succeeded=ok))
     append_event(
         session,
         actor=username if ok else "anonymous",

@@ -3,6 +3,10 @@
 draft → proposed → (approved by every provider's data owner) → active → expired | revoked.
 A draft or proposed agreement can be withdrawn back to draft. Every transition is stored as an
 :class:`AgreementEvent` and in the audit log, in the same transaction.
+
+One party may withdraw from an active agreement (``leave``) without ending it for the others,
+as long as another provider and another recipient remain: its data is no longer shared and it
+receives nothing from then on. ``revoke`` ends the agreement for every party.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from joinedup.catalog.models import (
     Role,
     User,
 )
+from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction, agreement_moved
@@ -47,7 +52,7 @@ class AgreementPermissionError(AgreementError):
 
 
 #: The lifecycle steps a person can take on an agreement (see :func:`check_action`).
-ACTIONS = ("propose", "approve", "withdraw", "revoke")
+ACTIONS = ("propose", "approve", "withdraw", "leave", "revoke")
 
 
 @dataclass(frozen=True)
@@ -179,8 +184,16 @@ def provider_ids(agreement: Agreement) -> set[int]:
 
 
 def _may_act_for_a_party(agreement: Agreement, user: User) -> bool:
-    party_ids = {p.organisation_id for p in agreement.parties}
+    party_ids = {p.organisation_id for p in agreement.parties if p.withdrawn_at is None}
     return user.organisation_id in party_ids and user.role in {Role.DATA_OWNER, Role.DPO}
+
+
+def _remaining(agreement: Agreement, leaving: int) -> tuple[set[int], set[int]]:
+    """Providers and recipients that stay if ``leaving`` withdraws."""
+    stay = [p for p in agreement.parties if p.withdrawn_at is None and p.organisation_id != leaving]
+    providers = {p.organisation_id for p in stay if p.role == PartyRole.PROVIDER.value}
+    recipients = {p.organisation_id for p in stay if p.role == PartyRole.RECIPIENT.value}
+    return providers, recipients
 
 
 def check_action(agreement: Agreement, user: User, action: str) -> AgreementError | None:
@@ -213,6 +226,20 @@ def check_action(agreement: Agreement, user: User, action: str) -> AgreementErro
         if not _may_act_for_a_party(agreement, user):
             return AgreementPermissionError(
                 "only a data owner or DPO of a party can withdraw an agreement"
+            )
+    elif action == "leave":
+        if status != AgreementStatus.ACTIVE.value:
+            return AgreementError(
+                f"a party withdraws only from an active agreement; it is {status}"
+            )
+        if not _may_act_for_a_party(agreement, user):
+            return AgreementPermissionError(
+                "only a data owner or DPO of a party can withdraw it from an agreement"
+            )
+        providers, recipients = _remaining(agreement, user.organisation_id)
+        if not any(p != r for p in providers for r in recipients):
+            return AgreementError(
+                "without your organisation nothing would be shared: revoke the agreement instead"
             )
     elif action == "revoke":
         if status in {AgreementStatus.REVOKED.value, AgreementStatus.EXPIRED.value}:
@@ -276,6 +303,37 @@ def withdraw(session: Session, agreement: Agreement, user: User) -> None:
     _check(agreement, user, "withdraw")
     agreement.approvals.clear()
     _transition(session, agreement, AgreementStatus.DRAFT, user, "withdrawn")
+
+
+def leave(session: Session, agreement: Agreement, user: User, note: str) -> None:
+    """Withdraw the user's organisation from an active agreement (audited): from this
+    transaction it neither provides nor receives; the others go on under the agreement."""
+    _check(agreement, user, "leave")
+    if not note.strip():
+        raise AgreementError("give a reason for withdrawing from the agreement")
+    now = utcnow()
+    for party in agreement.parties:
+        if party.organisation_id == user.organisation_id and party.withdrawn_at is None:
+            party.withdrawn_at = now
+    session.add(
+        AgreementEvent(
+            agreement_id=agreement.id,
+            from_status=agreement.status,
+            to_status=agreement.status,
+            user_id=user.id,
+            note=f"party withdrew: {note}"[:500],
+        )
+    )
+    append_event(
+        session,
+        actor=user.username,
+        actor_user_id=user.id,
+        organisation_id=user.organisation_id,
+        action=AuditAction.AGREEMENT_PARTY_LEAVE,
+        target_type="agreement",
+        target_id=agreement.reference,
+        details={"note": note},
+    )
 
 
 def revoke(session: Session, agreement: Agreement, user: User, note: str) -> None:

@@ -3,7 +3,9 @@
 Each event's ``hash`` is the sha256 of the previous event's hash and a canonical JSON encoding
 of the event's own fields, so editing, deleting or reordering any event breaks the chain at that
 point. Events are appended in the caller's transaction: the audit entry commits or rolls back
-together with the action it records.
+together with the action it records. Once it commits, the head is signed into a checkpoint
+outside the database (:mod:`joinedup.governance.audit_anchor`), which detects truncation and
+rewriting.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from joinedup.catalog.models import AuditEvent
 from joinedup.catalog.types import utcnow
 from joinedup.governance.audit_actions import registered
 from joinedup.metrics import AUDIT_APPEND_SECONDS
+from joinedup.governance.audit_anchor import note_head
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x6A6F696E  # "join": serialises appends on PostgreSQL
@@ -112,6 +115,7 @@ def append_event(
     session.add(event)
     session.flush()
     AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
+    note_head(session, event.id, event.hash)
     return event
 
 

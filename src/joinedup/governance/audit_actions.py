@@ -49,18 +49,28 @@ class AuditAction(StrEnum):
     SIGN_IN_THROTTLED = ("auth.sign_in_throttled", "Sign-in refused: too many failures")
     SIGN_OUT = ("auth.sign_out", "Signed out")
     PURPOSE_CHANGE = ("auth.purpose_change", "Chose the purpose they act under")
+    PURPOSE_REFUSED = (
+        "auth.purpose_refused",
+        "Refused: acted under a purpose their role is not granted",
+    )
     TOKEN_CREATE = ("token.create", "Created an API token")
     TOKEN_REVOKE = ("token.revoke", "Revoked an API token")
 
     # --- governance -------------------------------------------------------------------------
     ORGANISATION_CREATE = ("organisation.create", "Registered an organisation")
     PURPOSE_CREATE = ("purpose.create", "Registered a purpose")
+    PURPOSE_GRANT = ("purpose.grant", "Granted a role a purpose")
+    PURPOSE_GRANT_REVOKE = ("purpose.grant_revoke", "Revoked a role's grant of a purpose")
     AGREEMENT_DRAFT = ("agreement.draft", "An agreement was drafted")
     AGREEMENT_PROPOSED = ("agreement.proposed", "An agreement was proposed")
     AGREEMENT_ACTIVE = ("agreement.active", "An agreement came into force")
     AGREEMENT_EXPIRED = ("agreement.expired", "An agreement expired")
     AGREEMENT_REVOKED = ("agreement.revoked", "An agreement was revoked")
     AGREEMENT_APPROVE = ("agreement.approve", "A party approved an agreement")
+    AGREEMENT_PARTY_LEAVE = (
+        "agreement.party_withdraw",
+        "A party withdrew from an agreement (it goes on for the others)",
+    )
     OBJECTION_RECORD = ("objection.record", "Recorded a resident's objection")
     OBJECTION_WITHDRAW = ("objection.withdraw", "Withdrew a resident's objection")
     AUDIT_VIEW = ("audit.view", "Searched the audit log")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from joinedup.clikit import console, err, fail
 from joinedup.config import load_settings
+from joinedup.governance.tokens import SCOPES
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -103,7 +104,7 @@ def token_create(
     name: Annotated[str, typer.Option(help="What the token is for.")],
     scope: Annotated[
         list[str],
-        typer.Option(help="read, ingest, governance, review or admin; repeat for several."),
+        typer.Option(help=f"{', '.join(SCOPES)}; repeat for several."),
     ],
     days: Annotated[int, typer.Option(help="Days until the token expires.")] = 90,
 ) -> None:
@@ -130,18 +131,28 @@ def token_create(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Walk the hash chain and report any edited, deleted or reordered entry."""
+    """Walk the hash chain and check it against the signed checkpoints of its head: reports
+    which guarantee failed (chain, signature, truncation or rewrite) and where."""
     from joinedup.catalog.models import AuditEvent
     from joinedup.governance.audit import verify_chain
+    from joinedup.governance.audit_anchor import verify_anchor
 
-    with session_scope() as session:
-        problems = verify_chain(session)
+    settings = load_settings()
+    with session_scope(settings) as session:
+        problems = [("chain", p.event_id, p.problem) for p in verify_chain(session)]
+        anchor = verify_anchor(settings, session)
         count = session.query(AuditEvent).count()
+    problems += [(p.guarantee, p.event_id, p.problem) for p in anchor.problems]
     if problems:
-        for problem in problems:
-            err.print(f"Audit event {problem.event_id}: {problem.problem}")
-        raise fail(f"the audit log has been tampered with ({len(problems)} problem(s))")
-    console.print(f"The audit log is intact: {count} events, every link verified")
+        for guarantee, event_id, problem in problems:
+            where = f"Audit event {event_id}" if event_id else "Checkpoints"
+            err.print(f"{where}: {problem} [{guarantee}]", markup=False)
+        failed = ", ".join(sorted({g for g, _, _ in problems}))
+        raise fail(f"the audit log has been tampered with ({len(problems)} problem(s): {failed})")
+    console.print(
+        f"The audit log is intact: {count} events, every link verified; "
+        f"{anchor.checkpoints} signed checkpoint(s) agree, the latest at event {anchor.anchored_to}"
+    )
 
 
 @purpose_app.command("list")
@@ -174,6 +185,66 @@ def purpose_seed() -> None:
     with session_scope() as session:
         count = len(ensure_default_purposes(session, actor="cli"))
     console.print(f"{count} standard purposes are registered")
+
+
+Role = Annotated[str, typer.Option(help="The role: data_owner, analyst, caseworker or dpo.")]
+InOrg = Annotated[
+    str | None,
+    typer.Option("--org", help="An organisation's code; leave out for every organisation."),
+]
+
+
+@purpose_app.command("grants")
+def purpose_grants() -> None:
+    """List who may act under which purpose (the purpose grants register)."""
+    from joinedup.governance.grants import list_grants
+
+    with session_scope(load_settings()) as session:
+        grants = list_grants(session)
+    if not grants:
+        console.print("Nobody is granted any purpose")
+    for g in grants:  # one line each, so that scripts can read them at any width
+        org = g.organisation or "every organisation"
+        console.print(
+            f"{g.purpose}: {g.role} in {org} (granted by {g.granted_by}, {g.granted_at})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@purpose_app.command("grant")
+def purpose_grant(
+    code: Annotated[str, typer.Argument(help="The purpose's code, e.g. fraud-prevention.")],
+    role: Role,
+    org: InOrg = None,
+) -> None:
+    """Let a role act under a purpose, in one organisation or every one (audited)."""
+    from joinedup.governance.grants import GrantError, grant_purpose
+
+    try:
+        with session_scope(load_settings()) as session:
+            grant_purpose(session, code, role, org, None, actor="cli")
+    except GrantError as exc:
+        raise fail(exc.detail) from None
+    console.print(f"The role {role} may act under {code} in {org or 'every organisation'}")
+
+
+@purpose_app.command("revoke")
+def purpose_revoke(
+    code: Annotated[str, typer.Argument(help="The purpose's code.")],
+    role: Role,
+    org: InOrg = None,
+) -> None:
+    """Stop a role acting under a purpose (audited); its next request under it is refused."""
+    from joinedup.governance.grants import GrantError, revoke_grant
+
+    try:
+        with session_scope(load_settings()) as session:
+            revoke_grant(session, code, role, org, None, actor="cli")
+    except GrantError as exc:
+        raise fail(exc.detail) from None
+    console.print(f"The role {role} no longer acts under {code} in {org or 'every organisation'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,5 @@
-"""The demo's governance: purposes, synthetic users with printed logins, and the sharing
-agreements the free-school-meals scenario needs, each approved by every provider."""
+"""The demo's governance: purposes and their grants, synthetic users with printed logins, and
+the sharing agreements the free-school-meals scenario needs, each approved by every provider."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from joinedup.governance.agreements import (
     create_draft,
     propose,
 )
+from joinedup.governance.grants import grant_purpose
 from joinedup.governance.purposes import PUBLIC_TASK, ensure_default_purposes
 from joinedup.jobs.registry import JobContext, job
 
@@ -61,6 +62,7 @@ CENSUS_FSM_FIELDS = (
     "fsm_eligible",
     "fsm_start_date",
 )
+FRAUD = "fraud-prevention"
 COUNCIL_ROLES = (Role.DATA_OWNER, Role.ANALYST, Role.CASEWORKER)
 
 
@@ -165,6 +167,11 @@ def set_up_demo_governance(settings: Settings, today: date | None = None) -> dic
                     }
                 )
         councils = [o.code for o in orgs if o.type == OrganisationType.COUNCIL.value]
+        # One council's counter-fraud work: its data owner grants its caseworkers the purpose
+        # (nobody else acts under it; see joinedup.governance.grants).
+        if councils:
+            first = min(councils)
+            grant_purpose(session, FRAUD, Role.CASEWORKER.value, first, owners[first])
         partners = [o.code for o in orgs if o.type == OrganisationType.VOLUNTARY.value]
         hub = next(o.code for o in orgs if o.type == OrganisationType.HUB.value)
         references = []

@@ -1,8 +1,9 @@
 """The one policy decision: may this user, for this organisation and purpose, read these fields
 of this dataset? Every read of personal data — API, page, export, job — asks this function.
 
-It returns allow or deny with the reason: the agreement that allows the read, or the missing
-condition. Callers audit the decision with :mod:`joinedup.governance.access`.
+The user must be granted the purpose (:mod:`joinedup.governance.grants`): a purpose is
+granted, never claimed. It returns allow or deny with the reason: the agreement that allows the
+read, or the missing condition. Callers audit the decision with :mod:`joinedup.governance.access`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from joinedup.catalog.models import (
     User,
 )
 from joinedup.metrics import count_decision
+from joinedup.governance.grants import is_granted
 
 #: Roles whose work needs personal data. Hub admins run the service but never read residents.
 PERSONAL_DATA_ROLES = frozenset({Role.DATA_OWNER, Role.ANALYST, Role.CASEWORKER, Role.DPO})
@@ -93,8 +95,10 @@ def _shared_fields(agreement: Agreement, req: AccessRequest) -> set[str] | None:
 
 
 def _is_party(agreement: Agreement, organisation_id: int, role: PartyRole) -> bool:
+    """A party in ``role`` that has not withdrawn from the agreement."""
     return any(
-        p.organisation_id == organisation_id and p.role == role.value for p in agreement.parties
+        p.organisation_id == organisation_id and p.role == role.value and p.withdrawn_at is None
+        for p in agreement.parties
     )
 
 
@@ -158,6 +162,10 @@ def _decide_for_user(session: Session, req: AccessRequest) -> Decision:
         return _deny("the user does not act for this organisation")
     if user.role not in PERSONAL_DATA_ROLES:
         return _deny(f"the role {user.role} does not read personal data")
+    if session.scalar(select(Purpose.id).where(Purpose.code == req.purpose)) is None:
+        return _deny(f"no registered purpose {req.purpose!r}")
+    if not is_granted(session, req.purpose, user.role, user.organisation_id):
+        return _deny(f"the role {user.role} is not granted the purpose {req.purpose}")
     return _decide_for_organisation(session, req)
 
 

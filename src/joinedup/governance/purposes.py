@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.models import Purpose
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
+from joinedup.governance.grants import ensure_default_grants
 
 PUBLIC_TASK = "UK GDPR Article 6(1)(e): public task"
 
@@ -100,4 +101,8 @@ def register_purpose(session: Session, spec: PurposeSpec, actor: str = "system")
 
 
 def ensure_default_purposes(session: Session, actor: str = "system") -> list[Purpose]:
-    return [register_purpose(session, spec, actor) for spec in DEFAULT_PURPOSES]
+    """Register the default purposes and their default grants
+    (:data:`joinedup.governance.grants.DEFAULT_GRANTS`) where missing."""
+    purposes = [register_purpose(session, spec, actor) for spec in DEFAULT_PURPOSES]
+    ensure_default_grants(session, actor)
+    return purposes

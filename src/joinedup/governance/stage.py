@@ -9,6 +9,7 @@ STAGE = Stage(
     api=("joinedup.web.api.governance",),
     pages=(
         "joinedup.web.pages.agreements",
+        "joinedup.web.pages.grants",
         "joinedup.web.pages.audit",
         "joinedup.web.pages.objections",
         "joinedup.web.pages.admin",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,11 +30,13 @@ from joinedup.errors import JoinedupError
 from joinedup.governance.access import AccessDenied, Actor, NotFound, audit_as, read_records
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.linkage.chain import pairs_source
+from joinedup.linkage.governed import HIDDEN, Visibility, source_of
 from joinedup.linkage.model import LinkageModel
 from joinedup.linkage.prepare import COMPARED_FIELDS
 from joinedup.linkage.review import (
     PAIR_ID,
     Decision,
+    ReviewError,
     check_reviewer,
     history,
     latest_decisions,
@@ -44,6 +46,7 @@ from joinedup.linkage.review import (
 )
 from joinedup.standards import load_schema
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.sql import lit
 
 #: The fields shown for a record, in this order: the ones the model compares (every person
 #: standard has them).
@@ -179,8 +182,28 @@ class Queue:
 
 
 def _source(key: str) -> str:
-    organisation, dataset, _ = key.split("/", 2)
-    return f"{organisation}/{dataset}"
+    return source_of(key) or HIDDEN
+
+
+def _src_sql(column: str) -> str:
+    return f"split_part({column}, '/', 1) || '/' || split_part({column}, '/', 2)"
+
+
+def _visible_filter(con: Any, source: str, run: RunInfo, seen: Visibility | None) -> str:
+    """SQL limiting the review band to pairs whose two sources ``seen``'s viewer may know of
+    (every pair for the operator at the CLI, ``seen`` None)."""
+    if seen is None:
+        return "TRUE"
+    sources = con.execute(
+        f"SELECT DISTINCT s FROM (SELECT {_src_sql('record_key_l')} AS s FROM "
+        f"({_band_sql(source, run)}) UNION SELECT {_src_sql('record_key_r')} FROM "
+        f"({_band_sql(source, run)})) ORDER BY s"
+    ).fetchall()
+    allowed = seen.visible_sources([str(r[0]) for r in sources])
+    if not allowed:
+        return "FALSE"
+    listed = ", ".join(lit(a) for a in allowed)
+    return f"{_src_sql('record_key_l')} IN ({listed}) AND {_src_sql('record_key_r')} IN ({listed})"
 
 
 def _decided_table(settings: Settings) -> pa.Table:
@@ -206,19 +229,27 @@ QUEUE_ORDER = "abs(match_weight), record_key_l, record_key_r"
 
 
 def review_queue(
-    settings: Settings, page: int = 1, page_size: int = PAGE_SIZE, run_id: int | None = None
+    settings: Settings,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    run_id: int | None = None,
+    actor: Actor | None = None,
 ) -> Queue:
-    """Pairs of the run's review band without a decision, most uncertain first."""
+    """Pairs of the run's review band without a decision, most uncertain first; for
+    ``actor``, only pairs whose two records they may know of (:mod:`.governed`)."""
     run = get_run(settings, run_id)
     page = max(1, int(page))
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     source = run_pairs(settings, run.id)
+    seen = Visibility(settings, actor) if actor is not None else None
     with duckdb_session(settings) as con:
+        visible = _visible_filter(con, source, run, seen)
         con.register("__decided", _decided_table(settings))
         con.execute(
             f"""CREATE TEMP TABLE band AS
             SELECT b.*, d.key_l IS NOT NULL AS decided FROM ({_band_sql(source, run)}) b
-            LEFT JOIN __decided d ON d.key_l = b.record_key_l AND d.key_r = b.record_key_r"""
+            LEFT JOIN __decided d ON d.key_l = b.record_key_l AND d.key_r = b.record_key_r
+            WHERE {visible}"""
         )
         waiting, decided = con.execute(
             "SELECT count(*) FILTER (WHERE NOT decided), count(*) FILTER (WHERE decided) FROM band"
@@ -235,18 +266,22 @@ def review_queue(
     return Queue(run, int(waiting), int(decided), page, page_size, items)
 
 
-def next_pair(settings: Settings, after: str | None = None) -> str | None:
+def next_pair(
+    settings: Settings, after: str | None = None, actor: Actor | None = None
+) -> str | None:
     """The next pair waiting for review after ``after`` in queue order (wrapping round to the
-    start), or None when the queue is empty."""
+    start), or None when the queue is empty (for ``actor``: of the pairs they may see)."""
     run = get_run(settings)
     source = run_pairs(settings, run.id)
+    seen = Visibility(settings, actor) if actor is not None else None
     with duckdb_session(settings) as con:
+        visible = _visible_filter(con, source, run, seen)
         con.register("__decided", _decided_table(settings))
         con.execute(
             f"""CREATE TEMP TABLE waiting AS
             SELECT pair, record_key_l, record_key_r, abs(match_weight) AS u,
                    row_number() OVER (ORDER BY {QUEUE_ORDER}) AS n
-            FROM ({_band_sql(source, run)}) b
+            FROM (SELECT * FROM ({_band_sql(source, run)}) WHERE {visible}) b
             ANTI JOIN __decided d ON d.key_l = b.record_key_l AND d.key_r = b.record_key_r"""
         )
         if after is not None and PAIR_ID.match(after):
@@ -423,10 +458,23 @@ class RecordView:
     rows: int
     values: dict[str, str] | None = None
     withheld: str | None = None
+    hidden: bool = False  # another organisation's record the viewer may not know of
 
     @property
     def source(self) -> str:
-        return f"{self.organisation}/{self.dataset}"
+        return HIDDEN if self.hidden else f"{self.organisation}/{self.dataset}"
+
+    def hide(self) -> None:
+        """Show only that the record exists elsewhere (:mod:`joinedup.linkage.governed`)."""
+        self.record_key = self.organisation = self.dataset = self.source_record_id = ""
+        self.resident_id = self.household_id = ""
+        self.version, self.values, self.withheld, self.hidden = 0, None, HIDDEN, True
+
+
+def _hidden_record() -> RecordView:
+    record = RecordView("", "", "", 0, "", "", "", 0)
+    record.hide()
+    return record
 
 
 def _index_rows(
@@ -530,21 +578,34 @@ class PairView:
 
 
 def view_pair(settings: Settings, actor: Actor, pair: str) -> PairView:
-    """Everything the review page shows for ``pair`` (audited)."""
+    """Everything the review page shows for ``pair`` (audited). A record the reviewer may not
+    know of shows as :data:`~joinedup.linkage.governed.HIDDEN`, and a pair of two such
+    records is not found."""
     check_reviewer(actor)
     evidence = pair_evidence(settings, pair)
     run = get_run(settings)
-    keys = [evidence.record_key_l, evidence.record_key_r]
+    seen = Visibility(settings, actor)
+    key_l, key_r = evidence.record_key_l, evidence.record_key_r
+    shows = {key_l: seen.sees(key_l), key_r: seen.sees(key_r)}
+    keys = [k for k in (key_l, key_r) if shows[k]]
+    if not keys:
+        raise LinkageNotFound("There is no such pair in the latest linkage run")
     records = {
         r.record_key: r for r in _record_views(_index_rows(settings, run, "record_key", keys))
     }
     _audit_view(settings, actor, AuditAction.LINKAGE_PAIR_VIEW, "record_pair", pair, keys)
     fill_values(settings, actor, list(records.values()))
+    both = len(keys) == 2
     return PairView(
-        evidence=evidence,
-        left=records.get(evidence.record_key_l),
-        right=records.get(evidence.record_key_r),
-        decisions=pair_history(settings, *keys),
+        evidence=replace(
+            evidence,
+            record_key_l=key_l if shows[key_l] else "",
+            record_key_r=key_r if shows[key_r] else "",
+            decision=evidence.decision if both else None,
+        ),
+        left=records.get(key_l) if shows[key_l] else _hidden_record(),
+        right=records.get(key_r) if shows[key_r] else _hidden_record(),
+        decisions=pair_history(settings, key_l, key_r) if both else [],
         run=run,
     )
 
@@ -586,16 +647,20 @@ def explain_resident(settings: Settings, actor: Actor, resident_id: str) -> Resi
     rows = _index_rows(settings, run, "resident_id", [resident_id])
     if not rows:
         raise LinkageNotFound("There is no such resident in the latest linkage run")
+    seen = Visibility(settings, actor)
     records = _record_views(rows)
+    visible = [r for r in records if seen.sees(r.record_key)]
+    if not visible:  # every record is another organisation's: not theirs to know of
+        raise LinkageNotFound("There is no such resident in the latest linkage run")
     household_id = records[0].household_id
     members = sorted(
         {
             r["resident_id"]
             for r in _index_rows(settings, run, "household_id", [household_id])
-            if r["resident_id"] != resident_id
+            if r["resident_id"] != resident_id and seen.sees(str(r["record_key"]))
         }
     )
-    keys = [r.record_key for r in records]
+    keys = [r.record_key for r in visible]
     wanted = pa.table({"k": pa.array(keys, pa.string())})
     pair_rows = _pair_rows(
         settings,
@@ -607,15 +672,22 @@ def explain_resident(settings: Settings, actor: Actor, resident_id: str) -> Resi
     decided = latest_decisions(settings)
     links = [_evidence(model, run, row, decided) for row in pair_rows]
     _audit_view(settings, actor, AuditAction.LINKAGE_EXPLAIN, "resident", resident_id, keys)
-    fill_values(settings, actor, records)
+    fill_values(settings, actor, visible)
+    hidden = [r for r in records if not seen.sees(r.record_key)]
+    for record in hidden:
+        record.hide()
     return ResidentView(
         resident_id=resident_id,
         household_id=household_id,
         run=run,
-        records=records,
+        records=visible + hidden,
         household=members,
         links=links,
-        decisions=history(settings, keys),
+        decisions=[
+            d
+            for d in history(settings, keys)
+            if seen.sees(d.record_key_l) and seen.sees(d.record_key_r)
+        ],
     )
 
 
@@ -645,6 +717,11 @@ def decide_pair(
     waiting for review."""
     check_reviewer(actor)
     evidence = pair_evidence(settings, pair)
+    seen = Visibility(settings, actor)
+    if not (seen.sees(evidence.record_key_l) and seen.sees(evidence.record_key_r)):
+        raise ReviewError(
+            "You may decide only pairs whose two records you may see under your purpose", 403
+        )
     run = get_run(settings)
     recorded = record_decision(
         settings,
@@ -656,7 +733,7 @@ def decide_pair(
         run_id=run.id,
         match_probability=evidence.match_probability,
     )
-    return recorded, next_pair(settings, after=pair)
+    return recorded, next_pair(settings, after=pair, actor=actor)
 
 
 def record_exists(settings: Settings, record_key: str) -> bool:

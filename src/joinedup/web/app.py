@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from joinedup import __version__
 from joinedup.config import Settings, load_settings
@@ -66,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SessionCookieMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, static_prefix="/static/")
+    if settings.trusted_proxies.strip():
+        # Outermost: the client's address and scheme, as a listed proxy forwarded them.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
     observe.install(app, settings.metrics_token)  # outermost: times every request
 

@@ -64,6 +64,7 @@ from joinedup.config import Settings
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
+from joinedup.governance.grants import is_granted, refuse_purpose
 from joinedup.governance.tokens import SCOPES, verify_token
 from joinedup.home import ensure_secret_key
 
@@ -406,32 +407,66 @@ def require_scope(scope: str) -> Callable[[Request], Principal]:
     return _require_scope
 
 
-def registered_purposes(settings: Settings) -> list[Purpose]:
-    """The purpose register, by name."""
+def registered_purposes(settings: Settings, principal: Principal | None = None) -> list[Purpose]:
+    """The purpose register, by name; with ``principal``, only the purposes granted to them."""
     with session_scope(settings) as session:
         rows = list(session.scalars(select(Purpose).order_by(Purpose.name)))
+        if principal is not None:
+            rows = [
+                p
+                for p in rows
+                if is_granted(session, p.code, principal.role, principal.organisation_id)
+            ]
         session.expunge_all()
         return rows
 
 
-def _purpose_exists(settings: Settings, code: str) -> bool:
+_UNREGISTERED, _UNGRANTED, _GRANTED = "unregistered", "ungranted", "granted"
+
+
+def _purpose_standing(settings: Settings, principal: Principal, code: str) -> str:
+    """Whether ``code`` is registered and granted to the principal; a purpose that is
+    registered but not granted is refused here and the refusal audited."""
     with session_scope(settings) as session:
-        return session.scalar(select(Purpose.id).where(Purpose.code == code)) is not None
+        if session.scalar(select(Purpose.id).where(Purpose.code == code)) is None:
+            return _UNREGISTERED
+        if is_granted(session, code, principal.role, principal.organisation_id):
+            return _GRANTED
+        refuse_purpose(
+            session,
+            user_id=principal.user_id,
+            username=principal.username,
+            organisation_id=principal.organisation_id,
+            purpose=code,
+            role=principal.role,
+            via=principal.via,
+        )
+        return _UNGRANTED
 
 
 def require_purpose(request: Request) -> Principal:
-    """A signed-in principal acting under a registered purpose.
+    """A signed-in principal acting under a registered purpose the register grants their role
+    in their organisation (:mod:`joinedup.governance.grants`); a purpose claimed but not
+    granted is refused, and the refusal audited.
 
-    Pages: 303 to ``/purpose?next=…``; API: 403 JSON saying to send ``X-Joinedup-Purpose``.
+    Pages: 303 to ``/purpose?next=…``; API: 403 JSON naming ``X-Joinedup-Purpose``.
     """
     principal = require_principal(request)
-    if principal.purpose is not None and _purpose_exists(_settings(request), principal.purpose):
-        return principal
+    standing = None
+    if principal.purpose is not None:
+        standing = _purpose_standing(_settings(request), principal, principal.purpose)
+        if standing == _GRANTED:
+            return principal
     if principal.via == "token" or is_api(request):
         if principal.purpose is None:
             detail = (
                 f"Send the purpose you are acting under in the {PURPOSE_HEADER} header "
                 "(a purpose code from the register)"
+            )
+        elif standing == _UNGRANTED:
+            detail = (
+                f"{PURPOSE_HEADER}: your role is not granted that purpose in your organisation "
+                "(see GET /api/v1/purposes/grants)"
             )
         else:
             detail = f"{PURPOSE_HEADER}: there is no registered purpose with that code"
@@ -649,15 +684,22 @@ def end_session(request: Request) -> None:
     request.scope.setdefault("state", {})[_PRINCIPAL_KEY] = None
 
 
+class PurposeNotGranted(ValueError):
+    """A purpose the register does not grant the person's role (the refusal is audited)."""
+
+
 def choose_purpose(request: Request, principal: Principal, code: str) -> None:
     """Act under ``code`` for the rest of this session (audited). Raises ValueError for a
-    purpose that is not in the register."""
+    purpose that is not in the register, :class:`PurposeNotGranted` for one not granted."""
     sid = _cookie_data(request).get("sid")
     if principal.via != "session" or not sid:
         raise ValueError("only a browser session chooses a purpose; API calls send a header")
     with session_scope(_settings(request)) as session:
         if session.scalar(select(Purpose.id).where(Purpose.code == code)) is None:
             raise ValueError(f"no registered purpose {code!r}")
+    if _purpose_standing(_settings(request), principal, code) != _GRANTED:
+        raise PurposeNotGranted("the purpose is not granted to your role in your organisation")
+    with session_scope(_settings(request)) as session:
         row = session.get(UserSession, _hash_sid(sid))
         if row is None:
             raise ValueError("the session has ended")

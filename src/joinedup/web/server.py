@@ -29,5 +29,7 @@ def serve_app(settings: Settings, host: str, port: int) -> None:
         port=port,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # Forwarded headers are handled by the app itself, from trusted proxies only
+        # (settings.trusted_proxies): uvicorn's own default would believe any local peer.
+        proxy_headers=False,
     )

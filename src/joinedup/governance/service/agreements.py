@@ -89,6 +89,7 @@ class AgreementIn(BaseModel):
 class Party(BaseModel):
     code: str
     name: str
+    withdrawn: bool = Field(False, description="The party withdrew from the agreement")
 
 
 class AgreementSummary(BaseModel):
@@ -154,8 +155,15 @@ def _agreement_query() -> Any:
 
 
 def _parties(agreement: Agreement, role: PartyRole, orgs: dict[int, Organisation]) -> list[Party]:
-    found = [orgs[p.organisation_id] for p in agreement.parties if p.role == role.value]
-    return [Party(code=o.code, name=o.name) for o in sorted(found, key=lambda o: o.name)]
+    found = [
+        (orgs[p.organisation_id], p.withdrawn_at is not None)
+        for p in agreement.parties
+        if p.role == role.value
+    ]
+    return [
+        Party(code=o.code, name=o.name, withdrawn=gone)
+        for o, gone in sorted(found, key=lambda f: f[0].name)
+    ]
 
 
 def _summary(agreement: Agreement, orgs: dict[int, Organisation], today: date) -> dict[str, Any]:
@@ -332,9 +340,10 @@ def agreement_action(
     with session_scope(settings) as session:
         user = current_user(session, principal)
         agreement = _find_agreement(session, reference)
-        if action == "revoke":
+        if action in ("revoke", "leave"):
             if not reason:
-                raise Refused(422, "Enter the reason for revoking the agreement", "reason")
+                what = "revoking the agreement" if action == "revoke" else "withdrawing from it"
+                raise Refused(422, f"Enter the reason for {what}", "reason")
             if len(reason) > MAX_NOTE:
                 raise Refused(422, f"The reason must be {MAX_NOTE} characters or fewer", "reason")
         if action == "propose":
@@ -343,6 +352,8 @@ def agreement_action(
             activated = lifecycle.approve(session, agreement, user, today)
         elif action == "withdraw":
             lifecycle.withdraw(session, agreement, user)
+        elif action == "leave":
+            lifecycle.leave(session, agreement, user, reason)
         else:
             lifecycle.revoke(session, agreement, user, reason)
         session.flush()

@@ -27,6 +27,7 @@ from joinedup.config import Settings
 from joinedup.errors import Refused
 from joinedup.governance.audit import append_event, verify_chain
 from joinedup.governance.audit_actions import AuditAction
+from joinedup.governance.audit_anchor import verify_anchor
 from joinedup.governance.audit_search import (
     AuditFilter,
     AuditScope,
@@ -76,12 +77,20 @@ class AuditPageOut(BaseModel):
 class ChainProblemOut(BaseModel):
     event_id: int
     problem: str
+    guarantee: str = Field(
+        "chain",
+        description="Which guarantee failed: chain (an entry edited, deleted or reordered), "
+        "signature (a checkpoint does not verify), truncation (entries after a signed head "
+        "were deleted) or rewrite (an entry differs from a signed checkpoint)",
+    )
 
 
 class VerifyOut(BaseModel):
     intact: bool
     events: int
     problems: list[ChainProblemOut]
+    checkpoints: int = Field(0, description="Signed checkpoints that verified")
+    anchored_to: int = Field(0, description="The latest entry a signed checkpoint anchors")
 
 
 def uk_day_start(day: date) -> datetime:
@@ -207,11 +216,21 @@ def verify_audit(settings: Settings, principal: Caller) -> VerifyOut:
         raise Refused(403, "Only data protection officers and hub administrators check the log")
     with session_scope(settings) as session:
         count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
-        problems = verify_chain(session)
+        problems = [
+            ChainProblemOut(event_id=p.event_id, problem=p.problem, guarantee="chain")
+            for p in verify_chain(session)
+        ]
+        anchor = verify_anchor(settings, session)
+    problems += [
+        ChainProblemOut(event_id=p.event_id, problem=p.problem, guarantee=p.guarantee)
+        for p in anchor.problems
+    ]
     return VerifyOut(
         intact=not problems,
         events=count,
-        problems=[ChainProblemOut(event_id=p.event_id, problem=p.problem) for p in problems],
+        problems=problems,
+        checkpoints=anchor.checkpoints,
+        anchored_to=anchor.anchored_to,
     )
 
 

@@ -155,6 +155,9 @@ class RecordOut(FromView):
     rows: int
     values: dict[str, str] | None = Field(description="Read through the policy; None if not")
     withheld: str | None = Field(description="Why the values are not shown")
+    hidden: bool = Field(
+        False, description="Another organisation's record you may not know of: no key or source"
+    )
 
 
 class DecisionOut(FromView):
@@ -312,10 +315,15 @@ async def api_queue(
     page_size: Annotated[int, Query(ge=1, le=explain.MAX_PAGE_SIZE)] = explain.PAGE_SIZE,
 ) -> QueueOut:
     """Pairs of the latest run's review band that no one has decided yet, most uncertain
-    first (match weight nearest 0). No personal values: each pair names its two datasets."""
-    del principal
+    first (match weight nearest 0). No personal values: each pair names its two datasets.
+    Only pairs whose two records you may see under your purpose are listed: your own
+    organisation's, or those an agreement shares with you for `linkage`."""
     return queue_out(
-        await run_in_threadpool(explain.review_queue, _settings(request), page, page_size)
+        await run_in_threadpool(
+            partial(
+                explain.review_queue, _settings(request), page, page_size, actor=principal.actor()
+            )
+        )
     )
 
 
@@ -328,7 +336,8 @@ async def api_queue(
 )
 async def api_pair(request: Request, principal: Reader, pair_id: PairId) -> PairOut:
     """The pair's match-weight waterfall (prior, then each comparison's level and weight),
-    both records (read through the policy, audited) and the decisions made on it."""
+    both records (read through the policy, audited) and the decisions made on it. A record
+    you may not see is shown only as held by another organisation (no key or dataset)."""
     return pair_out(
         await run_in_threadpool(explain.view_pair, _settings(request), principal.actor(), pair_id)
     )
@@ -347,7 +356,7 @@ async def api_decide(
 ) -> DecisionCreated:
     """`match`: the two records are the same person; `non_match`: they are not. The latest
     decision on a pair wins, earlier ones are kept; every later build applies it (a forced
-    link or cannot-link). Audited."""
+    link or cannot-link). Audited. Only on pairs whose two records you may see (403)."""
     decision, following = await run_in_threadpool(
         explain.decide_pair,
         _settings(request),
@@ -369,7 +378,9 @@ async def api_decide(
 async def api_resident(request: Request, principal: Reader, resident_id: ResidentId) -> ResidentOut:
     """The resident's source records (read through the policy, audited), the other residents
     of their household, the scored pairs among their records with each comparison's level and
-    weight, and reviewers' decisions on them."""
+    weight, and reviewers' decisions on them. Another organisation's record that no agreement
+    shares with you for `linkage` shows only as held by another organisation (`hidden`), with
+    no key, dataset or identifier; its links, decisions and household members are left out."""
     return resident_out(
         await run_in_threadpool(
             explain.explain_resident, _settings(request), principal.actor(), resident_id

@@ -24,6 +24,7 @@ from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.web.auth import (
     Principal,
+    PurposeNotGranted,
     choose_purpose,
     end_session,
     registered_purposes,
@@ -164,7 +165,7 @@ def _purpose_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    purposes = registered_purposes(settings)
+    purposes = registered_purposes(settings, principal)
     context: dict[str, Any] = {
         "purposes": purposes,
         "current": principal.purpose,
@@ -196,6 +197,16 @@ async def purpose_submit(
     if code:
         try:
             await run_in_threadpool(choose_purpose, request, principal, code)
+        except PurposeNotGranted:
+            return await run_in_threadpool(
+                lambda: _purpose_page(
+                    request,
+                    principal,
+                    next_path=next_path,
+                    error="Your role is not granted that purpose: choose one of these",
+                    status_code=403,
+                )
+            )
         except ValueError:
             code = ""
     if not code:

@@ -81,6 +81,7 @@ DONE = {
     "active.",
     "withdrawn": "The agreement was withdrawn to draft. Approvals so far were cleared.",
     "revoked": "The agreement was revoked. Access under it has stopped.",
+    "left": "Your organisation withdrew from the agreement. It goes on for the other parties.",
 }
 DONE_AFTER = {"propose": "proposed", "approve": "approved", "withdraw": "withdrawn"}
 STATUS_COLOURS = {
@@ -258,44 +259,67 @@ async def _render_revoke(
     reason: str = "",
     error: str | None = None,
     status_code: int = 200,
+    step: str = "revoke",
 ) -> HTMLResponse:
     return render(
         request,
         "pages/agreements/revoke.html",
-        _context(principal, agreement=detail, reason=reason, error=error),
+        _context(principal, agreement=detail, reason=reason, error=error, step=step),
         status_code=status_code,
     )
 
 
-@router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, **OWNERS.route())
-async def revoke_form(request: Request, principal: Owners, reference: str) -> Response:
+async def _reason_form(
+    request: Request, principal: Principal, reference: str, step: str
+) -> Response:
     detail = await run_in_threadpool(
         get_agreement, request.app.state.settings, principal, reference
     )
-    if "revoke" not in detail.actions:
+    if step not in detail.actions:
+        what = "revoke this agreement" if step == "revoke" else "withdraw from this agreement"
         return await _render_detail(
-            request,
-            principal,
-            detail,
-            error=Refused(403, "You cannot revoke this agreement"),
-            status_code=403,
+            request, principal, detail, error=Refused(403, f"You cannot {what}"), status_code=403
         )
-    return await _render_revoke(request, principal, detail)
+    return await _render_revoke(request, principal, detail, step=step)
 
 
-@router.post("/agreements/{reference}/revoke", **OWNERS.route(csrf=True))
-async def revoke(request: Request, principal: Owners, reference: str) -> Response:
+async def _reason_step(
+    request: Request, principal: Principal, reference: str, step: str
+) -> Response:
     settings: Settings = request.app.state.settings
     form = await request.form()
     reason = str(form.get("reason", "")).strip()
     try:
-        await run_in_threadpool(agreement_action, settings, principal, reference, "revoke", reason)
+        await run_in_threadpool(agreement_action, settings, principal, reference, step, reason)
     except JoinedupError as exc:
         detail = await _detail_or_error(settings, principal, reference, exc)
         if exc.field == "reason":
-            return await _render_revoke(request, principal, detail, reason, exc.field_message, 422)
+            return await _render_revoke(
+                request, principal, detail, reason, exc.field_message, 422, step
+            )
         return await _render_detail(request, principal, detail, error=exc, status_code=exc.status)
-    return RedirectResponse(f"{agreement_path(reference)}?done=revoked", status_code=303)
+    done = "revoked" if step == "revoke" else "left"
+    return RedirectResponse(f"{agreement_path(reference)}?done={done}", status_code=303)
+
+
+@router.get("/agreements/{reference}/revoke", response_class=HTMLResponse, **OWNERS.route())
+async def revoke_form(request: Request, principal: Owners, reference: str) -> Response:
+    return await _reason_form(request, principal, reference, "revoke")
+
+
+@router.post("/agreements/{reference}/revoke", **OWNERS.route(csrf=True))
+async def revoke(request: Request, principal: Owners, reference: str) -> Response:
+    return await _reason_step(request, principal, reference, "revoke")
+
+
+@router.get("/agreements/{reference}/leave", response_class=HTMLResponse, **OWNERS.route())
+async def leave_form(request: Request, principal: Owners, reference: str) -> Response:
+    return await _reason_form(request, principal, reference, "leave")
+
+
+@router.post("/agreements/{reference}/leave", **OWNERS.route(csrf=True))
+async def leave(request: Request, principal: Owners, reference: str) -> Response:
+    return await _reason_step(request, principal, reference, "leave")
 
 
 # --- the new agreement form ------------------------------------------------------------------

@@ -10,6 +10,7 @@ small server-drawn SVG bar per row (no script; the table carries every number).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -170,7 +171,9 @@ async def overview(request: Request, principal: Reviewer, resident: str | None =
             error = "There is no resident with that ID in the latest run"
     waiting = None
     if runs:
-        queue = await run_in_threadpool(explain.review_queue, settings, 1, 1)
+        queue = await run_in_threadpool(
+            partial(explain.review_queue, settings, 1, 1, actor=principal.actor())
+        )
         waiting = queue.waiting
     return render(
         request,
@@ -199,7 +202,13 @@ async def queue_page(
     except ValueError:
         number = 1
     queue = await run_in_threadpool(
-        explain.review_queue, request.app.state.settings, number, explain.PAGE_SIZE
+        partial(
+            explain.review_queue,
+            request.app.state.settings,
+            number,
+            explain.PAGE_SIZE,
+            actor=principal.actor(),
+        )
     )
     first = (queue.page - 1) * queue.page_size + 1
     return render(
@@ -284,7 +293,9 @@ async def pair_decide(request: Request, principal: Reviewer, pair_id: str) -> Re
     try:
         if decision == "skip":
             await run_in_threadpool(explain.pair_evidence, settings, pair_id)  # 404 if unknown
-            following = await run_in_threadpool(explain.next_pair, settings, pair_id)
+            following = await run_in_threadpool(
+                partial(explain.next_pair, settings, pair_id, actor=principal.actor())
+            )
         else:
             _, following = await run_in_threadpool(
                 explain.decide_pair, settings, principal.actor(), pair_id, decision, note

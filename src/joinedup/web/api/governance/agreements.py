@@ -141,6 +141,22 @@ def api_withdraw(request: Request, principal: Owners, reference: Reference) -> A
 
 
 @router.post(
+    "/agreements/{reference}/leave",
+    response_model=AgreementDetail,
+    summary="Withdraw your organisation from an active agreement",
+    responses=errors(401, 403, 404, 409, 422),
+    **OWNERS.route(csrf=True),
+)
+def api_leave(
+    request: Request, principal: Owners, reference: Reference, body: RevokeIn
+) -> AgreementDetail:
+    """Your organisation stops providing and receiving under the agreement at once; it goes on
+    for the other parties while another provider and recipient remain (otherwise 409: revoke
+    it). A reason is required."""
+    return _step(request, principal, reference, "leave", body.reason)
+
+
+@router.post(
     "/agreements/{reference}/revoke",
     response_model=AgreementDetail,
     summary="Revoke an agreement",
