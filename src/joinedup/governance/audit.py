@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.models import AuditEvent
 from joinedup.catalog.types import utcnow
 from joinedup.governance.audit_actions import registered
-from joinedup.metrics import AUDIT_APPEND_SECONDS
 from joinedup.governance.audit_anchor import note_head
+from joinedup.metrics import AUDIT_APPEND_SECONDS
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x6A6F696E  # "join": serialises appends on PostgreSQL

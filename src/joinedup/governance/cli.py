@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from joinedup.clikit import console, err, fail
-from joinedup.config import load_settings
+from joinedup.config import Settings, load_settings
 from joinedup.governance.tokens import SCOPES
 
 if TYPE_CHECKING:
@@ -20,12 +20,12 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-def session_scope() -> AbstractContextManager[Session]:
+def session_scope(settings: Settings | None = None) -> AbstractContextManager[Session]:
     """A catalogue session (imported here: every ``joinedup`` command loads this module, and
     most never touch the catalogue)."""
     from joinedup.catalog.db import session_scope as scope
 
-    return scope(load_settings())
+    return scope(settings or load_settings())
 
 
 org_app = typer.Typer(
@@ -199,7 +199,7 @@ def purpose_grants() -> None:
     """List who may act under which purpose (the purpose grants register)."""
     from joinedup.governance.grants import list_grants
 
-    with session_scope(load_settings()) as session:
+    with session_scope() as session:
         grants = list_grants(session)
     if not grants:
         console.print("Nobody is granted any purpose")
@@ -223,7 +223,7 @@ def purpose_grant(
     from joinedup.governance.grants import GrantError, grant_purpose
 
     try:
-        with session_scope(load_settings()) as session:
+        with session_scope() as session:
             grant_purpose(session, code, role, org, None, actor="cli")
     except GrantError as exc:
         raise fail(exc.detail) from None
@@ -240,7 +240,7 @@ def purpose_revoke(
     from joinedup.governance.grants import GrantError, revoke_grant
 
     try:
-        with session_scope(load_settings()) as session:
+        with session_scope() as session:
             revoke_grant(session, code, role, org, None, actor="cli")
     except GrantError as exc:
         raise fail(exc.detail) from None

@@ -24,8 +24,8 @@ from joinedup.catalog.models import (
     Role,
     User,
 )
-from joinedup.metrics import count_decision
 from joinedup.governance.grants import is_granted
+from joinedup.metrics import count_decision
 
 #: Roles whose work needs personal data. Hub admins run the service but never read residents.
 PERSONAL_DATA_ROLES = frozenset({Role.DATA_OWNER, Role.ANALYST, Role.CASEWORKER, Role.DPO})
