@@ -420,7 +420,11 @@ def complete_parameters(settings: dict[str, Any], u_floor: float) -> list[str]:
 
 
 def reference_m() -> dict[tuple[str, str], float]:
-    """m of every level of the shipped reference model, by (comparison, level label)."""
+    """m of every level the shipped reference model learnt, by (comparison, level label).
+
+    Levels its own training never saw carry no weight there (m = u, both a floor): their m
+    says nothing about how often true matches fall in them, so they are left out and the
+    level gets the documented default instead (a floor as m would veto such pairs)."""
     if not REFERENCE_MODEL.is_file():
         return {}
     data = json.loads(REFERENCE_MODEL.read_text(encoding="utf-8"))
@@ -429,6 +433,7 @@ def reference_m() -> dict[tuple[str, str], float]:
         for c in data["splink_settings"]["comparisons"]
         for lv in c["comparison_levels"]
         if _is_number(lv.get("m_probability"))
+        and lv.get("m_probability") != lv.get("u_probability")
     }
 
 
