@@ -36,16 +36,13 @@ def org_add(
     gss_code: Annotated[str | None, typer.Option(help="ONS GSS code for councils.")] = None,
 ) -> None:
     """Register an organisation (audited)."""
-    from joinedup.governance.organisations import OrganisationError, ensure_organisation
+    from joinedup.governance.organisations import ensure_organisation
 
-    try:
-        with session_scope(load_settings()) as session:
-            org = ensure_organisation(
-                session, code=code, name=name, type=type, gss_code=gss_code, actor="cli"
-            )
-            console.print(f"Organisation {org.code} ({org.name}) is registered")
-    except OrganisationError as exc:
-        raise fail(str(exc)) from None
+    with session_scope(load_settings()) as session:
+        org = ensure_organisation(
+            session, code=code, name=name, type=type, gss_code=gss_code, actor="cli"
+        )
+        console.print(f"Organisation {org.code} ({org.name}) is registered")
 
 
 @user_app.command("add")
@@ -60,7 +57,7 @@ def user_add(
     ] = False,
 ) -> None:
     """Create a user. Without --password-stdin a random password is generated and shown once."""
-    from joinedup.governance.accounts import AccountError, create_user
+    from joinedup.governance.accounts import create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -68,20 +65,17 @@ def user_add(
     else:
         password = secrets.token_urlsafe(15)
         generated = True
-    try:
-        with session_scope(load_settings()) as session:
-            create_user(
-                session,
-                username=username,
-                display_name=name or username,
-                organisation=organisation,
-                role=role,
-                password=password,
-                email=email,
-                actor="cli",
-            )
-    except AccountError as exc:
-        raise fail(str(exc)) from None
+    with session_scope(load_settings()) as session:
+        create_user(
+            session,
+            username=username,
+            display_name=name or username,
+            organisation=organisation,
+            role=role,
+            password=password,
+            email=email,
+            actor="cli",
+        )
     console.print(f"User {username} created ({role}, {organisation})")
     if generated:
         console.print(f"Password (shown once): {password}")
@@ -98,18 +92,15 @@ def token_create(
     days: Annotated[int, typer.Option(help="Days until the token expires.")] = 90,
 ) -> None:
     """Issue an API token for a user; it is printed once and stored only as a hash."""
-    from joinedup.governance.tokens import TokenError, create_token
+    from joinedup.governance.tokens import create_token
 
-    try:
-        with session_scope(load_settings()) as session:
-            user = session.scalars(select(User).where(User.username == username)).first()
-            if user is None:
-                raise fail(f"no user {username!r}")
-            issued = create_token(
-                session, user, name, scope, utcnow() + timedelta(days=days), actor="cli"
-            )
-    except TokenError as exc:
-        raise fail(str(exc)) from None
+    with session_scope(load_settings()) as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            raise fail(f"no user {username!r}")
+        issued = create_token(
+            session, user, name, scope, utcnow() + timedelta(days=days), actor="cli"
+        )
     console.print(f"Token for {username} (scopes: {', '.join(sorted(set(scope)))}), shown once:")
     console.print(issued.plaintext, markup=False, highlight=False, soft_wrap=True)
 

@@ -25,12 +25,9 @@ def rules_list(
     ] = None,
 ) -> None:
     """List the indicator rules (validated) with their purpose, severity and versions."""
-    from joinedup.insight.rules import RuleError, load_rules
+    from joinedup.insight.rules import load_rules
 
-    try:
-        loaded = load_rules(rules or None)
-    except RuleError as exc:
-        raise fail(str(exc)) from None
+    loaded = load_rules(rules or None)
     table = Table(title="Indicator rules")
     for column in ("Id", "Name", "Purpose", "Severity", "Versions", "Sources"):
         table.add_column(column)
@@ -206,10 +203,7 @@ def evaluate(
     """Precision and recall of the FSM flags against a synthetic region's truth."""
     from joinedup.insight.evaluate import evaluate_fsm
 
-    try:
-        result = evaluate_fsm(load_settings(), truth, run)
-    except (FileNotFoundError, LookupError) as exc:
-        raise fail(str(exc)) from None
+    result = evaluate_fsm(load_settings(), truth, run)
     console.print_json(json.dumps(result.to_dict()))
 
 

@@ -106,14 +106,10 @@ def releases() -> None:
 
 
 def _decide(name: str, version: int, as_user: str, approve: bool, note: str) -> None:
-    from joinedup.publish.definitions import PublicationError
-    from joinedup.publish.releases import NotFoundError, PublishRefused, decide
+    from joinedup.publish.releases import decide
 
     settings = load_settings()
-    try:
-        view = decide(settings, name, version, _user_id(settings, as_user), approve, note)
-    except (PublicationError, PublishRefused, NotFoundError) as exc:
-        raise fail(str(exc)) from None
+    view = decide(settings, name, version, _user_id(settings, as_user), approve, note)
     console.print(f"Release {view.version} of {view.publication} is {view.status}")
 
 
@@ -157,13 +153,10 @@ def export(
     version: Annotated[int | None, typer.Option(help="An approved version (the latest).")] = None,
 ) -> None:
     """Write an approved release's CSV and data package to a folder."""
-    from joinedup.publish.releases import NotFoundError, public_release, release_csv
+    from joinedup.publish.releases import public_release, release_csv
 
     settings = load_settings()
-    try:
-        view = public_release(settings, name, version)
-    except NotFoundError as exc:
-        raise fail(str(exc)) from None
+    view = public_release(settings, name, version)
     out.mkdir(parents=True, exist_ok=True)
     (out / "data.csv").write_bytes(release_csv(settings, view))
     (out / "datapackage.json").write_text(json.dumps(view.descriptor, indent=2))
