@@ -183,4 +183,4 @@ def acting_as(
     user = find_user(settings, username, active=active)
     if roles and user.role not in roles:
         raise fail(f"{username} is a {user.role}: {refusal}")
-    return Actor(user.id, user.username, user.organisation_id, user.role, purpose)
+    return Actor.of(user, purpose)
