@@ -9,9 +9,10 @@ the command line has no import cycle.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -130,6 +131,29 @@ class CleanErrors(TyperGroup):
         problem = home_problem(load_settings())
         if problem:
             raise fail(problem)
+
+
+Loaded = TypeVar("Loaded")
+
+
+def check_files(
+    files: Iterable[Path], load: Callable[[Path], Loaded], describe: Callable[[Loaded], str]
+) -> None:
+    """Validate each file with ``load``: a good one is ``✓ name: describe(it)``, a refused one
+    (a :class:`~joinedup.errors.JoinedupError`) ``✗`` and why; exits 1 if any was refused."""
+    from joinedup.errors import JoinedupError
+
+    failed = False
+    for path in files:
+        try:
+            loaded = load(path)
+        except JoinedupError as exc:
+            err.print(f"[bold red]✗[/] {escape(str(exc))}")
+            failed = True
+        else:
+            console.print(f"✓ {path.name}: {describe(loaded)}", markup=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from joinedup.clikit import acting_as, console, err, fail, progress_bar
+from joinedup.clikit import acting_as, check_files, console, fail, progress_bar
 from joinedup.config import load_settings
 
 insight_app = typer.Typer(
@@ -46,19 +46,9 @@ def rules_list(
 @insight_app.command("check")
 def check(files: Annotated[list[Path], typer.Argument(help="Rule files to validate.")]) -> None:
     """Validate rule files: unknown fields, sources and expressions are named with the file."""
-    from joinedup.insight.rules import RuleError, load_rule
+    from joinedup.insight.rules import load_rule
 
-    failed = False
-    for path in files:
-        try:
-            rule = load_rule(path)
-        except RuleError as exc:
-            err.print(f"[bold red]✗[/] {exc}")
-            failed = True
-        else:
-            console.print(f"✓ {path.name}: rule {rule.id} ({len(rule.sources)} sources)")
-    if failed:
-        raise typer.Exit(1)
+    check_files(files, load_rule, lambda rule: f"rule {rule.id} ({len(rule.sources)} sources)")
 
 
 @insight_app.command("run")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from joinedup.clikit import console, err, fail, find_user
+from joinedup.clikit import check_files, console, fail, find_user
 from joinedup.config import Settings, load_settings
 
 publish_app = typer.Typer(
@@ -27,20 +27,10 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="Publication definitions (YAML).")],
 ) -> None:
     """Validate publication definitions: unknown fields and indicators are named with the file."""
-    from joinedup.publish.definitions import PublicationError, known_rule_ids, load_definition
+    from joinedup.publish.definitions import known_rule_ids, load_definition
 
-    failed = False
     rule_ids = known_rule_ids()
-    for path in files:
-        try:
-            definition = load_definition(path, rule_ids)
-        except PublicationError as exc:
-            err.print(f"[bold red]✗[/] {exc}")
-            failed = True
-        else:
-            console.print(f"✓ {path.name}: {definition.kind} {definition.name}")
-    if failed:
-        raise typer.Exit(1)
+    check_files(files, lambda path: load_definition(path, rule_ids), lambda d: f"{d.kind} {d.name}")
 
 
 @publish_app.command("define")
