@@ -176,6 +176,27 @@ def progress_bar(description: str) -> Iterator[ProgressListener]:
         yield listener
 
 
+def run_job(
+    settings: Settings,
+    kind: str,
+    params: dict[str, Any],
+    failure: str,
+    bar: str | None = None,
+) -> dict[str, Any]:
+    """Run the job ``kind`` here (with a progress bar titled ``bar``) and return its result;
+    fail with its error (or ``failure``) if it did not succeed."""
+    from joinedup.jobs.runner import run_inline
+
+    if bar is None:
+        row = run_inline(settings, kind, params)
+    else:
+        with progress_bar(bar) as listener:
+            row = run_inline(settings, kind, params, listener)
+    if row.status != "succeeded":
+        raise fail(row.error or failure)
+    return dict(row.result or {})
+
+
 def find_user(settings: Settings, username: str, *, active: bool = True) -> User:
     """The user called ``username`` (detached), or fail naming them."""
     from sqlalchemy import select

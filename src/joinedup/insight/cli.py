@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from joinedup.clikit import acting_as, check_files, console, fail, progress_bar
+from joinedup.clikit import acting_as, check_files, console, fail, run_job
 from joinedup.config import load_settings
 
 insight_app = typer.Typer(
@@ -69,8 +69,6 @@ def run(
     Each council reads, as a service under each rule's purpose, what the rule needs: its own
     records, and other organisations' only as agreements share them. Reads are audited and
     residents who objected to the purpose are left out."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {}
     if run_date:
         try:
@@ -84,11 +82,14 @@ def run(
         params["rules"] = [str(p) for p in rules]
     if truth:
         params["truth"] = str(truth)
-    with progress_bar("Running the indicator rules") as listener:
-        row = run_inline(load_settings(), "insight.run", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the insight run failed")
-    print_run(row.result or {})
+    result = run_job(
+        load_settings(),
+        "insight.run",
+        params,
+        "the insight run failed",
+        bar="Running the indicator rules",
+    )
+    print_run(result)
 
 
 def print_run(result: dict[str, object]) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from joinedup.clikit import console, fail, progress_bar
+from joinedup.clikit import console, fail, run_job
 from joinedup.config import load_settings
 
 areas_app = typer.Typer(help="Area boundaries (LSOA, ward, local authority).", no_args_is_help=True)
@@ -65,8 +65,6 @@ def areas_run(
 ) -> None:
     """Count the flags by LSOA, ward and local authority per month (a job): the rules are
     judged again at each month's end over the data held for it, through the governed path."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {"months": months}
     if rule:
         params["rule_ids"] = list(rule)
@@ -74,11 +72,14 @@ def areas_run(
         params["rules"] = [str(p) for p in rules]
     if truth:
         params["truth"] = str(truth)
-    with progress_bar("Counting flags by area and month") as listener:
-        row = run_inline(load_settings(), "insight.areas", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the area run failed")
-    print_areas(row.result or {})
+    result = run_job(
+        load_settings(),
+        "insight.areas",
+        params,
+        "the area run failed",
+        bar="Counting flags by area and month",
+    )
+    print_areas(result)
 
 
 def print_areas(result: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from joinedup.clikit import acting_as, console, err, fail, progress_bar
+from joinedup.clikit import acting_as, console, err, fail, progress_bar, run_job
 from joinedup.config import load_settings
 
 if TYPE_CHECKING:
@@ -51,16 +51,12 @@ def build(
 
     Runs as a job (reads are decided and audited as the hub, purpose 'linkage'; residents who
     objected are left out)."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {"threshold": threshold}
     if truth is not None:
         params["truth"] = str(truth)
-    with progress_bar("Linking residents") as listener:
-        row = run_inline(load_settings(), "linkage.build", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the linkage job failed")
-    result = row.result or {}
+    result = run_job(
+        load_settings(), "linkage.build", params, "the linkage job failed", bar="Linking residents"
+    )
     console.print(
         f"Run {result.get('run')}: {result.get('records'):,} records → "
         f"{result.get('residents'):,} residents in {result.get('households'):,} households "
@@ -99,14 +95,14 @@ def update(
     reused from the index after their agreements are checked again. Only new and changed
     records are scored, with the latest model. Run `joinedup linkage build` to retrain and
     re-score everything (which also finds splits)."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {"truth": str(truth)} if truth is not None else {}
-    with progress_bar("Updating the resident index") as listener:
-        row = run_inline(load_settings(), "linkage.update", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the linkage update failed")
-    result = row.result or {}
+    result = run_job(
+        load_settings(),
+        "linkage.update",
+        params,
+        "the linkage update failed",
+        bar="Updating the resident index",
+    )
     delta = result.get("delta") or {}
     assert isinstance(delta, dict)
     if result.get("kind") == "unchanged":

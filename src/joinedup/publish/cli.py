@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from joinedup.clikit import check_files, console, fail, find_user
+from joinedup.clikit import check_files, console, fail, find_user, run_job
 from joinedup.config import Settings, load_settings
 
 publish_app = typer.Typer(
@@ -61,16 +61,13 @@ def release(
     as_user: Annotated[str | None, typer.Option("--as", help="The analyst releasing it.")] = None,
 ) -> None:
     """Build the next release (disclosure control applied); it waits for a DPO's approval."""
-    from joinedup.jobs.runner import run_inline
-
     settings = load_settings()
     params: dict[str, object] = {"publication": name}
     if as_user:
         params["user_id"] = _user_id(settings, as_user)
-    row = run_inline(settings, "publish.release", params)
-    if row.status != "succeeded":
-        raise fail(row.error or "the release failed")
-    console.print_json(json.dumps(row.result))
+    console.print_json(
+        json.dumps(run_job(settings, "publish.release", params, "the release failed"))
+    )
 
 
 @publish_app.command("releases")
