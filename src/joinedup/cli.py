@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from joinedup import __version__
-from joinedup.clikit import CleanErrors, console, err, fail, progress_bar
+from joinedup.clikit import CleanErrors, console, err, fail, progress_bar, run_job
 from joinedup.config import Settings, load_settings
 from joinedup.stages import cli_registrars
 
@@ -258,8 +258,6 @@ def ingest(
     ] = 0.2,
 ) -> None:
     """Map, validate and store a file as a new version of a dataset."""
-    from joinedup.jobs import run_inline
-
     if not file.is_file():
         raise fail(f"{file}: no such file")
     params = {
@@ -273,11 +271,9 @@ def ingest(
         "reject_threshold": reject_threshold,
         "actor": "cli",
     }
-    with progress_bar(f"Ingesting {file.name}") as listener:
-        row = run_inline(settings(), "ingest", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the ingest failed")
-    result = row.result or {}
+    result = run_job(
+        settings(), "ingest", params, "the ingest failed", bar=f"Ingesting {file.name}"
+    )
     if result["status"] == "unchanged":
         console.print(f"{file.name} is identical to version {result['version']}; nothing stored")
         return
@@ -417,9 +413,9 @@ def store_verify() -> None:
 
     with progress_bar("Verifying snapshots") as listener:
         row = run_inline(settings(), "store.verify", {}, listener)
-    result = row.result or {}
     if row.status != "succeeded":
         raise fail(f"verification failed: {row.error}")
+    result = row.result or {}
     if result.get("bad"):
         raise fail(f"{len(result['bad'])} snapshot(s) are missing or changed: {result['bad']}")
     console.print(f"All {result.get('checked', 0)} snapshots are intact")

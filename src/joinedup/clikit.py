@@ -11,9 +11,10 @@ from __future__ import annotations
 import inspect
 import os
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -181,6 +182,29 @@ class CleanErrors(TyperGroup):
             raise fail(problem)
 
 
+Loaded = TypeVar("Loaded")
+
+
+def check_files(
+    files: Iterable[Path], load: Callable[[Path], Loaded], describe: Callable[[Loaded], str]
+) -> None:
+    """Validate each file with ``load``: a good one is ``✓ name: describe(it)``, a refused one
+    (a :class:`~joinedup.errors.JoinedupError`) ``✗`` and why; exits 1 if any was refused."""
+    from joinedup.errors import JoinedupError
+
+    failed = False
+    for path in files:
+        try:
+            loaded = load(path)
+        except JoinedupError as exc:
+            err.print(f"[bold red]✗[/] {escape(str(exc))}")
+            failed = True
+        else:
+            console.print(f"✓ {path.name}: {describe(loaded)}", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
 @contextmanager
 def progress_bar(description: str) -> Iterator[ProgressListener]:
     """A Rich progress bar (on standard error) fed by a job's progress reports."""
@@ -199,6 +223,27 @@ def progress_bar(description: str) -> Iterator[ProgressListener]:
             bar.update(task, completed=fraction, message=message)
 
         yield listener
+
+
+def run_job(
+    settings: Settings,
+    kind: str,
+    params: dict[str, Any],
+    failure: str,
+    bar: str | None = None,
+) -> dict[str, Any]:
+    """Run the job ``kind`` here (with a progress bar titled ``bar``) and return its result;
+    fail with its error (or ``failure``) if it did not succeed."""
+    from joinedup.jobs.runner import run_inline
+
+    if bar is None:
+        row = run_inline(settings, kind, params)
+    else:
+        with progress_bar(bar) as listener:
+            row = run_inline(settings, kind, params, listener)
+    if row.status != "succeeded":
+        raise fail(row.error or failure)
+    return dict(row.result or {})
 
 
 def find_user(settings: Settings, username: str, *, active: bool = True) -> User:
@@ -232,4 +277,4 @@ def acting_as(
     user = find_user(settings, username, active=active)
     if roles and user.role not in roles:
         raise fail(f"{username} is a {user.role}: {refusal}")
-    return Actor(user.id, user.username, user.organisation_id, user.role, purpose)
+    return Actor.of(user, purpose)

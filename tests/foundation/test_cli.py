@@ -30,12 +30,13 @@ def test_help_lists_every_command_with_help_text() -> None:
     assert result.exit_code == 0
     for name in ("init", "serve", "demo", "backup", "restore", "jobs", "worker", "store"):
         assert name in result.output
+    root = get_command(app)
     for path in _all_commands():
         sub = runner.invoke(app, [*path, "--help"])
         assert sub.exit_code == 0, path
         lines = [line for line in sub.output.splitlines() if line.strip()]
         assert len(lines) >= 3, f"{path} has no help text"
-        cmd = get_command(app)
+        cmd = root
         for part in path:
             cmd = cmd.commands[part]  # type: ignore[attr-defined]
         assert (cmd.help or "").strip(), f"{' '.join(path)} needs a docstring"

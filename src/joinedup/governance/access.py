@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import Dataset, DatasetVersion, Organisation
+from joinedup.catalog.models import Dataset, DatasetVersion, Organisation, User
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_event
@@ -59,6 +59,11 @@ class Actor:
     organisation_id: int
     role: str
     purpose: str | None
+
+    @classmethod
+    def of(cls, user: User, purpose: str | None) -> Actor:
+        """``user`` acting under ``purpose``."""
+        return cls(user.id, user.username, user.organisation_id, user.role, purpose)
 
 
 def audit_as(session: Session, actor: Actor, action: str, **event: Any) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.models import LoginAttempt, Organisation, Role, User
 from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
-from joinedup.governance.audit import append_event
+from joinedup.governance.audit import append_by, append_event
 from joinedup.governance.audit_actions import AuditAction
 
 MIN_PASSWORD_LENGTH = 12
@@ -180,12 +180,10 @@ def deactivate_user(session: Session, user: User, actor: User) -> None:
     if not user.is_active:
         raise AccountError(f"the account {user.username!r} is already deactivated", status=409)
     user.is_active = False
-    append_event(
+    append_by(
         session,
-        actor=actor.username,
-        actor_user_id=actor.id,
-        organisation_id=actor.organisation_id,
-        action=AuditAction.USER_DEACTIVATE,
+        actor,
+        AuditAction.USER_DEACTIVATE,
         target_type="user",
         target_id=user.username,
     )

@@ -32,7 +32,7 @@ from joinedup.catalog.models import (
 )
 from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
-from joinedup.governance.audit import append_event
+from joinedup.governance.audit import append_by, append_event
 from joinedup.governance.audit_actions import AuditAction, agreement_moved
 from joinedup.governance.policy import effective_status
 
@@ -280,12 +280,10 @@ def approve(session: Session, agreement: Agreement, user: User, today: date | No
         AgreementApproval(organisation_id=user.organisation_id, user_id=user.id)
     )
     session.flush()
-    append_event(
+    append_by(
         session,
-        actor=user.username,
-        actor_user_id=user.id,
-        organisation_id=user.organisation_id,
-        action=AuditAction.AGREEMENT_APPROVE,
+        user,
+        AuditAction.AGREEMENT_APPROVE,
         target_type="agreement",
         target_id=agreement.reference,
     )

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from joinedup.catalog.models import AuditEvent
+from joinedup.catalog.models import AuditEvent, User
 from joinedup.catalog.types import utcnow
 from joinedup.governance.audit_actions import registered
 from joinedup.governance.audit_anchor import note_head
@@ -152,6 +152,19 @@ class ChainWalk:
         self.expected_prev = event.hash
         self.expected_id = event.id + 1
         self.count += 1
+
+
+def append_by(session: Session, user: User, action: str, **event: Any) -> AuditEvent:
+    """:func:`append_event` by ``user`` for their organisation (``event``: purpose, target,
+    records, details … as :func:`append_event` takes them)."""
+    return append_event(
+        session,
+        actor=user.username,
+        actor_user_id=user.id,
+        organisation_id=user.organisation_id,
+        action=action,
+        **event,
+    )
 
 
 def verify_chain(session: Session, batch: int = 5000) -> list[ChainProblem]:

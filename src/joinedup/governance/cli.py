@@ -47,16 +47,13 @@ def org_add(
     gss_code: Annotated[str | None, typer.Option(help="ONS GSS code for councils.")] = None,
 ) -> None:
     """Register an organisation (audited)."""
-    from joinedup.governance.organisations import OrganisationError, ensure_organisation
+    from joinedup.governance.organisations import ensure_organisation
 
-    try:
-        with session_scope() as session:
-            org = ensure_organisation(
-                session, code=code, name=name, type=type, gss_code=gss_code, actor="cli"
-            )
-            console.print(f"Organisation {org.code} ({org.name}) is registered")
-    except OrganisationError as exc:
-        raise fail(str(exc)) from None
+    with session_scope() as session:
+        org = ensure_organisation(
+            session, code=code, name=name, type=type, gss_code=gss_code, actor="cli"
+        )
+        console.print(f"Organisation {org.code} ({org.name}) is registered")
 
 
 @user_app.command("add")
@@ -71,7 +68,7 @@ def user_add(
     ] = False,
 ) -> None:
     """Create a user. Without --password-stdin a random password is generated and shown once."""
-    from joinedup.governance.accounts import AccountError, create_user
+    from joinedup.governance.accounts import create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -79,20 +76,17 @@ def user_add(
     else:
         password = secrets.token_urlsafe(15)
         generated = True
-    try:
-        with session_scope() as session:
-            create_user(
-                session,
-                username=username,
-                display_name=name or username,
-                organisation=organisation,
-                role=role,
-                password=password,
-                email=email,
-                actor="cli",
-            )
-    except AccountError as exc:
-        raise fail(str(exc)) from None
+    with session_scope() as session:
+        create_user(
+            session,
+            username=username,
+            display_name=name or username,
+            organisation=organisation,
+            role=role,
+            password=password,
+            email=email,
+            actor="cli",
+        )
     console.print(f"User {username} created ({role}, {organisation})")
     if generated:
         console.print(f"Password (shown once): {password}")
@@ -113,18 +107,15 @@ def token_create(
 
     from joinedup.catalog.models import User
     from joinedup.catalog.types import utcnow
-    from joinedup.governance.tokens import TokenError, create_token
+    from joinedup.governance.tokens import create_token
 
-    try:
-        with session_scope() as session:
-            user = session.scalars(select(User).where(User.username == username)).first()
-            if user is None:
-                raise fail(f"no user {username!r}")
-            issued = create_token(
-                session, user, name, scope, utcnow() + timedelta(days=days), actor="cli"
-            )
-    except TokenError as exc:
-        raise fail(str(exc)) from None
+    with session_scope() as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            raise fail(f"no user {username!r}")
+        issued = create_token(
+            session, user, name, scope, utcnow() + timedelta(days=days), actor="cli"
+        )
     console.print(f"Token for {username} (scopes: {', '.join(sorted(set(scope)))}), shown once:")
     console.print(issued.plaintext, markup=False, highlight=False, soft_wrap=True)
 
@@ -220,13 +211,10 @@ def purpose_grant(
     org: InOrg = None,
 ) -> None:
     """Let a role act under a purpose, in one organisation or every one (audited)."""
-    from joinedup.governance.grants import GrantError, grant_purpose
+    from joinedup.governance.grants import grant_purpose
 
-    try:
-        with session_scope() as session:
-            grant_purpose(session, code, role, org, None, actor="cli")
-    except GrantError as exc:
-        raise fail(exc.detail) from None
+    with session_scope() as session:
+        grant_purpose(session, code, role, org, None, actor="cli")
     console.print(f"The role {role} may act under {code} in {org or 'every organisation'}")
 
 
@@ -237,13 +225,10 @@ def purpose_revoke(
     org: InOrg = None,
 ) -> None:
     """Stop a role acting under a purpose (audited); its next request under it is refused."""
-    from joinedup.governance.grants import GrantError, revoke_grant
+    from joinedup.governance.grants import revoke_grant
 
-    try:
-        with session_scope() as session:
-            revoke_grant(session, code, role, org, None, actor="cli")
-    except GrantError as exc:
-        raise fail(exc.detail) from None
+    with session_scope() as session:
+        revoke_grant(session, code, role, org, None, actor="cli")
     console.print(f"The role {role} no longer acts under {code} in {org or 'every organisation'}")
 
 

@@ -18,7 +18,7 @@ from joinedup.catalog.models import LinkageRun, Objection, Organisation, Purpose
 from joinedup.catalog.types import utcnow
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
-from joinedup.governance.audit import append_event
+from joinedup.governance.audit import append_by
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.store import SnapshotStore, duckdb_session
 
@@ -82,12 +82,10 @@ def record_objection(
     )
     session.add(objection)
     session.flush()
-    append_event(
+    append_by(
         session,
-        actor=user.username,
-        actor_user_id=user.id,
-        organisation_id=user.organisation_id,
-        action=AuditAction.OBJECTION_RECORD,
+        user,
+        AuditAction.OBJECTION_RECORD,
         purpose=purpose,
         target_type="objection",
         target_id=str(objection.id),
@@ -101,12 +99,10 @@ def withdraw_objection(session: Session, objection: Objection, user: User) -> No
         raise ObjectionError("the objection is already withdrawn", status=409)
     objection.withdrawn_at = utcnow()
     objection.withdrawn_by_id = user.id
-    append_event(
+    append_by(
         session,
-        actor=user.username,
-        actor_user_id=user.id,
-        organisation_id=user.organisation_id,
-        action=AuditAction.OBJECTION_WITHDRAW,
+        user,
+        AuditAction.OBJECTION_WITHDRAW,
         target_type="objection",
         target_id=str(objection.id),
     )

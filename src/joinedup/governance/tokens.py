@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.models import ApiToken, User
 from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
-from joinedup.governance.audit import append_event
+from joinedup.governance.audit import append_by, append_event
 from joinedup.governance.audit_actions import AuditAction
 
 TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
@@ -100,12 +100,10 @@ def verify_token(session: Session, plaintext: str) -> ApiToken | None:
 
 def revoke_token(session: Session, token: ApiToken, actor: User) -> None:
     token.revoked_at = utcnow()
-    append_event(
+    append_by(
         session,
-        actor=actor.username,
-        actor_user_id=actor.id,
-        organisation_id=actor.organisation_id,
-        action=AuditAction.TOKEN_REVOKE,
+        actor,
+        AuditAction.TOKEN_REVOKE,
         target_type="api_token",
         target_id=token.prefix,
     )

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import AreaBoundary
 from joinedup.config import Settings
+from joinedup.errors import InvalidInput
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.insight.areas import check_level
@@ -51,7 +52,7 @@ CODE_PATTERN = {
 }
 
 
-class BoundaryError(ValueError):
+class BoundaryError(InvalidInput):
     """A boundary file that cannot be loaded; the message names the file and feature."""
 
 

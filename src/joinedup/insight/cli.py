@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from joinedup.clikit import acting_as, console, err, fail, progress_bar
+from joinedup.clikit import acting_as, check_files, console, fail, run_job
 from joinedup.config import load_settings
 
 insight_app = typer.Typer(
@@ -25,12 +25,9 @@ def rules_list(
     ] = None,
 ) -> None:
     """List the indicator rules (validated) with their purpose, severity and versions."""
-    from joinedup.insight.rules import RuleError, load_rules
+    from joinedup.insight.rules import load_rules
 
-    try:
-        loaded = load_rules(rules or None)
-    except RuleError as exc:
-        raise fail(str(exc)) from None
+    loaded = load_rules(rules or None)
     table = Table(title="Indicator rules")
     for column in ("Id", "Name", "Purpose", "Severity", "Versions", "Sources"):
         table.add_column(column)
@@ -49,19 +46,9 @@ def rules_list(
 @insight_app.command("check")
 def check(files: Annotated[list[Path], typer.Argument(help="Rule files to validate.")]) -> None:
     """Validate rule files: unknown fields, sources and expressions are named with the file."""
-    from joinedup.insight.rules import RuleError, load_rule
+    from joinedup.insight.rules import load_rule
 
-    failed = False
-    for path in files:
-        try:
-            rule = load_rule(path)
-        except RuleError as exc:
-            err.print(f"[bold red]✗[/] {exc}")
-            failed = True
-        else:
-            console.print(f"✓ {path.name}: rule {rule.id} ({len(rule.sources)} sources)")
-    if failed:
-        raise typer.Exit(1)
+    check_files(files, load_rule, lambda rule: f"rule {rule.id} ({len(rule.sources)} sources)")
 
 
 @insight_app.command("run")
@@ -82,8 +69,6 @@ def run(
     Each council reads, as a service under each rule's purpose, what the rule needs: its own
     records, and other organisations' only as agreements share them. Reads are audited and
     residents who objected to the purpose are left out."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {}
     if run_date:
         try:
@@ -97,11 +82,14 @@ def run(
         params["rules"] = [str(p) for p in rules]
     if truth:
         params["truth"] = str(truth)
-    with progress_bar("Running the indicator rules") as listener:
-        row = run_inline(load_settings(), "insight.run", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the insight run failed")
-    print_run(row.result or {})
+    result = run_job(
+        load_settings(),
+        "insight.run",
+        params,
+        "the insight run failed",
+        bar="Running the indicator rules",
+    )
+    print_run(result)
 
 
 def print_run(result: dict[str, object]) -> None:
@@ -206,10 +194,7 @@ def evaluate(
     """Precision and recall of the FSM flags against a synthetic region's truth."""
     from joinedup.insight.evaluate import evaluate_fsm
 
-    try:
-        result = evaluate_fsm(load_settings(), truth, run)
-    except (FileNotFoundError, LookupError) as exc:
-        raise fail(str(exc)) from None
+    result = evaluate_fsm(load_settings(), truth, run)
     console.print_json(json.dumps(result.to_dict()))
 
 

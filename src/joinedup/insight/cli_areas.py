@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from joinedup.clikit import console, fail, progress_bar
+from joinedup.clikit import console, fail, run_job
 from joinedup.config import load_settings
 
 areas_app = typer.Typer(help="Area boundaries (LSOA, ward, local authority).", no_args_is_help=True)
@@ -28,13 +28,9 @@ def load_boundaries_cmd(
     ] = None,
 ) -> None:
     """Load ONS boundary files (LSOA21CD/NM, WD24CD/NM, LAD24CD/NM…) for the dashboard map."""
-    from joinedup.insight.areas import AreaError
-    from joinedup.insight.boundaries import BoundaryError, load_boundaries
+    from joinedup.insight.boundaries import load_boundaries
 
-    try:
-        result = load_boundaries(load_settings(), file, level, "cli", code_property)
-    except (BoundaryError, AreaError) as exc:
-        raise fail(str(exc)) from None
+    result = load_boundaries(load_settings(), file, level, "cli", code_property)
     console.print(f"Loaded {result['features']:,} {level} boundaries from {file.name}")
 
 
@@ -69,8 +65,6 @@ def areas_run(
 ) -> None:
     """Count the flags by LSOA, ward and local authority per month (a job): the rules are
     judged again at each month's end over the data held for it, through the governed path."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {"months": months}
     if rule:
         params["rule_ids"] = list(rule)
@@ -78,11 +72,14 @@ def areas_run(
         params["rules"] = [str(p) for p in rules]
     if truth:
         params["truth"] = str(truth)
-    with progress_bar("Counting flags by area and month") as listener:
-        row = run_inline(load_settings(), "insight.areas", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the area run failed")
-    print_areas(row.result or {})
+    result = run_job(
+        load_settings(),
+        "insight.areas",
+        params,
+        "the area run failed",
+        bar="Counting flags by area and month",
+    )
+    print_areas(result)
 
 
 def print_areas(result: dict[str, Any]) -> None:
@@ -117,13 +114,9 @@ def trends(
     csv: Annotated[Path | None, typer.Option(help="Write CSV here instead.")] = None,
 ) -> None:
     """The latest area run's counts by area and month (table, or CSV with --csv)."""
-    from joinedup.insight.areas import AreaError
-    from joinedup.insight.dashboard import TREND_COLUMNS, NoAreaRun, TrendQuery, to_csv, trend_rows
+    from joinedup.insight.dashboard import TREND_COLUMNS, TrendQuery, to_csv, trend_rows
 
-    try:
-        rows = trend_rows(load_settings(), TrendQuery(rule, level, month, area))
-    except (NoAreaRun, AreaError) as exc:
-        raise fail(str(exc)) from None
+    rows = trend_rows(load_settings(), TrendQuery(rule, level, month, area))
     if csv:
         csv.write_text(to_csv(rows, TREND_COLUMNS), encoding="utf-8")
         console.print(f"Wrote {len(rows):,} rows to {csv}")
@@ -219,16 +212,12 @@ def impact_define(
     description: Annotated[str, typer.Option(help="What was done.")] = "",
 ) -> None:
     """Define an intervention (validated against the latest area run; audited)."""
-    from joinedup.insight.areas import AreaError
-    from joinedup.insight.impact import ImpactError, InterventionSpec, define_intervention
+    from joinedup.insight.impact import InterventionSpec, define_intervention
 
     spec = InterventionSpec(
         name, area, start, rule, outcome, level, tuple(comparison or ()), description
     )
-    try:
-        created = define_intervention(load_settings(), spec, "cli")
-    except (ImpactError, AreaError) as exc:
-        raise fail(str(exc)) from None
+    created = define_intervention(load_settings(), spec, "cli")
     console.print(f"Intervention {created['id']}: {created['name']}")
 
 
@@ -248,15 +237,12 @@ def impact_estimate(
     ] = None,
 ) -> None:
     """Before/after means and the difference-in-differences estimate with its 95% interval."""
-    from joinedup.insight.impact import ImpactError, estimate_impact, true_effect
+    from joinedup.insight.impact import estimate_impact, true_effect
 
     settings = load_settings()
-    try:
-        result = estimate_impact(settings, intervention, "cli").to_dict()
-        if truth:
-            result.update(true_effect(settings, truth, intervention))
-    except (ImpactError, LookupError) as exc:
-        raise fail(str(exc)) from None
+    result = estimate_impact(settings, intervention, "cli").to_dict()
+    if truth:
+        result.update(true_effect(settings, truth, intervention))
     result.pop("series", None)
     console.print_json(json.dumps(result))
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, InsightRun, Organisation
 from joinedup.config import Settings
+from joinedup.errors import Missing
 from joinedup.store import SnapshotStore, duckdb_session
 
 FSM_RULE = "fsm-eligible-not-registered"
@@ -66,14 +67,14 @@ def evaluate_fsm(settings: Settings, truth_dir: Path, run_id: int | None = None)
         truth_dir = truth_dir / "truth"
     for name in ("records.parquet", "fsm_eligibility.parquet", "households.parquet"):
         if not (truth_dir / name).is_file():
-            raise FileNotFoundError(f"{truth_dir / name}: no such truth file")
+            raise Missing(f"{truth_dir / name}: no such truth file")
     with session_scope(settings) as session:
         query = select(InsightRun).order_by(InsightRun.id.desc()).limit(1)
         if run_id is not None:
             query = select(InsightRun).where(InsightRun.id == run_id)
         run = session.scalars(query).first()
         if run is None:
-            raise LookupError("no insight run yet: run `joinedup insight run`")
+            raise Missing("no insight run yet: run `joinedup insight run`")
         sha = run.flags_sha256
         files = {
             (o, d, int(v)): f

@@ -23,6 +23,7 @@ import sqlglot
 import yaml
 from sqlglot import expressions as exp
 
+from joinedup.errors import InvalidInput
 from joinedup.standards import field_names, is_person_standard, list_standards
 
 FORMAT = "joinedup-rule/1"
@@ -78,7 +79,7 @@ _SOURCE_KEYS = {
 _VERSION_KEYS = {"version", "effective_from", "description", "where"}
 
 
-class RuleError(ValueError):
+class RuleError(InvalidInput):
     """A rule file that cannot be used; the message names the file and the field."""
 
 

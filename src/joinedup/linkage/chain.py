@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import LinkageRun
 from joinedup.config import Settings
+from joinedup.errors import Missing
 from joinedup.store import SnapshotStore
 
 #: The longest chain of deltas an update builds on before it writes whole snapshots.
@@ -59,7 +60,7 @@ def layers(settings: Settings, run: LinkageRun) -> list[Layer]:
         while parent_id is not None:
             parent = session.get(LinkageRun, parent_id)
             if parent is None:  # pragma: no cover - a foreign key keeps the parent
-                raise LookupError(f"linkage run {parent_id} is missing from the catalogue")
+                raise Missing(f"linkage run {parent_id} is missing from the catalogue")
             chain.append(_layer(parent))
             if parent.tombstones_sha256 is None:
                 break
@@ -132,7 +133,7 @@ def records_source(
 
     def records(layer: Layer) -> str:
         if layer.records is None:
-            raise LookupError(f"linkage run {layer.run_id} stored no prepared records")
+            raise Missing(f"linkage run {layer.run_id} stored no prepared records")
         return layer.records
 
     return _read(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from joinedup.clikit import acting_as, console, err, fail, progress_bar
+from joinedup.clikit import acting_as, console, err, fail, progress_bar, run_job
 from joinedup.config import load_settings
 
 if TYPE_CHECKING:
@@ -51,16 +51,12 @@ def build(
 
     Runs as a job (reads are decided and audited as the hub, purpose 'linkage'; residents who
     objected are left out)."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {"threshold": threshold}
     if truth is not None:
         params["truth"] = str(truth)
-    with progress_bar("Linking residents") as listener:
-        row = run_inline(load_settings(), "linkage.build", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the linkage job failed")
-    result = row.result or {}
+    result = run_job(
+        load_settings(), "linkage.build", params, "the linkage job failed", bar="Linking residents"
+    )
     console.print(
         f"Run {result.get('run')}: {result.get('records'):,} records → "
         f"{result.get('residents'):,} residents in {result.get('households'):,} households "
@@ -99,14 +95,14 @@ def update(
     reused from the index after their agreements are checked again. Only new and changed
     records are scored, with the latest model. Run `joinedup linkage build` to retrain and
     re-score everything (which also finds splits)."""
-    from joinedup.jobs.runner import run_inline
-
     params: dict[str, object] = {"truth": str(truth)} if truth is not None else {}
-    with progress_bar("Updating the resident index") as listener:
-        row = run_inline(load_settings(), "linkage.update", params, listener)
-    if row.status != "succeeded":
-        raise fail(row.error or "the linkage update failed")
-    result = row.result or {}
+    result = run_job(
+        load_settings(),
+        "linkage.update",
+        params,
+        "the linkage update failed",
+        bar="Updating the resident index",
+    )
     delta = result.get("delta") or {}
     assert isinstance(delta, dict)
     if result.get("kind") == "unchanged":
@@ -210,7 +206,6 @@ def evaluate(
     with --id-column and --entity-column): the hub's index (--run, or the latest), a
     `joinedup dedupe` clustering (--clusters) or `joinedup match` pairs (--pairs)."""
     from joinedup.linkage.evaluate import (
-        LabelError,
         LinkMetrics,
         evaluate_clusters,
         evaluate_pairs,
@@ -225,38 +220,35 @@ def evaluate(
     if clusters and pairs:
         raise fail("give --clusters or --pairs, not both")
     result: Any
-    try:
-        if truth is not None:
-            result = evaluate_run(load_settings(), truth, run)
+    if truth is not None:
+        result = evaluate_run(load_settings(), truth, run)
+    else:
+        assert labels
+        if not id_column or not entity_column:
+            raise fail("--labels needs --id-column and --entity-column")
+        ids = [c.strip() for c in id_column.split(",") if c.strip()]
+        if len(labels) > 1 and not pairs:
+            raise fail("two --labels files are for a link: judge it with --pairs")
+        if clusters:
+            result = evaluate_clusters(
+                labels[0], clusters, id_columns=ids, entity_column=entity_column
+            )
+        elif pairs:
+            result = evaluate_pairs(
+                labels,
+                pairs,
+                id_columns=ids,
+                entity_column=entity_column,
+                threshold=threshold,
+            )
         else:
-            assert labels
-            if not id_column or not entity_column:
-                raise fail("--labels needs --id-column and --entity-column")
-            ids = [c.strip() for c in id_column.split(",") if c.strip()]
-            if len(labels) > 1 and not pairs:
-                raise fail("two --labels files are for a link: judge it with --pairs")
-            if clusters:
-                result = evaluate_clusters(
-                    labels[0], clusters, id_columns=ids, entity_column=entity_column
-                )
-            elif pairs:
-                result = evaluate_pairs(
-                    labels,
-                    pairs,
-                    id_columns=ids,
-                    entity_column=entity_column,
-                    threshold=threshold,
-                )
-            else:
-                result = evaluate_run_labels(
-                    load_settings(),
-                    labels[0],
-                    id_columns=ids,
-                    entity_column=entity_column,
-                    run_id=run,
-                )
-    except (FileNotFoundError, LookupError, LabelError) as exc:
-        raise fail(str(exc)) from None
+            result = evaluate_run_labels(
+                load_settings(),
+                labels[0],
+                id_columns=ids,
+                entity_column=entity_column,
+                run_id=run,
+            )
     if as_json:
         console.print_json(json.dumps(result.to_dict()))
         return
@@ -326,13 +318,10 @@ def review_list(
 ) -> None:
     """The review queue: pairs of the latest run's review band without a decision, most
     uncertain first (record keys, weight, probability; no personal values)."""
-    from joinedup.linkage.explain import LinkageNotFound, review_queue
+    from joinedup.linkage.explain import review_queue
 
     _reviewer(as_user)
-    try:
-        queue = review_queue(load_settings(), 1, limit)
-    except LinkageNotFound as exc:
-        raise fail(str(exc)) from None
+    queue = review_queue(load_settings(), 1, limit)
     rows = _queue_keys(queue)
     if as_json:
         console.print_json(
@@ -383,27 +372,24 @@ def review_decide(
 ) -> None:
     """Record that two records are the same person (match) or not (non-match). The latest
     decision on a pair wins; every later build applies it."""
-    from joinedup.linkage.explain import LinkageNotFound, get_run, record_exists
-    from joinedup.linkage.review import ReviewError, record_decision
+    from joinedup.linkage.explain import get_run, record_exists
+    from joinedup.linkage.review import record_decision
 
     actor = _reviewer(as_user)
     settings = load_settings()
-    try:
-        run = get_run(settings)
-        for key in (key_l, key_r):
-            if not record_exists(settings, key):
-                raise fail("a record key is not in the latest linkage run")
-        recorded = record_decision(
-            settings,
-            actor,
-            key_l,
-            key_r,
-            decision,
-            note,
-            run_id=run.id,
-        )
-    except (LinkageNotFound, ReviewError) as exc:
-        raise fail(str(exc)) from None
+    run = get_run(settings)
+    for key in (key_l, key_r):
+        if not record_exists(settings, key):
+            raise fail("a record key is not in the latest linkage run")
+    recorded = record_decision(
+        settings,
+        actor,
+        key_l,
+        key_r,
+        decision,
+        note,
+        run_id=run.id,
+    )
     console.print(
         f"Recorded {recorded.decision} on {recorded.pair} (decision {recorded.id}); "
         "the next build applies it."
@@ -419,14 +405,10 @@ def resident(
     """Why a resident's records were joined: the records (read through the policy, audited),
     the household, the scored pairs among them with each comparison's level and weight, and
     reviewers' decisions."""
-    from joinedup.linkage.explain import LinkageNotFound, explain_resident
-    from joinedup.linkage.review import ReviewError
+    from joinedup.linkage.explain import explain_resident
 
     actor = _reviewer(as_user)
-    try:
-        view = explain_resident(load_settings(), actor, resident_id)
-    except (LinkageNotFound, ReviewError) as exc:
-        raise fail(str(exc)) from None
+    view = explain_resident(load_settings(), actor, resident_id)
     data = _resident_dict(view)
     if as_json:
         console.print_json(json.dumps(data, default=str))

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, LinkageRun, Organisation
 from joinedup.config import Settings
+from joinedup.errors import InvalidInput, Missing
 from joinedup.governance.processing import DatasetRef, ServiceActor, read_for_processing
 from joinedup.linkage.inputs import PURPOSE, hub_organisation
 from joinedup.store import SnapshotStore, duckdb_session
@@ -200,10 +201,10 @@ class TruthFiles:
                 else (truth / "truth" / "records.parquet")
             )
         if not truth.is_file():
-            raise FileNotFoundError(f"{truth}: no truth records file")
+            raise Missing(f"{truth}: no truth records file")
         manifest = truth.parent.parent / "manifest.json"
         if not manifest.is_file():
-            raise FileNotFoundError(f"{manifest}: the region's manifest is not beside the truth")
+            raise Missing(f"{manifest}: the region's manifest is not beside the truth")
         pairs = truth.parent / "pairs.parquet"
         return cls(truth, manifest, pairs if pairs.is_file() else None)
 
@@ -218,7 +219,7 @@ def _run(settings: Settings, run_id: int | None) -> LinkageRun:
         )
         run = session.scalars(query).first()
         if run is None:
-            raise LookupError("no resident index has been built yet: run `joinedup linkage build`")
+            raise Missing("no resident index has been built yet: run `joinedup linkage build`")
         session.expunge(run)
         return run
 
@@ -335,7 +336,7 @@ def _q(path: Path) -> str:
 KEY_SEP = "\x1f"  # joins the columns of a composite key
 
 
-class LabelError(ValueError):
+class LabelError(InvalidInput):
     """A labels or linkage-output file cannot be evaluated (names file, row and rule)."""
 
 

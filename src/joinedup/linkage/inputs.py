@@ -25,6 +25,7 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import Dataset, DatasetVersion, Organisation, OrganisationType
 from joinedup.config import Settings
+from joinedup.errors import Missing
 from joinedup.governance.processing import (
     DatasetRead,
     DatasetRef,
@@ -165,7 +166,7 @@ def hub_organisation(settings: Settings) -> str:
             .order_by(Organisation.id)
         ).first()
     if code is None:
-        raise LookupError("no hub organisation is registered: `joinedup org add … --type hub`")
+        raise Missing("no hub organisation is registered: `joinedup org add … --type hub`")
     return code
 
 

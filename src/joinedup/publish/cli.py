@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from joinedup.clikit import console, err, fail, find_user
+from joinedup.clikit import check_files, console, fail, find_user, run_job
 from joinedup.config import Settings, load_settings
 
 publish_app = typer.Typer(
@@ -27,20 +27,10 @@ def check(
     files: Annotated[list[Path], typer.Argument(help="Publication definitions (YAML).")],
 ) -> None:
     """Validate publication definitions: unknown fields and indicators are named with the file."""
-    from joinedup.publish.definitions import PublicationError, known_rule_ids, load_definition
+    from joinedup.publish.definitions import known_rule_ids, load_definition
 
-    failed = False
     rule_ids = known_rule_ids()
-    for path in files:
-        try:
-            definition = load_definition(path, rule_ids)
-        except PublicationError as exc:
-            err.print(f"[bold red]✗[/] {exc}")
-            failed = True
-        else:
-            console.print(f"✓ {path.name}: {definition.kind} {definition.name}")
-    if failed:
-        raise typer.Exit(1)
+    check_files(files, lambda path: load_definition(path, rule_ids), lambda d: f"{d.kind} {d.name}")
 
 
 @publish_app.command("define")
@@ -71,16 +61,13 @@ def release(
     as_user: Annotated[str | None, typer.Option("--as", help="The analyst releasing it.")] = None,
 ) -> None:
     """Build the next release (disclosure control applied); it waits for a DPO's approval."""
-    from joinedup.jobs.runner import run_inline
-
     settings = load_settings()
     params: dict[str, object] = {"publication": name}
     if as_user:
         params["user_id"] = _user_id(settings, as_user)
-    row = run_inline(settings, "publish.release", params)
-    if row.status != "succeeded":
-        raise fail(row.error or "the release failed")
-    console.print_json(json.dumps(row.result))
+    console.print_json(
+        json.dumps(run_job(settings, "publish.release", params, "the release failed"))
+    )
 
 
 @publish_app.command("releases")
@@ -106,14 +93,10 @@ def releases() -> None:
 
 
 def _decide(name: str, version: int, as_user: str, approve: bool, note: str) -> None:
-    from joinedup.publish.definitions import PublicationError
-    from joinedup.publish.releases import NotFoundError, PublishRefused, decide
+    from joinedup.publish.releases import decide
 
     settings = load_settings()
-    try:
-        view = decide(settings, name, version, _user_id(settings, as_user), approve, note)
-    except (PublicationError, PublishRefused, NotFoundError) as exc:
-        raise fail(str(exc)) from None
+    view = decide(settings, name, version, _user_id(settings, as_user), approve, note)
     console.print(f"Release {view.version} of {view.publication} is {view.status}")
 
 
@@ -157,13 +140,10 @@ def export(
     version: Annotated[int | None, typer.Option(help="An approved version (the latest).")] = None,
 ) -> None:
     """Write an approved release's CSV and data package to a folder."""
-    from joinedup.publish.releases import NotFoundError, public_release, release_csv
+    from joinedup.publish.releases import public_release, release_csv
 
     settings = load_settings()
-    try:
-        view = public_release(settings, name, version)
-    except NotFoundError as exc:
-        raise fail(str(exc)) from None
+    view = public_release(settings, name, version)
     out.mkdir(parents=True, exist_ok=True)
     (out / "data.csv").write_bytes(release_csv(settings, view))
     (out / "datapackage.json").write_text(json.dumps(view.descriptor, indent=2))

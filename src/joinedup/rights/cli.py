@@ -59,8 +59,6 @@ def find(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Find the resident(s) matching these details, their records and the near misses."""
-    from joinedup.linkage.explain import LinkageNotFound
-    from joinedup.rights.common import RightsError
     from joinedup.rights.find import PersonQuery, find_person
 
     values = {
@@ -73,10 +71,7 @@ def find(
         "upn": upn,
     }
     actor = _dpo(as_user)
-    try:
-        result = find_person(load_settings(), actor, PersonQuery.parse(values))
-    except (RightsError, LinkageNotFound) as exc:
-        raise fail(str(exc)) from None
+    result = find_person(load_settings(), actor, PersonQuery.parse(values))
     rows = [
         {
             "resident_id": c.record.resident_id,
@@ -115,8 +110,6 @@ def export(
     ] = False,
 ) -> None:
     """Release a subject access export for a resident and write it (recorded, audited)."""
-    from joinedup.linkage.explain import LinkageNotFound
-    from joinedup.rights.common import RightsError
     from joinedup.rights.exports import FORMATS, load_export, release_export, render
     from joinedup.rights.subject import CollectOptions
 
@@ -124,12 +117,9 @@ def export(
         raise fail("--format is json, jsonld or pdf")
     settings = load_settings()
     actor = _dpo(as_user)
-    try:
-        info = release_export(settings, actor, resident_id, CollectOptions(release_notes))
-        document, _ = load_export(settings, actor, info.id, fmt)
-        body = render(document, fmt, info.id)
-    except (RightsError, LinkageNotFound) as exc:
-        raise fail(str(exc)) from None
+    info = release_export(settings, actor, resident_id, CollectOptions(release_notes))
+    document, _ = load_export(settings, actor, info.id, fmt)
+    body = render(document, fmt, info.id)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_bytes(body)
     tmp.replace(out)
@@ -147,26 +137,21 @@ def dispute(
     statement: Annotated[str, typer.Option(help="The resident's statement.")],
 ) -> None:
     """Record a resident's dispute of a record (its data owners are notified)."""
-    from joinedup.linkage.explain import LinkageNotFound
-    from joinedup.rights.common import RightsError
     from joinedup.rights.disputes import record_dispute
 
     organisation, _, rest = record.partition("/")
     dataset, _, source_record_id = rest.partition("/")
     if not (organisation and dataset and source_record_id):
         raise fail("name the record as organisation/dataset/record-id")
-    try:
-        info = record_dispute(
-            load_settings(),
-            _dpo(as_user),
-            organisation=organisation,
-            dataset=dataset,
-            source_record_id=source_record_id,
-            fields=field,
-            statement=statement,
-        )
-    except (RightsError, LinkageNotFound) as exc:
-        raise fail(str(exc)) from None
+    info = record_dispute(
+        load_settings(),
+        _dpo(as_user),
+        organisation=organisation,
+        dataset=dataset,
+        source_record_id=source_record_id,
+        fields=field,
+        statement=statement,
+    )
     console.print(f"Dispute {info.id} recorded on {info.record_key}: {', '.join(info.fields)}")
 
 

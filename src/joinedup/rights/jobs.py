@@ -36,7 +36,7 @@ def rights_demo_job(ctx: JobContext) -> dict[str, Any]:
         dpo = session.scalars(select(User).where(User.role == Role.DPO.value)).first()
         if run is None or dpo is None:
             raise RuntimeError("the demo needs a resident index and a DPO first")
-        actor = Actor(dpo.id, dpo.username, dpo.organisation_id, dpo.role, SAR_PURPOSE)
+        actor = Actor.of(dpo, SAR_PURPOSE)
         index = SnapshotStore(settings).sql_source(run.index_sha256)
     with duckdb_session(settings) as con:
         resident, organisations = con.execute(

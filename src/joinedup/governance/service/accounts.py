@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlalchemy import select
 
 from joinedup.catalog.db import session_scope
@@ -81,6 +81,22 @@ class TokenOut(BaseModel):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > utcnow()
+
+
+class TokenIn(BaseModel):
+    """A new API token: what it is for, what it may do (within the caller's role, checked by
+    :func:`add_token`) and how many days it lives (one of :data:`TOKEN_LIFETIMES`)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    scopes: list[str] = Field(min_length=1)
+    days: int
+
+    @field_validator("days")
+    @classmethod
+    def _a_lifetime(cls, days: int) -> int:
+        if days not in TOKEN_LIFETIMES:
+            raise ValueError(f"must be one of {', '.join(map(str, TOKEN_LIFETIMES))} days")
+        return days
 
 
 def _user_out(user: User, org: Organisation) -> UserOut:
@@ -193,24 +209,15 @@ class IssuedTokenOut:
     plaintext: str = field(repr=False)
 
 
-def add_token(
-    settings: Settings, principal: Caller, name: str, scopes: Sequence[str], days: int
-) -> IssuedTokenOut:
+def add_token(settings: Settings, principal: Caller, body: TokenIn) -> IssuedTokenOut:
+    """Issue a token to the caller, with scopes their role can use; shown once."""
     allowed = scopes_for(principal.role)
-    if not name.strip():
-        raise Refused(422, "Enter a name for the token", "name")
-    if len(name) > 120:
-        raise Refused(422, "The name must be 120 characters or fewer", "name")
-    if not scopes:
-        raise Refused(422, "Select what the token may do", "scopes")
-    if any(s not in allowed for s in scopes):
+    if any(s not in allowed for s in body.scopes):
         raise Refused(422, f"Your role can use these scopes: {', '.join(allowed)}", "scopes")
-    if days not in TOKEN_LIFETIMES:
-        raise Refused(422, "Select when the token expires", "days")
     with session_scope(settings) as session:
         user = current_user(session, principal)
         issued = create_token(
-            session, user, name.strip(), list(scopes), utcnow() + timedelta(days=days)
+            session, user, body.name, list(body.scopes), utcnow() + timedelta(days=body.days)
         )
         return IssuedTokenOut(_token_out(issued.token), issued.plaintext)
 

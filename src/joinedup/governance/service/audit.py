@@ -25,7 +25,8 @@ from joinedup.catalog.models import (
 )
 from joinedup.config import Settings
 from joinedup.errors import Refused
-from joinedup.governance.audit import append_event, verify_chain
+from joinedup.governance.access import Actor, audit_as
+from joinedup.governance.audit import verify_chain
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.audit_anchor import verify_anchor
 from joinedup.governance.audit_search import (
@@ -164,15 +165,8 @@ def _filter_details(where: AuditFilter) -> dict[str, Any]:
 def _log_view(
     session: Session, user: User, principal: Caller, action: str, details: dict[str, Any]
 ) -> None:
-    append_event(
-        session,
-        actor=user.username,
-        actor_user_id=user.id,
-        organisation_id=user.organisation_id,
-        action=action,
-        purpose=principal.purpose,
-        target_type="audit_log",
-        details=details,
+    audit_as(
+        session, Actor.of(user, principal.purpose), action, target_type="audit_log", details=details
     )
 
 

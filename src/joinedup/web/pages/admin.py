@@ -20,6 +20,7 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.service.accounts import (
     TOKEN_LIFETIMES,
+    TokenIn,
     UserIn,
     add_token,
     add_user,
@@ -112,6 +113,12 @@ USER_WORDING = {
     ),
     "organisation": Wording("Select the person's organisation", "The organisation"),
     "role": Wording("Select the person's role", invalid="Select the person's role"),
+}
+#: How the token form words the limits :class:`TokenIn` states.
+TOKEN_WORDING = {
+    "name": Wording("Enter a name for the token", "The name"),
+    "scopes": Wording("Select what the token may do"),
+    "days": Wording(invalid="Select when the token expires"),
 }
 
 
@@ -341,14 +348,14 @@ async def new_token(request: Request, principal: SignedIn) -> Response:
         "scopes": [str(s) for s in form.getlist("scopes")],
         "days": str(form.get("days", "")),
     }
+    errors: dict[str, str] = {}
+    body = validate(TokenIn, values, TOKEN_WORDING, errors)
+    if errors or body is None:
+        # One problem at a time, the first on the form (as the form has always answered).
+        first = next(f for f in (*TOKEN_FIELDS, *errors) if f in errors)
+        return _render_token_form(request, principal, values, {first: errors[first]}, 422)
     try:
-        days = int(values["days"])
-    except ValueError:
-        days = 0
-    try:
-        issued = await run_in_threadpool(
-            add_token, request.app.state.settings, principal, values["name"], values["scopes"], days
-        )
+        issued = await run_in_threadpool(add_token, request.app.state.settings, principal, body)
     except JoinedupError as exc:
         return _render_token_form(request, principal, values, exc.field_errors("name"), exc.status)
     return render(
