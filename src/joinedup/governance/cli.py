@@ -12,7 +12,7 @@ from rich.table import Table
 
 from joinedup.clikit import console, err, fail
 from joinedup.config import Settings, load_settings
-from joinedup.governance.tokens import SCOPES
+from joinedup.governance.scopes import SCOPES
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager

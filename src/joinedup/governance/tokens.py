@@ -21,12 +21,9 @@ from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_by, append_event
 from joinedup.governance.audit_actions import AuditAction
+from joinedup.governance.scopes import SCOPES
 
 TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
-#: Scopes a token may carry. ``read`` covers GET endpoints, ``ingest`` uploads,
-#: ``governance`` agreement and objection changes, ``review`` linkage review decisions,
-#: ``admin`` organisations and users, ``casework`` actions on flags.
-SCOPES = ("read", "ingest", "governance", "review", "admin", "casework")
 
 
 class TokenError(JoinedupError, ValueError):
