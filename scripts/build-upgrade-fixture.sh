@@ -2,7 +2,7 @@
 # Rebuild tests/fixtures/upgrade/: a home made by an earlier release of joinedup, which
 # tests/foundation/test_upgrade.py upgrades with the current code.
 #
-# joinedup has no tagged release yet; the earlier release is commit 9509b7d (2026-12-03, the
+# The earlier release is the first tagged one, v0.1.0 (commit 9509b7d, 2026-12-03, the
 # merge after which issues 2-9 had landed: control plane at migration 0011_insight_areas).
 # Its own code runs its own demo (500 residents, 6 months, seed 2026; its generator fails on
 # smaller regions) into a fresh home; the
@@ -13,7 +13,7 @@
 #   scripts/build-upgrade-fixture.sh [COMMIT]     (run from the checkout, after make install)
 set -euo pipefail
 
-COMMIT="${1:-9509b7d}"
+COMMIT="${1:-v0.1.0}"
 RESIDENTS="${RESIDENTS:-500}"
 MONTHS="${MONTHS:-6}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

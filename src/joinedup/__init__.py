@@ -1,3 +1,3 @@
 """joinedup: a regional data hub for councils and their partners."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
