@@ -50,7 +50,7 @@ def test_the_model_is_in_the_archive_and_comes_back(archive: Path, tmp_path: Pat
     assert summary.files == 1
     assert file_sha256(target.home / MODEL) == manifest["files"][0]["sha256"]
     code, output = invoke(target, "backup", "verify", str(archive))
-    assert code == 0 and "1 other files" in output
+    assert code == 0 and "1 other files" in " ".join(output.split())  # however the console wraps
 
 
 def test_a_damaged_or_missing_model_is_refused(archive: Path, tmp_path: Path) -> None:

@@ -6,8 +6,12 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import User
 from joinedup.config import Settings
+from joinedup.governance.grants import granted_purposes
 from joinedup.web.navigation import Navigation, NavItem
 from tests.support import choose_purpose
 
@@ -59,8 +63,15 @@ EXPECTED = {
     "caseworker": ["Home", "Datasets", "Jobs", "Worklist", "Agreements", "Open data", "Admin"],
     "hub_admin": ["Home", "Datasets", "Jobs", "Agreements", "Open data", "Admin"],
 }
-#: A purpose any role may act under, for personal-data pages that name none.
-SOME_PURPOSE = "early-help"
+
+
+def _granted(settings: Settings, username: str | None) -> list[str]:
+    """The purposes the register lets this person act under (none for a visitor)."""
+    if username is None:
+        return []
+    with session_scope(settings) as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        return granted_purposes(session, user.role, user.organisation_id)
 
 
 def _nav_texts(html: str) -> list[str]:
@@ -90,11 +101,16 @@ def test_each_person_sees_the_sections_they_can_use_and_no_others(
     assert shown == [i.text for i in items if i.text in shown]  # in the menu's order
     if person in EXPECTED:
         assert shown == EXPECTED[person]
+    granted = _granted(home_settings, username)
     for item in items:
         assert item.guard is not None
         if username is not None:
-            purpose = item.guard.purpose or SOME_PURPOSE
-            assert choose_purpose(client, purpose).status_code == 303, (person, purpose)
+            purpose = item.guard.purpose or (granted[0] if granted else None)
+            if purpose in granted:
+                assert choose_purpose(client, purpose).status_code == 303, (person, purpose)
+            elif purpose is not None:  # one they may not act under: refused, and not shown
+                assert choose_purpose(client, purpose).status_code == 403, (person, purpose)
+                assert item.text not in shown, (person, item.text, purpose)
         answer = client.get(item.href, follow_redirects=False)
         if item.text in shown:
             assert answer.status_code == 200, (person, item.href, answer.status_code)

@@ -1,5 +1,6 @@
 """Logs and metrics on real work: a whole demo run, then people using the demo hub over HTTP
-(an upload of residents, linkage pages, a caseworker's flags, a subject access request),
+(an upload of residents, linkage pages, a caseworker's flags, a subject access request) and
+in Chromium (a caseworker signs in, chooses a purpose and opens a flag),
 with the app under uvicorn and logging set up as ``joinedup serve`` sets it up.
 
 Every log line must be JSON, and none may hold a personal value of the synthetic region: its
@@ -25,7 +26,7 @@ from joinedup.catalog.db import dispose_engines
 from joinedup.demo import DemoOptions, run_demo, source_dir
 from joinedup.logs import configure_logging
 from joinedup.web.observe import UNMATCHED
-from tests.browser.conftest import serve_home
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_home
 from tests.regions import Region
 from tests.rights.conftest import flagged_resident, query
 from tests.support import make_settings, signed_in
@@ -221,6 +222,26 @@ def test_people_using_the_hub_leave_no_personal_data_in_the_logs_and_show_in_the
             export_id = released.json()["id"]
             assert dpo.get(f"/api/v1/rights/exports/{export_id}/json").status_code == 200
             assert dpo.get(f"/rights/exports/{export_id}").status_code == 200
+        # the caseworker again, in Chromium: pages with their assets, forms and redirects
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = chromium.new_page()
+                page.goto(server("/sign-in?next=/worklist"))
+                page.get_by_label("Username").fill("lambeth.caseworker")
+                page.get_by_label("Password", exact=True).fill(demo.logins["lambeth.caseworker"])
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url("**/purpose**")
+                page.get_by_label("Free school meals auto-enrolment").check()
+                page.get_by_role("button", name="Continue").click()
+                page.wait_for_url("**/worklist")
+                page.locator('#flags tbody a[href^="/worklist/flags/"]').first.click()
+                page.wait_for_url("**/worklist/flags/**")
+                assert page.locator("h1").count() == 1
+            finally:
+                chromium.close()
         # somebody probes with personal data in a path and a query string
         httpx.get(server(f"/residents/{given}-{family}?dob={dob}"), timeout=30)
         httpx.get(server(f"/no-such-page/{given}/{dob}"), timeout=30)
@@ -250,6 +271,8 @@ def test_people_using_the_hub_leave_no_personal_data_in_the_logs_and_show_in_the
     requests = [line for line in lines if line["message"] == "request"]
     assert len(requests) >= 15
     assert {"/api/v1/rights/find", "/worklist", UNMATCHED} <= {str(r["route"]) for r in requests}
+    browsed = [r for r in requests if r["route"] == "/worklist/flags/{flag_id}"]
+    assert len(browsed) >= 2  # the API client's and Chromium's
     assert any(line["message"] == "job" and line["kind"] == "ingest" for line in lines)
     personal = personal_values(source_dir(demo.settings))
     personal.phrases.update(p.lower() for row in people for p in row[3:])

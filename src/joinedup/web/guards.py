@@ -130,12 +130,14 @@ class Guard:
             wanted.append(("scoped", Depends(require_scope(self.scope))))
         if csrf:
             wanted.append(("csrf", Depends(verify_csrf)))
+        # the role before the purpose: someone whose role may never use the route is refused,
+        # not sent to choose a purpose that would not help
+        if self.roles:
+            wanted.append(("in_role", Depends(require_roles(*self.roles))))
         if self.level == PERSONAL_DATA:
             wanted.append(("principal", Depends(require_purpose)))
         elif self.level == SIGNED_IN:
             wanted.append(("principal", Depends(require_principal)))
-        if self.roles:
-            wanted.append(("in_role", Depends(require_roles(*self.roles))))
         params = [
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, dep])
             for name, dep in wanted
