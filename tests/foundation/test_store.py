@@ -178,3 +178,76 @@ def test_init_sweeps_temp_files_of_dead_readers_and_writers(tmp_path: Path) -> N
     assert init_home(settings).stale_temp_removed == 2
     assert not any(p.exists() for p in dead)
     assert alive.exists()
+
+
+WRITE_AND_WAIT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import pyarrow as pa
+    from joinedup.catalog.db import session_scope
+    from joinedup.config import Settings
+    from joinedup.store import SnapshotStore
+
+    settings = Settings(home=Path(sys.argv[1]))
+    with session_scope(settings) as session:
+        with SnapshotStore(settings).writer(session) as writer:
+            writer.write_table(pa.table({"a": [int(sys.argv[2])]}))
+            print("renamed", flush=True)  # the file is in place, its row not yet committed
+            time.sleep(600)
+            session.commit()
+    """
+)
+
+
+def _start_writer(settings: Settings, value: int) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITE_AND_WAIT, str(settings.home), str(value)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "renamed"
+    return proc
+
+
+def test_gc_removes_a_killed_writers_orphan_at_once_but_not_a_write_in_flight(
+    tmp_path: Path,
+) -> None:
+    """Issue 15, finding 8: a writer killed after the rename but before its commit left a file
+    that gc kept for an hour; a writer still running must keep its file whatever its age."""
+    settings = Settings(home=tmp_path / "home")
+    init_home(settings)
+    killed = _start_writer(settings, 1)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(timeout=30)
+    (orphan,) = settings.snapshots_dir.rglob("*.parquet")  # fresh: a minute old at most
+    in_flight = _start_writer(settings, 2)  # after: SQLite has one writer at a time
+    try:
+        (writing,) = set(settings.snapshots_dir.rglob("*.parquet")) - {orphan}
+        os.utime(writing, (10**9, 10**9))  # 2001: older than any grace period
+        with session_scope(settings) as session:
+            removed = SnapshotStore(settings).gc(session)  # the default hour's grace
+        assert removed == [orphan.stem]
+        assert not orphan.exists()
+        assert writing.exists()  # its writer still runs, so it stays whatever its age
+        markers = [p.name for p in settings.tmp_dir.glob(".pending-*")]
+        assert [m.split("-")[1] for m in markers] == [str(in_flight.pid)]
+    finally:
+        in_flight.kill()
+        in_flight.wait(timeout=30)
+    assert _snapshot_count(settings) == 0
+
+
+def test_a_committed_write_leaves_no_marker_and_gc_keeps_it(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home")
+    init_home(settings)
+    store = SnapshotStore(settings)
+    with session_scope(settings) as session, store.writer(session) as writer:
+        snapshot = writer.write_table(_table(10))
+        session.commit()
+    assert list(settings.tmp_dir.glob(".pending-*")) == []
+    with session_scope(settings) as session:
+        assert store.gc(session, min_age=timedelta(0)) == []
+        row = session.get(Snapshot, snapshot.sha256)
+        assert row is not None and store.verify(row)

@@ -4,14 +4,24 @@ A snapshot is written to a temporary file in ``<home>/tmp`` (same filesystem), f
 then renamed to ``<home>/snapshots/<sha[:2]>/<sha>.parquet`` and recorded in the catalogue. A
 snapshot is *visible* only once its catalogue row is committed, and the file is in place before
 that row exists, so a crash at any point leaves either nothing visible or a complete snapshot.
-Files orphaned by a crash between rename and commit are removed by :meth:`SnapshotStore.gc`.
+Files orphaned by a crash between rename and commit are removed by :meth:`SnapshotStore.gc`:
+before the rename a writer leaves a *pending marker* ``<home>/tmp/.pending-<pid>-<id>-<sha>``
+and removes it only once its unit of work has committed or rolled back. An unreferenced file
+with a marker whose process is gone is an abandoned write and goes at once; one with a live
+marker is a write in flight and stays; one with no marker (a crash that lost the marker) goes
+after ``min_age``. Renames and gc's decisions are serialised by ``flock`` on
+``<home>/tmp/.publish.lock`` (writers shared, gc exclusive), so gc never removes a file between
+a writer's marker check and its rename.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +39,7 @@ from joinedup.processes import pid_alive
 from joinedup.store.hashing import file_sha256, stream_sha256
 
 _TMP_NAME = re.compile(r"^\.tmp-(\d+)-[0-9a-f]+\.(parquet|csv|json)$")
+_PENDING_NAME = re.compile(r"^\.pending-(\d+)-[0-9a-f]{32}-([0-9a-f]{64})$")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -73,11 +84,26 @@ class SnapshotStore:
         self.ensure_dirs()
         return self.tmp / f".tmp-{os.getpid()}-{uuid.uuid4().hex}.parquet"
 
-    def publish(self, tmp_path: Path, session: Session) -> tuple[Snapshot, bool]:
+    @contextmanager
+    def _publish_lock(self, exclusive: bool) -> Iterator[None]:
+        """Writers rename under a shared lock; :meth:`gc` decides under an exclusive one."""
+        self.ensure_dirs()
+        fd = os.open(self.tmp / ".publish.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def publish(
+        self, tmp_path: Path, session: Session, pending: list[Path]
+    ) -> tuple[Snapshot, bool]:
         """Move a finished temporary Parquet file into place and add its catalogue row.
 
-        Returns the snapshot and whether a new file was created (``False`` when identical
-        content was already stored: the temporary file is discarded).
+        Appends the pending marker it leaves to ``pending``; the caller removes it once the
+        session has committed or rolled back. Returns the snapshot and whether a new file was
+        created (``False`` when identical content was already stored: the temporary file is
+        discarded).
         """
         sha, size = hash_and_sync(tmp_path)
         existing = session.get(Snapshot, sha)
@@ -88,8 +114,12 @@ class SnapshotStore:
         meta = pq.read_metadata(tmp_path)
         schema = meta.schema.to_arrow_schema()
         final.parent.mkdir(parents=True, exist_ok=True)
-        created = not final.exists()
-        os.replace(tmp_path, final)
+        with self._publish_lock(exclusive=False):
+            marker = self.tmp / f".pending-{os.getpid()}-{uuid.uuid4().hex}-{sha}"
+            marker.touch()
+            pending.append(marker)
+            created = not final.exists()
+            os.replace(tmp_path, final)
         _fsync_dir(final.parent)
         if existing is not None:
             return existing, created
@@ -116,19 +146,42 @@ class SnapshotStore:
                 removed += 1
         return removed
 
+    def _pending(self) -> tuple[set[str], list[tuple[str, Path]]]:
+        """Shas with a write in flight, and the markers of writers that are gone."""
+        live: set[str] = set()
+        dead: list[tuple[str, Path]] = []
+        for entry in self.tmp.iterdir() if self.tmp.exists() else ():
+            match = _PENDING_NAME.match(entry.name)
+            if match is None:
+                continue
+            if pid_alive(int(match.group(1))):
+                live.add(match.group(2))
+            else:
+                dead.append((match.group(2), entry))
+        return live, dead
+
     def gc(self, session: Session, min_age: timedelta = timedelta(hours=1)) -> list[str]:
-        """Remove snapshot files that no catalogue row points at and are older than ``min_age``."""
-        known = set(session.scalars(select(Snapshot.sha256)))
+        """Remove snapshot files that no catalogue row points at: at once when their writer
+        died before committing (its pending marker says so), otherwise once older than
+        ``min_age``. Never a file whose writer still runs."""
         cutoff = datetime.now(UTC) - min_age
         removed: list[str] = []
-        if not self.root.exists():
-            return removed
-        for file in self.root.glob("*/*.parquet"):
-            sha = file.stem
-            mtime = datetime.fromtimestamp(file.stat().st_mtime, UTC)
-            if sha not in known and mtime < cutoff:
-                file.unlink()
-                removed.append(sha)
+        with self._publish_lock(exclusive=True):
+            live, dead = self._pending()
+            # Read after the markers: a writer removes its marker only after its commit.
+            known = set(session.scalars(select(Snapshot.sha256)))
+            abandoned = {sha for sha, _ in dead}
+            files = list(self.root.glob("*/*.parquet")) if self.root.exists() else []
+            for file in files:
+                sha = file.stem
+                if sha in known or sha in live:
+                    continue
+                mtime = datetime.fromtimestamp(file.stat().st_mtime, UTC)
+                if sha in abandoned or mtime < cutoff:
+                    file.unlink()
+                    removed.append(sha)
+            for _, marker in dead:
+                marker.unlink(missing_ok=True)
         return removed
 
     def verify(self, snapshot: Snapshot) -> bool:
@@ -164,6 +217,7 @@ class SnapshotWriter:
     session: Session
     created: list[Path] = field(default_factory=list)
     _temps: list[Path] = field(default_factory=list)
+    _pending: list[Path] = field(default_factory=list)
 
     def __enter__(self) -> SnapshotWriter:
         return self
@@ -174,9 +228,11 @@ class SnapshotWriter:
         if exc_type is not None:
             for path in self.created:
                 path.unlink(missing_ok=True)
+        for marker in self._pending:  # last: the unit of work has committed or rolled back
+            marker.unlink(missing_ok=True)
 
     def _publish(self, tmp: Path) -> Snapshot:
-        snapshot, created = self.store.publish(tmp, self.session)
+        snapshot, created = self.store.publish(tmp, self.session, self._pending)
         if created:
             self.created.append(self.store.path_of(snapshot.sha256))
         return snapshot
