@@ -1,8 +1,10 @@
 """Local accounts: argon2 password hashes (pwdlib), sign-in with throttling.
 
-Sign-in takes the same time whether or not the account exists (a dummy hash is verified), and
-no password or hash is ever logged. Throttling slows an attacker without locking the real user
-out: within ``WINDOW``,
+Sign-in takes the same time whether or not the account exists (a dummy hash with the current
+parameters is verified; a stored hash with older parameters is rehashed at its owner's next
+sign-in), answers the same, and is throttled the same; no password or hash is ever logged.
+
+Throttling slows an attacker without locking the real user out: within ``WINDOW``,
 
 * ``MAX_FAILURES_PER_ADDRESS_AND_USER`` failures for one username from one address refuse that
   username *from that address* only;
@@ -155,8 +157,10 @@ def authenticate(session: Session, username: str, password: str, remote: str) ->
         raise SignInThrottled("too many failed sign-in attempts; wait 15 minutes")
     user = session.scalars(select(User).where(User.username == username)).first()
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-    valid = _hasher.verify(password, stored)
+    valid, updated = _hasher.verify_and_update(password, stored)
     ok = bool(valid and user is not None and user.password_hash and user.is_active)
+    if ok and updated is not None and user is not None:
+        user.password_hash = updated  # older parameters: bring the hash (and its timing) up
     session.add(LoginAttempt(username=username, remote=remote, succeeded=ok))
     append_event(
         session,
