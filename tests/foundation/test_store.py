@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
@@ -232,7 +233,7 @@ def test_gc_removes_a_killed_writers_orphan_at_once_but_not_a_write_in_flight(
         assert not orphan.exists()
         assert writing.exists()  # its writer still runs, so it stays whatever its age
         markers = [p.name for p in settings.tmp_dir.glob(".pending-*")]
-        assert [m.split("-")[1] for m in markers] == [str(in_flight.pid)]
+        assert [m.split("-")[2] for m in markers] == [str(in_flight.pid)]
     finally:
         in_flight.kill()
         in_flight.wait(timeout=30)
@@ -251,3 +252,17 @@ def test_a_committed_write_leaves_no_marker_and_gc_keeps_it(tmp_path: Path) -> N
         assert store.gc(session, min_age=timedelta(0)) == []
         row = session.get(Snapshot, snapshot.sha256)
         assert row is not None and store.verify(row)
+
+
+def test_gc_leaves_a_write_another_host_marked_pending(tmp_path: Path) -> None:
+    """Hosts sharing a home cannot see each other's processes: only the writer's host decides."""
+    settings = Settings(home=tmp_path / "home")
+    init_home(settings)
+    sha = hashlib.sha256(b"elsewhere").hexdigest()
+    orphan = settings.home / SnapshotStore(settings).relative_path(sha)
+    orphan.parent.mkdir(parents=True)
+    pq.write_table(_table(3), orphan)
+    (settings.tmp_dir / f".pending-{sha}-999999-{'0' * 32}@another-host").touch()
+    with session_scope(settings) as session:
+        assert SnapshotStore(settings).gc(session, min_age=timedelta(0)) == []
+    assert orphan.exists()

@@ -5,13 +5,14 @@ then renamed to ``<home>/snapshots/<sha[:2]>/<sha>.parquet`` and recorded in the
 snapshot is *visible* only once its catalogue row is committed, and the file is in place before
 that row exists, so a crash at any point leaves either nothing visible or a complete snapshot.
 Files orphaned by a crash between rename and commit are removed by :meth:`SnapshotStore.gc`:
-before the rename a writer leaves a *pending marker* ``<home>/tmp/.pending-<pid>-<id>-<sha>``
-and removes it only once its unit of work has committed or rolled back. An unreferenced file
-with a marker whose process is gone is an abandoned write and goes at once; one with a live
-marker is a write in flight and stays; one with no marker (a crash that lost the marker) goes
-after ``min_age``. Renames and gc's decisions are serialised by ``flock`` on
-``<home>/tmp/.publish.lock`` (writers shared, gc exclusive), so gc never removes a file between
-a writer's marker check and its rename.
+before the rename a writer leaves a *pending marker*
+``<home>/tmp/.pending-<sha>-<pid>-<id>@<host>`` and removes it only once its unit of work has
+committed or rolled back. An unreferenced file with a marker whose process is gone is an
+abandoned write and goes at once; one with a live marker (or another host's) is a write in
+flight and stays; one with no marker (a crash that lost the marker) goes after ``min_age``.
+Renames and gc's decisions are serialised by ``flock`` on ``<home>/tmp/.publish.lock``
+(writers shared, gc exclusive), so gc never removes a file between a writer's marker check and
+its rename.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +41,12 @@ from joinedup.processes import pid_alive
 from joinedup.store.hashing import file_sha256, stream_sha256
 
 _TMP_NAME = re.compile(r"^\.tmp-(\d+)-[0-9a-f]+\.(parquet|csv|json)$")
-_PENDING_NAME = re.compile(r"^\.pending-(\d+)-[0-9a-f]{32}-([0-9a-f]{64})$")
+_PENDING_NAME = re.compile(r"^\.pending-([0-9a-f]{64})-(\d+)-[0-9a-f]{32}@(.+)$")
+
+
+def _host() -> str:
+    """This host's name as it appears in pending markers (the home may be shared by hosts)."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "localhost"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -115,7 +122,7 @@ class SnapshotStore:
         schema = meta.schema.to_arrow_schema()
         final.parent.mkdir(parents=True, exist_ok=True)
         with self._publish_lock(exclusive=False):
-            marker = self.tmp / f".pending-{os.getpid()}-{uuid.uuid4().hex}-{sha}"
+            marker = self.tmp / f".pending-{sha}-{os.getpid()}-{uuid.uuid4().hex}@{_host()}"
             marker.touch()
             pending.append(marker)
             created = not final.exists()
@@ -147,17 +154,19 @@ class SnapshotStore:
         return removed
 
     def _pending(self) -> tuple[set[str], list[tuple[str, Path]]]:
-        """Shas with a write in flight, and the markers of writers that are gone."""
+        """Shas with a write in flight, and the markers of writers that are gone. A marker
+        from another host sharing the home counts as in flight: only that host can tell."""
         live: set[str] = set()
         dead: list[tuple[str, Path]] = []
+        host = _host()
         for entry in self.tmp.iterdir() if self.tmp.exists() else ():
             match = _PENDING_NAME.match(entry.name)
             if match is None:
                 continue
-            if pid_alive(int(match.group(1))):
-                live.add(match.group(2))
+            if match.group(3) != host or pid_alive(int(match.group(2))):
+                live.add(match.group(1))
             else:
-                dead.append((match.group(2), entry))
+                dead.append((match.group(1), entry))
         return live, dead
 
     def gc(self, session: Session, min_age: timedelta = timedelta(hours=1)) -> list[str]:
