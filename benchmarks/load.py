@@ -271,9 +271,10 @@ async def _load(base: str, logins: list[dict[str, str]], args: argparse.Namespac
 
 
 def _run(home: Path, url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
-    logins = [x for x in demo_logins(_settings(home)) if x.get("role") == "caseworker"]
+    # the logins file stays in the demo's own home (a backup does not carry it)
+    logins = [x for x in demo_logins(_settings(args.home)) if x.get("role") == "caseworker"]
     if not logins:
-        raise LoadError(f"{home} has no demo caseworker logins (run `joinedup demo` into it)")
+        raise LoadError(f"{args.home} has no demo caseworker logins (run `joinedup demo` into it)")
     args.label = label
     with _serving(home, url, scratch / f"serve-{label}.log") as base:
         asyncio.run(_load(base, logins, args))
