@@ -16,18 +16,22 @@ waiting ``--think`` seconds between a response and its next request (0: back to 
 Printed: per page type the requests, errors (any status but 200, or no response) and the
 p50/p95/p99 latency, and the throughput. With ``--postgres URL`` the home is backed up and
 restored into a fresh PostgreSQL schema (dropped afterwards) and the same load is run on it.
-The load is bounded: loopback only, at most ``--max-requests`` requests and 600 s.
+The load is bounded: loopback only, at most ``--max-requests`` requests a run and
+600 s of timed runs in all. ``--runs N`` repeats the timed window on the same sessions and
+prints the median of the runs' percentiles too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import random
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,9 +175,9 @@ async def _purposes_with_flags(base: str, login: dict[str, str]) -> list[str]:
 
 
 async def _clients(base: str, logins: list[dict[str, str]], users: int) -> list[Caseworker]:
-    plans = []
-    for login in logins:
-        plans += [(login, p) for p in await _purposes_with_flags(base, login)]
+    per_account = [[(x, p) for p in await _purposes_with_flags(base, x)] for x in logins]
+    # interleaved, so that the sessions spread over every account before a second purpose
+    plans = [plan for depth in itertools.zip_longest(*per_account) for plan in depth if plan]
     if not plans:
         raise LoadError("no caseworker account has flags on its worklist under any purpose")
     workers = []
@@ -222,8 +226,10 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def _report(label: str, samples: list[Sample], seconds: float) -> None:
+def _report(label: str, samples: list[Sample], seconds: float) -> dict[str, list[float]]:
+    """Print one timed run's figures; return each page type's p50/p95/p99 in ms."""
     print(f"{label}: {len(samples):,} requests in {seconds:.1f} s ({len(samples) / seconds:.1f}/s)")
+    figures = {}
     for page in (*PAGES, "all"):
         chosen = [s for s in samples if page in ("all", s.page)]
         if not chosen:
@@ -231,43 +237,54 @@ def _report(label: str, samples: list[Sample], seconds: float) -> None:
         errors = [s for s in chosen if s.status != 200]
         statuses = sorted({s.status for s in errors})
         ms = [_percentile([s.seconds for s in chosen], q) * 1000 for q in (0.5, 0.95, 0.99)]
+        figures[page] = ms
         print(
             f"  {page:9s} {len(chosen):7,} requests, {len(errors):5,} errors"
             f"{f' (statuses {statuses})' if statuses else ''}; "
             f"p50 {ms[0]:6.0f} ms, p95 {ms[1]:6.0f} ms, p99 {ms[2]:6.0f} ms"
         )
+    return figures
 
 
-async def _load(base: str, logins: list[dict[str, str]], args: argparse.Namespace) -> None:
-    workers = await _clients(base, logins, args.users)
-    accounts = sorted({w.username for w in workers})
-    purposes = sorted({w.purpose for w in workers})
-    print(
-        f"  {len(workers)} sessions as {len(accounts)} caseworker accounts "
-        f"({', '.join(accounts)}) under {', '.join(purposes)}; think {args.think:g} s"
-    )
+async def _timed(
+    workers: list[Caseworker], args: argparse.Namespace, run: int
+) -> dict[str, list[float]]:
     samples: list[Sample] = []
     budget = [args.max_requests]
     load_before = os.getloadavg()
     start = time.perf_counter()
     until = start + args.seconds
-    try:
-        await asyncio.gather(
-            *(
-                _drive(w, args.seed + n, until, args.think, budget, samples)
-                for n, w in enumerate(workers)
-            )
+    await asyncio.gather(
+        *(
+            _drive(w, args.seed + 1000 * run + n, until, args.think, budget, samples)
+            for n, w in enumerate(workers)
         )
+    )
+    elapsed = time.perf_counter() - start
+    load_after = os.getloadavg()
+    figures = _report(f"{args.label} run {run + 1}", samples, elapsed)
+    print(f"  load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    return figures
+
+
+async def _load(base: str, logins: list[dict[str, str]], args: argparse.Namespace) -> None:
+    workers = await _clients(base, logins, args.users)
+    accounts = sorted({w.username for w in workers})
+    plans = sorted({f"{w.username}/{w.purpose}" for w in workers})
+    print(
+        f"  {len(workers)} sessions as {len(accounts)} caseworker accounts, round robin over "
+        f"{', '.join(plans)}; think {args.think:g} s"
+    )
+    try:
+        runs = [await _timed(workers, args, n) for n in range(args.runs)]
     finally:
-        elapsed = time.perf_counter() - start
         for worker in workers:
             await worker.client.aclose()
-    load_after = os.getloadavg()
-    _report(args.label, samples, elapsed)
-    print(
-        f"  load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after; "
-        f"{os.cpu_count()} CPUs"
-    )
+    if args.runs > 1:
+        print(f"{args.label}: median of {args.runs} runs")
+        for page in runs[0]:
+            ms = [statistics.median(r[page][i] for r in runs if page in r) for i in range(3)]
+            print(f"  {page:9s} p50 {ms[0]:6.0f} ms, p95 {ms[1]:6.0f} ms, p99 {ms[2]:6.0f} ms")
 
 
 def _run(home: Path, url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
@@ -288,11 +305,12 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.0, help="Mean seconds between requests.")
     parser.add_argument("--max-requests", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--runs", type=int, default=1, help="Timed runs on the same sessions.")
     parser.add_argument("--postgres", default="", help="Also run on this PostgreSQL.")
     parser.add_argument("--no-sqlite", action="store_true", help="Run on PostgreSQL only.")
     args = parser.parse_args()
-    if not 0 < args.seconds <= MAX_SECONDS or not 0 < args.users <= 500:
-        parser.error(f"--seconds must be in (0, {MAX_SECONDS}] and --users in (0, 500]")
+    if not 0 < args.seconds * args.runs <= MAX_SECONDS or not 0 < args.users <= 500:
+        parser.error(f"--seconds x --runs must be in (0, {MAX_SECONDS}], --users in (0, 500]")
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}; {args.users} caseworkers for {args.seconds:g} s"
