@@ -200,6 +200,8 @@ async def _drive(
     samples: list[Sample],
 ) -> None:
     rng = random.Random(seed)
+    if think:  # the clients start spread over one think time, not all in the same instant
+        await asyncio.sleep(rng.uniform(0, think))
     while time.perf_counter() < until and budget[0] > 0:
         budget[0] -= 1
         page = rng.choice(PAGES)
