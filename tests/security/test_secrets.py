@@ -104,6 +104,10 @@ def test_an_unknown_username_costs_a_password_check_too(
             calls.append(stored)
             return bool(real.verify(password, stored))
 
+        def verify_and_update(self, password: str, stored: str) -> tuple[bool, str | None]:
+            calls.append(stored)
+            return real.verify_and_update(password, stored)
+
     monkeypatch.setattr(accounts, "_hasher", Counting())
     try:
         client = hub.client()
