@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -34,9 +35,10 @@ def _with_search_path(url: str, schema: str) -> str:
     return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards (skips the
+    test when no server is configured)."""
     if not PG_URL:
         pytest.skip("JOINEDUP_TEST_POSTGRES_URL is not set")
     base = normalise_url(PG_URL)
@@ -51,6 +53,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped after the test."""
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -10,27 +10,25 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from joinedup.backup import ArchiveReport, backup, restore, verify_archive
-from joinedup.catalog.db import dispose_engines, normalise_url, session_scope
+from joinedup.catalog.db import dispose_engines, session_scope
 from joinedup.catalog.models import Base
 from joinedup.config import Settings
 from joinedup.governance.audit import verify_chain
 from joinedup.jobs import run_inline
 from tests.browser.conftest import LiveServer, serve_home
-from tests.conftest import PG_URL
+from tests.conftest import pg_schema
 from tests.regions import Region
 from tests.rights.conftest import flagged_resident
 from tests.support import make_settings, signed_in
@@ -47,25 +45,6 @@ class Drill:
     during: Counter[int]  # status codes answered while the backup ran
     original_answers: dict[str, Any]
     resident: str
-
-
-@contextmanager
-def pg_schema() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("JOINEDUP_TEST_POSTGRES_URL is not set")
-    base = normalise_url(PG_URL)
-    schema = f"jt_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options={quote(f'-csearch_path={schema}')}"
-    finally:
-        dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
