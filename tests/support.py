@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import User
@@ -106,3 +107,38 @@ def bearer(token: str, purpose: str | None = None) -> dict[str, str]:
     if purpose is not None:
         headers["X-Joinedup-Purpose"] = purpose
     return headers
+
+
+def ethics_signed_off(session: Session, today: date | None = None) -> None:
+    """Give every registered purpose without one a signed-off ethics record in date, so that
+    agreements under them can become active (written as rows: a fixture's set-up, not a
+    DPO's audited sign-off; tests of the sign-off itself use ``governance.ethics``)."""
+    from joinedup.catalog.models import Purpose, Role
+    from joinedup.catalog.models_toolkit import EthicsRecord
+    from joinedup.governance.ethics import QUESTION_KEYS, SIGNED_OFF
+
+    session.flush()
+    users = list(session.scalars(select(User).order_by(User.id)))
+    if not users:
+        return
+    dpo = next((u for u in users if u.role == Role.DPO), users[0])
+    signed = set(
+        session.scalars(select(EthicsRecord.subject).where(EthicsRecord.status == SIGNED_OFF))
+    )
+    review = (today or date.today()) + timedelta(days=3650)
+    for code in session.scalars(select(Purpose.code)):
+        if code not in signed:
+            session.add(
+                EthicsRecord(
+                    subject_type="purpose",
+                    subject=code,
+                    version=1,
+                    answers={key: f"Test answer: {key}" for key in QUESTION_KEYS},
+                    review_date=review,
+                    status=SIGNED_OFF,
+                    drafted_by_id=users[0].id,
+                    signed_off_by_id=dpo.id,
+                    sign_off_note="test fixture",
+                )
+            )
+    session.flush()

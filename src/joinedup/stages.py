@@ -75,6 +75,7 @@ STAGES: tuple[str, ...] = (
     "joinedup.insight.stage",
     "joinedup.publish.stage",
     "joinedup.rights.stage",
+    "joinedup.toolkit.stage",
 )
 
 

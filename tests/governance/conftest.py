@@ -16,7 +16,7 @@ from joinedup.governance.agreements import AgreementDraft, DataShare, approve, c
 from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.purposes import ensure_default_purposes
 from joinedup.ingest.pipeline import IngestRequest, ingest
-from tests.support import PASSWORD
+from tests.support import PASSWORD, ethics_signed_off
 
 TODAY = date(2026, 11, 23)
 CENSUS = (
@@ -92,6 +92,7 @@ def region(db_settings: Settings, tmp_path: Path) -> Region:
                 password=PASSWORD,
             )
             users[username] = user.id
+        ethics_signed_off(session)
     census = tmp_path / "census.csv"
     census.write_text(CENSUS)
     ingest(

@@ -34,7 +34,14 @@ from joinedup.governance.tokens import SCOPES
 from joinedup.home import init_home
 from joinedup.ingest.pipeline import IngestRequest, ingest
 from joinedup.web.app import create_app
-from tests.support import PASSWORD, api_token, make_client, make_settings, signed_in
+from tests.support import (
+    PASSWORD,
+    api_token,
+    ethics_signed_off,
+    make_client,
+    make_settings,
+    signed_in,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -153,6 +160,7 @@ def build_hub(home: Path, *, data: bool = True) -> Hub:
                 password=PASSWORD,
             )
             users[username] = user.id
+        ethics_signed_off(session)
     if not data:
         return Hub(settings, create_app(settings), users)
     census = home.parent / "census.csv"

@@ -27,7 +27,7 @@ from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.purposes import ensure_default_purposes
 from joinedup.governance.tokens import SCOPES, create_token
 from joinedup.web.app import create_app
-from tests.support import PASSWORD, make_client, signed_in
+from tests.support import PASSWORD, ethics_signed_off, make_client, signed_in
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -86,6 +86,7 @@ def add_accounts(settings: Settings, usernames: tuple[str, ...] | None = None) -
                     password=PASSWORD,
                 )
             users[username] = found.id
+        ethics_signed_off(session)
     return Accounts(settings, users)
 
 

@@ -726,3 +726,7 @@ class InsightIntervention(Base):
     comparison: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# The ODI toolkit's tables (ethics records, business cases) live in their own module.
+from joinedup.catalog import models_toolkit as _toolkit  # noqa: E402, F401

@@ -1,6 +1,8 @@
 """Sharing agreements and their lifecycle.
 
 draft → proposed → (approved by every provider's data owner) → active → expired | revoked.
+An agreement becomes active only when each of its purposes has an ethics record in force
+(:mod:`joinedup.governance.ethics`); until then the last approval is refused.
 A draft or proposed agreement can be withdrawn back to draft. Every transition is stored as an
 :class:`AgreementEvent` and in the audit log, in the same transaction.
 
@@ -34,6 +36,7 @@ from joinedup.catalog.types import utcnow
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_by, append_event
 from joinedup.governance.audit_actions import AuditAction, agreement_moved
+from joinedup.governance.ethics import activation_problem
 from joinedup.governance.policy import effective_status
 
 
@@ -291,6 +294,9 @@ def approve(session: Session, agreement: Agreement, user: User, today: date | No
     if provider_ids(agreement) <= approved:
         if today > agreement.expiry_date:
             raise AgreementError("the agreement's expiry date has passed; it cannot be activated")
+        ethics = activation_problem(session, agreement, today)
+        if ethics is not None:  # the approval above is rolled back with the refusal
+            raise AgreementError(ethics, field="ethics")
         _transition(session, agreement, AgreementStatus.ACTIVE, user, "approved by every provider")
         return True
     return False

@@ -71,6 +71,8 @@ class AuditAction(StrEnum):
         "agreement.party_withdraw",
         "A party withdrew from an agreement (it goes on for the others)",
     )
+    ETHICS_DRAFT = ("ethics.draft", "Drafted a version of an ethics record")
+    ETHICS_SIGN_OFF = ("ethics.sign_off", "Signed off an ethics record (DPO)")
     OBJECTION_RECORD = ("objection.record", "Recorded a resident's objection")
     OBJECTION_WITHDRAW = ("objection.withdraw", "Withdrew a resident's objection")
     AUDIT_VIEW = ("audit.view", "Searched the audit log")
@@ -85,6 +87,8 @@ class AuditAction(StrEnum):
     BOUNDARIES_LOAD = ("areas.boundaries.load", "Loaded area boundaries")
     INTERVENTION_DEFINE = ("insight.intervention.define", "Defined an intervention")
     IMPACT_ESTIMATE = ("insight.impact.estimate", "Estimated an intervention's impact")
+    BUSINESS_CASE_SAVE = ("business_case.save", "Saved an intervention's business case")
+    BUSINESS_CASE_EXPORT = ("business_case.export", "Exported a business case as a PDF")
     PUBLICATION_DEFINE = ("publication.define", "Defined a publication")
     PUBLICATION_RELEASE = ("publication.release", "Built a release of a publication")
     PUBLICATION_APPROVE = ("publication.approve", "Approved a release for publication")

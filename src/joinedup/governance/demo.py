@@ -1,5 +1,6 @@
 """The demo's governance: purposes and their grants, synthetic users with printed logins, and
-the sharing agreements the free-school-meals scenario needs, each approved by every provider."""
+the sharing agreements the free-school-meals scenario needs, each approved by every provider
+once each of its purposes has an ethics record the hub's DPO signed off."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from joinedup.catalog.db import session_scope
-from joinedup.catalog.models import Organisation, OrganisationType, Role, User
+from joinedup.catalog.models import Organisation, OrganisationType, Purpose, Role, User
 from joinedup.config import Settings
 from joinedup.governance.accounts import create_user
 from joinedup.governance.agreements import (
@@ -23,6 +25,7 @@ from joinedup.governance.agreements import (
     create_draft,
     propose,
 )
+from joinedup.governance.ethics import draft_record, sign_off
 from joinedup.governance.grants import grant_purpose
 from joinedup.governance.purposes import PUBLIC_TASK, ensure_default_purposes
 from joinedup.jobs.registry import JobContext, job
@@ -135,6 +138,54 @@ def _agreements(
     ]
 
 
+def demo_ethics_answers(purpose: Purpose) -> dict[str, str]:
+    """The demo's Data Ethics Canvas answers for a purpose (a starting point a real hub's
+    analysts would rewrite: the demo region is synthetic)."""
+    objection = (
+        "Residents may object at any council office or through the hub's DPO; an objection "
+        "takes effect at once and the register at /transparency says how."
+        if purpose.objection_allowed
+        else "The lawful basis does not allow objection; residents are told in the privacy "
+        "notice and can ask the DPO for a review, and the register at /transparency says so."
+    )
+    return {
+        "data_sources": f"The records the sharing agreements under ‘{purpose.name}’ name, as "
+        "each organisation exports them. Limits: addresses and names are entered by hand and "
+        "vary; people who moved recently may be missing; linkage can join or split people "
+        "wrongly (the linkage review queue and its measured accuracy show how often).",
+        "benefits": f"Residents who are missed today: {purpose.description} Services save "
+        "the time spent matching lists by hand.",
+        "harms": "A wrong match could attach another person's circumstances to a resident; a "
+        "flag could feel intrusive or stigmatising; data shared beyond need erodes trust.",
+        "excluded_groups": "People without a fixed address, recent arrivals and people whose "
+        "names are recorded inconsistently are the most likely to be missed or mislinked. The "
+        "fairness check compares flag rates by sex, age band and area every month.",
+        "transparency": "The councils' privacy notices describe this sharing; the public "
+        "register at /transparency lists each agreement. " + objection,
+        "review": "The DPO reviews this record every year, and at once if the fairness check "
+        "marks a group, objections rise, or the linkage accuracy falls. Any party can stop "
+        "sharing by withdrawing from the agreement.",
+    }
+
+
+def _demo_ethics(
+    session: Session, purposes: set[str], drafter: User, dpo: User, today: date
+) -> None:
+    """Drafted by the hub's analyst and signed off by its DPO, reviewed within a year."""
+    for code in sorted(purposes):
+        purpose = session.scalars(select(Purpose).where(Purpose.code == code)).one()
+        record = draft_record(
+            session,
+            "purpose",
+            code,
+            demo_ethics_answers(purpose),
+            today + timedelta(days=365),
+            drafter,
+            today,
+        )
+        sign_off(session, record, dpo, "Demo region: reviewed and signed off", today)
+
+
 def set_up_demo_governance(settings: Settings, today: date | None = None) -> dict[str, Any]:
     """Purposes, users (logins written to the home, mode 0600) and active agreements."""
     today = today or date.today()
@@ -143,6 +194,7 @@ def set_up_demo_governance(settings: Settings, today: date | None = None) -> dic
         ensure_default_purposes(session, actor="demo")
         orgs = list(session.scalars(select(Organisation).order_by(Organisation.id)))
         owners: dict[str, User] = {}
+        hub_users: dict[Role, User] = {}
         for org in orgs:
             for role in _users_for(org):
                 username = f"{org.code}.{role.value.replace('_', '-')}"
@@ -158,6 +210,8 @@ def set_up_demo_governance(settings: Settings, today: date | None = None) -> dic
                 )
                 if role == Role.DATA_OWNER:
                     owners[org.code] = user
+                if org.type == OrganisationType.HUB.value:
+                    hub_users[role] = user
                 logins.append(
                     {
                         "username": username,
@@ -175,7 +229,10 @@ def set_up_demo_governance(settings: Settings, today: date | None = None) -> dic
         partners = [o.code for o in orgs if o.type == OrganisationType.VOLUNTARY.value]
         hub = next(o.code for o in orgs if o.type == OrganisationType.HUB.value)
         references = []
-        for draft in _agreements(councils, partners, hub, today):
+        drafts = _agreements(councils, partners, hub, today)
+        purposes = {code for draft in drafts for code in draft.purposes}
+        _demo_ethics(session, purposes, hub_users[Role.ANALYST], hub_users[Role.DPO], today)
+        for draft in drafts:
             proposer = owners[draft.providers[0]]
             agreement = create_draft(session, draft, proposer)
             propose(session, agreement, proposer)

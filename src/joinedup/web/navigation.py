@@ -30,9 +30,11 @@ SECTION_ORDER = {
     "worklist": 32,
     "insight": 33,
     "agreements": 35,
+    "ethics": 36,
     "audit": 40,
     "rights": 42,
     "open-data": 50,
+    "transparency": 52,
     "admin": 90,
 }
 

@@ -48,6 +48,7 @@ from joinedup.ingest.service import (
     standard_titles,
 )
 from joinedup.standards import list_standards
+from joinedup.toolkit.ethics import subject_states
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
@@ -171,12 +172,15 @@ async def _render_detail(
     status_code: int = 200,
 ) -> HTMLResponse:
     titles = standard_titles()
+    subjects = [("agreement", detail.reference)] + [("purpose", p) for p in detail.purposes]
+    ethics = await run_in_threadpool(subject_states, request.app.state.settings, subjects)
     return render(
         request,
         "pages/agreements/detail.html",
         _context(
             principal,
             agreement=detail,
+            ethics=ethics,
             done=DONE.get(done or ""),
             error=error,
             standard_titles=titles,

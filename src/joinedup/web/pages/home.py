@@ -26,6 +26,7 @@ from joinedup.insight.flags import FlagFilter, list_flags
 from joinedup.jobs.service import count_visible_jobs
 from joinedup.publish.releases import count_releases
 from joinedup.rights.notifications import unread_count
+from joinedup.toolkit.ethics import dpo_workload
 from joinedup.web.auth import Principal, get_principal
 from joinedup.web.guards import OPEN
 from joinedup.web.navigation import NavItem
@@ -180,7 +181,16 @@ def tasks_for(settings: Settings, principal: Principal) -> list[Task]:
             ),
         ]
     if principal.role == Role.DPO:
+        to_sign, to_review = dpo_workload(settings)
         tasks += [
+            Task(
+                "Sign off and review ethics records",
+                "/ethics",
+                "Drafts waiting for a DPO's sign-off, and signed-off records past their "
+                f"review date ({to_review:,} due for review).",
+                to_sign + to_review,
+                "waiting",
+            ),
             Task(
                 "Decide on open data releases",
                 "/publications",
