@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from joinedup.toolkit.ecosystem import EcosystemMap, ecosystem_map
+from joinedup.toolkit.ecosystem import EcosystemMap
 from joinedup.toolkit.register import RegisterEntry, register
 from joinedup.web.api.responses import errors
 from joinedup.web.auth import SIGNED_IN, Principal
 from joinedup.web.guards import OPEN, guard
+from joinedup.web.map_query import MapFilters, draw_map
 
 tag = {
     "name": "transparency",
@@ -23,10 +24,6 @@ tag = {
 router = APIRouter(tags=[tag["name"]])
 READER = guard(SIGNED_IN, scope="read")
 Reader = Annotated[Principal, READER.depends]
-Code = Annotated[str | None, Query(max_length=120, pattern=r"^[A-Za-z0-9._-]*$")]
-Month = Annotated[
-    str | None, Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$", description="YYYY-MM (this month)")
-]
 
 
 @router.get(
@@ -39,26 +36,6 @@ async def api_register(request: Request) -> list[RegisterEntry]:
     return await run_in_threadpool(register, request.app.state.settings)
 
 
-async def _map(
-    request: Request,
-    public: bool,
-    month: str | None,
-    purpose: str | None,
-    dataset: str | None,
-    organisation: str | None,
-) -> EcosystemMap:
-    return await run_in_threadpool(
-        lambda: ecosystem_map(
-            request.app.state.settings,
-            month=month or None,
-            purpose=purpose or None,
-            dataset=dataset or None,
-            organisation=organisation or None,
-            public=public,
-        )
-    )
-
-
 @router.get(
     "/transparency/map",
     response_model=EcosystemMap,
@@ -66,14 +43,8 @@ async def _map(
     responses=errors(422),
     **OPEN.route(),
 )
-async def api_public_map(
-    request: Request,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> EcosystemMap:
-    return await _map(request, True, month, purpose, dataset, organisation)
+async def api_public_map(request: Request, query: MapFilters) -> EcosystemMap:
+    return await draw_map(request, query, True)
 
 
 @router.get(
@@ -83,12 +54,5 @@ async def api_public_map(
     responses=errors(401, 403, 422),
     **READER.route(),
 )
-async def api_staff_map(
-    request: Request,
-    _reader: Reader,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> EcosystemMap:
-    return await _map(request, False, month, purpose, dataset, organisation)
+async def api_staff_map(request: Request, _reader: Reader, query: MapFilters) -> EcosystemMap:
+    return await draw_map(request, query, False)

@@ -8,16 +8,16 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.governance.service.purposes import list_purposes
-from joinedup.toolkit.ecosystem import EcosystemMap, ecosystem_map
 from joinedup.toolkit.ecosystem_svg import render_svg
 from joinedup.toolkit.register import register, register_csv, register_dcat, register_json
 from joinedup.web.auth import Principal, require_principal
 from joinedup.web.guards import OPEN, SIGNED_IN_USER
+from joinedup.web.map_query import MapFilters, MapQuery, draw_map
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -27,8 +27,6 @@ section = PageSection(
     router=router, nav=NavItem(key="transparency", text="Data sharing", href="/transparency")
 )
 SignedIn = Annotated[Principal, Depends(require_principal)]
-Code = Annotated[str | None, Query(max_length=120, pattern=r"^[A-Za-z0-9._-]*$")]
-Month = Annotated[str | None, Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")]
 
 
 def _settings(request: Request) -> Any:
@@ -72,39 +70,11 @@ async def register_as_dcat(request: Request) -> JSONResponse:
     )
 
 
-async def _map(
-    request: Request,
-    public: bool,
-    month: str | None,
-    purpose: str | None,
-    dataset: str | None,
-    organisation: str | None,
-) -> EcosystemMap:
-    return await run_in_threadpool(
-        lambda: ecosystem_map(
-            _settings(request),
-            month=month or None,
-            purpose=purpose or None,
-            dataset=dataset or None,
-            organisation=organisation or None,
-            public=public,
-        )
-    )
-
-
-async def _map_page(
-    request: Request,
-    public: bool,
-    base: str,
-    month: str | None,
-    purpose: str | None,
-    dataset: str | None,
-    organisation: str | None,
-) -> HTMLResponse:
-    data = await _map(request, public, month, purpose, dataset, organisation)
-    everything = await _map(request, public, month, None, None, None)
+async def _map_page(request: Request, public: bool, base: str, query: MapQuery) -> HTMLResponse:
+    data = await draw_map(request, query, public)
+    everything = await draw_map(request, MapQuery(month=query.month), public)
     purposes = await run_in_threadpool(list_purposes, _settings(request))
-    query = request.url.query
+    raw = request.url.query
     return render(
         request,
         "pages/transparency/map.html",
@@ -112,7 +82,7 @@ async def _map_page(
             "map": data,
             "svg": render_svg(data),
             "base": base,
-            "query": f"?{query}" if query else "",
+            "query": f"?{raw}" if raw else "",
             "choices": {
                 "purpose": sorted({p for f in everything.flows for p in f.purposes}),
                 "dataset": sorted({d for f in everything.flows for d in f.datasets}),
@@ -123,76 +93,38 @@ async def _map_page(
     )
 
 
+async def _export(request: Request, query: MapQuery, public: bool, kind: str) -> Response:
+    data = await draw_map(request, query, public)
+    if kind == "svg":
+        return _download(render_svg(data), "image/svg+xml", f"map-{data.month}.svg")
+    return _download(data.model_dump_json(indent=2), "application/json", f"map-{data.month}.json")
+
+
 @router.get("/transparency/map", response_class=HTMLResponse, **OPEN.route())
-async def public_map(
-    request: Request,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> HTMLResponse:
-    return await _map_page(
-        request, True, "/transparency/map", month, purpose, dataset, organisation
-    )
+async def public_map(request: Request, query: MapFilters) -> HTMLResponse:
+    return await _map_page(request, True, "/transparency/map", query)
 
 
 @router.get("/transparency/map.json", **OPEN.route())
-async def public_map_json(
-    request: Request,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> Response:
-    data = await _map(request, True, month, purpose, dataset, organisation)
-    return _download(data.model_dump_json(indent=2), "application/json", f"map-{data.month}.json")
+async def public_map_json(request: Request, query: MapFilters) -> Response:
+    return await _export(request, query, True, "json")
 
 
 @router.get("/transparency/map.svg", **OPEN.route())
-async def public_map_svg(
-    request: Request,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> Response:
-    data = await _map(request, True, month, purpose, dataset, organisation)
-    return _download(render_svg(data), "image/svg+xml", f"map-{data.month}.svg")
+async def public_map_svg(request: Request, query: MapFilters) -> Response:
+    return await _export(request, query, True, "svg")
 
 
 @router.get("/ecosystem", response_class=HTMLResponse, **SIGNED_IN_USER.route())
-async def staff_map(
-    request: Request,
-    _principal: SignedIn,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> HTMLResponse:
-    return await _map_page(request, False, "/ecosystem", month, purpose, dataset, organisation)
+async def staff_map(request: Request, _principal: SignedIn, query: MapFilters) -> HTMLResponse:
+    return await _map_page(request, False, "/ecosystem", query)
 
 
 @router.get("/ecosystem/map.json", **SIGNED_IN_USER.route())
-async def staff_map_json(
-    request: Request,
-    _principal: SignedIn,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> Response:
-    data = await _map(request, False, month, purpose, dataset, organisation)
-    return _download(data.model_dump_json(indent=2), "application/json", f"map-{data.month}.json")
+async def staff_map_json(request: Request, _principal: SignedIn, query: MapFilters) -> Response:
+    return await _export(request, query, False, "json")
 
 
 @router.get("/ecosystem/map.svg", **SIGNED_IN_USER.route())
-async def staff_map_svg(
-    request: Request,
-    _principal: SignedIn,
-    month: Month = None,
-    purpose: Code = None,
-    dataset: Code = None,
-    organisation: Code = None,
-) -> Response:
-    data = await _map(request, False, month, purpose, dataset, organisation)
-    return _download(render_svg(data), "image/svg+xml", f"map-{data.month}.svg")
+async def staff_map_svg(request: Request, _principal: SignedIn, query: MapFilters) -> Response:
+    return await _export(request, query, False, "svg")
