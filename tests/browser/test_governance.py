@@ -15,7 +15,7 @@ from joinedup.catalog.models import User
 from joinedup.governance.accounts import create_user
 from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.purposes import ensure_default_purposes
-from tests.support import PASSWORD
+from tests.support import PASSWORD, ethics_signed_off
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +45,7 @@ def accounts(live_server: Any) -> None:
                     role=role,
                     password=PASSWORD,
                 )
+        ethics_signed_off(session)  # the purposes' ethics records, signed off
 
 
 def sign_in(page: Any, visit: Any, assert_accessible: Any, username: str) -> None:

@@ -70,6 +70,7 @@ def test_a_data_owner_sees_the_agreements_that_wait_for_their_approval(
 def test_a_dpo_and_an_analyst_see_their_work(home_settings: Settings, signed_in_for: Any) -> None:
     dpo = signed_in_for(home_settings, "lam-dpo", token=False)
     assert tasks(dpo.get("/").text) == [
+        "Sign off and review ethics records | None waiting",
         "Decide on open data releases | None waiting",
         "Answer residents' rights requests |",
         "Check the audit log |",

@@ -59,9 +59,28 @@ PEOPLE = {
 }
 #: What each person is expected to see: the issue's own examples, written out.
 EXPECTED = {
-    "anonymous": ["Home", "Open data"],
-    "caseworker": ["Home", "Datasets", "Jobs", "Worklist", "Agreements", "Open data", "Admin"],
-    "hub_admin": ["Home", "Datasets", "Jobs", "Agreements", "Open data", "Admin"],
+    "anonymous": ["Home", "Open data", "Data sharing"],
+    "caseworker": [
+        "Home",
+        "Datasets",
+        "Jobs",
+        "Worklist",
+        "Agreements",
+        "Ethics",
+        "Open data",
+        "Data sharing",
+        "Admin",
+    ],
+    "hub_admin": [
+        "Home",
+        "Datasets",
+        "Jobs",
+        "Agreements",
+        "Ethics",
+        "Open data",
+        "Data sharing",
+        "Admin",
+    ],
 }
 
 
@@ -124,7 +143,7 @@ def test_each_person_sees_the_sections_they_can_use_and_no_others(
 def test_the_staff_menu_is_not_shown_on_public_pages_to_visitors(anonymous: Any) -> None:
     for path in ("/", "/open-data", "/accessibility", "/sign-in", "/no-such-page"):
         html = anonymous.get(path).text
-        assert _nav_texts(html) == ["Home", "Open data", "Sign in"], path
+        assert _nav_texts(html) == ["Home", "Open data", "Data sharing", "Sign in"], path
 
 
 def test_a_section_whose_page_is_missing_cannot_be_bound() -> None:

@@ -73,7 +73,16 @@ def test_navigation_shows_the_hub_admin_only_what_they_can_use(client: TestClien
     html = client.get("/").text
     # Not Linkage, Worklist, Dashboard, Audit or Rights requests: their guards refuse the
     # hub admin (tests/web/test_navigation.py walks every role).
-    assert nav_links(html) == ["Home", "Datasets", "Jobs", "Agreements", "Open data", "Admin"]
+    assert nav_links(html) == [
+        "Home",
+        "Datasets",
+        "Jobs",
+        "Agreements",
+        "Ethics",
+        "Open data",
+        "Data sharing",
+        "Admin",
+    ]
     assert re.search(r'href="/"\s+aria-current="page"', html)
 
 
