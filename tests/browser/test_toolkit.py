@@ -55,12 +55,17 @@ def _councils(settings: Any) -> list[tuple[str, str]]:
         return [(str(c), str(n)) for c, n in rows]
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, element: str | None = None) -> None:
+    """Save the guide's screenshot ``name`` (of one element, if given) when asked to."""
     folder = os.environ.get("JOINEDUP_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.set_viewport_size({"width": 1024, "height": 900})
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+        path = str(Path(folder) / f"{name}.png")
+        if element:
+            page.locator(element).screenshot(path=path)
+        else:
+            page.screenshot(path=path, full_page=False)
 
 
 def sign_in(page: Any, visit: Any, assert_accessible: Any, region: Region, user: str) -> None:
@@ -114,7 +119,7 @@ def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
     page.wait_for_load_state("load")
     assert_accessible(page)
     expect(page.locator(".govuk-error-summary")).to_contain_text(
-        "need an ethics record signed off by a DPO"
+        "an ethics record signed off by a DPO"
     )
     expect(page.locator("h1")).to_have_text("Council tax records for housing allocation")
     shot(page, "refused-without-ethics")
@@ -191,7 +196,7 @@ def test_the_public_reads_the_register_and_the_map(
     expect(page.locator("#map svg")).to_be_visible()
     flows = page.locator("#flows tbody tr")
     assert flows.count() > 0
-    shot(page, "ecosystem-map")
+    shot(page, "ecosystem-map", "#map")
     page.get_by_label("Purpose").select_option("fsm")
     page.get_by_role("button", name="Show the map").click()
     page.wait_for_url("**purpose=fsm**")

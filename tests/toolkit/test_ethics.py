@@ -49,7 +49,7 @@ def test_an_agreement_waits_for_a_signed_off_record_of_each_purpose(region: Regi
         agreement = create_draft(session, draft, users["lam-owner"])
         propose(session, agreement, users["lam-owner"])
     # the last approval is refused, and rolled back with the refusal
-    refused = pytest.raises(AgreementError, match="'housing-allocation' need an ethics record")
+    refused = pytest.raises(AgreementError, match="'housing-allocation' needs an ethics record")
     with refused, session_scope(region.settings) as session:
         agreement = session.scalars(select(Agreement)).one()
         approve(session, agreement, _users(session, region)["sou-owner"], TODAY)

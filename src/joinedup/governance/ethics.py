@@ -233,10 +233,10 @@ def activation_problem(
     if not missing:
         return None
     names = ", ".join(repr(code) for code in missing)
-    plural = "purposes" if len(missing) > 1 else "purpose"
+    which = f"the purposes {names} each need" if len(missing) > 1 else f"the purpose {names} needs"
     return (
-        f"the {plural} {names} need an ethics record signed off by a DPO, with its review date "
-        "not passed, before the agreement can become active"
+        f"{which} an ethics record signed off by a DPO, with its review date not passed, "
+        "before the agreement can become active"
     )
 
 

@@ -10,8 +10,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from joinedup.toolkit.ecosystem import EcosystemMap
 
-WIDTH, HEIGHT = 760, 560
-RADIUS = 210
+WIDTH, HEIGHT = 1000, 560
+RADIUS = 200
 NODE_R = 14
 COLOURS = {"council": "#1d70b8", "hub": "#00703c", "voluntary": "#f47738"}
 
@@ -41,9 +41,10 @@ def render_svg(data: EcosystemMap) -> str:
         'font-family="Helvetica, Arial, sans-serif">',
         f'<title id="map-title">{escape(title)}</title>',
         f'<desc id="map-desc">{escape(desc)}</desc>',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
-        'fill="#505a5f"/></marker></defs>',
+        # arrowheads of one size, whatever the line's width (user space units)
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#505a5f"/></marker></defs>',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
     ]
     for flow in data.flows:
