@@ -48,10 +48,12 @@ def accounts(live_server: Any) -> None:
         ethics_signed_off(session)  # the purposes' ethics records, signed off
 
 
-def sign_in(page: Any, visit: Any, assert_accessible: Any, username: str) -> None:
+def sign_in(
+    page: Any, visit: Any, assert_accessible: Any, username: str, password: str = PASSWORD
+) -> None:
     visit(page, "/sign-in")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("load")
     assert_accessible(page)

@@ -24,6 +24,7 @@ from joinedup.catalog.models import Organisation
 from joinedup.governance.ethics import QUESTIONS
 from joinedup.governance.purposes import PurposeSpec, register_purpose
 from joinedup.insight.impact import list_interventions
+from tests.browser import test_governance as governance
 from tests.browser.conftest import LiveServer
 from tests.publish.server import serve
 from tests.regions import Region
@@ -69,18 +70,7 @@ def shot(page: Any, name: str, element: str | None = None) -> None:
 
 
 def sign_in(page: Any, visit: Any, assert_accessible: Any, region: Region, user: str) -> None:
-    visit(page, "/sign-in")
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password", exact=True).fill(region.logins[user])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("load")
-    assert_accessible(page)
-
-
-def sign_out(page: Any, assert_accessible: Any) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_load_state("load")
-    assert_accessible(page)
+    governance.sign_in(page, visit, assert_accessible, user, region.logins[user])
 
 
 def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
@@ -143,7 +133,7 @@ def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
     page.wait_for_url("**?done=drafted")
     assert_accessible(page)
     expect(page.locator(".govuk-tag", has_text="Awaiting sign-off")).to_be_visible()
-    sign_out(page, assert_accessible)
+    governance.sign_out(page, assert_accessible)
 
     # the hub's DPO sees it waiting, and signs it off
     sign_in(page, visit, assert_accessible, private_demo, "hub.dpo")
@@ -159,7 +149,7 @@ def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
     page.wait_for_url("**?done=signed")
     assert_accessible(page)
     expect(page.locator(".govuk-tag", has_text="Signed off")).to_be_visible()
-    sign_out(page, assert_accessible)
+    governance.sign_out(page, assert_accessible)
 
     # now the approval activates the agreement
     sign_in(page, visit, assert_accessible, private_demo, owner)
@@ -168,7 +158,7 @@ def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
     page.wait_for_url("**?done=activated")
     assert_accessible(page)
     expect(page.locator(".govuk-tag", has_text="Active").first).to_be_visible()
-    sign_out(page, assert_accessible)
+    governance.sign_out(page, assert_accessible)
     assert_clean(page)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -29,26 +30,16 @@ def env(active_fsm_agreement: Region) -> dict[str, str]:
     return {"JOINEDUP_HOME": str(settings.home)}
 
 
+def _draft(env: dict[str, str], answers: Path) -> Any:
+    review = (date.today() + timedelta(days=90)).isoformat()
+    command = ["ethics", "draft", "purpose", "housing", "--answers", str(answers)]
+    return runner.invoke(app, [*command, "--review-date", review, "--as", "lam-owner"], env=env)
+
+
 def test_ethics_draft_sign_off_and_list(env: dict[str, str], tmp_path: Path) -> None:
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps({k: f"About {k}." for k in QUESTION_KEYS}))
-    review = (date.today() + timedelta(days=90)).isoformat()
-    drafted = runner.invoke(
-        app,
-        [
-            "ethics",
-            "draft",
-            "purpose",
-            "housing",
-            "--answers",
-            str(answers),
-            "--review-date",
-            review,
-            "--as",
-            "lam-owner",
-        ],
-        env=env,
-    )
+    drafted = _draft(env, answers)
     assert drafted.exit_code == 0, drafted.output
     assert "Drafted version 1 for purpose housing" in drafted.output
     refused = runner.invoke(
@@ -68,22 +59,7 @@ def test_ethics_draft_sign_off_and_list(env: dict[str, str], tmp_path: Path) -> 
     shown = runner.invoke(app, ["ethics", "show", "purpose", "housing", "--as", "hub-dpo"], env=env)
     assert json.loads(shown.output)["in_force_version"] == 1
     answers.write_text("[1, 2]")
-    bad = runner.invoke(
-        app,
-        [
-            "ethics",
-            "draft",
-            "purpose",
-            "housing",
-            "--answers",
-            str(answers),
-            "--review-date",
-            review,
-            "--as",
-            "lam-owner",
-        ],
-        env=env,
-    )
+    bad = _draft(env, answers)
     assert bad.exit_code == 1 and "expected a JSON object" in bad.output
 
 
