@@ -638,6 +638,8 @@ def render_mapping(layout: Layout) -> str:
         "format: joinedup-mapping/1",
         f"standard: {layout.standard}",
         f"description: {_scalar(description)}",
+        f"organisation: {layout.organisation}",
+        f"title: {_scalar(f'{title[:1].upper()}{title[1:]} ({layout.system} system)')}",
         "fields:",
     ]
     for target in targets:
