@@ -55,7 +55,10 @@ def test_a_dpo_finds_a_resident_and_exports_their_data(
 
     page.get_by_label("Given name").fill(given.title())
     page.get_by_label("Family name").fill(family.title())
-    page.get_by_label("Date of birth").fill(dob)
+    year, month, day = dob.split("-")
+    page.get_by_label("Day").fill(str(int(day)))
+    page.get_by_label("Month").fill(str(int(month)))
+    page.get_by_label("Year").fill(year)
     page.get_by_label("Postcode").fill(postcode or "")
     page.get_by_role("button", name="Find").click()
     page.wait_for_url("**/rights/find")

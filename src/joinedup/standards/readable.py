@@ -16,6 +16,7 @@ from joinedup.standards.registry import CODES_KEY, field
 
 NOT_RECORDED = "not recorded"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
 _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 
@@ -106,4 +107,6 @@ def readable_value(standard: str | None, name: str, value: Any) -> str:
             return str(int(amount))
         return number_text(amount)
     text = str(value)
+    if not spec and _DECIMAL.match(text):  # a computed figure, as its text
+        return number_text(float(text))
     return month_text(text) or text
