@@ -51,12 +51,15 @@ def month_text(value: str) -> str | None:
 
 def date_text(value: date | datetime | str) -> str:
     """A date as GOV.UK writes it: ``12 November 2026``."""
+    day: date | datetime
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            day = date.fromisoformat(value[:10])
         except ValueError:
             return value
-    return f"{value.day} {value:%B %Y}"
+    else:
+        day = value
+    return f"{day.day} {day:%B %Y}"
 
 
 def money_text(amount: float) -> str:
