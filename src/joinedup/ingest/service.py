@@ -594,8 +594,8 @@ def check_submission(
         errors["standard"] = "Select a standard from the list"
     elif mapping_standard and standard_name and standard_name != mapping_standard:
         errors["standard"] = (
-            f"Standard must be {mapping_standard}, the standard the mapping fills, "
-            "or leave it blank"
+            f"Standard must be {standard_titles().get(mapping_standard, mapping_standard)}, "
+            "the standard the mapping fills, or leave it blank"
         )
     elif existing_standard and chosen and chosen != existing_standard:
         field = "mapping" if mapping_standard else "standard"
