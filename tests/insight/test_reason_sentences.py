@@ -92,3 +92,62 @@ def test_the_rent_arrears_sentence() -> None:
     assert "Rent arrears of [not shared] on" in render(
         rule.reason, withheld, {"tenancy": "lewisham"}, standards, {}, None
     )
+
+
+#: What each shipped rule's sentence reads like on the demo, every value filled in for reading.
+MONEY = r"£[\d,]+(\.\d\d)?"
+DAY = r"\d{1,2} [A-Z][a-z]+ \d{4}"
+MONTH = r"[A-Z][a-z]+ \d{4}"
+ON_THE_DEMO = {
+    "rent-arrears-with-children": rf"^Rent arrears of {MONEY} on tenancy \S+ \(London Borough of "
+    rf"\w+, {MONTH}\), and a child under 18 in the household\.$",
+    "asc-alone-council-tax-arrears": r"^Receives adult social care \([^)]+\), lives alone "
+    r"\((as the care record says|the only resident linked to the household)\), and owes "
+    rf"{MONEY} council tax on account \S+ \(London Borough of \w+, {MONTH}\)\.$",
+    "csc-sibling-moved-borough": r"^An open children's social care episode \([^)]+\) since "
+    rf"{DAY}, and a brother or sister is a dependant on benefit claim \S+ in London Borough "
+    r"of \w+\.$",
+    "foodbank-claim-ending": rf"^Referred to a food bank on {DAY} \([^)]+\), close to the end "
+    rf"of the household's .+ claim on {DAY}\.$",
+    "fsm-eligible-not-registered": r"^The household's .+ claim \(London Borough of \w+; "
+    rf"earned income a year: ({MONEY}|not recorded)\) makes this pupil eligible for free "
+    r"school meals, but the school census of school \d{6} \((London Borough of \w+|\[not "
+    r"shared\])\) does not record them as eligible\.$",
+    "school-outside-home-borough": r"^Goes to school (\d{6}|\[not shared\]) in [A-Z][\w ]+, "
+    r"outside the borough where the household pays council tax \(account \S+, London "
+    r"Borough of \w+\)\.$",
+    "spd-other-adults": r"^A single person discount on council tax account \S+ \(London "
+    r"Borough of \w+\), but another adult is linked to the household in the [a-z ]+ records\.$",
+}
+
+
+def test_every_rule_reads_as_a_sentence_on_the_demo(demo_home: Any) -> None:
+    """Each rule's flags, read as the raising council's caseworker, give a full sentence."""
+    import re
+
+    import duckdb
+
+    from joinedup.insight.flags import FlagFilter, list_flags
+    from joinedup.insight.run import latest_insight_run
+    from joinedup.store import SnapshotStore
+    from tests.rights.conftest import actor_for
+
+    settings = demo_home.settings
+    run = latest_insight_run(settings)
+    assert run is not None
+    source = SnapshotStore(settings).path_of(run.flags_sha256)
+    seen = duckdb.sql(
+        f"SELECT rule_id, any_value(organisation), any_value(purpose) FROM '{source}' GROUP BY 1"
+    ).fetchall()
+    assert {r for r, _, _ in seen} == set(ON_THE_DEMO)
+    for rule, organisation, purpose in seen:
+        actor = actor_for(demo_home, f"{organisation}.caseworker", purpose)
+        page = list_flags(settings, actor, FlagFilter(rule=rule, status="all", page_size=500))
+        assert page.flags, rule
+        for flag in page.flags:
+            assert re.match(ON_THE_DEMO[rule], flag.sentence), (rule, flag.sentence)
+            assert not re.search(r"\b(None|True|False)\b|[{}_]", flag.sentence), flag.sentence
+            assert flag.to_dict()["reason"] == flag.sentence
+            for value in flag.values:  # the table beneath: labels and text, never raw
+                assert value.label and "_" not in value.label, value
+                assert value.text not in ("None", "True", "False", ""), value

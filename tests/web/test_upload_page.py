@@ -87,7 +87,7 @@ def test_the_form(web: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         ("southwark", "Southwark"),
     ]
     assert options(html, "mapping") == [
-        ("none", "None: the columns already follow the standard"),
+        ("none", "No mapping: the columns already follow the standard"),
         ("people.yaml", "People export with its own column names"),
     ]
     standards = options(html, "standard")
