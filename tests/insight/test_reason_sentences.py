@@ -85,8 +85,8 @@ def test_the_rent_arrears_sentence() -> None:
         date(2026, 11, 30),
     )
     assert sentence == (
-        "Rent arrears of £1,107.94 on tenancy T1800400 (Lewisham, November 2026; the rent is "
-        "£151.20 a week), and a child under 18 in the household."
+        "Rent arrears of £1,107.94 on tenancy T1800400 (Lewisham, November 2026), and a child "
+        "under 18 in the household."
     )
     withheld = [Shown("tenancy", "balance", None, shown=False), *values[1:]]
     assert "Rent arrears of [not shared] on" in render(

@@ -187,6 +187,8 @@ class Flag:
                     "organisation": v.organisation,
                     "dataset": v.dataset,
                     "value": v.value if v.shown else None,
+                    "label": v.label,
+                    "text": v.text if v.shown else None,
                     "shown": v.shown,
                     "withheld_because": None if v.shown else v.reason,
                 }

@@ -83,7 +83,9 @@ def _ingest_view(request: Request, job: JobOut, principal: Principal) -> dict[st
                 f"{int(result.get('accepted', 0)):,} of {rows:,} rows accepted, "
                 f"{int(result.get('rejected', 0)):,} quarantined."
             )
-        view["warnings"] = list(result.get("warnings") or [])
+        # an unchanged file's warning says what the outcome already says
+        unchanged = result.get("status") == "unchanged"
+        view["warnings"] = [] if unchanged else list(result.get("warnings") or [])
         view["links"] = [
             (f"See the validation report for version {number}", version_path(org, dataset, number)),
             (f"See the dataset {dataset} and all its versions", dataset_path(org, dataset)),

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
+from joinedup.ingest.service import list_organisations
 from joinedup.rights import disputes, exports, notifications
 from joinedup.rights.common import SAR_PURPOSE, RightsError
 from joinedup.rights.find import (
@@ -91,6 +92,7 @@ async def _find_page(
             "disputed": disputed,
             "near_floor": NEAR_MISS_PROBABILITY,
             "exports": recent[:10],
+            "org_names": dict(await run_in_threadpool(list_organisations, settings)),
         },
         status_code=status_code,
     )
