@@ -17,7 +17,7 @@ import pytest
 
 from tests.browser.conftest import LiveServer, assert_readable, serve_home, snap
 from tests.regions import Region
-from tests.rights.conftest import flagged_resident, query
+from tests.rights.conftest import details_of, flagged_resident
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -106,6 +106,17 @@ def _changed_copy(source: Path, target: Path) -> Path:
     return target
 
 
+def _upload_and_wait(page: Any, assert_accessible: Any) -> None:
+    """Send the form, follow the job until it has finished, and reload it for its outcome."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Upload and check the file").click()
+    page.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}$"))
+    expect(page.locator('[data-job-field="status"]')).to_have_text("Succeeded", timeout=120_000)
+    assert_accessible(page)
+    page.reload()
+
+
 def test_a_data_owner_uploads_a_file_and_reads_its_report(
     page: Any, visit: Any, assert_accessible: Any, demo: Region, tmp_path: Path
 ) -> None:
@@ -141,11 +152,7 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
 
     page.get_by_label("Dataset name").fill("tenancies")
     page.get_by_label("File").set_input_files(str(upload))
-    page.get_by_role("button", name="Upload and check the file").click()
-    page.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}$"))
-    expect(page.locator('[data-job-field="status"]')).to_have_text("Succeeded", timeout=120_000)
-    assert_accessible(page)
-    page.reload()
+    _upload_and_wait(page, assert_accessible)
     _step(page, assert_accessible, role, "03-job")
     outcome = page.locator("#job-outcome").inner_text()
     assert re.search(
@@ -168,11 +175,7 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
     page.get_by_label("File").set_input_files(str(upload))
     page.get_by_label("Mapping").select_option(label=TENANCIES)
     page.get_by_label("Period (optional)").fill("2026-12")
-    page.get_by_role("button", name="Upload and check the file").click()
-    page.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}$"))
-    expect(page.locator('[data-job-field="status"]')).to_have_text("Succeeded", timeout=120_000)
-    assert_accessible(page)
-    page.reload()
+    _upload_and_wait(page, assert_accessible)
     _step(page, assert_accessible, role, "06-duplicate")
     assert page.locator("#job-outcome").inner_text() == (
         f"The file is identical to version {version} of tenancies, so it was not stored again."
@@ -189,13 +192,7 @@ def test_a_dpo_finds_a_resident_reviews_and_releases_their_data(
 ) -> None:
     role = "dpo"
     resident = flagged_resident(demo, "asc-alone-council-tax-arrears")
-    given, family, dob, postcode = query(
-        demo,
-        """SELECT r.given_name, r.family_name, CAST(r.dob AS VARCHAR), r.postcode
-        FROM {records} r JOIN {index} i USING (record_key)
-        WHERE i.resident_id = ? AND r.dob IS NOT NULL ORDER BY r.record_key LIMIT 1""",
-        resident,
-    )[0]
+    given, family, dob, postcode = details_of(demo, resident)
     _sign_in(page, visit, demo, "hub.dpo", "/rights")
     page.wait_for_url("**/purpose**")
     assert_accessible(page)
