@@ -35,7 +35,6 @@ INGEST_PARAMS = {
     "mapping": "Mapping",
     "standard": "Standard",
     "period": "Period",
-    "path": "Stored at (hub administrators only)",
 }
 
 
