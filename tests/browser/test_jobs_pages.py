@@ -27,11 +27,11 @@ def test_jobs_list_and_detail(page: Any, visit: Any, live_server: Any) -> None:
     row.get_by_role("link").click()
     page.wait_for_url(f"**/jobs/{done.id}")
     visit(page, f"/jobs/{done.id}")
-    assert page.locator("h1").inner_text() == "store.verify"
+    assert page.locator("h1").inner_text() == "Check the stored snapshots"
     assert nav.get_by_role("link", name="Jobs").get_attribute("aria-current") == "true"
 
     visit(page, f"/jobs/{failed.id}")
     assert "This job failed" in page.locator(".govuk-warning-text").inner_text()
-    assert page.get_by_role("heading", name="Error").is_visible()
+    assert page.get_by_role("heading", name="What went wrong").is_visible()
 
     visit(page, "/jobs/no-such-job", expected_status=404)

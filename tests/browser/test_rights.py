@@ -14,7 +14,7 @@ import pytest
 
 from tests.browser.conftest import LiveServer, serve_home
 from tests.regions import Region
-from tests.rights.conftest import flagged_resident, query
+from tests.rights.conftest import details_of, flagged_resident
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -34,13 +34,7 @@ def test_a_dpo_finds_a_resident_and_exports_their_data(
     page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: Region, tmp_path: Path
 ) -> None:
     resident = flagged_resident(demo, "school-outside-home-borough")
-    given, family, dob, postcode = query(
-        demo,
-        """SELECT r.given_name, r.family_name, CAST(r.dob AS VARCHAR), r.postcode
-        FROM {records} r JOIN {index} i USING (record_key)
-        WHERE i.resident_id = ? AND r.dob IS NOT NULL ORDER BY r.record_key LIMIT 1""",
-        resident,
-    )[0]
+    given, family, dob, postcode = details_of(demo, resident)
     visit(page, "/sign-in?next=/rights")
     page.get_by_label("Username").fill("hub.dpo")
     page.get_by_label("Password", exact=True).fill(demo.logins["hub.dpo"])
@@ -55,7 +49,10 @@ def test_a_dpo_finds_a_resident_and_exports_their_data(
 
     page.get_by_label("Given name").fill(given.title())
     page.get_by_label("Family name").fill(family.title())
-    page.get_by_label("Date of birth").fill(dob)
+    year, month, day = dob.split("-")
+    page.get_by_label("Day").fill(str(int(day)))
+    page.get_by_label("Month").fill(str(int(month)))
+    page.get_by_label("Year").fill(year)
     page.get_by_label("Postcode").fill(postcode or "")
     page.get_by_role("button", name="Find").click()
     page.wait_for_url("**/rights/find")

@@ -60,7 +60,7 @@ def test_upload_follow_the_job_then_read_the_catalogue(
 
     page.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}$"))
     assert_accessible(page)
-    assert page.locator("h1").inner_text() == "ingest"
+    assert page.locator("h1").inner_text() == "Check and store an uploaded file"
     status = page.locator('[data-job-field="status"]')
     expect(status).to_have_text("Succeeded", timeout=60_000)
     assert_accessible(page)

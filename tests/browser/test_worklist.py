@@ -65,9 +65,13 @@ def test_a_caseworker_works_a_flag(
     assert_accessible(page)
     assert "fsm-2026" in page.locator("#flag-summary").inner_text()
     reasons = page.locator("#reasons").inner_text()
-    assert "Universal credit" in reasons and "Fsm eligible" in reasons
+    assert "Universal Credit" in reasons and "FSM eligible" in reasons
+    assert (
+        "makes this pupil eligible for free school meals"
+        in page.locator("#reason-sentence").inner_text()
+    )
     records = page.locator("#records").inner_text()
-    assert "school-census" in records and "benefit-claims" in records
+    assert "School census" in records and "Benefit claims" in records
     assert "No action recorded yet." in page.locator("#history").inner_text()
 
     # record an action; without an outcome it is an error first

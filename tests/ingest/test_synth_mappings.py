@@ -126,7 +126,14 @@ def test_the_yaml_is_plain_and_readable() -> None:
         assert max(len(line) for line in text.splitlines()) <= gen.WIDTH
         data = yaml.safe_load(text)
         assert data["format"] == "joinedup-mapping/1"
-        assert list(data) == ["format", "standard", "description", "fields"]
+        assert list(data) == [
+            "format",
+            "standard",
+            "description",
+            "organisation",
+            "title",
+            "fields",
+        ]
 
 
 def test_a_column_without_a_rule_stops_the_generator() -> None:

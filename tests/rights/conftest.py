@@ -59,3 +59,16 @@ def flagged_resident(home: Region, rule: str) -> str:
     )
     assert rows, f"the demo raised no {rule} flag"
     return str(rows[0][0])
+
+
+def details_of(home: Region, resident: str) -> tuple[str, str, str, str | None]:
+    """A resident's given name, family name, date of birth (ISO) and postcode, from one of
+    their records with a date of birth: what they would give a DPO."""
+    given, family, dob, postcode = query(
+        home,
+        """SELECT r.given_name, r.family_name, CAST(r.dob AS VARCHAR), r.postcode
+        FROM {records} r JOIN {index} i USING (record_key)
+        WHERE i.resident_id = ? AND r.dob IS NOT NULL ORDER BY r.record_key LIMIT 1""",
+        resident,
+    )[0]
+    return str(given), str(family), str(dob), postcode

@@ -98,7 +98,7 @@ def test_a_near_miss_is_shown_not_silently_dropped(rights_home: Region, dpo: Act
 
 
 def test_bad_details_and_other_roles_are_refused(rights_home: Region) -> None:
-    with pytest.raises(RightsError, match="date_of_birth"):
+    with pytest.raises(RightsError, match="Date of birth"):
         PersonQuery.parse({"given_name": "A", "family_name": "B", "date_of_birth": "31/02/2010"})
     with pytest.raises(RightsError, match="identifier"):
         PersonQuery.parse({"given_name": "A"})

@@ -276,6 +276,8 @@ def test_upload_with_a_shipped_mapping(
             "name": "test/people.yaml",
             "standard": "person",
             "description": "People export with its own column names",
+            "organisation": None,  # no organisation's own: anyone may use it
+            "title": "People export with its own column names",  # the description, untitled
         }
     ]
     content = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -17,15 +18,31 @@ SAMPLE = (
 )
 
 
-def test_shipped_mappings_are_listed_and_readable(client: TestClient) -> None:
+def test_shipped_mappings_are_listed_and_readable(client: TestClient, accounts: Any) -> None:
     page = client.get("/mappings")
     assert page.status_code == 200
-    assert "synth/school-census-lambeth.yaml" in page.text
+    assert 'href="/mappings/view/synth/school-census-lambeth.yaml"' in page.text
+    assert ">Lambeth: School census (school census system)</a>" in page.text  # by name
+    assert ">Southwark: Tenancies (housing system)</a>" in page.text  # the hub admin sees all
     one = client.get("/mappings/view/synth/school-census-lambeth.yaml")
     assert one.status_code == 200
     assert "joinedup-mapping/1" in one.text
     assert client.get("/mappings/view/../../etc/passwd").status_code == 404
     assert client.get("/mappings/view/synth/nope.yaml").status_code == 404
+
+
+def test_a_data_owner_sees_their_own_organisations_mappings(
+    signed_in_for: Any, home_settings: Any
+) -> None:
+    owner = signed_in_for(home_settings, "lam-owner")
+    page = owner.get("/mappings").text
+    names = re.findall(r'href="/mappings/view/([^"]+)">([^<]+)</a>', page)
+    assert names and all(label.startswith("Lambeth: ") for _, label in names)
+    assert "synth/tenancies-lambeth.yaml" in dict(names)
+    assert ".yaml" not in "".join(label for _, label in names)
+    form = owner.get("/upload").text
+    assert "Lambeth: Tenancies (housing system)</option>" in form
+    assert "Southwark:" not in form
 
 
 def test_pages_need_sign_in(anonymous: Any) -> None:

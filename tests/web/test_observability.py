@@ -29,7 +29,7 @@ from joinedup.logs import configure_logging
 from joinedup.web.observe import UNMATCHED
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_home
 from tests.regions import Region
-from tests.rights.conftest import flagged_resident, query
+from tests.rights.conftest import details_of, flagged_resident, query
 from tests.support import make_settings, signed_in
 from tests.web.test_datasets_api import wait_for_job
 
@@ -183,13 +183,7 @@ def test_people_using_the_hub_leave_no_personal_data_in_the_logs_and_show_in_the
         ",".join(row) + "\n" for row in people
     )
     resident = flagged_resident(demo, "school-outside-home-borough")
-    given, family, dob, postcode = query(
-        demo,
-        """SELECT r.given_name, r.family_name, CAST(r.dob AS VARCHAR), r.postcode
-        FROM {records} r JOIN {index} i USING (record_key)
-        WHERE i.resident_id = ? AND r.dob IS NOT NULL ORDER BY r.record_key LIMIT 1""",
-        resident,
-    )[0]
+    given, family, dob, postcode = details_of(demo, resident)
 
     as_served = {"log_config": None, "log_level": None}  # as joinedup serve runs uvicorn
     with captured_logs(tmp_path / "serve.log") as log, serve_home(settings, **as_served) as server:

@@ -195,8 +195,9 @@ def test_jobs_pages(client: TestClient, home_settings: Settings) -> None:
     assert "Succeeded" in listing and "Failed" in listing
 
     page = client.get(f"/jobs/{done.id}").text
-    assert h1(page) == "store.verify"
-    assert title(page) == f"Job {done.id[:8]} – joinedup"
+    assert h1(page) == "Check the stored snapshots"
+    assert title(page) == f"Check the stored snapshots – job {done.id[:8]} – joinedup"
+    assert "{" not in page.split('id="main-content"')[1]  # no JSON
     assert re.search(r'href="/jobs"\s+aria-current="true"', page)
     assert "This job failed" not in page
 

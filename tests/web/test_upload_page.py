@@ -87,8 +87,8 @@ def test_the_form(web: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         ("southwark", "Southwark"),
     ]
     assert options(html, "mapping") == [
-        ("none", "None: the columns already follow the standard"),
-        ("people.yaml", "people.yaml (Person (common core))"),
+        ("none", "No mapping: the columns already follow the standard"),
+        ("people.yaml", "People export with its own column names"),
     ]
     standards = options(html, "standard")
     assert standards[0] == ("", "Select a standard")
@@ -135,7 +135,7 @@ def test_missing_answers(web: TestClient, settings: Settings) -> None:
         )
     assert 'id="period-error"' not in html
     assert re.search(r'id="dataset"[^>]*value="People List"', html)  # what was typed stays
-    assert "select it again" not in html  # there was no file to keep
+    assert "choose the file again" not in html  # there was no file to keep
     assert uploads_left(settings) == []
 
 
@@ -146,8 +146,9 @@ def test_a_good_file_with_other_problems_is_not_kept(web: TestClient, settings: 
         files={"file": ("people.csv", person_csv(GOOD), "text/csv")},
     )
     assert response.status_code == 422
-    assert [href for href, _ in error_summary(response.text)] == ["#standard", "#period"]
-    assert "The file was not kept: select it again" in response.text
+    assert [href for href, _ in error_summary(response.text)] == ["#file", "#standard", "#period"]
+    assert "The file was not kept: choose the file again" in response.text
+    assert "Select the file again (people.csv)" in response.text  # beside the field too
     assert selected(response.text, "organisation") == "lambeth"
     assert uploads_left(settings) == []
 

@@ -127,6 +127,10 @@ class Mapping:
     fields: dict[str, FieldMapping]
     description: str = ""
     sheet: str | None = None
+    #: the organisation (code) whose export it reads, if it is one organisation's
+    organisation: str | None = None
+    #: a short name for people (``Tenancies (housing system)``)
+    title: str = ""
 
     @property
     def source_columns(self) -> set[str]:
@@ -298,6 +302,8 @@ def parse_mapping(data: Any, name: str = "mapping") -> Mapping:
         fields=mapped,
         description=str(data.get("description", "")),
         sheet=None if data.get("sheet") is None else str(data["sheet"]),
+        organisation=None if data.get("organisation") is None else str(data["organisation"]),
+        title=str(data.get("title") or ""),
     )
 
 

@@ -58,6 +58,10 @@ class MappingOut(BaseModel):
     name: str = Field(description="Give this as `mapping` when uploading a file")
     standard: str
     description: str
+    organisation: str | None = Field(
+        default=None, description="The organisation whose export it reads (none: anyone's)"
+    )
+    title: str = Field(default="", description="A short name for people")
 
 
 def standard_out(name: str) -> StandardOut:
@@ -116,7 +120,13 @@ def shipped_mappings() -> list[MappingOut]:
             log.warning("shipped mapping %s does not load: %s", name, exc)
             continue
         found.append(
-            MappingOut(name=name, standard=loaded.standard, description=loaded.description)
+            MappingOut(
+                name=name,
+                standard=loaded.standard,
+                description=loaded.description,
+                organisation=loaded.organisation,
+                title=loaded.title or loaded.description or name,
+            )
         )
     _cache["mappings"] = (key, found)
     return list(found)
@@ -438,6 +448,41 @@ def upload_targets(settings: Settings, principal: Caller) -> list[tuple[str, str
         return [(code, name) for code, name in session.execute(query)]
 
 
+@dataclass(frozen=True)
+class MappingChoice:
+    """A shipped mapping as a person chooses it: its name for the form, and its label
+    (organisation, dataset, layout: ``Lambeth: Tenancies (housing system)``)."""
+
+    name: str
+    label: str
+    standard: str
+    description: str
+
+
+def mappings_for(settings: Settings, principal: Caller) -> list[MappingChoice]:
+    """The shipped mappings ``principal`` would use, by label: a hub admin every one; anyone
+    else those of their own organisation and those that belong to no organisation."""
+    names = dict(list_organisations(settings))
+    own = None
+    if principal.role != Role.HUB_ADMIN:
+        with session_scope(settings) as session:
+            org = session.get(Organisation, principal.organisation_id)
+            own = org.code if org is not None else ""
+    out = [
+        MappingChoice(
+            name=m.name,
+            label=f"{names.get(m.organisation, m.organisation)}: {m.title}"
+            if m.organisation
+            else m.title,
+            standard=m.standard,
+            description=m.description,
+        )
+        for m in shipped_mappings()
+        if own is None or m.organisation in (None, own)
+    ]
+    return sorted(out, key=lambda c: c.label.lower())
+
+
 def organisation_exists(settings: Settings, code: str) -> bool:
     with session_scope(settings) as session:
         found = session.scalar(select(Organisation.id).where(Organisation.code == code))
@@ -549,8 +594,8 @@ def check_submission(
         errors["standard"] = "Select a standard from the list"
     elif mapping_standard and standard_name and standard_name != mapping_standard:
         errors["standard"] = (
-            f"Standard must be {mapping_standard}, the standard the mapping fills, "
-            "or leave it blank"
+            f"Standard must be {standard_titles().get(mapping_standard, mapping_standard)}, "
+            "the standard the mapping fills, or leave it blank"
         )
     elif existing_standard and chosen and chosen != existing_standard:
         field = "mapping" if mapping_standard else "standard"

@@ -49,6 +49,7 @@ from joinedup.governance.access import (
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.objections import objectors
 from joinedup.governance.policy import AccessRequest, Decision, decide
+from joinedup.standards import sentences as reasons
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.sql import lit
 
@@ -82,6 +83,9 @@ class Value:
     value: str | None
     shown: bool
     reason: str = ""
+    label: str = ""  # the field's title in its standard
+    text: str = ""  # the value as a person reads it
+    organisation_name: str = ""
 
 
 @dataclass
@@ -93,6 +97,7 @@ class Record:
     source_record_id: str | None
     date: date | None
     shown: bool
+    organisation_name: str = ""
 
 
 @dataclass
@@ -118,6 +123,9 @@ class Flag:
     household_id: str
     as_at: date | None
     fingerprint: str
+    #: the rule's reason sentence, filled with the values this reader may see ("" without one)
+    sentence: str = ""
+    organisation_name: str = ""
     values: list[Value] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     actions: list[ActionView] = field(default_factory=list)
@@ -157,6 +165,7 @@ class Flag:
             "resident_id": self.resident_id,
             "household_id": self.household_id,
             "as_at": self.as_at.isoformat() if self.as_at else None,
+            "reason": self.sentence or None,
             "status": self.status,
             "name": self.name,
             "last_action": (
@@ -178,6 +187,8 @@ class Flag:
                     "organisation": v.organisation,
                     "dataset": v.dataset,
                     "value": v.value if v.shown else None,
+                    "label": v.label,
+                    "text": v.text if v.shown else None,
                     "shown": v.shown,
                     "withheld_because": None if v.shown else v.reason,
                 }
@@ -235,9 +246,13 @@ class _Visibility:
     def __init__(self, session: Session, actor: Actor, own_code: str, today: date) -> None:
         self.session, self.actor, self.own, self.today = session, actor, own_code, today
         self.cache: dict[tuple[str, str, tuple[str, ...]], Decision] = {}
-        self.orgs: dict[str, int] = {
-            c: i for c, i in session.execute(select(Organisation.code, Organisation.id)).all()
-        }
+        rows = session.execute(
+            select(Organisation.code, Organisation.id, Organisation.name, Organisation.gss_code)
+        ).all()
+        self.orgs: dict[str, int] = {c: i for c, i, _, _ in rows}
+        #: organisation codes and GSS codes → names, for reading
+        self.names: dict[str, str] = {c: n for c, _, n, _ in rows}
+        self.names.update({g: n for _, _, n, g in rows if g})
 
     def decide(self, organisation: str, dataset: str, fields: tuple[str, ...]) -> Decision:
         if organisation == self.own:
@@ -335,7 +350,34 @@ def _actions(session: Session, org_id: int, flag_ids: list[str]) -> dict[str, li
     return out
 
 
-def _build(row: dict[str, Any], vis: _Visibility, actions: list[FlagAction]) -> Flag:
+def _readable(flag: Flag, rule: dict[str, Any], names: dict[str, str]) -> None:
+    """Labels and readable text for the flag's values, and its reason sentence."""
+    standards: dict[str, str] = rule.get("standards") or {}
+    flag.organisation_name = names.get(flag.organisation, flag.organisation)
+    for v in flag.values:
+        v.label = reasons.label(standards.get(v.alias), v.field)
+        v.text = reasons.value_text(standards.get(v.alias), v.field, v.value, names)
+        v.organisation_name = names.get(v.organisation, v.organisation)
+    for r in flag.records:
+        r.organisation_name = names.get(r.organisation, r.organisation)
+    template = str(rule.get("reason") or "")
+    if template:
+        flag.sentence = reasons.render(
+            template,
+            [reasons.Shown(v.alias, v.field, v.value, v.shown) for v in flag.values],
+            {r.alias: r.organisation for r in flag.records},
+            standards,
+            names,
+            flag.as_at,
+        )
+
+
+def _build(
+    row: dict[str, Any],
+    vis: _Visibility,
+    actions: list[FlagAction],
+    rules: dict[str, dict[str, Any]] | None = None,
+) -> Flag:
     flag = Flag(
         flag_id=row["flag_id"],
         rule_id=row["rule_id"],
@@ -387,6 +429,7 @@ def _build(row: dict[str, Any], vis: _Visibility, actions: list[FlagAction]) -> 
                 current=a.fingerprint == flag.fingerprint,
             )
         )
+    _readable(flag, (rules or {}).get(flag.rule_id, {}), vis.names)
     return flag
 
 
@@ -460,7 +503,8 @@ def list_flags(
         start = (filters.page - 1) * filters.page_size
         page_rows = kept[start : start + filters.page_size]
         vis = _Visibility(session, actor, own, today)
-        flags = [_build(r, vis, actions.get(r["flag_id"], [])) for r in page_rows]
+        by_id = {r["id"]: r for r in run.rules}
+        flags = [_build(r, vis, actions.get(r["flag_id"], []), by_id) for r in page_rows]
         _audit(
             session,
             actor,
@@ -501,7 +545,9 @@ def get_flag(settings: Settings, actor: Actor, flag_id: str, today: date | None 
         if not rows:
             raise NotFound(f"no flag {flag_id} for your organisation and purpose")
         actions = _actions(session, actor.organisation_id, [flag_id])
-        flag = _build(rows[0], _Visibility(session, actor, own, today), actions.get(flag_id, []))
+        vis = _Visibility(session, actor, own, today)
+        by_id = {r["id"]: r for r in run.rules}
+        flag = _build(rows[0], vis, actions.get(flag_id, []), by_id)
         _audit(
             session,
             actor,

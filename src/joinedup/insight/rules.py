@@ -25,6 +25,7 @@ from sqlglot import expressions as exp
 
 from joinedup.errors import InvalidInput
 from joinedup.standards import field_names, is_person_standard, list_standards
+from joinedup.standards.sentences import check_template
 
 FORMAT = "joinedup-rule/1"
 SEVERITIES = {"high": 3, "medium": 2, "low": 1}
@@ -63,6 +64,7 @@ _RULE_KEYS = {
     "reasons",
     "identity",
     "exclude_disputed",
+    "reason",
 }
 _SOURCE_KEYS = {
     "standard",
@@ -144,6 +146,8 @@ class Rule:
     file: str = ""
     #: leave out the fields residents dispute (docs/rights.md): they read as missing
     exclude_disputed: bool = False
+    #: the reason as a sentence, with ``{alias.field}`` placeholders (insight/reasons.py)
+    reason: str = ""
 
     @property
     def severity_rank(self) -> int:
@@ -182,6 +186,7 @@ class Rule:
                 {"version": v.version, "effective_from": v.effective_from.isoformat()}
                 for v in self.versions
             ],
+            "reason": self.reason,
             "file": self.file,
         }
 
@@ -405,6 +410,13 @@ def parse_rule(data: Any, file: str = "<rule>") -> Rule:
             out.append((alias, column))
         return tuple(out)
 
+    reasons, identity = refs("reasons"), refs("identity")
+    reason = c.text(doc.get("reason"), "reason", required=False)
+    problem = check_template(
+        " ".join(reason.split()), [f"{a}.{f}" for a, f in (*reasons, *identity)], present
+    )
+    if problem:
+        raise c.fail("reason", problem)
     severity = c.choice(doc.get("severity"), "severity", set(SEVERITIES))
     exclude_disputed = doc.get("exclude_disputed", False)
     if not isinstance(exclude_disputed, bool):
@@ -419,11 +431,12 @@ def parse_rule(data: Any, file: str = "<rule>") -> Rule:
         sources=sources,
         where=where_list,
         versions=tuple(versions),
-        reasons=refs("reasons"),
-        identity=refs("identity"),
+        reasons=reasons,
+        identity=identity,
         as_at=as_at,
         file=file,
         exclude_disputed=exclude_disputed,
+        reason=" ".join(reason.split()),
     )
 
 

@@ -456,6 +456,8 @@ def run_insight(
                     "flags_by_organisation": counts,
                     "seconds": round(seconds, 2),
                     "file": rule.file,
+                    "reason": rule.reason,
+                    "standards": {a: src.standard for a, src in rule.sources.items()},
                 }
             )
         report(0.92, "Writing the flags")

@@ -63,6 +63,19 @@ QUERY_FIELDS: dict[str, int] = {
     "upn": 13,
     "other_id": 60,
 }
+#: How each detail is named to people (forms and error messages).
+QUERY_LABELS: dict[str, str] = {
+    "given_name": "Given name",
+    "middle_names": "Middle names",
+    "family_name": "Family name",
+    "date_of_birth": "Date of birth",
+    "postcode": "Postcode",
+    "address_line_1": "First line of address",
+    "nhs_number": "NHS number",
+    "ni_number": "National Insurance number",
+    "upn": "Unique Pupil Number",
+    "other_id": "Another identifier",
+}
 IDENTIFIERS = ("nhs_number", "ni_number", "upn", "other_id")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -81,7 +94,9 @@ class PersonQuery:
         for name, limit in QUERY_FIELDS.items():
             value = str(raw.get(name) or "").strip()
             if len(value) > limit:
-                raise RightsError(f"{name}: must be {limit} characters or fewer", field=name)
+                raise RightsError(
+                    f"{QUERY_LABELS[name]} must be {limit} characters or fewer", field=name
+                )
             if value:
                 values[name] = value
         unknown = sorted(k for k, v in raw.items() if v and k not in QUERY_FIELDS)
@@ -91,16 +106,20 @@ class PersonQuery:
         if dob is not None:
             if not DATE.match(dob):
                 raise RightsError(
-                    "date_of_birth: enter the date as YYYY-MM-DD", field="date_of_birth"
+                    "Date of birth must be a date such as 1984-03-27", field="date_of_birth"
                 )
             try:
-                date.fromisoformat(dob)
+                born = date.fromisoformat(dob)
             except ValueError:
-                raise RightsError("date_of_birth: not a real date", field="date_of_birth") from None
+                raise RightsError(
+                    "Date of birth must be a real date", field="date_of_birth"
+                ) from None
+            if born > date.today():
+                raise RightsError("Date of birth must be in the past", field="date_of_birth")
         named = {"given_name", "family_name", "date_of_birth"} <= values.keys()
         if not named and not any(i in values for i in IDENTIFIERS):
             raise RightsError(
-                "enter the given name, family name and date of birth, or an identifier",
+                "Enter the given name, family name and date of birth, or an identifier",
                 field="given_name",
             )
         return cls(values)

@@ -7,6 +7,9 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from joinedup.rights.readable import record_fields
+from joinedup.standards.readable import date_text
+
 
 def _latin(text: Any) -> str:
     """Helvetica covers Latin-1; anything else is replaced, never dropped silently."""
@@ -56,7 +59,8 @@ def render_pdf(document: dict[str, Any], export_id: int | None = None) -> bytes:
     doc.heading(f"Records held ({len(document['records'])})")
     for record in document["records"]:
         doc.subheading(
-            f"{record['organisation_name']}: {record['dataset']} (version {record['version']}),"
+            f"{record['organisation_name']}: {record['dataset'].replace('-', ' ')} "
+            f"(version {record['version']}),"
             f" record {record['source_record_id']}"
         )
         if record.get("withheld"):
@@ -66,10 +70,12 @@ def render_pdf(document: dict[str, Any], export_id: int | None = None) -> bytes:
                 f"DISPUTED ({dispute['status']}): {', '.join(dispute['fields'])}. "
                 f"Statement: {dispute['statement']}"
             )
-        for number, row in enumerate(record["rows"], start=1):
-            if len(record["rows"]) > 1:
+        rows = record_fields(record)
+        for number, row in enumerate(rows, start=1):
+            if len(rows) > 1:
                 doc.line(f"Row {number}")
-            doc.pairs(row)
+            for label, text in row:
+                doc.line(f"{label}: {text}")
     doc.heading("Purposes and legal bases")
     for p in document["purposes"]:
         doc.subheading(p["name"])
@@ -103,13 +109,17 @@ def render_pdf(document: dict[str, Any], export_id: int | None = None) -> bytes:
         )
     doc.heading(f"Flags ({len(document['flags'])})")
     for f in document["flags"]:
-        doc.subheading(f"{f['rule_name']} ({f['organisation']}, {f['purpose']}, {f['as_at']})")
+        raised_by = f.get("organisation_name") or f["organisation"]
+        when = date_text(f["as_at"]) if f["as_at"] else "an unknown date"
+        doc.subheading(f"{f['rule_name']} ({raised_by}, {when})")
+        if f.get("reason"):
+            doc.line(f["reason"])
         for v in f["values"]:
-            doc.line(f"{v['field']}: {v['value'] if v['value'] is not None else v['withheld']}")
+            doc.line(f"{v.get('label') or v['field']}: {v.get('text') or v['value']}")
         for a in f["actions"]:
-            doc.line(
-                f"Action {a['at'][:10]}: {a['outcome']}" + (f" ({a['note']})" if a["note"] else "")
-            )
+            outcome = a["outcome"].replace("_", " ").capitalize()
+            note = f" ({a['note']})" if a["note"] else ""
+            doc.line(f"Action on {date_text(a['at'])}: {outcome}{note}")
     if document["flags_about_others_using_your_records"]:
         doc.heading("Your records used in flags about other people")
         for u in document["flags_about_others_using_your_records"]:

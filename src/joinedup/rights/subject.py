@@ -56,7 +56,9 @@ from joinedup.linkage.explain import RecordView, check_resident_id, get_run
 from joinedup.rights.common import RightsError, audit, check_dpo
 from joinedup.rights.disputes import disputes_for
 from joinedup.rights.find import resident_records
+from joinedup.rights.readable import describe_flag, organisation_names
 from joinedup.standards import field_names
+from joinedup.standards.sentences import label
 from joinedup.store import SnapshotStore, duckdb_session
 
 FORMAT = "joinedup-subject-access/1"
@@ -329,6 +331,8 @@ def _flags(
         ):
             actions[action.flag_id].append(action)
     index_keys = _resident_keys(settings, run)
+    names = organisation_names(session)
+    rules = {r["id"]: r for r in (run.rules if run else [])}
     decisions: dict[tuple[str, str, tuple[str, ...]], bool] = {}
     flags = []
     for row in mine:
@@ -339,7 +343,8 @@ def _flags(
                 other_aliases.add(r["alias"])
                 redactions.add(
                     f"flag {row['rule_name']}",
-                    f"a record from {r['organisation']}/{r['dataset']}",
+                    f"a record from {names.get(r['organisation'], r['organisation'])}'s "
+                    f"{r['dataset'].replace('-', ' ')}",
                     "record",
                 )
                 continue
@@ -355,7 +360,9 @@ def _flags(
         values = []
         for v in row["values"] or []:
             if v["alias"] in other_aliases:
-                redactions.add(f"flag {row['rule_name']}", f"the value {v['field']}", "value")
+                standard = (rules.get(row["rule_id"], {}).get("standards") or {}).get(v["alias"])
+                what = f"the value {label(standard, v['field']).lower()}"
+                redactions.add(f"flag {row['rule_name']}", what, "value")
                 continue
             shown = _may_see(session, actor, v, decisions, today)
             values.append(
@@ -392,6 +399,7 @@ def _flags(
                 "actions": flag_actions,
             }
         )
+        describe_flag(flags[-1], row, rules.get(row["rule_id"], {}), other_aliases, names)
     used = []
     for row in rows:
         if row["resident_id"] == resident_id:

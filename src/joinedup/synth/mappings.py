@@ -608,8 +608,10 @@ def render_mapping(layout: Layout) -> str:
     """The YAML text of a layout's mapping, with a comment header."""
     targets, skipped = mapping_targets(layout)
     title = layout.dataset.replace("-", " ").replace("over 500", "over £500")
+    title = title.replace("childrens", "children's")
     org = ORGANISATION_NAMES.get(layout.organisation, layout.organisation.title())
     description = f"Synthetic region: {title} exported by {org}"
+    system = layout.system.replace("-", " ").replace("childrens", "children's")
     head = [
         *_comment(f"{layout.mapping}: {title} from {org} ({layout.system} system)."),
         "# Generated from joinedup.synth.layouts by `python -m joinedup.synth.mappings`:",
@@ -638,6 +640,8 @@ def render_mapping(layout: Layout) -> str:
         "format: joinedup-mapping/1",
         f"standard: {layout.standard}",
         f"description: {_scalar(description)}",
+        f"organisation: {layout.organisation}",
+        f"title: {_scalar(f'{title[:1].upper()}{title[1:]} ({system} system)')}",
         "fields:",
     ]
     for target in targets:

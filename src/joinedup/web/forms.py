@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -101,3 +102,23 @@ def error_summary(
     is not the field's name)."""
     keys = [k for k in order if k in errors] + [k for k in errors if k not in order]
     return [{"text": errors[k], "href": "#" + (anchors or {}).get(k, k)} for k in keys]
+
+
+def date_parts(form: Any, name: str) -> dict[str, str]:
+    """A GOV.UK date input's three parts (``name-day``, ``name-month``, ``name-year``)."""
+    return {part: str(form.get(f"{name}-{part}", "")).strip() for part in ("day", "month", "year")}
+
+
+def parse_date(parts: dict[str, str], label: str) -> tuple[date | None, str | None]:
+    """A GOV.UK date input's value, or the error message to show (naming it by ``label``)."""
+    missing = [p for p in ("day", "month", "year") if not parts[p]]
+    if len(missing) == 3:
+        return None, f"Enter the {label}"
+    if missing:
+        return None, f"The {label} must include a {' and '.join(missing)}"
+    if not all(parts[p].isdigit() for p in parts) or len(parts["year"]) != 4:
+        return None, f"The {label} must be a real date"
+    try:
+        return date(int(parts["year"]), int(parts["month"]), int(parts["day"])), None
+    except ValueError:
+        return None, f"The {label} must be a real date"

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from joinedup import __version__
+from joinedup.standards.readable import date_text
 from joinedup.web.auth import csrf_token, get_principal
 from joinedup.web.brand import Brand
 from joinedup.web.security import csp_nonce
@@ -55,6 +56,7 @@ def create_templates(brand: Brand) -> Jinja2Templates:
     )
     env.filters["govuk_datetime"] = format_datetime
     env.filters["govuk_date"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
+    env.filters["readable_date"] = lambda d: date_text(d) if d else "an unknown date"
     env.globals["service_name"] = brand.service_name
     env.globals["brand"] = brand
     env.globals["version"] = __version__

@@ -56,7 +56,7 @@ from joinedup.web.auth import (
     require_roles,
     verify_csrf,
 )
-from joinedup.web.forms import Wording, error_summary, validate
+from joinedup.web.forms import Wording, date_parts, error_summary, parse_date, validate
 from joinedup.web.guards import SIGNED_IN_USER, guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -376,25 +376,6 @@ def _anchor(key: str) -> str:
     return key
 
 
-def _date_parts(form: Any, name: str) -> dict[str, str]:
-    return {part: str(form.get(f"{name}-{part}", "")).strip() for part in ("day", "month", "year")}
-
-
-def parse_date(parts: dict[str, str], label: str) -> tuple[date | None, str | None]:
-    """A GOV.UK date input's value, or the error message to show."""
-    missing = [p for p in ("day", "month", "year") if not parts[p]]
-    if len(missing) == 3:
-        return None, f"Enter the {label}"
-    if missing:
-        return None, f"The {label} must include a {' and '.join(missing)}"
-    if not all(parts[p].isdigit() for p in parts) or len(parts["year"]) != 4:
-        return None, f"The {label} must be a real date"
-    try:
-        return date(int(parts["year"]), int(parts["month"]), int(parts["day"])), None
-    except ValueError:
-        return None, f"The {label} must be a real date"
-
-
 def _split_fields(text: str) -> list[str]:
     return [f for f in re.split(r"[\s,]+", text.strip()) if f]
 
@@ -438,7 +419,7 @@ def parse_agreement_form(
         }
         for i in range(count)
     ]
-    dates = {name: _date_parts(form, name) for name in ("start_date", "expiry_date")}
+    dates = {name: date_parts(form, name) for name in ("start_date", "expiry_date")}
     values: dict[str, Any] = {**text, **lists, "purposes": purposes, "shares": shares, **dates}
 
     errors: dict[str, str] = {}

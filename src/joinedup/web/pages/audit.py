@@ -37,11 +37,11 @@ from joinedup.web.auth import (
     Principal,
     require_roles,
 )
-from joinedup.web.forms import error_summary
+from joinedup.web.forms import error_summary, parse_date
 from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
-from joinedup.web.pages.agreements import govuk_date, parse_date
+from joinedup.web.pages.agreements import govuk_date
 from joinedup.web.pagination import govuk_pagination
 from joinedup.web.templating import UK_TIME, render
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.config import Settings
 from joinedup.ingest.errors import IngestError
 from joinedup.ingest.service import (
+    mappings_for,
     shipped_mapping_path,
     shipped_mappings,
     standard_titles,
@@ -44,10 +45,12 @@ async def mappings_list(
     request: Request, principal: Principal = Depends(require_principal)
 ) -> HTMLResponse:
     titles = standard_titles()
+    settings: Settings = request.app.state.settings
+    choices = await run_in_threadpool(mappings_for, settings, principal)
     return render(
         request,
         "pages/mappings.html",
-        {"mappings": await run_in_threadpool(shipped_mappings), "titles": titles},
+        {"mappings": choices, "titles": titles, "everyone": principal.role == "hub_admin"},
     )
 
 
@@ -57,10 +60,16 @@ async def mapping_view(
 ) -> HTMLResponse:
     path = shipped_mapping_path(name)
     entry = next(m for m in shipped_mappings() if m.name == name)
+    settings: Settings = request.app.state.settings
+    labels = {c.name: c.label for c in mappings_for(settings, principal)}
     return render(
         request,
         "pages/mapping.html",
-        {"mapping": entry, "text": path.read_text(encoding="utf-8")},
+        {
+            "mapping": entry,
+            "label": labels.get(name, entry.title),
+            "text": path.read_text(encoding="utf-8"),
+        },
     )
 
 

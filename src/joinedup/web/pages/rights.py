@@ -14,9 +14,17 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
+from joinedup.ingest.service import list_organisations
 from joinedup.rights import disputes, exports, notifications
 from joinedup.rights.common import SAR_PURPOSE, RightsError
-from joinedup.rights.find import NEAR_MISS_PROBABILITY, QUERY_FIELDS, PersonQuery, find_person
+from joinedup.rights.find import (
+    NEAR_MISS_PROBABILITY,
+    QUERY_FIELDS,
+    QUERY_LABELS,
+    PersonQuery,
+    find_person,
+)
+from joinedup.rights.readable import record_fields
 from joinedup.rights.subject import CollectOptions, collect
 from joinedup.web.auth import (
     PERSONAL_DATA,
@@ -24,7 +32,7 @@ from joinedup.web.auth import (
     Principal,
 )
 from joinedup.web.downloads import download
-from joinedup.web.forms import error_summary
+from joinedup.web.forms import date_parts, error_summary, parse_date
 from joinedup.web.guards import guard
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -36,18 +44,7 @@ section = PageSection(router=router, nav=NavItem("rights", "Rights requests", "/
 ResidentId = Annotated[str, Path(max_length=64)]
 ExportId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DisputeId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-FIELD_LABELS = {
-    "given_name": "Given name",
-    "middle_names": "Middle names",
-    "family_name": "Family name",
-    "date_of_birth": "Date of birth",
-    "postcode": "Postcode",
-    "address_line_1": "First line of address",
-    "nhs_number": "NHS number",
-    "ni_number": "National Insurance number",
-    "upn": "Unique Pupil Number",
-    "other_id": "Another identifier",
-}
+FIELD_LABELS = QUERY_LABELS
 
 
 #: A DPO acting under ``subject-access``; disputes: DPOs and data owners.
@@ -87,12 +84,15 @@ async def _find_page(
         {
             "values": values,
             "errors": errors,
-            "error_list": error_summary(errors),
+            "error_list": error_summary(
+                errors, list(QUERY_FIELDS), {"date_of_birth": "date_of_birth-day"}
+            ),
             "labels": FIELD_LABELS,
             "result": result,
             "disputed": disputed,
             "near_floor": NEAR_MISS_PROBABILITY,
             "exports": recent[:10],
+            "org_names": dict(await run_in_threadpool(list_organisations, settings)),
         },
         status_code=status_code,
     )
@@ -107,8 +107,16 @@ async def rights_home(request: Request, principal: Dpo) -> HTMLResponse:
 async def rights_find(request: Request, principal: Dpo) -> HTMLResponse:
     form = await request.form()
     values = {k: str(form.get(k) or "").strip()[: QUERY_FIELDS[k] + 1] for k in QUERY_FIELDS}
+    # the date of birth comes as the GOV.UK date input's three parts
+    dob = {k: v[:4] for k, v in date_parts(form, "date_of_birth").items()}
+    values.update({f"date_of_birth-{k}": v for k, v in dob.items()})
+    born, problem = parse_date(dob, "date of birth") if any(dob.values()) else (None, None)
+    values["date_of_birth"] = born.isoformat() if born else ""
+    if problem:
+        errors = {"date_of_birth": problem.replace("The date of birth", "Date of birth")}
+        return await _find_page(request, principal, values, errors, status_code=422)
     try:
-        query = PersonQuery.parse(values)
+        query = PersonQuery.parse({k: v for k, v in values.items() if k in QUERY_FIELDS})
         result = await run_in_threadpool(find_person, _settings(request), principal.actor(), query)
     except RightsError as exc:
         if exc.status != 422:
@@ -125,7 +133,9 @@ async def review_export(request: Request, principal: Dpo, resident_id: ResidentI
         collect, _settings(request), principal.actor(), resident_id, CollectOptions()
     )
     return render(
-        request, "pages/rights/review.html", {"doc": document, "export": None, "review": True}
+        request,
+        "pages/rights/review.html",
+        {"doc": document, "export": None, "review": True, "fields_of": record_fields},
     )
 
 
@@ -146,7 +156,9 @@ async def export_page(request: Request, principal: Dpo, export_id: ExportId) -> 
         exports.load_export, _settings(request), principal.actor(), export_id, "html"
     )
     return render(
-        request, "pages/rights/review.html", {"doc": document, "export": info, "review": False}
+        request,
+        "pages/rights/review.html",
+        {"doc": document, "export": info, "review": False, "fields_of": record_fields},
     )
 
 
@@ -171,7 +183,9 @@ def _dispute_form(
         {
             "values": values,
             "errors": errors,
-            "error_list": error_summary(errors),
+            "error_list": error_summary(
+                errors, list(QUERY_FIELDS), {"date_of_birth": "date_of_birth-day"}
+            ),
             "max_statement": disputes.MAX_STATEMENT,
         },
         status_code=status_code,

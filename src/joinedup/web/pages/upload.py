@@ -24,7 +24,7 @@ from joinedup.ingest.service import (
     UPLOAD_ROLES,
     check_submission,
     ingest_params,
-    shipped_mappings,
+    mappings_for,
     standard_titles,
     start_ingest,
     upload_targets,
@@ -69,7 +69,7 @@ def _form_context(
             {"text": errors[name], "href": f"#{name}"} for name in FIELDS if name in errors
         ],
         "organisations": upload_targets(settings, principal),
-        "mappings": shipped_mappings(),
+        "mappings": mappings_for(settings, principal),
         "standards": [(name, titles[name]) for name in list_standards()],
         "titles": titles,
         "no_mapping": NO_MAPPING,
@@ -148,7 +148,11 @@ async def upload_submit(
             )
         )
         if submission is None or upload is None:
+            # A browser never keeps a chosen file after the page is shown again: say so
+            # beside the field, while every other answer is kept.
             keep_note = "file" not in errors and upload is not None
+            if keep_note and upload is not None:
+                errors["file"] = f"Select the file again ({upload.filename})"
             return await _render_form(
                 request, principal, values, errors, 422, reselect_file=keep_note
             )
