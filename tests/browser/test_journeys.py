@@ -140,9 +140,16 @@ def test_a_hub_admin_looks_into_failed_jobs_and_adds_a_user(
     role = "hub-admin"
     _sign_in(page, visit, private_demo, "hub.hub-admin")
     step(role, "home")
-    assert page.get_by_text("Look into failed jobs").count() >= 1
+    page.get_by_role("link", name="Look into failed jobs").click()
+    page.wait_for_url("**/jobs?status=failed")
+    step(role, "failed-jobs")
+    failed = page.locator("#job-filters").inner_text()
+    count = int(re.search(r"Failed jobs \((\d+)\)", failed).group(1))
+    assert page.locator("table tbody tr").count() == count
+    if not count:
+        assert page.locator("#no-jobs").inner_text() == "No job has failed."
 
-    page.get_by_role("link", name="Jobs").first.click()
+    page.get_by_role("link", name="All jobs").click()
     page.wait_for_url("**/jobs")
     step(role, "jobs")
     assert page.locator("table tbody tr").count() > 0
@@ -157,7 +164,8 @@ def test_a_hub_admin_looks_into_failed_jobs_and_adds_a_user(
     step(role, "admin")
     visit(page, "/admin/users")
     step(role, "users")
-    visit(page, "/admin/users/new")
+    page.get_by_role("button", name="Add a user").click()
+    page.wait_for_url("**/admin/users/new")
     step(role, "new-user")
     page.get_by_label("Username").fill("lambeth.analyst2")
     page.get_by_label("Full name").fill("Second Lambeth Analyst")

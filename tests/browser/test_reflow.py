@@ -72,18 +72,22 @@ def _region_violations(page: Any) -> list[str]:
     ]
 
 
-def _sign_in(page: Any, username: str, password: str) -> None:
+def _sign_in(page: Any, username: str, password: str, assert_accessible: Any) -> None:
     page.goto("/sign-in")
+    assert_accessible(page)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/sign-in" not in url)
+    assert_accessible(page)
     page.goto("/purpose")
+    assert_accessible(page)
     radios = page.locator("input[name='purpose']")
     if radios.count():  # act under the first purpose granted, so personal pages open too
         radios.first.check()
         page.get_by_role("button", name="Continue").click()
         page.wait_for_load_state("load")
+        assert_accessible(page)
 
 
 def _links(page: Any, origin: str) -> list[str]:
@@ -110,8 +114,7 @@ def test_every_page_fits_the_window_at_1280_and_320_px(
 ) -> None:
     username = PEOPLE[person]
     if username is not None:
-        _sign_in(page, username, demo_home.logins[username])
-        assert_accessible(page)
+        _sign_in(page, username, demo_home.logins[username], assert_accessible)
     origin = live_server.url
     queue, seen, visited = ["/"], set(), []
     wide: list[str] = []

@@ -7,11 +7,13 @@ Signed-in users see their organisation's jobs (hub admins see all); see
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from joinedup.jobs.service import job_out, visible_job, visible_jobs
+from joinedup.catalog.models import JobStatus
+from joinedup.jobs.service import count_visible_jobs, job_out, visible_job, visible_jobs
 from joinedup.web.auth import Principal, require_principal
 from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.navigation import NavItem
@@ -25,12 +27,24 @@ PAGE_SIZE = 50
 
 
 @router.get("/jobs", response_class=HTMLResponse, **SIGNED_IN_USER.route())
-def job_list(request: Request, principal: Principal = Depends(require_principal)) -> HTMLResponse:
-    rows = visible_jobs(request.app.state.settings, principal, limit=PAGE_SIZE)
+def job_list(
+    request: Request,
+    principal: Principal = Depends(require_principal),
+    status: Annotated[str | None, Query(pattern=r"^(failed)?$")] = None,
+) -> HTMLResponse:
+    """The recent jobs, or with ``?status=failed`` only the failed ones (the hub admin's
+    task on the home page)."""
+    settings = request.app.state.settings
+    rows = visible_jobs(settings, principal, limit=PAGE_SIZE, status=status or None)
     return render(
         request,
         "pages/jobs.html",
-        {"jobs": [job_out(row, principal) for row in rows], "page_size": PAGE_SIZE},
+        {
+            "jobs": [job_out(row, principal) for row in rows],
+            "page_size": PAGE_SIZE,
+            "status": status or "",
+            "failed": count_visible_jobs(settings, principal, JobStatus.FAILED.value),
+        },
     )
 
 
