@@ -142,7 +142,13 @@ def line_spec(rows: list[dict[str, Any]], rule_name: str, measure: str) -> dict[
                 "axis": {"format": "%b %Y", "labelAngle": 0, "labelOverlap": True},
             },
             "y": {"field": "value", "type": "quantitative", "title": title},
-            "color": {"field": "area", "type": "nominal", "title": "Area"},
+            # under the chart, so the lines keep the width on a phone
+            "color": {
+                "field": "area",
+                "type": "nominal",
+                "title": "Area",
+                "legend": {"orient": "bottom", "direction": "vertical"},
+            },
             "tooltip": [
                 {"field": "area", "title": "Area"},
                 {"field": "month", "title": "Month", "timeUnit": "yearmonth", "format": "%B %Y"},
@@ -267,7 +273,12 @@ def impact_spec(series: list[dict[str, Any]], start_month: str, title: str) -> d
                         "title": "Month of the data",
                     },
                     "y": {"field": "mean", "type": "quantitative", "title": f"Average {title}"},
-                    "color": {"field": "group", "type": "nominal", "title": "Areas"},
+                    "color": {
+                        "field": "group",
+                        "type": "nominal",
+                        "title": "Areas",
+                        "legend": {"orient": "bottom", "direction": "vertical"},
+                    },
                 },
             },
             {

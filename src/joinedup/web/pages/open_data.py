@@ -86,7 +86,15 @@ def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
         "encoding": {
             "y": {"field": "area", "type": "nominal", "title": "Area"},
             "x": {"field": "value", "type": "quantitative", "title": measure},
-            "color": {"field": "indicator", "type": "nominal", "title": "Indicator"},
+            # under the chart (a phone keeps the bars' width); none for a single indicator
+            "color": {
+                "field": "indicator",
+                "type": "nominal",
+                "title": "Indicator",
+                "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 0}
+                if len({f["indicator"] for f in figures}) > 1
+                else None,
+            },
             "yOffset": {"field": "indicator"},
         },
         "width": "container",
