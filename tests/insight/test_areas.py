@@ -4,6 +4,7 @@ small demo region (``demo_home`` runs every demo stage, these included)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from joinedup.insight.impact import (
 from joinedup.insight.trends import latest_area_run
 from joinedup.store import SnapshotStore
 from tests.regions import Region
-from tests.support import signed_in
+from tests.support import csrf_of, signed_in
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -362,3 +363,44 @@ def test_every_area_level_has_a_plural_written_out() -> None:
     assert set(LEVEL_PLURALS) == set(LEVEL_NAMES) == set(LEVELS)
     assert LEVEL_PLURALS["lad"] == "Local authorities"
     assert all(not plural.endswith("ys") for plural in LEVEL_PLURALS.values())
+
+
+def test_the_impact_form_takes_an_area_by_name_and_a_month_and_year(
+    api: TestClient, demo_home: Region
+) -> None:
+    """The page's form: areas offered by name, the month as a GOV.UK date input; a plain error
+    beside the field; the intervention's page names its area, month and indicator."""
+    signed_in(api, "hub.analyst", demo_home.logins["hub.analyst"], "linkage")
+    page = api.get("/insight/impact").text
+    assert '<option value="E09000023">London Borough of Lewisham (local authority)</option>' in (
+        page
+    )
+    assert 'name="start_month-month"' in page and 'name="start_month-year"' in page
+    run = latest_area_run(demo_home.settings)
+    assert run is not None
+    year, month = run.last_month.split("-")
+    token = csrf_of(page)
+    form = {
+        "csrf_token": token,
+        "name": "Form test",
+        "area_code": "E09000023",
+        "start_month-month": month,
+        "start_month-year": "",
+        "rule_id": FSM,
+        "outcome": "flags",
+        "level": "ward",
+    }
+    refused = api.post("/insight/impact", data=form)
+    assert refused.status_code == 422
+    assert "The start date must include a year" in refused.text
+    assert 'href="#start_month-month"' in refused.text
+    assert 'value="Form test"' in refused.text  # what was typed is kept
+    made = api.post(
+        "/insight/impact", data={**form, "start_month-year": year}, follow_redirects=False
+    )
+    assert made.status_code == 303, made.text
+    detail = api.get(made.headers["location"]).text
+    assert "London Borough of Lewisham" in detail and "E09000023" not in detail
+    assert datetime.strptime(run.last_month, "%Y-%m").strftime("%B %Y") in detail
+    assert "Eligible for free school meals but not registered" in detail
+    assert "How this is estimated" in detail or "No estimate" in detail

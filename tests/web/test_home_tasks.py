@@ -89,6 +89,13 @@ def test_the_hub_admin_sees_failed_jobs(db_settings: Settings, signed_in_for: An
     jobs.run_inline(db_settings, "backup", {})  # no path: fails
     jobs.run_inline(db_settings, "store.verify")  # succeeds: not counted
     assert tasks(admin.get("/").text)[0] == "Look into failed jobs | 1 failed"
+    # the task opens the failed jobs only
+    assert 'href="/jobs?status=failed"' in admin.get("/").text
+    failed = admin.get("/jobs?status=failed").text
+    assert ">backup<" in failed
+    assert ">store.verify<" not in failed and "Failed jobs (1)" in failed
+    assert ">store.verify<" in admin.get("/jobs").text
+    assert admin.get("/jobs?status=nonsense").status_code == 400
 
 
 #: Pages that name the purpose they are used under (their guards); others take any.

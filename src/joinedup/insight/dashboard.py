@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -127,51 +128,101 @@ def line_spec(rows: list[dict[str, Any]], rule_name: str, measure: str) -> dict[
         "height": 260,
         "data": {
             "values": [
-                {"month": r["month"], "area": r["area_name"], "value": r[measure]} for r in rows
+                {"month": r["month"] + "-01", "area": r["area_name"], "value": r[measure]}
+                for r in rows
             ]
         },
         "mark": {"type": "line", "point": True},
         "encoding": {
-            "x": {"field": "month", "type": "ordinal", "title": "Month"},
+            "x": {
+                "field": "month",
+                "type": "temporal",
+                "timeUnit": "yearmonth",
+                "title": "Month",
+                "axis": {"format": "%b %Y", "labelAngle": 0, "labelOverlap": True},
+            },
             "y": {"field": "value", "type": "quantitative", "title": title},
-            "color": {"field": "area", "type": "nominal", "title": "Area"},
+            # under the chart, so the lines keep the width on a phone
+            "color": {
+                "field": "area",
+                "type": "nominal",
+                "title": "Area",
+                "legend": {"orient": "bottom", "direction": "vertical"},
+            },
             "tooltip": [
                 {"field": "area", "title": "Area"},
-                {"field": "month", "title": "Month"},
+                {"field": "month", "title": "Month", "timeUnit": "yearmonth", "format": "%B %Y"},
                 {"field": "value", "title": title},
             ],
         },
     }
 
 
+#: Areas on a map are named on it up to this many; beyond, the names would overlap (the
+#: table beside the map and each area's tooltip still name them).
+MAX_MAP_LABELS = 40
+
+
+def label_point(geometry: dict[str, Any]) -> tuple[float, float] | None:
+    """Where to write an area's name: the centroid of its largest polygon's outer ring
+    (the vertex mean if that ring has no area)."""
+    polygons = (
+        [geometry["coordinates"]]
+        if geometry.get("type") == "Polygon"
+        else geometry.get("coordinates") or []
+    )
+    best: tuple[float, float, list[list[float]]] | None = None
+    for rings in polygons:
+        ring = rings[0] if rings else []
+        twice = sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(ring))
+        if ring and (best is None or abs(twice) > abs(best[0])):
+            best = (twice, abs(twice), ring)
+    if best is None:
+        return None
+    twice, _, ring = best
+    if not twice:
+        return sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring)
+    cross = [(a, b, a[0] * b[1] - b[0] * a[1]) for a, b in itertools.pairwise(ring)]
+    cx = sum((a[0] + b[0]) * c for a, b, c in cross)
+    cy = sum((a[1] + b[1]) * c for a, b, c in cross)
+    return cx / (3 * twice), cy / (3 * twice)
+
+
+def has_figures(values: Iterable[Any]) -> bool:
+    """Whether a chart would have anything to draw: some value is a number (a chart of only
+    suppressed or missing figures has no scale, and Vega draws an axis of 0.000000)."""
+    return any(v is not None for v in values)
+
+
 def choropleth_spec(
     settings: Settings, rows: list[dict[str, Any]], level: str, measure: str
 ) -> dict[str, Any] | None:
-    """Vega-Lite geoshape of the level's loaded boundaries coloured by the measure; ``None``
-    when no boundaries of that level are loaded."""
+    """Vega-Lite geoshape of the level's loaded boundaries coloured by the measure, the
+    legend from 0, each area named on the map (up to :data:`MAX_MAP_LABELS`) and in its
+    tooltip; ``None`` when no boundaries of that level are loaded."""
     values = {r["area_code"]: r for r in rows}
     collection = feature_collection(settings, level, set(values))
     if not collection["features"]:
         return None
+    labels = []
     for feature in collection["features"]:
-        row = values.get(feature["properties"]["code"], {})
-        feature["properties"]["value"] = row.get(measure)
-        feature["properties"]["flags"] = row.get("flags")
+        properties = feature["properties"]
+        row = values.get(properties["code"], {})
+        properties["value"] = row.get(measure)
+        properties["flags"] = row.get("flags")
+        point = label_point(feature["geometry"])
+        if point is not None:
+            labels.append({"name": properties["name"], "lon": point[0], "lat": point[1]})
     title = "Flagged residents" if measure == "flags" else "Flagged per 1,000"
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
-        "description": f"{LEVEL_PLURALS[level]} coloured by {title.lower()}",
-        "width": "container",
-        "height": 360,
+    shapes: dict[str, Any] = {
         "data": {"values": collection["features"], "format": {"type": "json"}},
-        "projection": {"type": "mercator"},
         "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.5},
         "encoding": {
             "color": {
                 "field": "properties.value",
                 "type": "quantitative",
                 "title": title,
-                "scale": {"scheme": "blues"},
+                "scale": {"scheme": "blues", "domainMin": 0},
             },
             "tooltip": [
                 {"field": "properties.name", "title": LEVEL_NAMES[level]},
@@ -179,6 +230,26 @@ def choropleth_spec(
                 {"field": "properties.value", "title": title},
             ],
         },
+    }
+    where = {
+        "longitude": {"field": "lon", "type": "quantitative"},
+        "latitude": {"field": "lat", "type": "quantitative"},
+        "text": {"field": "name", "type": "nominal"},
+    }
+    text = {"type": "text", "fontSize": 12, "fontWeight": "bold"}
+    # a white halo under black text: readable on the lightest and the darkest blue
+    halo = {"mark": {**text, "color": "#ffffff", "stroke": "#ffffff", "strokeWidth": 4}}
+    names = [
+        {"data": {"values": labels}, **halo, "encoding": where},
+        {"data": {"values": labels}, "mark": {**text, "color": "#0b0c0c"}, "encoding": where},
+    ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
+        "description": f"{LEVEL_PLURALS[level]} coloured by {title.lower()}",
+        "width": "container",
+        "height": 360,
+        "projection": {"type": "mercator"},
+        "layer": [shapes, *names] if 0 < len(labels) <= MAX_MAP_LABELS else [shapes],
     }
 
 
@@ -199,10 +270,15 @@ def impact_spec(series: list[dict[str, Any]], start_month: str, title: str) -> d
                         "field": "month",
                         "type": "temporal",
                         "timeUnit": "yearmonth",
-                        "title": "Data month",
+                        "title": "Month of the data",
                     },
-                    "y": {"field": "mean", "type": "quantitative", "title": f"Mean {title}"},
-                    "color": {"field": "group", "type": "nominal", "title": "Areas"},
+                    "y": {"field": "mean", "type": "quantitative", "title": f"Average {title}"},
+                    "color": {
+                        "field": "group",
+                        "type": "nominal",
+                        "title": "Areas",
+                        "legend": {"orient": "bottom", "direction": "vertical"},
+                    },
                 },
             },
             {

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +134,10 @@ def _units(settings: Settings, run: InsightAreaRun, spec: InterventionSpec) -> p
     return frame
 
 
+def _month_name(month: str) -> str:
+    return f"{datetime.strptime(month, '%Y-%m'):%B %Y}"
+
+
 def validate_spec(settings: Settings, spec: InterventionSpec) -> InterventionSpec:
     """Check an intervention against the latest area run; errors name the field."""
     check_level(spec.level)
@@ -163,8 +168,9 @@ def validate_spec(settings: Settings, spec: InterventionSpec) -> InterventionSpe
         )
     if spec.start_month <= run.first_month or spec.start_month > run.last_month:
         raise ImpactError(
-            f"the series runs {run.first_month} to {run.last_month}; the "
-            "intervention must start after its first month and by its last",
+            f"the figures run from {_month_name(run.first_month)} to "
+            f"{_month_name(run.last_month)}: the intervention must start after the first "
+            "month and by the last",
             field="start_month",
         )
     return spec

@@ -43,6 +43,24 @@ def format_datetime(value: datetime | None) -> str:
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{suffix}{zone}"
 
 
+def format_month(value: str | None) -> str:
+    """``2026-11`` as ``November 2026``; anything else (``all``, empty) unchanged."""
+    try:
+        return f"{datetime.strptime(value or '', '%Y-%m'):%B %Y}"
+    except ValueError:
+        return value or ""
+
+
+def format_number(value: float | int | None, places: int = 1) -> str:
+    """A figure rounded for reading: ``35.1667`` as ``35.2``, ``1234`` as ``1,234``; whole
+    numbers without decimals; empty for none. Exact values stay in the CSV downloads."""
+    if value is None:
+        return ""
+    if isinstance(value, int) or float(value).is_integer():
+        return f"{round(value):,}"
+    return f"{value:,.{places}f}"
+
+
 def create_templates(brand: Brand) -> Jinja2Templates:
     env = Environment(
         loader=ChoiceLoader(
@@ -57,6 +75,8 @@ def create_templates(brand: Brand) -> Jinja2Templates:
     env.filters["govuk_datetime"] = format_datetime
     env.filters["govuk_date"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
     env.filters["readable_date"] = lambda d: date_text(d) if d else "an unknown date"
+    env.filters["month_name"] = format_month
+    env.filters["reading"] = format_number
     env.globals["service_name"] = brand.service_name
     env.globals["brand"] = brand
     env.globals["version"] = __version__

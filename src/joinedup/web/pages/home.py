@@ -219,7 +219,7 @@ def tasks_for(settings: Settings, principal: Principal) -> list[Task]:
         tasks += [
             Task(
                 "Look into failed jobs",
-                "/jobs",
+                "/jobs?status=failed",
                 "Each failed job says what went wrong and what to do.",
                 count_visible_jobs(settings, principal, JobStatus.FAILED.value),
                 "failed",

@@ -16,11 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
 from joinedup.insight.areas import LEVEL_NAMES, LEVEL_PLURALS, AreaError
+from joinedup.insight.boundaries import area_names
 from joinedup.insight.dashboard import (
     NoAreaRun,
     TrendQuery,
     area_run_summary,
     choropleth_spec,
+    has_figures,
     impact_spec,
     line_spec,
     trend_rows,
@@ -56,6 +58,26 @@ MonthQ = Annotated[str | None, Query(pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$")]
 RuleQ = Annotated[str | None, Query(max_length=80, pattern=r"^([a-z0-9-]+)?$")]
 MEASURES = {"flags": "Flagged residents", "rate_per_1000": "Flagged per 1,000 residents known"}
 DIMENSION_NAMES = {"sex": "Sex", "age_band": "Age band", "lad": "Local authority", "ward": "Ward"}
+#: Fairness groups as a person reads them (areas are named from their boundaries).
+GROUP_LABELS = {
+    "F": "Female",
+    "M": "Male",
+    "unknown": "Not known",
+    "unplaced": "No address in the region",
+}
+
+
+def group_label(group: str, names: dict[str, str]) -> str:
+    return GROUP_LABELS.get(group) or names.get(group, group)
+
+
+def group_order(group: str, label: str) -> tuple[int, float, str]:
+    """Groups in reading order: age bands by their first year ("5-10" before "11-15"),
+    others by name, and not known or unplaced last."""
+    if group in ("unknown", "unplaced"):
+        return (2, 0, label)
+    head = group.split("-")[0].rstrip("+")
+    return (0, float(head), label) if head.isdigit() else (1, 0, label)
 
 
 def _settings(request: Request) -> Settings:
@@ -94,8 +116,10 @@ def _dashboard(
         "measure": measure,
         "measure_name": MEASURES[measure],
         "line": line_spec(lad_rows, rule_name, measure),
+        "line_drawable": has_figures(r[measure] for r in lad_rows),
         "series": by_area,
         "map": choropleth_spec(settings, area_rows, level, measure),
+        "map_drawable": has_figures(r[measure] for r in area_rows),
         "areas": area_rows,
         "csv_all": "/api/v1/insight/areas/trends.csv?" + urlencode({"rule": rule}),
         "csv_month": "/api/v1/insight/areas/trends.csv?"
@@ -135,10 +159,14 @@ async def fairness(request: Request, _analyst: Analyst, rule: RuleQ = None) -> H
     if run is None:
         return _no_run(request, "Fairness check")
     rows = await run_in_threadpool(read_fairness, settings, run.fairness_sha256, rule or None)
+    names = await run_in_threadpool(area_names, settings)
     groups: dict[tuple[str, str], list[Any]] = {}
     for r in rows:
-        groups.setdefault((r.rule_id, r.dimension), []).append(r)
-    names = {r["id"]: r["name"] for r in run.rules}
+        groups.setdefault((r.rule_id, r.dimension), []).append(
+            {"row": r, "label": group_label(r.group, names)}
+        )
+    for entries in groups.values():
+        entries.sort(key=lambda e: group_order(e["row"].group, e["label"]))
     return render(
         request,
         "pages/insight/fairness.html",
@@ -146,7 +174,7 @@ async def fairness(request: Request, _analyst: Analyst, rule: RuleQ = None) -> H
             "run": run,
             "rules": run.rules,
             "rule": rule or "",
-            "names": names,
+            "names": {r["id"]: r["name"] for r in run.rules},
             "groups": groups,
             "dimensions": DIMENSIONS,
             "dimension_names": DIMENSION_NAMES,
@@ -156,12 +184,41 @@ async def fairness(request: Request, _analyst: Analyst, rule: RuleQ = None) -> H
     )
 
 
+def _area_options(settings: Settings, summary: dict[str, Any] | None) -> list[dict[str, str]]:
+    """Every area of the latest run by name, local authorities first, for the area select."""
+    if summary is None or not summary["rules"]:
+        return []
+    rows = trend_rows(
+        settings, TrendQuery(rule=summary["rules"][0]["id"], month=summary["last_month"])
+    )
+    order = {"lad": 0, "ward": 1, "lsoa": 2}
+    rows.sort(key=lambda r: (order.get(r["level"], 3), r["area_name"]))
+    return [
+        {
+            "value": r["area_code"],
+            "text": f"{r['area_name']} ({LEVEL_NAMES[r['level']].lower()})"
+            if r["level"] != "lsoa"
+            else f"{r['area_name']} (LSOA)",
+        }
+        for r in rows
+    ]
+
+
 def _impact_list_context(settings: Settings) -> dict[str, Any]:
     try:
         summary = area_run_summary(settings)
     except NoAreaRun:
         summary = None
-    return {"interventions": list_interventions(settings), "summary": summary}
+    options = _area_options(settings, summary)
+    names = {o["value"]: o["text"] for o in options}
+    rules = {r["id"]: r["name"] for r in summary["rules"]} if summary else {}
+    return {
+        "interventions": list_interventions(settings),
+        "summary": summary,
+        "area_options": options,
+        "area_labels": names,
+        "rule_names": rules,
+    }
 
 
 @router.get("/insight/impact", **ANALYSTS.route())
@@ -176,6 +233,26 @@ async def impact_list(request: Request, _analyst: Analyst) -> HTMLResponse:
     return render(request, "pages/insight/impact_list.html", context)
 
 
+#: The fields of the intervention form an error may name ("area": a malformed code).
+FORM_FIELDS = ("name", "area", "area_code", "start_month", "rule_id", "outcome", "level")
+
+
+def start_month(month: str, year: str) -> str:
+    """The month and year typed in a GOV.UK date input as ``YYYY-MM``; an
+    :class:`ImpactError` on ``start_month`` says what is wrong in plain words."""
+    if not month and not year:
+        raise ImpactError("Enter the month the intervention started", field="start_month")
+    if not month:
+        raise ImpactError("The start date must include a month", field="start_month")
+    if not year:
+        raise ImpactError("The start date must include a year", field="start_month")
+    if not (month.isdigit() and 1 <= int(month) <= 12):
+        raise ImpactError("The month must be a number from 1 to 12", field="start_month")
+    if not (year.isdigit() and len(year) == 4):
+        raise ImpactError("The year must be 4 numbers, for example 2026", field="start_month")
+    return f"{int(year):04d}-{int(month):02d}"
+
+
 @router.post(
     "/insight/impact",
     **DEFINERS.route(csrf=True),
@@ -184,28 +261,37 @@ async def impact_define(request: Request, analyst: Definer) -> Response:
     form = await request.form()
     values = {
         k: str(form.get(k, "")).strip()
-        for k in ("name", "area_code", "start_month", "rule_id", "outcome", "level", "description")
+        for k in (
+            "name",
+            "area_code",
+            "start_month-month",
+            "start_month-year",
+            "rule_id",
+            "outcome",
+            "level",
+            "description",
+        )
     }
     settings = _settings(request)
-    spec = InterventionSpec(
-        name=values["name"],
-        area_code=values["area_code"].upper(),
-        start_month=values["start_month"],
-        rule_id=values["rule_id"],
-        outcome=values["outcome"] or "flags",
-        level=values["level"] or "ward",
-        description=values["description"][:2000],
-    )
     try:
+        spec = InterventionSpec(
+            name=values["name"],
+            area_code=values["area_code"].upper(),
+            start_month=start_month(values["start_month-month"], values["start_month-year"]),
+            rule_id=values["rule_id"],
+            outcome=values["outcome"] or "flags",
+            level=values["level"] or "ward",
+            description=values["description"][:2000],
+        )
+        if not spec.area_code:
+            raise ImpactError("Select the area of the intervention", field="area_code")
         created = await run_in_threadpool(define_intervention, settings, spec, analyst.username)
     except (ImpactError, AreaError) as exc:
         context = await run_in_threadpool(_impact_list_context, settings)
-        context.update(
-            errors=exc.field_errors("name", values),
-            values=values,
-            outcomes=OUTCOME_LABELS,
-            levels=LEVEL_PLURALS,
-        )
+        errors = exc.field_errors("name", FORM_FIELDS)
+        if "area" in errors:  # the service names a malformed code's field "area"
+            errors["area_code"] = errors.pop("area")
+        context.update(errors=errors, values=values, outcomes=OUTCOME_LABELS, levels=LEVEL_PLURALS)
         return render(request, "pages/insight/impact_list.html", context, status_code=422)
     return RedirectResponse(f"/insight/impact/{created['id']}", status_code=303)
 
@@ -227,11 +313,21 @@ async def impact_detail(
     except ImpactError as exc:
         error = str(exc)
     label = OUTCOME_LABELS[intervention["outcome"]]
+    names = await run_in_threadpool(area_names, settings)
+    run = latest_area_run(settings)
+    rules = {r["id"]: r["name"] for r in run.rules} if run else {}
+    level = intervention["level"]
     return render(
         request,
         "pages/insight/impact.html",
         {
             "intervention": intervention,
+            "area_name": names.get(intervention["area_code"], intervention["area_code"]),
+            "rule_name": rules.get(intervention["rule_id"], intervention["rule_id"]),
+            "level_name": LEVEL_NAMES[level].lower() if level != "lsoa" else "LSOA",
+            "level_plural": LEVEL_PLURALS[level]
+            if level == "lsoa"
+            else LEVEL_PLURALS[level].lower(),
             "estimate": estimate,
             "error": error,
             "label": label,

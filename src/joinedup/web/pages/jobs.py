@@ -8,15 +8,16 @@ and links to the validation report and the dataset.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from joinedup.catalog.models import JobStatus
 from joinedup.ingest.service import dataset_path, list_organisations, mappings_for, version_path
 from joinedup.jobs import readable
-from joinedup.jobs.service import JobOut, job_out, visible_job, visible_jobs
+from joinedup.jobs.service import JobOut, count_visible_jobs, job_out, visible_job, visible_jobs
 from joinedup.web.auth import Principal, require_principal
 from joinedup.web.guards import SIGNED_IN_USER
 from joinedup.web.navigation import NavItem
@@ -39,8 +40,15 @@ INGEST_PARAMS = {
 
 
 @router.get("/jobs", response_class=HTMLResponse, **SIGNED_IN_USER.route())
-def job_list(request: Request, principal: Principal = Depends(require_principal)) -> HTMLResponse:
-    rows = visible_jobs(request.app.state.settings, principal, limit=PAGE_SIZE)
+def job_list(
+    request: Request,
+    principal: Principal = Depends(require_principal),
+    status: Annotated[str | None, Query(pattern=r"^(failed)?$")] = None,
+) -> HTMLResponse:
+    """The recent jobs, or with ``?status=failed`` only the failed ones (the hub admin's
+    task on the home page)."""
+    settings = request.app.state.settings
+    rows = visible_jobs(settings, principal, limit=PAGE_SIZE, status=status or None)
     return render(
         request,
         "pages/jobs.html",
@@ -48,6 +56,8 @@ def job_list(request: Request, principal: Principal = Depends(require_principal)
             "jobs": [job_out(row, principal) for row in rows],
             "titles": {row.kind: readable.kind_title(row.kind) for row in rows},
             "page_size": PAGE_SIZE,
+            "status": status or "",
+            "failed": count_visible_jobs(settings, principal, JobStatus.FAILED.value),
         },
     )
 

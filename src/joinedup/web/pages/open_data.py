@@ -11,6 +11,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from joinedup.insight.boundaries import area_names
+from joinedup.insight.dashboard import has_figures
 from joinedup.publish.definitions import NAME_PATTERN
 from joinedup.publish.formats import OGL
 from joinedup.publish.portal import (
@@ -66,6 +68,13 @@ async def portal(
     )
 
 
+def csv_text(value: Any) -> str:
+    """A preview cell as the CSV writes it: ``true``/``false``, empty for none."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
 def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
@@ -77,10 +86,18 @@ def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
         "encoding": {
             "y": {"field": "area", "type": "nominal", "title": "Area"},
             "x": {"field": "value", "type": "quantitative", "title": measure},
-            "color": {"field": "indicator", "type": "nominal", "title": "Indicator"},
+            # under the chart (a phone keeps the bars' width); none for a single indicator
+            "color": {
+                "field": "indicator",
+                "type": "nominal",
+                "title": "Indicator",
+                "legend": {"orient": "bottom", "direction": "vertical", "labelLimit": 0}
+                if len({f["indicator"] for f in figures}) > 1
+                else None,
+            },
             "yOffset": {"field": "indicator"},
         },
-        "width": 480,
+        "width": "container",
     }
 
 
@@ -98,12 +115,21 @@ async def dataset_page(request: Request, name: Name) -> HTMLResponse:
     settings = _settings(request)
     preview = await run_in_threadpool(lambda: search_rows(settings, view, limit=PREVIEW_ROWS))
     chart = await run_in_threadpool(chart_figures, settings, view)
+    if chart:
+        names = await run_in_threadpool(area_names, settings)
+        for figure in chart["figures"]:
+            figure["area"] = names.get(figure["area"], figure["area"])
     return render(
         request,
         "pages/open_data/dataset.html",
         {
             "view": view,
             "preview": preview,
+            "preview_cells": [
+                [csv_text(r[f["id"]]) for f in preview.fields] for r in preview.records
+            ],
+            "titles": {f["name"]: f.get("title") or f["name"] for f in view.fields},
+            "drawable": has_figures(f["value"] for f in (chart or {}).get("figures", [])),
             "chart": chart,
             "spec": chart_spec(chart["figures"], chart["measure"]) if chart else None,
             "licence": OGL,

@@ -1,0 +1,148 @@
+"""Every page the demo hub serves fits the window at 1,280 and 320 px (WCAG 1.4.10 reflow):
+``document.documentElement.scrollWidth`` is never more than ``window.innerWidth``. Wide
+tables scroll inside their own labelled region instead.
+
+Each person (a visitor, and each role acting under a purpose granted to them) walks the hub
+from the home page, following every link to a page (not to a download, the API or a static
+file), one page per kind of address (``/jobs/<id>`` once, not once per job). Every page is
+also checked with axe, including the ``region`` rule (all content inside a landmark)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import AXE_PATH, LiveServer, serve_home
+from tests.regions import Region
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WIDTHS = (1280, 320)
+#: Who walks the hub: username (None: a visitor).
+PEOPLE = {
+    "visitor": None,
+    "caseworker": "lambeth.caseworker",
+    "data owner": "lambeth.data-owner",
+    "analyst": "hub.analyst",
+    "dpo": "hub.dpo",
+    "hub admin": "hub.hub-admin",
+}
+#: Addresses that are not pages for reading: files, the API, actions.
+NOT_PAGES = re.compile(
+    r"^/(api|static|brand|metrics|healthz|openapi\.json|docs|redoc)/|^/sign-out"
+    r"|\.(csv|json|jsonld|pdf|geojson|parquet|zip|txt)$|/download\b"
+)
+MAX_PAGES = 80
+
+
+def kind_of(path: str) -> str:
+    """The kind of page an address is: ids and numbers replaced, so one of each is visited."""
+    parts = []
+    for part in path.split("/"):
+        if re.fullmatch(r"v?\d+|[0-9a-f]{8,}(-[0-9a-f]{4,})*|[A-Z]\d{8}", part):
+            part = "{id}"
+        parts.append(part)
+    return "/".join(parts)
+
+
+@pytest.fixture(scope="module")
+def live_server(demo_home: Region) -> Iterator[LiveServer]:
+    """This module only reads: the session's demo region, served as it is."""
+    with serve_home(demo_home.settings) as server:
+        yield server
+
+
+def _region_violations(page: Any) -> list[str]:
+    """axe's ``region`` rule (best practice, so not in the WCAG run): content outside every
+    landmark, such as a back link before <main>."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(url=AXE_PATH)
+    result = page.evaluate(
+        "async () => await window.axe.run(document, {runOnly: {type: 'rule', values: "
+        "['region', 'landmark-one-main', 'landmark-unique']}, resultTypes: ['violations']})"
+    )
+    return [
+        f"{v['id']}: {', '.join(map(str, n['target']))}"
+        for v in result["violations"]
+        for n in v["nodes"]
+    ]
+
+
+def _sign_in(page: Any, username: str, password: str, assert_accessible: Any) -> None:
+    page.goto("/sign-in")
+    assert_accessible(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+    assert_accessible(page)
+    page.goto("/purpose")
+    assert_accessible(page)
+    radios = page.locator("input[name='purpose']")
+    if radios.count():  # act under the first purpose granted, so personal pages open too
+        radios.first.check()
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state("load")
+        assert_accessible(page)
+
+
+def _links(page: Any, origin: str) -> list[str]:
+    hrefs = page.evaluate(
+        "() => [...document.querySelectorAll('a[href]')]"
+        ".filter(a => !a.hasAttribute('download')).map(a => a.href)"
+    )
+    out = []
+    for href in hrefs:
+        url = urlsplit(href)
+        if f"{url.scheme}://{url.netloc}" != origin or NOT_PAGES.search(url.path):
+            continue
+        out.append(url.path + (f"?{url.query}" if url.query else ""))
+    return out
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_every_page_fits_the_window_at_1280_and_320_px(
+    person: str,
+    page: Any,
+    live_server: LiveServer,
+    demo_home: Region,
+    assert_accessible: Any,
+) -> None:
+    username = PEOPLE[person]
+    if username is not None:
+        _sign_in(page, username, demo_home.logins[username], assert_accessible)
+    origin = live_server.url
+    queue, seen, visited = ["/"], set(), []
+    wide: list[str] = []
+    outside: list[str] = []
+    while queue and len(visited) < MAX_PAGES:
+        path = queue.pop(0)
+        kind = kind_of(path.split("?")[0]) + ("?" if "?" in path else "")
+        if kind in seen:
+            continue
+        seen.add(kind)
+        response = page.goto(path)
+        redirected = "/sign-in" in page.url and not path.startswith("/sign-in")
+        if response is None or response.status >= 400 or redirected:
+            assert_accessible(page)
+            continue  # a page this person may not open: not theirs to check
+        visited.append(path)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_timeout(150)  # charts redraw for the new width
+            scroll, window = page.evaluate(
+                "[document.documentElement.scrollWidth, window.innerWidth]"
+            )
+            if scroll > window:
+                wide.append(f"{path} is {scroll}px wide at {window}px")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert_accessible(page)
+        outside += [f"{path}: {v}" for v in _region_violations(page)]
+        queue += [link for link in _links(page, origin) if link not in queue]
+    assert len(visited) >= 3, visited
+    assert not wide, f"{person}: pages wider than the window:\n" + "\n".join(wide)
+    assert not outside, f"{person}: content outside a landmark:\n" + "\n".join(outside)
