@@ -1,9 +1,10 @@
 """Make the role guides' pictures (docs/guides/img/) from the journey tests' screenshots.
 
-Run the journeys first (they screenshot the synthetic demo region only):
+Run the journeys first (they screenshot the synthetic demo region only), then one of:
 
-    .venv/bin/pytest tests/browser/test_journeys.py
-    .venv/bin/python scripts/guide-images.py
+    .venv/bin/python scripts/guide-images.py                  # the analyst, hub admin and public guides' pictures
+    .venv/bin/python scripts/guide-images.py caseworker dpo   # every step of these roles' journeys
+    .venv/bin/python scripts/guide-images.py --shrink FILE…   # reduce pictures in place
 
 Each picture is the top of one step's full-page screenshot (at most ``HEIGHT`` pixels, from
 ``top``), scaled to ``WIDTH`` and reduced to a small palette, so each stays under 200 KB.
@@ -19,7 +20,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / ".screenshots"
 OUT = ROOT / "docs" / "guides" / "img"
-WIDTH, HEIGHT, LIMIT = 960, 1300, 200_000
+WIDTH, HEIGHT, LIMIT = 960, 1500, 200_000
 #: picture name -> (role folder, step file, top pixel of the crop)
 PICTURES = {
     "analyst-dashboard.png": ("analyst", "02-dashboard.png", 180),
@@ -39,34 +40,56 @@ PICTURES = {
 }
 
 
-def picture(source: Path, top: int) -> Image.Image:
-    image = Image.open(source).convert("RGB")
+def reduce(image: Image.Image, colours: int) -> Image.Image:
+    return image.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
+
+
+def save(source: Path, target: Path, top: int = 0, colours: int = 64) -> int:
+    """Crop ``source`` from ``top``, scale it to ``WIDTH`` and save it reduced; its size."""
+    with Image.open(source) as opened:
+        image = opened.convert("RGB")
     top = min(top, max(image.height - 200, 0))
     image = image.crop((0, top, image.width, min(image.height, top + HEIGHT)))
     scaled = image.resize((WIDTH, round(image.height * WIDTH / image.width)), Image.LANCZOS)
-    return scaled.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    reduce(scaled, colours).save(target, optimize=True)
+    return target.stat().st_size
 
 
-def main() -> int:
+def report(target: Path, size: int) -> bool:
+    print(f"{target}: {size:,} bytes")
+    if size >= LIMIT:
+        print(f"  too big (limit {LIMIT:,} bytes)", file=sys.stderr)
+    return size < LIMIT
+
+
+def main(args: list[str]) -> int:
+    if args[:1] == ["--shrink"]:
+        ok = True
+        for name in args[1:]:
+            with Image.open(name) as opened:
+                small = reduce(opened, 128)
+            small.save(name, optimize=True)
+            ok &= report(Path(name), Path(name).stat().st_size)
+        return 0 if ok else 1
     OUT.mkdir(parents=True, exist_ok=True)
-    missing = []
-    for name, (role, step, top) in PICTURES.items():
-        source = SHOTS / role / step
-        if not source.is_file():
-            missing.append(str(source.relative_to(ROOT)))
-            continue
-        target = OUT / name
-        picture(source, top).save(target, optimize=True)
-        size = target.stat().st_size
-        print(f"{target.relative_to(ROOT)}: {size:,} bytes")
-        if size >= LIMIT:
-            print(f"  too big (limit {LIMIT:,} bytes)", file=sys.stderr)
-            return 1
+    if args:  # every step of these roles' journeys
+        jobs = [
+            (f"{role}-{shot.name}", shot, 0)
+            for role in args
+            for shot in sorted((SHOTS / role).glob("*.png"))
+        ]
+    else:
+        jobs = [(name, SHOTS / role / step, top) for name, (role, step, top) in PICTURES.items()]
+    missing = [str(source.relative_to(ROOT)) for _, source, _ in jobs if not source.is_file()]
     if missing:
         print("missing (run the journey tests first): " + ", ".join(missing), file=sys.stderr)
         return 1
-    return 0
+    ok = True
+    for name, source, top in jobs:
+        target = OUT / name
+        ok &= report(target.relative_to(ROOT), save(source, target, top, 128 if args else 64))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 import threading
 import time
@@ -360,44 +359,3 @@ def sign_in_as(page: Any, live_server: LiveServer) -> Any:
 def as_hub_admin(sign_in_as: Any) -> None:
     """``page`` signed in as the hub admin (sees every job, may upload for any council)."""
     sign_in_as("browser-admin")
-
-
-# --- journeys: screenshots and "a person can read this page" --------------------------------
-
-#: Screenshots of each journey's steps, for people to review (ignored by git).
-SCREENSHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
-#: What no person should read on a page: raw JSON, a Python value, a field id, a file path.
-UNREADABLE = {
-    "raw JSON": re.compile(r"[{\[]\s*\"[A-Za-z_]+\"\s*:"),
-    "a Python value": re.compile(r"\b(None|True|False)\b"),
-    "an internal field id": re.compile(r"(?<![\w./@-])_?[a-z]+(?:_[a-z0-9]+)+(?![\w/.@-])"),
-    "a file path": re.compile(
-        r"(?:^|[\s(])(?:/|\w+/)[\w.-]+/[\w./-]*\.(?:ya?ml|py|parquet|json|csv)\b"
-    ),
-}
-
-
-def snap(page: Any, role: str, step: str) -> Path:
-    """Save a full-page screenshot of ``page`` as ``tests/.screenshots/<role>/<step>.png``."""
-    path = SCREENSHOTS / role / f"{step}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def assert_readable(page: Any) -> None:
-    """Fail if the page's main content shows anything only a machine reads (see
-    :data:`UNREADABLE`); text in ``<code>`` and ``<pre>`` is left out, where ids belong."""
-    text = page.locator("main").evaluate(
-        """(main) => {
-             const copy = main.cloneNode(true);
-             copy.querySelectorAll('code, pre, script, template').forEach((e) => e.remove());
-             return copy.innerText;
-           }"""
-    )
-    found = [
-        f"{what}: {match.group(0).strip()!r}"
-        for what, pattern in UNREADABLE.items()
-        for match in pattern.finditer(text)
-    ]
-    assert not found, f"{page.url} shows what only a machine reads:\n" + "\n".join(found[:10])

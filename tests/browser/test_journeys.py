@@ -36,13 +36,12 @@ def step(page: Any, assert_accessible: Any, assert_clean: Any) -> Any:
     """``step(role, name)``: the page as it is now is one step of a journey: screenshot,
     axe, clean, plain English, and no wider than the window."""
 
-    def check(role: str, name: str, readable: bool = True) -> None:
+    def check(role: str, name: str) -> None:
         page.wait_for_load_state("load")
         snap(page, role, name)
         assert_accessible(page)
         assert_clean(page)
-        if readable:
-            assert_readable(page)
+        assert_readable(page)
         assert_fits(page)
 
     return check
@@ -155,9 +154,7 @@ def test_a_hub_admin_looks_into_failed_jobs_and_adds_a_user(
     assert page.locator("table tbody tr").count() > 0
     page.locator("table tbody tr a").first.click()
     page.wait_for_url("**/jobs/*")
-    # the job page's result is rewritten in plain English on branch s17-caseflow (issue 17,
-    # item 1); until that merges it is still JSON, so only its other checks run here
-    step(role, "job", readable=False)
+    step(role, "job")
 
     page.get_by_role("link", name="Admin").first.click()
     page.wait_for_url("**/admin")

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, assert_readable, serve_home, snap
+from tests.browser.conftest import LiveServer, serve_home
+from tests.browser.readable import assert_readable, snap
 from tests.regions import Region
 from tests.rights.conftest import details_of, flagged_resident
 
@@ -56,11 +57,11 @@ def test_a_caseworker_reads_why_a_flag_was_raised_and_records_an_action(
     role = "caseworker"
     _sign_in(page, visit, demo, "lewisham.caseworker", "/worklist")
     page.wait_for_url("**/purpose**")
-    _step(page, assert_accessible, role, "01-purpose")
+    _step(page, assert_accessible, role, "purpose")
     page.get_by_label("Early help").check()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/worklist")
-    _step(page, assert_accessible, role, "02-worklist")
+    _step(page, assert_accessible, role, "worklist")
 
     rows = page.locator("#flags tbody tr")
     assert rows.count() > 0
@@ -72,7 +73,7 @@ def test_a_caseworker_reads_why_a_flag_was_raised_and_records_an_action(
     page.get_by_label("Rule").select_option("asc-alone-council-tax-arrears")
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url("**rule=asc-alone-council-tax-arrears**")
-    _step(page, assert_accessible, role, "03-worklist-filtered")
+    _step(page, assert_accessible, role, "worklist-filtered")
     row = page.locator("#flags tbody tr").first
     sentence = row.get_by_test_id("reason").inner_text()
     assert sentence.startswith("Receives adult social care (")
@@ -82,7 +83,7 @@ def test_a_caseworker_reads_why_a_flag_was_raised_and_records_an_action(
 
     row.locator("a").first.click()
     page.wait_for_url("**/worklist/flags/f-**")
-    _step(page, assert_accessible, role, "04-flag")
+    _step(page, assert_accessible, role, "flag")
     assert page.locator("#reason-sentence").inner_text() == sentence
     table = page.locator("#reasons").inner_text()  # the values behind it, kept beneath
     assert "Service type" in table and "Lives alone because" in table
@@ -92,7 +93,7 @@ def test_a_caseworker_reads_why_a_flag_was_raised_and_records_an_action(
     page.get_by_label("Note (optional)").fill("Called and arranged a visit")
     page.get_by_role("button", name="Record action").click()
     page.wait_for_load_state("load")
-    _step(page, assert_accessible, role, "05-action-recorded")
+    _step(page, assert_accessible, role, "action-recorded")
     assert "The action was recorded" in page.locator(".govuk-notification-banner").inner_text()
     assert "Contacted" in page.locator("#history").inner_text()
 
@@ -129,7 +130,7 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
     )
     _sign_in(page, visit, demo, "lambeth.data-owner", "/upload")
     page.wait_for_url("**/upload")
-    _step(page, assert_accessible, role, "01-upload-form")
+    _step(page, assert_accessible, role, "upload-form")
     mapping = page.get_by_label("Mapping")
     labels = [o.strip() for o in mapping.locator("option").all_inner_texts()]
     assert TENANCIES in labels
@@ -142,7 +143,7 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
     page.get_by_label("Period (optional)").fill("2026-12")
     page.get_by_role("button", name="Upload and check the file").click()
     page.wait_for_load_state("load")
-    _step(page, assert_accessible, role, "02-upload-error")
+    _step(page, assert_accessible, role, "upload-error")
     summary = page.locator(".govuk-error-summary")
     assert "choose the file again" in summary.inner_text()
     expect(summary.get_by_role("link", name="Enter a dataset name")).to_have_count(1)
@@ -153,7 +154,7 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
     page.get_by_label("Dataset name").fill("tenancies")
     page.get_by_label("File").set_input_files(str(upload))
     _upload_and_wait(page, assert_accessible)
-    _step(page, assert_accessible, role, "03-job")
+    _step(page, assert_accessible, role, "job")
     outcome = page.locator("#job-outcome").inner_text()
     assert re.search(
         r"stored as version (\d+) of tenancies: [\d,]+ of [\d,]+ rows accepted", outcome
@@ -163,9 +164,9 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
 
     page.get_by_role("link", name=f"See the validation report for version {version}").click()
     page.wait_for_url(f"**/datasets/lambeth/tenancies/versions/{version}")
-    _step(page, assert_accessible, role, "04-validation-report")
+    _step(page, assert_accessible, role, "validation-report")
     visit(page, "/datasets/lambeth/tenancies")
-    _step(page, assert_accessible, role, "05-dataset-versions")
+    _step(page, assert_accessible, role, "dataset-versions")
     assert f"{version}" in page.locator("main").inner_text()
 
     # the same file again: said plainly, not stored twice
@@ -176,13 +177,13 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
     page.get_by_label("Mapping").select_option(label=TENANCIES)
     page.get_by_label("Period (optional)").fill("2026-12")
     _upload_and_wait(page, assert_accessible)
-    _step(page, assert_accessible, role, "06-duplicate")
+    _step(page, assert_accessible, role, "duplicate")
     assert page.locator("#job-outcome").inner_text() == (
         f"The file is identical to version {version} of tenancies, so it was not stored again."
     )
 
     visit(page, "/mappings")
-    _step(page, assert_accessible, role, "07-mappings")
+    _step(page, assert_accessible, role, "mappings")
     names = page.locator("main table tbody tr td:first-child").all_inner_texts()
     assert names and all(n.startswith("London Borough of Lambeth: ") or ":" not in n for n in names)
 
@@ -199,7 +200,7 @@ def test_a_dpo_finds_a_resident_reviews_and_releases_their_data(
     page.get_by_label("Residents' rights requests").check()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url("**/rights")
-    _step(page, assert_accessible, role, "01-find")
+    _step(page, assert_accessible, role, "find")
 
     year, month, day = dob.split("-")
     page.get_by_label("Given name").fill(given.title())
@@ -209,7 +210,7 @@ def test_a_dpo_finds_a_resident_reviews_and_releases_their_data(
     page.get_by_label("Year").fill("19")  # a mistake first
     page.get_by_role("button", name="Find").click()
     page.wait_for_load_state("load")
-    _step(page, assert_accessible, role, "02-date-error")
+    _step(page, assert_accessible, role, "date-error")
     summary = page.locator(".govuk-error-summary").inner_text()
     assert "Date of birth must be a real date" in summary
     assert "Date of birth must be a real date" in page.locator("#date_of_birth-error").inner_text()
@@ -218,13 +219,13 @@ def test_a_dpo_finds_a_resident_reviews_and_releases_their_data(
     page.get_by_label("Postcode").fill(postcode or "")
     page.get_by_role("button", name="Find").click()
     page.wait_for_url("**/rights/find")
-    _step(page, assert_accessible, role, "03-found")
+    _step(page, assert_accessible, role, "found")
     match = page.get_by_test_id("resident-match").first
     assert resident in match.inner_text()
 
     match.get_by_role("link", name="Review the subject access export").click()
     page.wait_for_url(f"**/rights/residents/{resident}")
-    _step(page, assert_accessible, role, "04-review")
+    _step(page, assert_accessible, role, "review")
     flags = page.locator("main").inner_text().split("Flags (")[1]
     assert "Receives adult social care (" in flags
     assert "Lives alone because" in flags
@@ -233,7 +234,7 @@ def test_a_dpo_finds_a_resident_reviews_and_releases_their_data(
 
     page.get_by_role("button", name="Release the export").click()
     page.wait_for_url("**/rights/exports/*")
-    _step(page, assert_accessible, role, "05-released")
+    _step(page, assert_accessible, role, "released")
     with page.expect_download() as pdf_download:
         page.get_by_role("link", name="Download as PDF").click()
     pdf = tmp_path / "export.pdf"
