@@ -23,6 +23,7 @@ from joinedup.web import health, observe
 from joinedup.web.api import build_api_router, ckan, openapi_tags
 from joinedup.web.auth import SessionCookieMiddleware, document_security
 from joinedup.web.brand import brand_for
+from joinedup.web.cors import PublicCORSMiddleware
 from joinedup.web.errors import install_error_handlers
 from joinedup.web.navigation import Navigation
 from joinedup.web.pages import all_sections
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SessionCookieMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, static_prefix="/static/")
+    app.add_middleware(PublicCORSMiddleware)  # the public read API and downloads only
     if settings.trusted_proxies.strip():
         # Outermost: the client's address and scheme, as a listed proxy forwarded them.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
