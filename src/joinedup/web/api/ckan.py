@@ -67,7 +67,11 @@ def _responses() -> dict[int | str, dict[str, Any]]:
             False,
         ),
         404: answer("Not Found Error", False),
-        409: answer("Validation Error (a parameter is missing, unknown or invalid)", False),
+        409: answer(
+            "Validation Error (a parameter is missing, unknown or invalid), or Search Query "
+            "Error (a q, fq, sort or facet outside the supported syntax)",
+            False,
+        ),
     }
 
 

@@ -20,7 +20,7 @@ class CkanError(Exception):
         "Not Found Error": 404,
         "Validation Error": 409,
         "Bad Request": 400,
-        "Search Query Error": 400,
+        "Search Query Error": 409,
         "Authorization Error": 403,
     }
 
