@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, SqlglotError
 
 from joinedup.config import Settings
 from joinedup.store import SnapshotStore
@@ -78,6 +78,8 @@ def check_sql(sql: str, tables: set[str]) -> tuple[str, set[str]]:
     except ParseError as exc:
         first = exc.errors[0]["description"] if exc.errors else "cannot parse"
         raise SqlRefused(f"sql: not valid SQL: {str(first)[:200]}") from None
+    except (SqlglotError, RecursionError):  # a token it cannot read; nesting too deep
+        raise SqlRefused("sql: not valid SQL") from None
     if len(statements) != 1:
         raise SqlRefused("sql: exactly one statement, please")
     tree = statements[0]

@@ -19,7 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from joinedup import __version__
 from joinedup.config import Settings, load_settings
-from joinedup.web import health, observe
+from joinedup.web import health, observe, openapi_doc
 from joinedup.web.api import build_api_router, ckan, openapi_tags
 from joinedup.web.auth import SessionCookieMiddleware, document_security
 from joinedup.web.brand import brand_for
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     document_security(app)
+    openapi_doc.install(app)  # every status the app answers with (401, 403, 400, 413, 422)
     app.state.brand = brand_for(settings)
     app.state.templates = create_templates(app.state.brand)
     app.state.health_checks = health.default_checks(settings)
