@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.web.api.ckan_actions import ACTIONS, Action, Ctx
 from joinedup.web.api.ckan_params import CkanError, read_params
-from joinedup.web.guards import OPEN
+from joinedup.web.guards import OPEN, READ_ONLY_KEY
 
 tag = {
     "name": "ckan",
@@ -163,7 +163,11 @@ for _action in ACTIONS.values():
         summary=_action.summary,
         operation_id=f"ckan_{_action.name}_post",
         responses=_responses(),
-        openapi_extra={**_extras["openapi_extra"], "requestBody": _body(_action)},
+        openapi_extra={
+            **_extras["openapi_extra"],
+            "requestBody": _body(_action),
+            READ_ONLY_KEY: True,  # a read, by POST as CKAN's clients send it: no CSRF check
+        },
         dependencies=_extras["dependencies"],
     )
 
@@ -179,9 +183,12 @@ def install(app: Any) -> None:
     CKAN's error for an action it does not have."""
     for index, prefix in enumerate(PREFIXES):
         app.include_router(router, prefix=prefix, include_in_schema=index == 0)
+        extras = OPEN.route()
         app.add_api_route(
             prefix + "/{action}",
             unknown_action,
             methods=["GET", "POST"],
             include_in_schema=False,
+            openapi_extra={**extras["openapi_extra"], READ_ONLY_KEY: True},
+            dependencies=extras["dependencies"],
         )
