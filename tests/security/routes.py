@@ -29,6 +29,7 @@ class RouteInfo:
     framework: bool = False
     declared_roles: tuple[str, ...] = ()  # a personal-data route narrowed to these roles
     declared_purpose: str | None = None  # a personal-data route for one purpose only
+    read_only: bool = False  # a public POST that changes nothing (the CKAN Action API)
 
     @property
     def key(self) -> str:
@@ -108,6 +109,7 @@ def discover(app: FastAPI) -> list[RouteInfo]:
                     calls=tuple(_calls(context.dependant)),
                     declared_roles=tuple(extra.get(auth.ROLES_KEY, ())),
                     declared_purpose=extra.get(guards.PURPOSE_KEY),
+                    read_only=bool(extra.get(guards.READ_ONLY_KEY)),
                 )
             )
         elif isinstance(original, Route | Mount):
@@ -161,6 +163,8 @@ def problems(route: RouteInfo) -> list[str]:
         out.append("is declared personal-data but does not depend on require_purpose")
     if route.is_api and level != auth.PUBLIC and not route.scopes:
         out.append("is a non-public API route without a require_scope(...) dependency")
-    if route.unsafe and not route.checks_csrf:
+    if route.read_only and level != auth.PUBLIC:
+        out.append("declares itself read-only (no CSRF check) but is not public")
+    if route.unsafe and not route.checks_csrf and not route.read_only:
         out.append("changes things but does not depend on verify_csrf")
     return out

@@ -125,12 +125,18 @@ def reject(
 @publish_app.command("catalog")
 def catalog(
     base_url: Annotated[str, typer.Option(help="The portal's address.")] = "http://127.0.0.1:8000",
+    turtle: Annotated[bool, typer.Option("--turtle", help="Turtle instead of JSON-LD.")] = False,
 ) -> None:
-    """Print the DCAT-AP (JSON-LD) catalogue of the current releases."""
-    from joinedup.publish.portal import dcat_catalog
+    """Print the DCAT-AP 3 catalogue of the current releases (JSON-LD, or Turtle)."""
+    from joinedup.publish import dcat
     from joinedup.publish.releases import public_releases
 
-    console.print_json(json.dumps(dcat_catalog(public_releases(load_settings()), base_url)))
+    settings = load_settings()
+    document = dcat.dcat_catalog(settings, public_releases(settings), base_url)
+    if turtle:
+        print(dcat.turtle(document))
+    else:
+        console.print_json(json.dumps(document))
 
 
 @publish_app.command("export")

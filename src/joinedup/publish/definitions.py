@@ -36,6 +36,29 @@ FREQUENCIES = {
     "irregular": "http://publications.europa.eu/resource/authority/frequency/IRREG",
 }
 Frequency = Literal["monthly", "quarterly", "annual", "weekly", "irregular"]
+#: The EU data themes (DCAT-AP's ``dcat:theme`` vocabulary) by code, with their English labels.
+THEMES = {
+    "AGRI": "Agriculture, fisheries, forestry and food",
+    "ECON": "Economy and finance",
+    "EDUC": "Education, culture and sport",
+    "ENER": "Energy",
+    "ENVI": "Environment",
+    "GOVE": "Government and public sector",
+    "HEAL": "Health",
+    "INTR": "International issues",
+    "JUST": "Justice, legal system and public safety",
+    "REGI": "Regions and cities",
+    "SOCI": "Population and society",
+    "TECH": "Science and technology",
+    "TRAN": "Transport",
+}
+Theme = (
+    Literal["AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI"]
+    | Literal["TECH", "TRAN"]
+)
+#: A definition without ``theme``: aggregates of residents are about society; datasets are
+#: the public sector's own records.
+DEFAULT_THEMES = {"indicator-aggregate": ["SOCI"], "dataset": ["GOVE"]}
 
 
 class PublicationError(JoinedupError, ValueError):
@@ -65,6 +88,9 @@ class _Common(_Strict):
     frequency: Frequency = "monthly"
     keywords: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
         default_factory=list, max_length=20
+    )
+    theme: list[Theme] = Field(
+        default_factory=list, max_length=5, description="EU data themes (DCAT-AP dcat:theme)"
     )
 
 

@@ -1,6 +1,6 @@
 """What the public portal and its APIs show of approved releases: rows (searched, filtered,
-paged), CKAN package dictionaries and the DCAT-AP catalogue. Only approved releases reach
-these functions (see :mod:`joinedup.publish.releases`)."""
+paged, sorted, as CKAN's ``datastore_search`` does) and the chart's figures. Only approved
+releases reach these functions (see :mod:`joinedup.publish.releases`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from joinedup.config import Settings
-from joinedup.publish.formats import OGL
 from joinedup.publish.releases import ReleaseView
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.sql import ident
@@ -18,7 +17,6 @@ MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
 MAX_QUERY = 200
 MAX_OFFSET = 10_000_000
-PUBLISHER = "joinedup regional data hub"
 _CKAN_TYPES = {"string": "text", "integer": "int", "number": "numeric", "boolean": "bool"}
 
 
@@ -35,14 +33,9 @@ class SearchError(ValueError):
 class Rows:
     fields: list[dict[str, Any]]
     records: list[dict[str, Any]]
-    total: int
+    total: int | None
     limit: int
     offset: int
-
-
-def resource_id(view: ReleaseView) -> str:
-    """The CKAN resource id of a release's CSV: ``<name>-v<version>``."""
-    return f"{view.publication}-v{view.version}"
 
 
 def parse_resource_id(value: str) -> tuple[str, int] | None:
@@ -78,62 +71,115 @@ def parse_filters(raw: str | dict[str, Any] | None, fields: list[str]) -> dict[s
     return out
 
 
-def search_rows(
-    settings: Settings,
-    view: ReleaseView,
-    *,
-    limit: int = DEFAULT_LIMIT,
-    offset: int = 0,
-    q: str | None = None,
-    filters: dict[str, list[str]] | None = None,
-) -> Rows:
-    """Rows of a release's table: every word of ``q`` in some text column (case-insensitive),
-    each filter an exact match on the field's text; ``limit`` is capped at
-    :data:`MAX_LIMIT` as CKAN caps it. Values are bound as parameters, never spliced."""
-    if limit < 0 or offset < 0 or offset > MAX_OFFSET:
-        raise SearchError("limit" if limit < 0 else "offset", "out of range")
-    if q is not None and len(q) > MAX_QUERY:
-        raise SearchError("q", f"at most {MAX_QUERY} characters")
-    limit = min(limit, MAX_LIMIT)
-    fields = view.fields
-    names = [f["name"] for f in fields]
-    text = [f["name"] for f in fields if f.get("type", "string") == "string"]
+def ckan_fields(view: ReleaseView) -> list[dict[str, Any]]:
+    """The datastore's fields of a release: ``_id`` (the row's number) first, as in CKAN."""
+    return [{"id": "_id", "type": "int"}] + [
+        {"id": f["name"], "type": _CKAN_TYPES.get(f.get("type", ""), "text")} for f in view.fields
+    ]
+
+
+def _checked(names: list[str] | None, known: list[str], what: str) -> list[str]:
+    for name in names or []:
+        if name not in known:
+            raise SearchError(what, f"unknown field {name[:60]!r}")
+    return list(names or [])
+
+
+def _where(
+    q: str | dict[str, str] | None, filters: dict[str, list[str]] | None, text: list[str]
+) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
-    for word in (q or "").split():
-        if text:
-            where.append("(" + " OR ".join(f"{ident(c)} ILIKE ? ESCAPE '\\'" for c in text) + ")")
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params += [f"%{escaped}%"] * len(text)
+    searches = q.items() if isinstance(q, dict) else [(None, q or "")]
+    for column, words in searches:
+        columns = [column] if column else text
+        for word in words.split():
+            if columns:
+                where.append(
+                    "(" + " OR ".join(f"{ident(c)} ILIKE ? ESCAPE '\\'" for c in columns) + ")"
+                )
+                escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                params += [f"%{escaped}%"] * len(columns)
     for name, values in (filters or {}).items():
         where.append(
             f"coalesce(lower(CAST({ident(name)} AS VARCHAR)), '') IN "
             f"({', '.join('?' for _ in values)})"
         )
         params += [v.lower() for v in values]
-    condition = " AND ".join(where) or "TRUE"
+    return " AND ".join(where) or "TRUE", params
+
+
+def search_rows(
+    settings: Settings,
+    view: ReleaseView,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    offset: int = 0,
+    q: str | dict[str, str] | None = None,
+    filters: dict[str, list[str]] | None = None,
+    fields: list[str] | None = None,
+    sort: list[tuple[str, bool]] | None = None,
+    distinct: bool = False,
+    include_total: bool = True,
+    with_id: bool = False,
+) -> Rows:
+    """Rows of a release's table, as CKAN's ``datastore_search`` finds them.
+
+    ``q``: every word in some text column (or, as a mapping, in that column), case-insensitive;
+    ``filters``: each an exact match on the field's text; ``fields``: the columns to return
+    (``_id``, the row's number in the file, is one); ``sort``: ``(field, descending)`` pairs,
+    then ``_id``; ``distinct``: distinct rows of the chosen fields. ``limit`` is capped at
+    :data:`MAX_LIMIT` as CKAN caps it. Values are bound as parameters, never spliced."""
+    if limit < 0 or offset < 0 or offset > MAX_OFFSET:
+        raise SearchError("limit" if limit < 0 else "offset", "out of range")
+    if isinstance(q, str) and len(q) > MAX_QUERY:
+        raise SearchError("q", f"at most {MAX_QUERY} characters")
+    limit = min(limit, MAX_LIMIT)
+    names = [f["name"] for f in view.fields]
+    known = ["_id", *names]
+    wanted = _checked(fields, known, "fields") or (known if with_id else names)
+    order = sort or []
+    _checked([name for name, _ in order], known, "sort")
+    if isinstance(q, dict):
+        _checked(list(q), names, "q")
+    text = [f["name"] for f in view.fields if f.get("type", "string") == "string"]
+    condition, params = _where(q, filters, text)
     source = SnapshotStore(settings).sql_source(view.table_sha256)
-    columns = ", ".join(ident(n) for n in names)
+    numbered = f"(SELECT row_number() OVER () AS _id, * FROM {source})"
+    columns = ", ".join(ident(n) for n in wanted)
+    keys = [f"{ident(n)} {'DESC' if d else 'ASC'} NULLS LAST" for n, d in order]
+    if distinct:
+        if any(name not in wanted for name, _ in order):
+            raise SearchError("sort", "with distinct, sort only by the fields returned")
+        inner = f"SELECT DISTINCT {columns} FROM {numbered} WHERE {condition}"
+        keys += [ident(n) for n in wanted]
+        select = f"SELECT * FROM ({inner})"
+    else:
+        inner = f"SELECT {columns} FROM {numbered} WHERE {condition}"
+        keys.append("_id")
+        select = f"SELECT {columns} FROM {numbered} WHERE {condition}"
     with duckdb_session(settings) as con:
-        total = con.execute(f"SELECT count(*) FROM {source} WHERE {condition}", params).fetchall()
-        cursor = con.execute(
-            f"SELECT {columns} FROM (SELECT *, row_number() OVER () AS _id FROM {source}) "
-            f"WHERE {condition} ORDER BY _id LIMIT {int(limit)} OFFSET {int(offset)}",
-            params,
+        total = (
+            con.execute(f"SELECT count(*) FROM ({inner})", params).fetchall()[0][0]
+            if include_total
+            else None
         )
-        rows = cursor.fetchall()
+        rows = con.execute(
+            f"{select} ORDER BY {', '.join(keys)} LIMIT {int(limit)} OFFSET {int(offset)}", params
+        ).fetchall()
     records = []
     for row in rows:
-        record = {}
-        for name, value in zip(names, row, strict=True):
-            record[name] = value.isoformat() if hasattr(value, "isoformat") else value
-        records.append(record)
+        records.append(
+            {
+                name: value.isoformat() if hasattr(value, "isoformat") else value
+                for name, value in zip(wanted, row, strict=True)
+            }
+        )
+    types = {f["id"]: f for f in ckan_fields(view)}
     return Rows(
-        fields=[
-            {"id": f["name"], "type": _CKAN_TYPES.get(f.get("type", ""), "text")} for f in fields
-        ],
+        fields=[types[n] for n in wanted],
         records=records,
-        total=int(total[0][0]),
+        total=None if total is None else int(total),
         limit=limit,
         offset=offset,
     )
@@ -163,139 +209,3 @@ def chart_figures(settings: Settings, view: ReleaseView) -> dict[str, Any] | Non
         rows = con.execute(sql).fetchall()
     figures = [{"indicator": i, "area": a, "value": v} for i, a, v in rows]
     return {"figures": figures, "measure": measure}
-
-
-def download_paths(view: ReleaseView) -> dict[str, str]:
-    base = f"/open-data/{view.publication}/v{view.version}"
-    return {"csv": f"{base}/data.csv", "datapackage": f"{base}/datapackage.json"}
-
-
-def ckan_package(view: ReleaseView, base_url: str) -> dict[str, Any]:
-    """A release as a CKAN package dictionary (the fields CKAN clients read)."""
-    paths = download_paths(view)
-    modified = view.last_updated.isoformat()
-    return {
-        "id": view.publication,
-        "name": view.publication,
-        "title": view.title,
-        "notes": view.description,
-        "type": "dataset",
-        "state": "active",
-        "private": False,
-        "version": str(view.version),
-        "license_id": OGL["name"],
-        "license_title": OGL["title"],
-        "license_url": OGL["path"],
-        "metadata_created": view.created_at.isoformat(),
-        "metadata_modified": modified,
-        "url": f"{base_url}/open-data/{view.publication}",
-        "organization": {"name": "joinedup-hub", "title": PUBLISHER},
-        "tags": [{"name": k} for k in view.keywords],
-        "num_tags": len(view.keywords),
-        "extras": [
-            {"key": "frequency", "value": view.frequency},
-            {"key": "accrual_periodicity", "value": view.frequency_uri},
-            {"key": "kind", "value": view.kind},
-        ],
-        "num_resources": 2,
-        "resources": [
-            {
-                "id": resource_id(view),
-                "package_id": view.publication,
-                "name": f"{view.title} (CSV)",
-                "format": "CSV",
-                "mimetype": "text/csv",
-                "url": base_url + paths["csv"],
-                "size": view.csv_bytes,
-                "hash": f"sha256:{view.csv_sha256}",
-                "datastore_active": True,
-                "last_modified": modified,
-            },
-            {
-                "id": f"{resource_id(view)}-datapackage",
-                "package_id": view.publication,
-                "name": "Frictionless data package (datapackage.json)",
-                "format": "JSON",
-                "mimetype": "application/json",
-                "url": base_url + paths["datapackage"],
-                "datastore_active": False,
-                "last_modified": modified,
-            },
-        ],
-    }
-
-
-DCAT_CONTEXT = {
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
-
-
-def _dated(value: str) -> dict[str, str]:
-    return {"@value": value, "@type": "xsd:dateTime"}
-
-
-def dcat_catalog(views: list[ReleaseView], base_url: str) -> dict[str, Any]:
-    """The DCAT-AP catalogue (JSON-LD) of every current release."""
-    datasets = []
-    for view in views:
-        paths = download_paths(view)
-        page = f"{base_url}/open-data/{view.publication}"
-        licence = {"@id": OGL["path"]}
-        datasets.append(
-            {
-                "@id": page,
-                "@type": "dcat:Dataset",
-                "dct:identifier": view.publication,
-                "dct:title": view.title,
-                "dct:description": view.description,
-                "dcat:keyword": view.keywords,
-                "dct:license": licence,
-                "dct:accrualPeriodicity": {"@id": view.frequency_uri},
-                "dct:issued": _dated(view.created_at.isoformat()),
-                "dct:modified": _dated(view.last_updated.isoformat()),
-                "owl:versionInfo": str(view.version),
-                "dcat:landingPage": {"@id": page},
-                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": PUBLISHER},
-                "dcat:distribution": [
-                    {
-                        "@id": base_url + paths["csv"],
-                        "@type": "dcat:Distribution",
-                        "dct:title": "CSV",
-                        "dcat:downloadURL": {"@id": base_url + paths["csv"]},
-                        "dcat:mediaType": {
-                            "@id": "https://www.iana.org/assignments/media-types/text/csv"
-                        },
-                        "dct:format": "CSV",
-                        "dcat:byteSize": view.csv_bytes,
-                        "dct:license": licence,
-                    },
-                    {
-                        "@id": base_url + paths["datapackage"],
-                        "@type": "dcat:Distribution",
-                        "dct:title": "Frictionless data package",
-                        "dcat:downloadURL": {"@id": base_url + paths["datapackage"]},
-                        "dcat:mediaType": {
-                            "@id": "https://www.iana.org/assignments/media-types/application/json"
-                        },
-                        "dct:conformsTo": {
-                            "@id": "https://specs.frictionlessdata.io/data-package/"
-                        },
-                        "dct:license": licence,
-                    },
-                ],
-            }
-        )
-    return {
-        "@context": {**DCAT_CONTEXT, "owl": "http://www.w3.org/2002/07/owl#"},
-        "@id": f"{base_url}/open-data/catalog.jsonld",
-        "@type": "dcat:Catalog",
-        "dct:title": "joinedup open data",
-        "dct:description": "Open data released by the regional hub: aggregates protected by "
-        "statistical disclosure control, and councils' transparency data in open standards.",
-        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": PUBLISHER},
-        "dct:license": {"@id": OGL["path"]},
-        "dcat:dataset": datasets,
-    }

@@ -40,6 +40,7 @@ from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.processing import ServiceActor
 from joinedup.publish.build import build_aggregate, build_dataset
 from joinedup.publish.definitions import (
+    DEFAULT_THEMES,
     FREQUENCIES,
     IndicatorAggregate,
     PublicationError,
@@ -93,6 +94,7 @@ class ReleaseView:
     sources: dict[str, Any]
     table_sha256: str
     versions: list[int] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
 
     @property
     def fields(self) -> list[dict[str, Any]]:
@@ -333,6 +335,7 @@ def _view(session: Session, release: PublicationRelease, public: bool) -> Releas
         sources={} if public else release.sources,
         table_sha256=release.table_sha256,
         versions=sorted(session.scalars(query), reverse=True),
+        themes=list(definition.get("theme") or DEFAULT_THEMES[definition["kind"]]),
     )
 
 

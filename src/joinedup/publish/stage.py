@@ -7,6 +7,10 @@ STAGE = Stage(
     jobs=("joinedup.publish.jobs",),
     cli="joinedup.publish.cli:register",
     api=("joinedup.web.api.publish",),
-    pages=("joinedup.web.pages.open_data", "joinedup.web.pages.publications"),
+    pages=(
+        "joinedup.web.pages.open_data_developers",  # before open_data: /open-data/developers
+        "joinedup.web.pages.open_data",
+        "joinedup.web.pages.publications",
+    ),
     demo=(DemoStep("Publish open data", "publish.demo", lambda s, o: {}),),
 )

@@ -19,10 +19,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from joinedup import __version__
 from joinedup.config import Settings, load_settings
-from joinedup.web import health, observe
+from joinedup.web import health, observe, openapi_doc
 from joinedup.web.api import build_api_router, ckan, openapi_tags
 from joinedup.web.auth import SessionCookieMiddleware, document_security
 from joinedup.web.brand import brand_for
+from joinedup.web.cors import PublicCORSMiddleware
 from joinedup.web.errors import install_error_handlers
 from joinedup.web.navigation import Navigation
 from joinedup.web.pages import all_sections
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     document_security(app)
+    openapi_doc.install(app)  # every status the app answers with (401, 403, 400, 413, 422)
     app.state.brand = brand_for(settings)
     app.state.templates = create_templates(app.state.brand)
     app.state.health_checks = health.default_checks(settings)
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SessionCookieMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, static_prefix="/static/")
+    app.add_middleware(PublicCORSMiddleware)  # the public read API and downloads only
     if settings.trusted_proxies.strip():
         # Outermost: the client's address and scheme, as a listed proxy forwarded them.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

@@ -196,6 +196,10 @@ def guard_of(route: Any) -> Guard | None:
 # --- guards that API routes and pages share -----------------------------------------------------
 
 #: Anyone, signed in or not (the route reads nothing that is not public).
+#: ``openapi_extra`` key of a public POST route that changes nothing (the CKAN Action API takes
+#: POST for its reads, as CKAN does): it needs no CSRF check, which protects changes. Only a
+#: public route may declare it (tests/security/routes.py checks).
+READ_ONLY_KEY = "x-joinedup-read-only"
 OPEN = guard(PUBLIC)
 #: Any signed-in user (pages).
 SIGNED_IN_USER = guard(SIGNED_IN)

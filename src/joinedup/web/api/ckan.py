@@ -1,187 +1,194 @@
 """A CKAN-compatible, read-only Action API over the approved releases (public, no sign-in).
 
-``GET /api/3/action/package_list``, ``package_show?id=``, ``package_search?q=&rows=&start=``
-and ``datastore_search?resource_id=&limit=&offset=&q=&filters=`` answer in CKAN's envelope
-``{"help": ..., "success": true, "result": ...}``; errors have ``success: false`` and an
-``error`` object with CKAN's ``__type`` ("Not Found Error", "Validation Error"), so CKAN
-clients such as ``ckanapi`` (``RemoteCKAN(url, get_only=True)``) raise their usual exceptions.
-Only GET is served: the API changes nothing. Parameters are checked here, not by FastAPI,
-so that bad ones get CKAN's error shape rather than FastAPI's.
-"""
+Every action in :data:`~joinedup.web.api.ckan_actions.ACTIONS` answers ``GET`` (parameters in
+the query string) and ``POST`` (a JSON object, or a form, as ``ckanapi`` and CKAN's own
+clients send) at ``/api/3/action/<name>`` and, as CKAN does, ``/api/action/<name>``. Answers
+use CKAN's envelope ``{"help", "success": true, "result"}``; errors ``{"help", "success":
+false, "error": {"__type", "message", <field>: [message]}}`` with CKAN's statuses (404 Not
+Found Error, 409 Validation Error, 400 Bad Request), also for an unknown action. Parameters
+are read here (:mod:`joinedup.web.api.ckan_params`), not by FastAPI, so that a bad or unknown
+one gets CKAN's error rather than FastAPI's."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from joinedup.publish.portal import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    MAX_OFFSET,
-    MAX_QUERY,
-    SearchError,
-    ckan_package,
-    parse_filters,
-    parse_resource_id,
-    resource_id,
-    search_rows,
-)
-from joinedup.publish.releases import NotFoundError, public_release, public_releases
-from joinedup.web.guards import OPEN
+from joinedup.web.api.ckan_actions import ACTIONS, Action, Ctx
+from joinedup.web.api.ckan_params import CkanError, read_params
+from joinedup.web.guards import OPEN, READ_ONLY_KEY
 
 tag = {
     "name": "ckan",
-    "description": "A CKAN-compatible read-only Action API (/api/3/action/…) over the open "
-    "data portal's published datasets. Public.",
+    "description": "A CKAN-compatible read-only Action API (/api/3/action/…, also "
+    "/api/action/…) over the open data portal's published datasets. Every action takes GET "
+    "(query string) and POST (JSON object or form). Public; CORS allowed.",
 }
-#: Mounted at ``/api/3/action`` (in the OpenAPI document) and, as CKAN does, at
-#: ``/api/action`` (ckanapi's default), by :func:`install`.
 router = APIRouter(tags=[tag["name"]])
 PREFIXES = ("/api/3/action", "/api/action")
-Text = Annotated[str | None, Query(max_length=MAX_QUERY)]
-Number = Annotated[str | None, Query(max_length=12, description="A whole number")]
+MAX_BODY = 64 * 1024
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+_ERROR = {
+    "type": "object",
+    "required": ["__type", "message"],
+    "properties": {"__type": {"type": "string"}, "message": {"type": "string"}},
+}
 
 
-class CkanError(Exception):
-    def __init__(self, kind: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.field = kind, message, field
+def _envelope(success: bool) -> dict[str, Any]:
+    key, schema = ("result", {}) if success else ("error", _ERROR)
+    return {
+        "type": "object",
+        "required": ["help", "success", key],
+        "properties": {
+            "help": {"type": "string"},
+            "success": {"type": "boolean", "enum": [success]},
+            key: schema,
+        },
+    }
+
+
+def _responses() -> dict[int | str, dict[str, Any]]:
+    def answer(description: str, success: bool) -> dict[str, Any]:
+        content = {"application/json": {"schema": _envelope(success)}}
+        return {"description": description, "content": content}
+
+    return {
+        200: answer("CKAN's envelope with the result", True),
+        400: answer(
+            "Bad Request (the body is not a JSON object or a form), or Search Query "
+            "Error (a q, fq, sort or facet outside the supported syntax)",
+            False,
+        ),
+        404: answer("Not Found Error", False),
+        409: answer(
+            "Validation Error (a parameter is missing, unknown or invalid), or Search Query "
+            "Error (a q, fq, sort or facet outside the supported syntax)",
+            False,
+        ),
+    }
 
 
 def _help(request: Request, action: str) -> str:
     return f"{str(request.base_url).rstrip('/')}/api/3/action/help_show?name={action}"
 
 
-def _ok(request: Request, action: str, result: Any) -> JSONResponse:
-    return JSONResponse({"help": _help(request, action), "success": True, "result": result})
+def _answer(request: Request, action: str, body: dict[str, Any], status: int) -> JSONResponse:
+    return JSONResponse({"help": _help(request, action), **body}, status_code=status)
 
 
-def _error(request: Request, action: str, exc: CkanError) -> JSONResponse:
+def ckan_error(request: Request, action: str, exc: CkanError) -> JSONResponse:
     error: dict[str, Any] = {"__type": exc.kind, "message": exc.message}
-    if exc.field:
+    if exc.field and exc.kind != "Bad Request":
         error[exc.field] = [exc.message]
-    status = 404 if exc.kind == "Not Found Error" else 409
-    return JSONResponse(
-        {"help": _help(request, action), "success": False, "error": error}, status_code=status
+    return _answer(request, action, {"success": False, "error": error}, exc.status)
+
+
+async def _given(request: Request) -> dict[str, Any]:
+    """The parameters: the query string, then (POST) the JSON object or form on top."""
+    given: dict[str, Any] = dict(request.query_params)
+    if request.method != "POST":
+        return given
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise CkanError("Bad Request", f"Bad request - the body is over {MAX_BODY} bytes")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not body.strip():
+        return given
+    if kind in FORMS:
+        form = await request.form()
+        return {**given, **{k: v for k, v in form.items() if isinstance(v, str)}}
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise CkanError("Bad Request", "Bad request - JSON Error: the body is not JSON") from None
+    if not isinstance(document, dict):
+        raise CkanError("Bad Request", "Bad request - JSON Error: not a JSON object")
+    return {**given, **document}
+
+
+def _handler(found: Action) -> Any:
+    async def run(request: Request) -> JSONResponse:
+        try:
+            params = read_params(found.params, await _given(request))
+            ctx = Ctx(request.app.state.settings, str(request.base_url).rstrip("/"))
+            result = await run_in_threadpool(found.run, ctx, params)
+        except CkanError as exc:
+            return ckan_error(request, found.name, exc)
+        body = {"success": True, "result": jsonable_encoder(result)}
+        return _answer(request, found.name, body, 200)
+
+    run.__name__ = found.name
+    return run
+
+
+def _body(found: Action) -> dict[str, Any]:
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {p.name: p.body_schema() for p in found.params},
+        "required": [p.name for p in found.params if p.required],
+    }
+    return {
+        "required": False,
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+for _action in ACTIONS.values():
+    _extras = OPEN.route()
+    router.add_api_route(
+        f"/{_action.name}",
+        _handler(_action),
+        methods=["GET"],
+        summary=_action.summary,
+        operation_id=f"ckan_{_action.name}_get",
+        responses=_responses(),
+        openapi_extra={
+            **_extras["openapi_extra"],
+            "parameters": [p.openapi() for p in _action.params],
+        },
+        dependencies=_extras["dependencies"],
+    )
+    router.add_api_route(
+        f"/{_action.name}",
+        _handler(_action),
+        methods=["POST"],
+        summary=_action.summary,
+        operation_id=f"ckan_{_action.name}_post",
+        responses=_responses(),
+        openapi_extra={
+            **_extras["openapi_extra"],
+            "requestBody": _body(_action),
+            READ_ONLY_KEY: True,  # a read, by POST as CKAN's clients send it: no CSRF check
+        },
+        dependencies=_extras["dependencies"],
     )
 
 
-def _number(value: str | None, name: str, default: int, maximum: int) -> int:
-    if value in (None, ""):
-        return default
-    if not value.isdigit():
-        raise CkanError("Validation Error", f"{name}: must be a whole number of 0 or more", name)
-    return min(int(value), maximum)
+async def unknown_action(request: Request) -> JSONResponse:
+    name = request.path_params["action"][:80]
+    exc = CkanError("Bad Request", f"Bad request - Action name not known: {name}")
+    return ckan_error(request, name, exc)
 
 
 def install(app: Any) -> None:
-    """Serve the CKAN actions at both of CKAN's paths."""
+    """Serve the CKAN actions at both of CKAN's paths (only /api/3/action is documented), and
+    CKAN's error for an action it does not have."""
     for index, prefix in enumerate(PREFIXES):
         app.include_router(router, prefix=prefix, include_in_schema=index == 0)
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-@router.get("/package_list", summary="Names of the published datasets", **OPEN.route())
-async def package_list(request: Request) -> JSONResponse:
-    views = await run_in_threadpool(public_releases, request.app.state.settings)
-    return _ok(request, "package_list", sorted(v.publication for v in views))
-
-
-@router.get("/package_show", summary="One published dataset", **OPEN.route())
-async def package_show(request: Request, id: Text = None) -> JSONResponse:
-    try:
-        if not id:
-            raise CkanError("Validation Error", "id: Missing value", "id")
-        try:
-            view = await run_in_threadpool(public_release, request.app.state.settings, id)
-        except NotFoundError:
-            raise CkanError("Not Found Error", "Not found") from None
-    except CkanError as exc:
-        return _error(request, "package_show", exc)
-    return _ok(request, "package_show", ckan_package(view, _base(request)))
-
-
-@router.get("/package_search", summary="Search the published datasets", **OPEN.route())
-async def package_search(
-    request: Request, q: Text = None, rows: Number = None, start: Number = None
-) -> JSONResponse:
-    try:
-        limit = _number(rows, "rows", 10, MAX_LIMIT)
-        offset = _number(start, "start", 0, MAX_OFFSET)
-    except CkanError as exc:
-        return _error(request, "package_search", exc)
-    query = None if q in (None, "*:*") else q
-    views = await run_in_threadpool(public_releases, request.app.state.settings, query)
-    base = _base(request)
-    return _ok(
-        request,
-        "package_search",
-        {
-            "count": len(views),
-            "results": [ckan_package(v, base) for v in views[offset : offset + limit]],
-            "sort": "title_string asc",
-            "facets": {},
-            "search_facets": {},
-        },
-    )
-
-
-@router.get(
-    "/datastore_search",
-    summary="Rows of a published CSV: search, filters, paging",
-    **OPEN.route(),
-)
-async def datastore_search(
-    request: Request,
-    resource_id_: Annotated[str | None, Query(alias="resource_id", max_length=120)] = None,
-    limit: Number = None,
-    offset: Number = None,
-    q: Text = None,
-    filters: Annotated[str | None, Query(max_length=4000)] = None,
-) -> JSONResponse:
-    settings = request.app.state.settings
-    try:
-        if not resource_id_:
-            raise CkanError("Validation Error", "resource_id: Missing value", "resource_id")
-        parsed = parse_resource_id(resource_id_)
-        if parsed is None:
-            raise CkanError("Not Found Error", "Resource not found")
-        try:
-            view = await run_in_threadpool(public_release, settings, parsed[0], parsed[1])
-        except NotFoundError:
-            raise CkanError("Not Found Error", "Resource not found") from None
-        size = _number(limit, "limit", DEFAULT_LIMIT, MAX_LIMIT)
-        skip = _number(offset, "offset", 0, MAX_OFFSET)
-        try:
-            wanted = parse_filters(filters, [f["name"] for f in view.fields])
-            rows = await run_in_threadpool(
-                lambda: search_rows(settings, view, limit=size, offset=skip, q=q, filters=wanted)
-            )
-        except SearchError as exc:
-            raise CkanError("Validation Error", exc.message, exc.field) from None
-    except CkanError as exc:
-        return _error(request, "datastore_search", exc)
-    rid = resource_id(view)
-    path = f"/api/3/action/datastore_search?resource_id={rid}"
-    return _ok(
-        request,
-        "datastore_search",
-        {
-            "resource_id": rid,
-            "fields": rows.fields,
-            "records": rows.records,
-            "total": rows.total,
-            "limit": rows.limit,
-            "offset": rows.offset,
-            "_links": {
-                "start": path,
-                "next": f"{path}&offset={rows.offset + rows.limit}&limit={rows.limit}",
-            },
-        },
-    )
+        extras = OPEN.route()
+        app.add_api_route(
+            prefix + "/{action}",
+            unknown_action,
+            methods=["GET", "POST"],
+            include_in_schema=False,
+            openapi_extra={**extras["openapi_extra"], READ_ONLY_KEY: True},
+            dependencies=extras["dependencies"],
+        )

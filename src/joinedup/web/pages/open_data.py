@@ -8,27 +8,23 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.insight.boundaries import area_names
 from joinedup.insight.dashboard import has_figures
+from joinedup.publish.ckan import download_paths, resource_id
+from joinedup.publish.dcat import dcat_catalog, turtle
 from joinedup.publish.definitions import NAME_PATTERN
 from joinedup.publish.formats import OGL
-from joinedup.publish.portal import (
-    MAX_QUERY,
-    chart_figures,
-    dcat_catalog,
-    download_paths,
-    resource_id,
-    search_rows,
-)
+from joinedup.publish.portal import MAX_QUERY, chart_figures, search_rows
 from joinedup.publish.releases import (
     ReleaseView,
     public_release,
     public_releases,
     release_csv,
 )
+from joinedup.web.downloads import public_file
 from joinedup.web.guards import OPEN
 from joinedup.web.navigation import NavItem
 from joinedup.web.pages import PageSection
@@ -101,12 +97,26 @@ def chart_spec(figures: list[dict[str, Any]], measure: str) -> dict[str, Any]:
     }
 
 
-@router.get("/open-data/catalog.jsonld", **OPEN.route())
-async def catalogue(request: Request) -> JSONResponse:
-    views = await run_in_threadpool(public_releases, _settings(request))
-    return JSONResponse(
-        dcat_catalog(views, str(request.base_url).rstrip("/")), media_type="application/ld+json"
+async def _catalogue(request: Request) -> dict[str, Any]:
+    settings = _settings(request)
+    views = await run_in_threadpool(public_releases, settings)
+    base = str(request.base_url).rstrip("/")
+    return await run_in_threadpool(dcat_catalog, settings, views, base)
+
+
+@router.api_route("/open-data/catalog.jsonld", methods=["GET", "HEAD"], **OPEN.route())
+async def catalogue(request: Request) -> Response:
+    """The DCAT-AP 3 catalogue as JSON-LD."""
+    return public_file(
+        request, json.dumps(await _catalogue(request)).encode(), "application/ld+json", None
     )
+
+
+@router.api_route("/open-data/catalog.ttl", methods=["GET", "HEAD"], **OPEN.route())
+async def catalogue_turtle(request: Request) -> Response:
+    """The same catalogue as Turtle."""
+    text = await run_in_threadpool(turtle, await _catalogue(request))
+    return public_file(request, text.encode(), "text/turtle; charset=utf-8", None)
 
 
 @router.get("/open-data/{name}", response_class=HTMLResponse, **OPEN.route())
@@ -140,24 +150,25 @@ async def dataset_page(request: Request, name: Name) -> HTMLResponse:
     )
 
 
-@router.get("/open-data/{name}/v{version}/data.csv", **OPEN.route())
+DOWNLOAD = {"methods": ["GET", "HEAD"], **OPEN.route()}
+
+
+@router.api_route("/open-data/{name}/v{version}/data.csv", **DOWNLOAD)
 async def download_csv(request: Request, name: Name, version: Version) -> Response:
     view = await _public(request, name, version)
     data = await run_in_threadpool(release_csv, _settings(request), view)
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}-v{version}.csv"'},
+    return public_file(
+        request, data, "text/csv; charset=utf-8", view, filename=f"{name}-v{version}.csv"
     )
 
 
-@router.get("/open-data/{name}/v{version}/datapackage.json", **OPEN.route())
+@router.api_route("/open-data/{name}/v{version}/datapackage.json", **DOWNLOAD)
 async def download_package(request: Request, name: Name, version: Version) -> Response:
     view = await _public(request, name, version)
-    return Response(
-        json.dumps(view.descriptor, indent=2),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}-v{version}-datapackage.json"'
-        },
+    return public_file(
+        request,
+        json.dumps(view.descriptor, indent=2).encode(),
+        "application/json",
+        view,
+        filename=f"{name}-v{version}-datapackage.json",
     )
