@@ -43,8 +43,8 @@ from pathlib import Path
 
 import httpx
 
-# benchmarks/backup.py: its fresh-schema helper and settings (this folder is on sys.path)
-from backup import _schema, _settings
+# benchmarks/homes.py (this folder is on sys.path)
+from homes import fresh_schema, home_settings
 from joinedup.backup import backup, restore
 from joinedup.catalog.db import dispose_engines, normalise_url
 from joinedup.demo import demo_logins
@@ -291,7 +291,7 @@ async def _load(base: str, logins: list[dict[str, str]], args: argparse.Namespac
 
 def _run(home: Path, url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
     # the logins file stays in the demo's own home (a backup does not carry it)
-    logins = [x for x in demo_logins(_settings(args.home)) if x.get("role") == "caseworker"]
+    logins = [x for x in demo_logins(home_settings(args.home)) if x.get("role") == "caseworker"]
     if not logins:
         raise LoadError(f"{args.home} has no demo caseworker logins (run `joinedup demo` into it)")
     args.label = label
@@ -323,9 +323,9 @@ def main() -> None:
             _run(args.home, "", "sqlite", args, scratch)
         if args.postgres:
             archive = scratch / "home.tar"
-            backup(_settings(args.home), archive)
-            with _schema(normalise_url(args.postgres)) as url:
-                restore(_settings(scratch / "pg-home", url), archive)
+            backup(home_settings(args.home), archive)
+            with fresh_schema(normalise_url(args.postgres)) as url:
+                restore(home_settings(scratch / "pg-home", url), archive)
                 dispose_engines()
                 _run(scratch / "pg-home", url, "postgresql", args, scratch)
 

@@ -163,6 +163,12 @@ def restore(file: Annotated[Path, typer.Argument(help="Archive written by `backu
         f"Restored {rows} catalogue rows, {summary.snapshots} snapshots and "
         f"{summary.files} other files"
     )
+    if summary.unverified_checkpoints:
+        console.print(
+            f"Warning: {summary.unverified_checkpoints} audit checkpoint(s) do not verify with "
+            "this home's secret key; `joinedup audit verify` reports them until the home uses "
+            "the key of the home the backup was taken from (JOINEDUP_SECRET_KEY or secret.key)"
+        )
 
 
 @app.command()
