@@ -1,10 +1,10 @@
 """Load benchmark: concurrent signed-in caseworkers on the worklist, flag and household pages.
 
     .venv/bin/python benchmarks/load.py HOME [--users 50] [--seconds 60] [--think 0]
-        [--postgres URL] [--max-requests 200000]
+        [--workers 1] [--postgres URL] [--max-requests 200000]
 
 HOME is a demo home on SQLite (``joinedup demo`` writes its caseworkers' logins into it). It is
-served as ``joinedup serve`` serves it (uvicorn, one process, on 127.0.0.1 and a free port);
+served as ``joinedup serve --workers N`` serves it (uvicorn, on 127.0.0.1 and a free port);
 serving writes audit events, so point it at a copy of a home you want to keep unchanged. Each
 of ``--users`` clients is its own session: it signs in through the form as one of the demo's
 caseworker accounts (round robin over every council's), chooses one of the purposes the purpose
@@ -14,7 +14,8 @@ worklist to learn flag and household ids. When every client is ready, all of the
 waiting ``--think`` seconds between a response and its next request (0: back to back).
 
 Printed: per page type the requests, errors (any status but 200, or no response) and the
-p50/p95/p99 latency, and the throughput. With ``--postgres URL`` the home is backed up and
+p50/p95/p99 latency, the throughput, and the CPU time the server's processes (and the load
+client) spent per request in the timed window. With ``--postgres URL`` the home is backed up and
 restored into a fresh PostgreSQL schema (dropped afterwards) and the same load is run on it.
 The load is bounded: loopback only, at most ``--max-requests`` requests a run and
 600 s of timed runs in all. ``--runs N`` repeats the timed window on the same sessions and
@@ -96,16 +97,39 @@ def _free_port() -> int:
         return port
 
 
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its descendants (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid, seconds in times.items():
+        walk = pid
+        while walk > 1 and walk != root:
+            walk = parents.get(walk, 0)
+        if walk == root:
+            total += seconds
+    return total
+
+
 @contextmanager
-def _serving(home: Path, url: str, log: Path) -> Iterator[str]:
-    """``joinedup serve`` on 127.0.0.1 for ``home`` (and database ``url``), until the block ends."""
+def _serving(home: Path, url: str, log: Path, workers: int) -> Iterator[tuple[str, int]]:
+    """``joinedup serve`` on 127.0.0.1 for ``home`` (and database ``url``), until the block
+    ends: its base URL and process id."""
     port = _free_port()
     env = {**os.environ, "JOINEDUP_HOME": str(home), "JOINEDUP_DATABASE_URL": url}
     command = [str(Path(sys.executable).with_name("joinedup")), "serve", "--host", HOST]
+    command += ["--workers", str(workers), "--port", str(port)]
     with log.open("wb") as out:
-        server = subprocess.Popen(
-            [*command, "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         base = f"http://{HOST}:{port}"
         try:
             deadline = time.monotonic() + 120
@@ -120,7 +144,7 @@ def _serving(home: Path, url: str, log: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise LoadError(f"the server did not answer /healthz in 120 s; see {log}")
                 time.sleep(0.2)
-            yield base
+            yield base, server.pid
         finally:
             server.terminate()
             try:
@@ -254,6 +278,7 @@ async def _timed(
     samples: list[Sample] = []
     budget = [args.max_requests]
     load_before = os.getloadavg()
+    server_cpu, client_cpu = _cpu_seconds(args.server_pid), time.process_time()
     start = time.perf_counter()
     until = start + args.seconds
     await asyncio.gather(
@@ -264,8 +289,16 @@ async def _timed(
     )
     elapsed = time.perf_counter() - start
     load_after = os.getloadavg()
+    server_cpu = _cpu_seconds(args.server_pid) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     figures = _report(f"{args.label} run {run + 1}", samples, elapsed)
     print(f"  load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    if samples:
+        print(
+            f"  CPU per request: server {server_cpu / len(samples) * 1000:.1f} ms "
+            f"({server_cpu:.1f} s in all, {args.workers} worker(s)), "
+            f"load client {client_cpu / len(samples) * 1000:.1f} ms"
+        )
     return figures
 
 
@@ -295,7 +328,8 @@ def _run(home: Path, url: str, label: str, args: argparse.Namespace, scratch: Pa
     if not logins:
         raise LoadError(f"{args.home} has no demo caseworker logins (run `joinedup demo` into it)")
     args.label = label
-    with _serving(home, url, scratch / f"serve-{label}.log") as base:
+    with _serving(home, url, scratch / f"serve-{label}.log", args.workers) as (base, pid):
+        args.server_pid = pid
         asyncio.run(_load(base, logins, args))
 
 
@@ -306,6 +340,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.0, help="Mean seconds between requests.")
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=1, help="Timed runs on the same sessions.")
     parser.add_argument("--postgres", default="", help="Also run on this PostgreSQL.")
@@ -313,9 +348,12 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.seconds * args.runs <= MAX_SECONDS or not 0 < args.users <= 500:
         parser.error(f"--seconds x --runs must be in (0, {MAX_SECONDS}], --users in (0, 500]")
+    if not 0 < args.workers <= 16:
+        parser.error("--workers must be in (0, 16]")
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; {args.users} caseworkers for {args.seconds:g} s"
+        f"Python {platform.python_version()}; {args.users} caseworkers for {args.seconds:g} s, "
+        f"{args.workers} server worker(s)"
     )
     with tempfile.TemporaryDirectory(prefix="joinedup-load-bench-") as tmp:
         scratch = Path(tmp)
