@@ -127,7 +127,7 @@ def _serving(home: Path, url: str, log: Path, workers: int) -> Iterator[tuple[st
     port = _free_port()
     env = {**os.environ, "JOINEDUP_HOME": str(home), "JOINEDUP_DATABASE_URL": url}
     command = [str(Path(sys.executable).with_name("joinedup")), "serve", "--host", HOST]
-    command += ["--workers", str(workers), "--port", str(port)]
+    command += ["--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])]
     with log.open("wb") as out:
         server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         base = f"http://{HOST}:{port}"
