@@ -81,6 +81,7 @@ class Sample:
     page: str
     seconds: float
     status: int  # 0: no response (timeout, connection refused or reset)
+    failure: str = ""  # with status 0: the exception's type
 
 
 def _csrf(html: str) -> str:
@@ -236,13 +237,14 @@ async def _drive(
         else:
             page, path = "worklist", f"/worklist?page={rng.randint(1, worker.pages)}"
         start = time.perf_counter()
+        failure = ""
         try:
             response = await worker.client.get(path)
             await response.aread()
             status = response.status_code
-        except httpx.TransportError:
-            status = 0
-        samples.append(Sample(page, time.perf_counter() - start, status))
+        except httpx.TransportError as exc:
+            status, failure = 0, type(exc).__name__
+        samples.append(Sample(page, time.perf_counter() - start, status, failure))
         if think:
             await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
@@ -261,7 +263,7 @@ def _report(label: str, samples: list[Sample], seconds: float) -> dict[str, list
         if not chosen:
             continue
         errors = [s for s in chosen if s.status != 200]
-        statuses = sorted({s.status for s in errors})
+        statuses = sorted({f"{s.status} {s.failure}".strip() for s in errors})
         ms = [_percentile([s.seconds for s in chosen], q) * 1000 for q in (0.5, 0.95, 0.99)]
         figures[page] = ms
         print(

@@ -20,7 +20,7 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import append_by
 from joinedup.governance.audit_actions import AuditAction
-from joinedup.store import SnapshotStore, duckdb_reader
+from joinedup.store import SnapshotStore, duckdb_session
 
 
 class ObjectionError(JoinedupError, ValueError):
@@ -160,7 +160,7 @@ def resident_records(
     if run is None or not resident_ids:
         return set()
     source = SnapshotStore(settings).sql_source(run.index_sha256)
-    with duckdb_reader(settings) as con:
+    with duckdb_session(settings) as con:
         con.register("__objectors", pa.table({"id": pa.array(sorted(resident_ids))}))
         rows = con.execute(
             f"SELECT organisation, dataset, source_record_id FROM {source} "
@@ -185,7 +185,7 @@ def _record_residents(
             "source_record_id": pa.array([r for _, _, r in named]),
         }
     )
-    with duckdb_reader(settings) as con:
+    with duckdb_session(settings) as con:
         con.register("__objected", table)
         rows = con.execute(
             f"SELECT DISTINCT i.resident_id FROM {source} i JOIN __objected o "

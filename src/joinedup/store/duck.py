@@ -53,7 +53,10 @@ def duckdb_reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     with _readers_lock:
         database = _readers.get(key)
         if database is None:
-            database = duckdb.connect(":memory:", config=duckdb_config(settings))
+            config = duckdb_config(settings)
+            spill = settings.tmp_dir / "duckdb-readers" / str(os.getpid())  # its own spill
+            spill.mkdir(parents=True, exist_ok=True)
+            database = duckdb.connect(":memory:", config={**config, "temp_directory": str(spill)})
             database.execute("SET enable_progress_bar = false")
             _readers[key] = database
         con = database.cursor()
