@@ -4,7 +4,6 @@ app from the environment; the metrics listener, which serves one process, is ref
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,9 @@ from typer.testing import CliRunner
 
 from joinedup.cli import app
 from joinedup.config import Settings
+from tests.support import free_port
 
 HOST = "127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_the_metrics_listener_is_refused_with_several_workers(home_settings: Settings) -> None:
@@ -38,7 +31,7 @@ def test_the_metrics_listener_is_refused_with_several_workers(home_settings: Set
 
 @pytest.mark.slow
 def test_two_workers_serve_the_home(home_settings: Settings, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port(HOST)
     env = {
         **os.environ,
         "JOINEDUP_HOME": str(home_settings.home),
