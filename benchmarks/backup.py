@@ -24,36 +24,15 @@ import shutil
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from homes import fresh_schema, home_settings
 from joinedup.backup import backup, restore, verify_archive
 from joinedup.catalog.db import dispose_engines, normalise_url
 from joinedup.config import Settings
-
-
-def _settings(home: Path, url: str = "") -> Settings:
-    return Settings(home=home, database_url=url, secret_key="benchmark")
-
-
-@contextmanager
-def _schema(base: str) -> Iterator[str]:
-    """A fresh PostgreSQL schema, as a URL whose search_path is that schema."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _catalogue_bytes(settings: Settings) -> int:
@@ -63,7 +42,7 @@ def _catalogue_bytes(settings: Settings) -> int:
     query = text(
         "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+        "WHERE n.nspname = currentfresh_schema() AND c.relkind = 'r'"
     )
     with engine.connect() as conn:
         size = int(conn.execute(query).scalar_one())
@@ -163,10 +142,10 @@ def _runs(label: str, source: Settings, runs: int, scratch: Path, pg: str) -> Pa
         times["verify"].append(_timed(verify_archive, archive))
         target = scratch / f"{label}-restored-{n}"
         if pg:
-            with _schema(pg) as url:
-                times["restore"].append(_timed(restore, _settings(target, url), archive))
+            with fresh_schema(pg) as url:
+                times["restore"].append(_timed(restore, home_settings(target, url), archive))
         else:
-            times["restore"].append(_timed(restore, _settings(target), archive))
+            times["restore"].append(_timed(restore, home_settings(target), archive))
         shutil.rmtree(target, ignore_errors=True)
     home, size = _home_bytes(source), archive.stat().st_size
     medians = ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in times.items())
@@ -185,7 +164,7 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help="Also back up while serving.")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    source = _settings(args.home)
+    source = home_settings(args.home)
     with tempfile.TemporaryDirectory(prefix="joinedup-backup-bench-") as tmp:
         scratch = Path(tmp)
         archive = _runs("sqlite", source, args.runs, scratch, "")
@@ -193,8 +172,8 @@ def main() -> None:
             _while_serving(source, scratch)
         if args.postgres:
             base = normalise_url(args.postgres)
-            with _schema(base) as url:
-                pg_home = _settings(scratch / "pg-home", url)
+            with fresh_schema(base) as url:
+                pg_home = home_settings(scratch / "pg-home", url)
                 restore(pg_home, archive)
                 dispose_engines()
                 _runs("postgresql", pg_home, args.runs, scratch, base)

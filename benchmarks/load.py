@@ -1,10 +1,10 @@
 """Load benchmark: concurrent signed-in caseworkers on the worklist, flag and household pages.
 
     .venv/bin/python benchmarks/load.py HOME [--users 50] [--seconds 60] [--think 0]
-        [--postgres URL] [--max-requests 200000]
+        [--workers 1] [--postgres URL] [--max-requests 200000]
 
 HOME is a demo home on SQLite (``joinedup demo`` writes its caseworkers' logins into it). It is
-served as ``joinedup serve`` serves it (uvicorn, one process, on 127.0.0.1 and a free port);
+served as ``joinedup serve --workers N`` serves it (uvicorn, on 127.0.0.1 and a free port);
 serving writes audit events, so point it at a copy of a home you want to keep unchanged. Each
 of ``--users`` clients is its own session: it signs in through the form as one of the demo's
 caseworker accounts (round robin over every council's), chooses one of the purposes the purpose
@@ -14,7 +14,8 @@ worklist to learn flag and household ids. When every client is ready, all of the
 waiting ``--think`` seconds between a response and its next request (0: back to back).
 
 Printed: per page type the requests, errors (any status but 200, or no response) and the
-p50/p95/p99 latency, and the throughput. With ``--postgres URL`` the home is backed up and
+p50/p95/p99 latency, the throughput, and the CPU time the server's processes (and the load
+client) spent per request in the timed window. With ``--postgres URL`` the home is backed up and
 restored into a fresh PostgreSQL schema (dropped afterwards) and the same load is run on it.
 The load is bounded: loopback only, at most ``--max-requests`` requests a run and
 600 s of timed runs in all. ``--runs N`` repeats the timed window on the same sessions and
@@ -43,8 +44,8 @@ from pathlib import Path
 
 import httpx
 
-# benchmarks/backup.py: its fresh-schema helper and settings (this folder is on sys.path)
-from backup import _schema, _settings
+# benchmarks/homes.py (this folder is on sys.path)
+from homes import fresh_schema, home_settings
 from joinedup.backup import backup, restore
 from joinedup.catalog.db import dispose_engines, normalise_url
 from joinedup.demo import demo_logins
@@ -80,6 +81,7 @@ class Sample:
     page: str
     seconds: float
     status: int  # 0: no response (timeout, connection refused or reset)
+    failure: str = ""  # with status 0: the exception's type
 
 
 def _csrf(html: str) -> str:
@@ -96,16 +98,39 @@ def _free_port() -> int:
         return port
 
 
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and its descendants (Linux ``/proc``)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total = 0.0
+    for pid, seconds in times.items():
+        walk = pid
+        while walk > 1 and walk != root:
+            walk = parents.get(walk, 0)
+        if walk == root:
+            total += seconds
+    return total
+
+
 @contextmanager
-def _serving(home: Path, url: str, log: Path) -> Iterator[str]:
-    """``joinedup serve`` on 127.0.0.1 for ``home`` (and database ``url``), until the block ends."""
+def _serving(home: Path, url: str, log: Path, workers: int) -> Iterator[tuple[str, int]]:
+    """``joinedup serve`` on 127.0.0.1 for ``home`` (and database ``url``), until the block
+    ends: its base URL and process id."""
     port = _free_port()
     env = {**os.environ, "JOINEDUP_HOME": str(home), "JOINEDUP_DATABASE_URL": url}
     command = [str(Path(sys.executable).with_name("joinedup")), "serve", "--host", HOST]
+    command += ["--port", str(port), *(["--workers", str(workers)] if workers > 1 else [])]
     with log.open("wb") as out:
-        server = subprocess.Popen(
-            [*command, "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+        server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         base = f"http://{HOST}:{port}"
         try:
             deadline = time.monotonic() + 120
@@ -120,7 +145,7 @@ def _serving(home: Path, url: str, log: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise LoadError(f"the server did not answer /healthz in 120 s; see {log}")
                 time.sleep(0.2)
-            yield base
+            yield base, server.pid
         finally:
             server.terminate()
             try:
@@ -212,13 +237,14 @@ async def _drive(
         else:
             page, path = "worklist", f"/worklist?page={rng.randint(1, worker.pages)}"
         start = time.perf_counter()
+        failure = ""
         try:
             response = await worker.client.get(path)
             await response.aread()
             status = response.status_code
-        except httpx.TransportError:
-            status = 0
-        samples.append(Sample(page, time.perf_counter() - start, status))
+        except httpx.TransportError as exc:
+            status, failure = 0, type(exc).__name__
+        samples.append(Sample(page, time.perf_counter() - start, status, failure))
         if think:
             await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
@@ -237,7 +263,7 @@ def _report(label: str, samples: list[Sample], seconds: float) -> dict[str, list
         if not chosen:
             continue
         errors = [s for s in chosen if s.status != 200]
-        statuses = sorted({s.status for s in errors})
+        statuses = sorted({f"{s.status} {s.failure}".strip() for s in errors})
         ms = [_percentile([s.seconds for s in chosen], q) * 1000 for q in (0.5, 0.95, 0.99)]
         figures[page] = ms
         print(
@@ -254,6 +280,7 @@ async def _timed(
     samples: list[Sample] = []
     budget = [args.max_requests]
     load_before = os.getloadavg()
+    server_cpu, client_cpu = _cpu_seconds(args.server_pid), time.process_time()
     start = time.perf_counter()
     until = start + args.seconds
     await asyncio.gather(
@@ -264,8 +291,16 @@ async def _timed(
     )
     elapsed = time.perf_counter() - start
     load_after = os.getloadavg()
+    server_cpu = _cpu_seconds(args.server_pid) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     figures = _report(f"{args.label} run {run + 1}", samples, elapsed)
     print(f"  load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after")
+    if samples:
+        print(
+            f"  CPU per request: server {server_cpu / len(samples) * 1000:.1f} ms "
+            f"({server_cpu:.1f} s in all, {args.workers} worker(s)), "
+            f"load client {client_cpu / len(samples) * 1000:.1f} ms"
+        )
     return figures
 
 
@@ -291,11 +326,12 @@ async def _load(base: str, logins: list[dict[str, str]], args: argparse.Namespac
 
 def _run(home: Path, url: str, label: str, args: argparse.Namespace, scratch: Path) -> None:
     # the logins file stays in the demo's own home (a backup does not carry it)
-    logins = [x for x in demo_logins(_settings(args.home)) if x.get("role") == "caseworker"]
+    logins = [x for x in demo_logins(home_settings(args.home)) if x.get("role") == "caseworker"]
     if not logins:
         raise LoadError(f"{args.home} has no demo caseworker logins (run `joinedup demo` into it)")
     args.label = label
-    with _serving(home, url, scratch / f"serve-{label}.log") as base:
+    with _serving(home, url, scratch / f"serve-{label}.log", args.workers) as (base, pid):
+        args.server_pid = pid
         asyncio.run(_load(base, logins, args))
 
 
@@ -306,6 +342,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", type=float, default=0.0, help="Mean seconds between requests.")
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=1, help="Timed runs on the same sessions.")
     parser.add_argument("--postgres", default="", help="Also run on this PostgreSQL.")
@@ -313,9 +350,12 @@ def main() -> None:
     args = parser.parse_args()
     if not 0 < args.seconds * args.runs <= MAX_SECONDS or not 0 < args.users <= 500:
         parser.error(f"--seconds x --runs must be in (0, {MAX_SECONDS}], --users in (0, 500]")
+    if not 0 < args.workers <= 16:
+        parser.error("--workers must be in (0, 16]")
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; {args.users} caseworkers for {args.seconds:g} s"
+        f"Python {platform.python_version()}; {args.users} caseworkers for {args.seconds:g} s, "
+        f"{args.workers} server worker(s)"
     )
     with tempfile.TemporaryDirectory(prefix="joinedup-load-bench-") as tmp:
         scratch = Path(tmp)
@@ -323,9 +363,9 @@ def main() -> None:
             _run(args.home, "", "sqlite", args, scratch)
         if args.postgres:
             archive = scratch / "home.tar"
-            backup(_settings(args.home), archive)
-            with _schema(normalise_url(args.postgres)) as url:
-                restore(_settings(scratch / "pg-home", url), archive)
+            backup(home_settings(args.home), archive)
+            with fresh_schema(normalise_url(args.postgres)) as url:
+                restore(home_settings(scratch / "pg-home", url), archive)
                 dispose_engines()
                 _run(scratch / "pg-home", url, "postgresql", args, scratch)
 

@@ -4,6 +4,7 @@ clients, signing in through the real forms with the CSRF token, and API tokens."
 from __future__ import annotations
 
 import re
+import socket
 import warnings
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -142,3 +143,10 @@ def ethics_signed_off(session: Session, today: date | None = None) -> None:
                 )
             )
     session.flush()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` just now (for a server a test starts)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

@@ -7,7 +7,9 @@ A backup is a tar archive::
     catalogue/<table>.jsonl     every control-plane row, one JSON object per line
     snapshots/<ab>/<sha>.parquet
     files/<path>                the other files of the home the catalogue names (linkage
-                                models, ``linkage_run.model_path``), with hash and size
+                                models, ``linkage_run.model_path``), and the audit log's
+                                signed checkpoints (``audit/checkpoints.jsonl``) up to the
+                                archive's last audit event, each with hash and size
 
 Each column is encoded from its SQLAlchemy type (:data:`ENCODINGS`): dates and datetimes as ISO
 8601, decimals as strings, bytes as base64, JSON columns as their JSON text (so SQL NULL and JSON
@@ -55,6 +57,7 @@ from joinedup.catalog.types import UTCDateTime, utcnow
 from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.governance.audit import ChainWalk
+from joinedup.governance.audit_anchor import CHECKPOINTS, checkpoint_head, unverified_checkpoints
 from joinedup.store.hashing import file_sha256
 
 FORMAT = "joinedup-backup/3"
@@ -78,6 +81,8 @@ class BackupSummary:
     snapshots: int
     bytes: int
     files: int = 0
+    #: Restored audit checkpoints that do not verify with the restored home's secret key.
+    unverified_checkpoints: int = 0
 
 
 def _tables() -> list[Table]:
@@ -264,6 +269,12 @@ def backup(settings: Settings, target: Path) -> BackupSummary:
                 size = source.stat().st_size
                 total += size
                 home_files.append({"path": rel, "sha256": file_sha256(source), "size": size})
+            anchor = _checkpoints(settings, conn)
+            if anchor is not None:
+                _add_bytes(tar, f"{FILES_PREFIX}{CHECKPOINTS}", anchor)
+                total += len(anchor)
+                digest = hashlib.sha256(anchor).hexdigest()
+                home_files.append({"path": CHECKPOINTS, "sha256": digest, "size": len(anchor)})
             manifest = {
                 "format": FORMAT,
                 "created_at": utcnow().isoformat(),
@@ -280,6 +291,24 @@ def backup(settings: Settings, target: Path) -> BackupSummary:
     finally:
         partial.unlink(missing_ok=True)
     return BackupSummary(target, tables, len(files), total, len(home_files))
+
+
+def _checkpoints(settings: Settings, conn: Connection) -> bytes | None:
+    """The home's signed audit checkpoints up to the last audit event ``conn`` sees (one of a
+    later event, committed after the catalogue was read, is left out; so is a line still being
+    written). Lines that are not readable checkpoints are kept, for ``audit verify`` to report."""
+    path = settings.home / CHECKPOINTS
+    if not path.is_file():
+        return None
+    last = conn.execute(select(func.max(AuditEvent.id))).scalar() or 0
+    kept = []
+    for line in path.read_bytes().splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break
+        head = checkpoint_head(line.decode(errors="replace"))
+        if head is None or head[0] <= last:
+            kept.append(line)
+    return b"".join(kept)
 
 
 def _named_files(conn: Connection) -> list[str]:
@@ -524,6 +553,7 @@ def _check_archive(
             f"{source}: the audit log in the backup is broken at event {first.event_id} "
             f"({first.problem}; {len(walk.problems)} problem(s))"
         )
+    _check_checkpoints(archive, manifest, rows[AuditEvent.__tablename__])
     report = ArchiveReport(
         source,
         manifest["alembic_revision"],
@@ -534,6 +564,26 @@ def _check_archive(
         len(manifest.get("files", [])),
     )
     return report, rows
+
+
+def _check_checkpoints(
+    archive: _Archive, manifest: dict[str, Any], events: list[dict[str, Any]]
+) -> None:
+    """Each audit checkpoint in the archive must record an event of the archive's own log with
+    that event's hash: otherwise the log in the archive was truncated or rewritten. (Their
+    signatures need the home's key: ``audit verify`` checks them on the restored home.)"""
+    if not any(entry["path"] == CHECKPOINTS for entry in manifest.get("files", [])):
+        return
+    hashes = {int(row["id"]): row["hash"] for row in events}
+    data = archive.read(f"{FILES_PREFIX}{CHECKPOINTS}").decode(errors="replace")
+    for number, line in enumerate(data.splitlines(), start=1):
+        head = checkpoint_head(line)
+        if head is not None and hashes.get(head[0]) != head[1]:
+            state = "holds with another hash" if head[0] in hashes else "lacks"
+            raise BackupError(
+                f"{archive.source}: audit checkpoint {number} signs event {head[0]}, which the "
+                f"audit log in the backup {state}: the log was truncated or rewritten"
+            )
 
 
 def verify_archive(source: Path) -> ArchiveReport:
@@ -654,7 +704,15 @@ def restore(settings: Settings, source: Path) -> BackupSummary:
             raise
     dispose_engines()
     migrate.upgrade(settings)
-    return BackupSummary(source, report.tables, report.snapshots, report.bytes, report.files)
+    restored = any(entry["path"] == CHECKPOINTS for entry in manifest.get("files", []))
+    return BackupSummary(
+        source,
+        report.tables,
+        report.snapshots,
+        report.bytes,
+        report.files,
+        unverified_checkpoints(settings) if restored else 0,
+    )
 
 
 def describe_database(settings: Settings) -> str:

@@ -106,12 +106,21 @@ def doctor() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port (about one per CPU core; the settings "
+            "come from the environment and joinedup.toml).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app and API (http://127.0.0.1:8000 by default)."""
     from joinedup.web.server import serve_app
 
     s = settings()
-    serve_app(s, host or s.host, port or s.port)
+    serve_app(s, host or s.host, port or s.port, workers)
 
 
 @app.command()
@@ -163,6 +172,12 @@ def restore(file: Annotated[Path, typer.Argument(help="Archive written by `backu
         f"Restored {rows} catalogue rows, {summary.snapshots} snapshots and "
         f"{summary.files} other files"
     )
+    if summary.unverified_checkpoints:
+        console.print(
+            f"Warning: {summary.unverified_checkpoints} audit checkpoint(s) do not verify with "
+            "this home's secret key; `joinedup audit verify` reports them until the home uses "
+            "the key of the home the backup was taken from (JOINEDUP_SECRET_KEY or secret.key)"
+        )
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
 Writers in threads and in separate processes append at once, each in its own transaction that
 reads first (as every audited action does); every append succeeds, the ids run 1..n without a
-gap and the hash chain verifies.
+gap, the hash chain verifies, and so does its anchor: every commit's signed checkpoint,
+appended to one file by every writer, matches the log up to its last event.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from joinedup.catalog.models import AuditEvent, Organisation
 from joinedup.config import Settings
 from joinedup.governance.audit import append_event, verify_chain
 from joinedup.governance.audit_actions import AuditAction
+from joinedup.governance.audit_anchor import verify_anchor
 from tests.support import make_settings
 
 WRITERS = 6
@@ -58,6 +60,8 @@ def _check(settings: Settings, appended: int) -> None:
             select(func.count()).select_from(AuditEvent).where(AuditEvent.target_type == "test")
         )
         assert ours == appended
+        anchor = verify_anchor(settings, session)
+        assert anchor.problems == [] and anchor.anchored_to == before
 
 
 def test_threads_append_at_once_and_the_chain_holds(db_settings: Settings) -> None:

@@ -10,7 +10,7 @@ from joinedup.governance.agreements import revoke
 from joinedup.governance.audit import verify_chain
 from joinedup.governance.grants import grant_purpose
 from joinedup.governance.objections import ObjectionSubject, record_objection
-from joinedup.governance.policy import AccessRequest, decide
+from joinedup.governance.policy import AccessRequest, Policy, decide
 from tests.governance.conftest import TODAY, Region
 
 FIELDS = ("source_record_id", "given_name", "fsm_eligible")
@@ -73,6 +73,36 @@ def test_active_agreement_allows_its_fields_purpose_and_parties(
     assert admin.reason == "the role hub_admin does not read personal data"
     unknown = _decide(r, username="lam-case", purpose="curiosity")
     assert unknown.reason == "no registered purpose 'curiosity'"
+
+
+def test_one_policy_per_request_gives_the_decisions_decide_gives(
+    active_fsm_agreement: Region,
+) -> None:
+    """A page deciding many reads uses one Policy (ADR 0033): each of its decisions, for any
+    provider and fields, is exactly the one :func:`decide` gives for the same request."""
+    r = active_fsm_agreement
+    with session_scope(r.settings) as session:
+        providers = [o.id for o in session.scalars(select(Organisation).order_by(Organisation.id))]
+    field_sets = [FIELDS, FIELDS[:1], (*FIELDS, "postcode"), ("date_of_birth",)]
+    for username in ("lam-case", "sou-case", "food-case", "hub-admin"):
+        for purpose in ("fsm", "fraud-prevention", "curiosity"):
+            base = _request(r, username, purpose)
+            with session_scope(r.settings) as session:
+                policy = Policy(session, base.user_id, base.organisation_id, purpose, TODAY)
+                for provider in providers:
+                    for fields in field_sets:
+                        req = AccessRequest(
+                            base.user_id,
+                            base.organisation_id,
+                            purpose,
+                            provider,
+                            "school-census",
+                            "school_census",
+                            fields,
+                            TODAY,
+                        )
+                        got = policy.decide(provider, "school-census", "school_census", fields)
+                        assert got == decide(session, req), (username, purpose, provider, fields)
 
 
 def test_expired_and_revoked_agreements_stop_access_at_once(active_fsm_agreement: Region) -> None:

@@ -7,19 +7,24 @@ records. No agreement shares other councils' data with Wandsworth for ``linkage`
 the queue lists only pairs of Wandsworth records; a resident shows other councils' records
 only as held by another organisation, with no key, dataset or id, and leaves out their links,
 decisions and household members; a pair of two other councils' records is not found and
-cannot be decided. The hub's analyst, to whom an agreement shares every organisation's data
-for ``linkage``, still sees and decides everything.
+cannot be decided; the overview's search answers alike for a resident held only elsewhere and
+for one that does not exist. The hub's analyst, to whom an agreement shares every
+organisation's data for ``linkage``, still sees and decides everything.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import select
 
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import AuditEvent
 from joinedup.linkage import explain
 from joinedup.linkage.governed import HIDDEN
 from joinedup.linkage.review import pair_id
@@ -132,3 +137,50 @@ def test_decisions_only_on_pairs_the_reviewer_may_see(private_demo: Region) -> N
         assert made.status_code == 201, made.text
         resident = hub.get(f"{ROOT}/residents/{_mixed_resident(home)}").json()
         assert not any(r["hidden"] for r in resident["records"])
+
+
+def _searches(home: Region, after: int) -> list[tuple[str | None, str | None, str]]:
+    with session_scope(home.settings) as session:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "linkage.find", AuditEvent.id > after)
+            .order_by(AuditEvent.id)
+        ).all()
+        return [(e.decision, e.target_id, e.actor) for e in events]
+
+
+def _same_page(html: str) -> str:
+    """The page less what differs on every response (the CSP nonce)."""
+    return re.sub(r'nonce="[^"]*"', 'nonce=""', html)
+
+
+def _last_event(home: Region) -> int:
+    with session_scope(home.settings) as session:
+        return int(session.scalars(select(AuditEvent.id).order_by(AuditEvent.id.desc())).first())
+
+
+def test_the_overview_search_does_not_say_who_exists_elsewhere(private_demo: Region) -> None:
+    """The search on ``/linkage`` used to redirect to any resident of the latest run, so a
+    council analyst learnt which resident ids other councils hold. Now a resident held only by
+    other organisations gets the very answer of one that does not exist, and every search is
+    audited (denied, or allowed with the records it found)."""
+    home = private_demo
+    elsewhere, mixed, absent = _elsewhere_resident(home), _mixed_resident(home), "r-0" + "0" * 15
+    start = _last_event(home)
+    for analyst in _client(home, f"{OWN}.analyst"):
+        nobody = analyst.get(f"/linkage?resident={absent}", follow_redirects=False)
+        hidden = analyst.get(f"/linkage?resident={elsewhere}", follow_redirects=False)
+        assert nobody.status_code == hidden.status_code == 422, hidden.headers
+        assert "location" not in hidden.headers
+        assert _same_page(hidden.text.replace(elsewhere, absent)) == _same_page(nobody.text)
+        found = analyst.get(f"/linkage?resident={mixed}", follow_redirects=False)
+        assert found.status_code == 303 and found.headers["location"] == f"/residents/{mixed}"
+    for hub in _client(home, "hub.analyst"):  # an agreement shares every council's records
+        shared = hub.get(f"/linkage?resident={elsewhere}", follow_redirects=False)
+        assert shared.status_code == 303, shared.text
+    assert _searches(home, start) == [
+        ("deny", absent, f"{OWN}.analyst"),
+        ("deny", elsewhere, f"{OWN}.analyst"),
+        ("allow", mixed, f"{OWN}.analyst"),
+        ("allow", elsewhere, "hub.analyst"),
+    ]

@@ -328,12 +328,10 @@ def leave(session: Session, agreement: Agreement, user: User, note: str) -> None
             note=f"party withdrew: {note}"[:500],
         )
     )
-    append_event(
+    append_by(
         session,
-        actor=user.username,
-        actor_user_id=user.id,
-        organisation_id=user.organisation_id,
-        action=AuditAction.AGREEMENT_PARTY_LEAVE,
+        user,
+        AuditAction.AGREEMENT_PARTY_LEAVE,
         target_type="agreement",
         target_id=agreement.reference,
         details={"note": note},

@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     )
     LINKAGE_EXPLAIN = ("linkage.explain", "Viewed how the records were linked", True)
     LINKAGE_PAIR_VIEW = ("linkage.pair_view", "Reviewed a possible match", True)
+    LINKAGE_FIND = ("linkage.find", "Looked the resident up in the resident index", True)
     RIGHTS_FIND = ("rights.find", "Searched for the resident (subject access)", True)
     RIGHTS_EXPORT = ("rights.export", "Released a subject access export", True)
 

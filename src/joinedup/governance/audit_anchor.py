@@ -42,10 +42,27 @@ HEAD_KEY = "joinedup_audit_head"
 SETTINGS_KEY = "joinedup_settings"
 _INFO = b"joinedup audit checkpoints v1"
 SIGNATURE, TRUNCATION, REWRITE = "signature", "truncation", "rewrite"
+#: Where the checkpoints are kept, relative to the home (backups carry the file: ADR 0028).
+CHECKPOINTS = "audit/checkpoints.jsonl"
 
 
 def checkpoints_file(settings: Settings) -> Path:
-    return settings.home / "audit" / "checkpoints.jsonl"
+    return settings.home / CHECKPOINTS
+
+
+def checkpoint_head(line: str) -> tuple[int, str] | None:
+    """The event id and hash a checkpoint line records (None: not a readable checkpoint;
+    its signature is not checked here)."""
+    try:
+        item = json.loads(line)
+        return int(item["event_id"]), str(item["hash"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def unverified_checkpoints(settings: Settings) -> int:
+    """How many checkpoint lines do not verify with this home's key (0: none, or no file)."""
+    return len(_read(settings)[1])
 
 
 def _secret(settings: Settings) -> bytes:

@@ -142,6 +142,15 @@ def exclusions_for(session: Session, purpose: str) -> Exclusions:
     return Exclusions(purpose, residents, records)
 
 
+def objecting_residents(settings: Settings, session: Session, purpose: str) -> frozenset[str]:
+    """The residents excluded from ``purpose``: :func:`objectors`' residents, without looking
+    up all their records (what a flag, which names its resident, needs)."""
+    named = exclusions_for(session, purpose)
+    if not named.records:
+        return named.resident_ids
+    return named.resident_ids | _record_residents(settings, session, named.records)
+
+
 def resident_records(
     settings: Settings, session: Session, resident_ids: frozenset[str]
 ) -> set[tuple[str, str, str]]:

@@ -8,12 +8,11 @@ read, or the missing condition. Callers audit the decision with :mod:`joinedup.g
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from joinedup.catalog.models import (
     Agreement,
@@ -138,35 +137,118 @@ def _check_agreement(agreement: Agreement, req: AccessRequest) -> Decision:
     )
 
 
-def _candidate_agreements(session: Session, req: AccessRequest) -> Iterable[Agreement]:
-    agreements = session.scalars(select(Agreement).order_by(Agreement.id)).unique().all()
-    for agreement in agreements:
-        if _is_party(agreement, req.organisation_id, PartyRole.RECIPIENT) and _is_party(
-            agreement, req.provider_id, PartyRole.PROVIDER
-        ):
-            yield agreement
+class Policy:
+    """The policy decision for one requester acting under one purpose on one day, for any
+    number of reads: what it needs from the catalogue (the user, the purpose and its grant, the
+    agreements the requester's organisation receives under) is read once, then each read is
+    decided in memory. Each :meth:`decide` gives exactly what :func:`decide` gives for the same
+    :class:`AccessRequest`; a page that decides many values uses one per request.
+
+    With ``user_id`` None it decides for the organisation alone (a service acting for it, see
+    :func:`decide_for_organisation`)."""
+
+    def __init__(
+        self,
+        session: Session,
+        user_id: int | None,
+        organisation_id: int,
+        purpose: str,
+        today: date | None = None,
+    ) -> None:
+        self.session, self.organisation_id, self.purpose = session, organisation_id, purpose
+        self.today = today or date.today()
+        self.kind = "organisation" if user_id is None else "user"
+        self.refusal = self._check_user(user_id) if user_id is not None else None
+        if self.refusal is None and self._purpose_id() is None:
+            self.refusal = _deny(f"no registered purpose {purpose!r}")
+        self.agreements: list[Agreement] = []
+        if self.refusal is None:
+            agreements = session.scalars(
+                select(Agreement)
+                .order_by(Agreement.id)
+                .options(
+                    selectinload(Agreement.parties),
+                    selectinload(Agreement.data),
+                    selectinload(Agreement.purposes),
+                )
+            ).all()
+            self.agreements = [
+                a for a in agreements if _is_party(a, organisation_id, PartyRole.RECIPIENT)
+            ]
+
+    def _purpose_id(self) -> int | None:
+        found = self.session.scalar(select(Purpose.id).where(Purpose.code == self.purpose))
+        return int(found) if found is not None else None
+
+    def _check_user(self, user_id: int) -> Decision | None:
+        user = self.session.get(User, user_id)
+        if user is None or not user.is_active:
+            return _deny("the account does not exist or is disabled")
+        if user.organisation_id != self.organisation_id:
+            return _deny("the user does not act for this organisation")
+        if user.role not in PERSONAL_DATA_ROLES:
+            return _deny(f"the role {user.role} does not read personal data")
+        if self._purpose_id() is None:
+            return _deny(f"no registered purpose {self.purpose!r}")
+        if not is_granted(self.session, self.purpose, user.role, user.organisation_id):
+            return _deny(f"the role {user.role} is not granted the purpose {self.purpose}")
+        return None
+
+    def decide(
+        self, provider_id: int, dataset: str, standard: str, fields: tuple[str, ...]
+    ) -> Decision:
+        """May the requester read ``fields`` of ``dataset`` held by ``provider_id``? (Counted
+        in the metrics by outcome, as :func:`decide` is.)"""
+        decision = self._decide(
+            AccessRequest(
+                user_id=0,
+                organisation_id=self.organisation_id,
+                purpose=self.purpose,
+                provider_id=provider_id,
+                dataset=dataset,
+                standard=standard,
+                fields=fields,
+                today=self.today,
+            )
+        )
+        count_decision(decision.allow, self.kind)
+        return decision
+
+    def _decide(self, req: AccessRequest) -> Decision:
+        if self.refusal is not None:
+            return self.refusal
+        if req.provider_id == req.organisation_id:
+            return Decision(
+                True, "the organisation's own data (it is the controller)", None, None, req.fields
+            )
+        best: Decision | None = None
+        for agreement in self.agreements:
+            if not _is_party(agreement, req.provider_id, PartyRole.PROVIDER):
+                continue
+            decision = _check_agreement(agreement, req)
+            if decision.allow:
+                return decision
+            if best is None or len(decision.fields) > len(best.fields):
+                best = decision
+        if best is not None:
+            return best
+        provider = self.session.get(Organisation, req.provider_id)
+        recipient = self.session.get(Organisation, req.organisation_id)
+        return _deny(
+            f"no agreement shares {provider.code if provider else 'that organisation'}'s data "
+            f"with {recipient.code if recipient else 'this organisation'}"
+        )
+
+
+def _policy(session: Session, req: AccessRequest, user_id: int | None) -> Policy:
+    return Policy(session, user_id, req.organisation_id, req.purpose, req.today)
 
 
 def decide(session: Session, req: AccessRequest) -> Decision:
     """The policy decision for one read of personal data (counted in the metrics by outcome)."""
-    decision = _decide_for_user(session, req)
-    count_decision(decision.allow, "user")
-    return decision
-
-
-def _decide_for_user(session: Session, req: AccessRequest) -> Decision:
-    user = session.get(User, req.user_id)
-    if user is None or not user.is_active:
-        return _deny("the account does not exist or is disabled")
-    if user.organisation_id != req.organisation_id:
-        return _deny("the user does not act for this organisation")
-    if user.role not in PERSONAL_DATA_ROLES:
-        return _deny(f"the role {user.role} does not read personal data")
-    if session.scalar(select(Purpose.id).where(Purpose.code == req.purpose)) is None:
-        return _deny(f"no registered purpose {req.purpose!r}")
-    if not is_granted(session, req.purpose, user.role, user.organisation_id):
-        return _deny(f"the role {user.role} is not granted the purpose {req.purpose}")
-    return _decide_for_organisation(session, req)
+    return _policy(session, req, req.user_id).decide(
+        req.provider_id, req.dataset, req.standard, req.fields
+    )
 
 
 def decide_for_organisation(session: Session, req: AccessRequest) -> Decision:
@@ -176,31 +258,6 @@ def decide_for_organisation(session: Session, req: AccessRequest) -> Decision:
     with no user (a linkage job, see :mod:`joinedup.governance.processing`) calls this
     directly. ``req.user_id`` is not read.
     """
-    decision = _decide_for_organisation(session, req)
-    count_decision(decision.allow, "organisation")
-    return decision
-
-
-def _decide_for_organisation(session: Session, req: AccessRequest) -> Decision:
-    purpose = session.scalars(select(Purpose).where(Purpose.code == req.purpose)).first()
-    if purpose is None:
-        return _deny(f"no registered purpose {req.purpose!r}")
-    if req.provider_id == req.organisation_id:
-        return Decision(
-            True, "the organisation's own data (it is the controller)", None, None, req.fields
-        )
-    best: Decision | None = None
-    for agreement in _candidate_agreements(session, req):
-        decision = _check_agreement(agreement, req)
-        if decision.allow:
-            return decision
-        if best is None or len(decision.fields) > len(best.fields):
-            best = decision
-    if best is not None:
-        return best
-    provider = session.get(Organisation, req.provider_id)
-    recipient = session.get(Organisation, req.organisation_id)
-    return _deny(
-        f"no agreement shares {provider.code if provider else 'that organisation'}'s data with "
-        f"{recipient.code if recipient else 'this organisation'}"
+    return _policy(session, req, None).decide(
+        req.provider_id, req.dataset, req.standard, req.fields
     )

@@ -20,6 +20,8 @@ while the latest run gives it the same fingerprint, and opens again when its dat
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -47,11 +49,10 @@ from joinedup.governance.access import (
     audit_as,
 )
 from joinedup.governance.audit_actions import AuditAction
-from joinedup.governance.objections import objectors
-from joinedup.governance.policy import AccessRequest, Decision, decide
+from joinedup.governance.objections import objecting_residents
+from joinedup.governance.policy import Decision, Policy
 from joinedup.standards import sentences as reasons
-from joinedup.store import SnapshotStore, duckdb_session
-from joinedup.store.sql import lit
+from joinedup.store import SnapshotStore, duckdb_reader
 
 #: Roles that work flags. Data owners, DPOs and hub admins do not (DPOs audit).
 FLAG_ROLES = frozenset({Role.CASEWORKER.value, Role.ANALYST.value})
@@ -241,18 +242,27 @@ class FlagFilter:
 
 
 class _Visibility:
-    """Which (organisation, dataset, fields) this person may see, decided once per request."""
+    """Which (organisation, dataset, fields) this person may see: the catalogue is read once
+    per request (the datasets, and the policy's user, grant and agreements) and each set of
+    fields is decided in memory by the one policy decision, once."""
 
     def __init__(self, session: Session, actor: Actor, own_code: str, today: date) -> None:
-        self.session, self.actor, self.own, self.today = session, actor, own_code, today
+        self.own = own_code
         self.cache: dict[tuple[str, str, tuple[str, ...]], Decision] = {}
         rows = session.execute(
-            select(Organisation.code, Organisation.id, Organisation.name, Organisation.gss_code)
+            select(Organisation.code, Organisation.id, Dataset.name, Dataset.standard).join(
+                Dataset, Dataset.organisation_id == Organisation.id
+            )
         ).all()
-        self.orgs: dict[str, int] = {c: i for c, i, _, _ in rows}
+        self.datasets = {(code, name): (int(org), str(std)) for code, org, name, std in rows}
+        assert actor.purpose is not None
+        self.policy = Policy(session, actor.user_id, actor.organisation_id, actor.purpose, today)
+        names = session.execute(
+            select(Organisation.code, Organisation.name, Organisation.gss_code)
+        ).all()
         #: organisation codes and GSS codes → names, for reading
-        self.names: dict[str, str] = {c: n for c, _, n, _ in rows}
-        self.names.update({g: n for _, _, n, g in rows if g})
+        self.names: dict[str, str] = {c: n for c, n, _ in names}
+        self.names.update({g: n for _, n, g in names if g})
 
     def decide(self, organisation: str, dataset: str, fields: tuple[str, ...]) -> Decision:
         if organisation == self.own:
@@ -261,33 +271,11 @@ class _Visibility:
             return Decision(True, "provenance only")
         key = (organisation, dataset, fields)
         if key not in self.cache:
-            provider = self.orgs.get(organisation)
-            ds = (
-                self.session.scalars(
-                    select(Dataset).where(
-                        Dataset.organisation_id == provider, Dataset.name == dataset
-                    )
-                ).first()
-                if provider
-                else None
-            )
-            if ds is None or provider is None:
+            found = self.datasets.get((organisation, dataset))
+            if found is None:
                 self.cache[key] = Decision(False, "the dataset is no longer in the catalogue")
             else:
-                assert self.actor.purpose is not None
-                self.cache[key] = decide(
-                    self.session,
-                    AccessRequest(
-                        user_id=self.actor.user_id,
-                        organisation_id=self.actor.organisation_id,
-                        purpose=self.actor.purpose,
-                        provider_id=provider,
-                        dataset=dataset,
-                        standard=ds.standard,
-                        fields=fields,
-                        today=self.today,
-                    ),
-                )
+                self.cache[key] = self.policy.decide(found[0], dataset, found[1], fields)
         return self.cache[key]
 
 
@@ -310,30 +298,58 @@ def _latest_run(session: Session) -> InsightRun | None:
     return session.scalars(select(InsightRun).order_by(InsightRun.id.desc()).limit(1)).first()
 
 
+#: Runs' flags kept in memory per (flags snapshot, organisation, purpose): the latest few.
+_KEPT_RUNS = 32
+_kept: OrderedDict[tuple[str, str, str], list[dict[str, Any]]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _run_flags(
+    settings: Settings, run: InsightRun, organisation: str, purpose: str
+) -> list[dict[str, Any]]:
+    """Every flag of the run for ``organisation`` and ``purpose``, in worklist order. A flags
+    snapshot never changes (it is named by its hash), and reading its nested values and
+    records is the dear part of a page, so they are read once per process and kept; callers
+    must not change them."""
+    key = (run.flags_sha256, organisation, purpose)
+    with _kept_lock:
+        if key in _kept:
+            _kept.move_to_end(key)
+            return _kept[key]
+    source = SnapshotStore(settings).sql_source(run.flags_sha256)
+    with duckdb_reader(settings) as con:
+        cur = con.execute(
+            f"SELECT * FROM {source} WHERE organisation = ? AND purpose = ? "
+            "ORDER BY severity_rank DESC, as_at DESC NULLS LAST, rule_id, flag_id",
+            [organisation, purpose],
+        )
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    with _kept_lock:
+        _kept[key] = rows
+        while len(_kept) > _KEPT_RUNS:
+            _kept.popitem(last=False)
+    return rows
+
+
 def _query_flags(
     settings: Settings,
     session: Session,
     run: InsightRun,
     organisation: str,
     purpose: str,
-    where: list[str],
+    **equal: str | None,
 ) -> list[dict[str, Any]]:
-    """The run's flags of ``organisation`` under ``purpose``, less those of residents who
-    have objected to the purpose since (by resident id or by record): an objection takes
-    effect at once, not at the next run."""
-    source = SnapshotStore(settings).sql_source(run.flags_sha256)
-    conditions = [f"organisation = {lit(organisation)}", f"purpose = {lit(purpose)}", *where]
-    objecting = objectors(settings, session, purpose).resident_ids
-    if objecting:
-        listed = ", ".join(lit(r) for r in sorted(objecting))
-        conditions.append(f"resident_id NOT IN ({listed})")
-    with duckdb_session(settings) as con:
-        cur = con.execute(
-            f"SELECT * FROM {source} WHERE {' AND '.join(conditions)} "
-            "ORDER BY severity_rank DESC, as_at DESC NULLS LAST, rule_id, flag_id"
-        )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    """The run's flags of ``organisation`` under ``purpose`` whose columns have the values in
+    ``equal`` (None: any), less those of residents who have objected to the purpose since (by
+    resident id or by record): an objection takes effect at once, not at the next run."""
+    objecting = objecting_residents(settings, session, purpose)
+    wanted = [(column, value) for column, value in equal.items() if value is not None]
+    return [
+        row
+        for row in _run_flags(settings, run, organisation, purpose)
+        if row["resident_id"] not in objecting and all(row[c] == v for c, v in wanted)
+    ]
 
 
 def _actions(session: Session, org_id: int, flag_ids: list[str]) -> dict[str, list[FlagAction]]:
@@ -482,15 +498,17 @@ def list_flags(
         run = _latest_run(session)
         if run is None:
             return FlagPage([], 0, 1, filters.page_size, None, None, [], {})
-        where = []
-        if filters.rule:
-            where.append(f"rule_id = {lit(filters.rule)}")
-        if filters.severity:
-            where.append(f"severity = {lit(filters.severity)}")
-        if filters.household_id:
-            where.append(f"household_id = {lit(filters.household_id)}")
         assert actor.purpose is not None
-        rows = _query_flags(settings, session, run, own, actor.purpose, where)
+        rows = _query_flags(
+            settings,
+            session,
+            run,
+            own,
+            actor.purpose,
+            rule_id=filters.rule,
+            severity=filters.severity,
+            household_id=filters.household_id,
+        )
         actions = _actions(session, actor.organisation_id, [r["flag_id"] for r in rows])
         counts = {"open": 0, "quiet": 0}
         kept: list[dict[str, Any]] = []
@@ -539,9 +557,7 @@ def get_flag(settings: Settings, actor: Actor, flag_id: str, today: date | None 
         if run is None:
             raise NotFound("no flags yet")
         assert actor.purpose is not None
-        rows = _query_flags(
-            settings, session, run, own, actor.purpose, [f"flag_id = {lit(flag_id)}"]
-        )
+        rows = _query_flags(settings, session, run, own, actor.purpose, flag_id=flag_id)
         if not rows:
             raise NotFound(f"no flag {flag_id} for your organisation and purpose")
         actions = _actions(session, actor.organisation_id, [flag_id])

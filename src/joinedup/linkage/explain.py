@@ -691,20 +691,37 @@ def explain_resident(settings: Settings, actor: Actor, resident_id: str) -> Resi
     )
 
 
-def resident_exists(settings: Settings, resident_id: str) -> bool:
-    """Whether the latest run has ``resident_id`` (False for a malformed id or no run)."""
-    if not isinstance(resident_id, str) or not RESIDENT_ID.match(resident_id):
-        return False
-    try:
-        run = get_run(settings)
-    except LinkageNotFound:
-        return False
-    source = SnapshotStore(settings).sql_source(run.index_sha256)
-    with duckdb_session(settings) as con:
-        found = con.execute(
-            f"SELECT 1 FROM {source} WHERE resident_id = ? LIMIT 1", [resident_id]
-        ).fetchall()
-    return bool(found)
+def find_resident(settings: Settings, actor: Actor, resident_id: str) -> bool:
+    """Whether the latest run has ``resident_id`` with a record ``actor`` may know of (audited
+    either way). A resident held only by other organisations gets the answer of one that does
+    not exist: a search must not tell which residents other councils hold."""
+    check_reviewer(actor)
+    well_formed = isinstance(resident_id, str) and bool(RESIDENT_ID.match(resident_id))
+    keys: list[str] = []
+    if well_formed:
+        try:
+            run = get_run(settings)
+        except LinkageNotFound:
+            run = None
+        if run is not None:
+            seen = Visibility(settings, actor)
+            rows = _index_rows(settings, run, "resident_id", [resident_id])
+            keys = [str(r["record_key"]) for r in rows if seen.sees(str(r["record_key"]))]
+    with session_scope(settings) as session:
+        audit_as(
+            session,
+            actor,
+            AuditAction.LINKAGE_FIND,
+            decision="allow" if keys else "deny",
+            reason="an analyst looking a resident up in the resident index"
+            if keys
+            else "no resident with that id whose records the analyst may know of",
+            target_type="resident",
+            target_id=resident_id if well_formed else None,
+            records=keys[:1000],
+            details={"records": len(keys)},
+        )
+    return bool(keys)
 
 
 # --- deciding -----------------------------------------------------------------------------

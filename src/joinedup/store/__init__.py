@@ -9,15 +9,16 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from joinedup.store.duck import duckdb_session
+    from joinedup.store.duck import duckdb_reader, duckdb_session
     from joinedup.store.snapshots import SnapshotStore, SnapshotWriter
 
-__all__ = ["SnapshotStore", "SnapshotWriter", "duckdb_session"]
+__all__ = ["SnapshotStore", "SnapshotWriter", "duckdb_reader", "duckdb_session"]
 
 _WHERE = {
     "SnapshotStore": "joinedup.store.snapshots",
     "SnapshotWriter": "joinedup.store.snapshots",
     "duckdb_session": "joinedup.store.duck",
+    "duckdb_reader": "joinedup.store.duck",
 }
 
 

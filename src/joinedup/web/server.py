@@ -3,33 +3,66 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import uvicorn
 
 from joinedup.config import Settings
+from joinedup.errors import JoinedupError
 from joinedup.logs import configure_logging
 from joinedup.metrics import start_listener
 
 log = logging.getLogger(__name__)
 
 
-def serve_app(settings: Settings, host: str, port: int) -> None:
+class ServeError(JoinedupError):
+    """The server cannot start as asked; the message says why."""
+
+
+def serve_app(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     """Serve the app in the foreground until interrupted, logging in ``settings.log_format``
     (uvicorn's access log, which carries raw paths, is off: the app logs each request by its
-    route template) and, with ``metrics_bind``, serving the metrics on that address too."""
+    route template) and, with ``metrics_bind``, serving the metrics on that address too.
+
+    ``workers`` > 1 runs that many server processes (uvicorn's supervisor) sharing the socket.
+    Each builds the app from the environment (``JOINEDUP_*``, as :func:`create_app` does), so
+    the settings must come from there; everything they share is in the database and the home
+    (sessions, sign-in throttling, the audit log, whose appends lock the chain's head in the
+    database and whose checkpoints are appended with one write each). Metrics are counted per
+    process: ``/metrics`` shows the process that answers it, and the metrics listener, which
+    would run in the supervisor (which serves no request), is refused."""
     from joinedup.web.app import create_app
 
     configure_logging(settings.log_format)
+    if workers > 1 and settings.metrics_bind:
+        raise ServeError(
+            "the metrics listener (JOINEDUP_METRICS_BIND) serves one process: unset it to "
+            "serve with several workers, or serve with one"
+        )
     if settings.metrics_bind:
         where = start_listener(settings.metrics_bind)
         log.info("metrics listener", extra={"metrics_address": f"{where[0]}:{where[1]}"})
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
         # Forwarded headers are handled by the app itself, from trusted proxies only
         # (settings.trusted_proxies): uvicorn's own default would believe any local peer.
-        proxy_headers=False,
-    )
+        "proxy_headers": False,
+    }
+    if workers > 1:
+        uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
+
+
+def worker_app() -> Any:
+    """The app of one worker process (``serve --workers``): settings from the environment,
+    logging configured as the supervisor's is."""
+    from joinedup.config import load_settings
+    from joinedup.web.app import create_app
+
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

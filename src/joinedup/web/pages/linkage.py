@@ -165,7 +165,7 @@ async def overview(request: Request, principal: Reviewer, resident: str | None =
     if resident is not None:
         if not value:
             error = "Enter a resident ID"
-        elif await run_in_threadpool(explain.resident_exists, settings, value):
+        elif await run_in_threadpool(explain.find_resident, settings, principal.actor(), value):
             return RedirectResponse(f"/residents/{quote(value, safe='')}", status_code=303)
         else:
             error = "There is no resident with that ID in the latest run"
