@@ -5,6 +5,7 @@ and EU file-type URIs."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,11 @@ def _conforms(graph: Graph) -> tuple[bool, str]:
     shapes = Graph().parse(SHAPES, format="turtle")
     conforms, _, text = validate(graph, shacl_graph=shapes, inference="rdfs", advanced=True)
     return bool(conforms), str(text)
+
+
+def conforms_to_dcat_ap(catalogue: dict[str, object]) -> tuple[bool, str]:
+    """Whether a JSON-LD catalogue passes the DCAT-AP 3 shapes, and pyshacl's report."""
+    return _conforms(Graph().parse(data=json.dumps(catalogue), format="json-ld"))
 
 
 def test_the_catalogue_passes_the_dcat_ap_3_shapes(catalogue: dict[str, object]) -> None:

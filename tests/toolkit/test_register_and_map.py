@@ -22,6 +22,7 @@ from joinedup.toolkit.ecosystem_svg import render_svg
 from joinedup.toolkit.register import register, register_csv, register_dcat
 from joinedup.web.app import create_app
 from tests.governance.conftest import TODAY, Region
+from tests.publish.test_dcat import conforms_to_dcat_ap
 
 FIELDS = ["source_record_id", "given_name", "family_name", "fsm_eligible"]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -129,6 +130,8 @@ def test_the_register_and_its_open_data(active_fsm_agreement: Region) -> None:
     dcat = register_dcat("http://hub", [entry], datetime.now(UTC))
     (dataset,) = dcat["dcat:dataset"]
     assert [d["dct:title"] for d in dataset["dcat:distribution"]] == ["CSV", "JSON"]
+    conforms, report = conforms_to_dcat_ap(dcat)
+    assert conforms, report  # the portal's DCAT-AP 3 profile
     # no personal data: nothing from the records, no user names
     everything = register_csv([entry]) + str(dcat)
     with session_scope(r.settings) as session:

@@ -91,16 +91,20 @@ def coverage(settings: Settings, view: ReleaseView) -> Coverage:
     return Coverage(min(starts, default=None), max(ends, default=None), sorted(areas))
 
 
-def _dated(value: str, kind: str = "dateTime") -> dict[str, str]:
+def dated(value: str, kind: str = "dateTime") -> dict[str, str]:
     return {"@value": value, "@type": f"xsd:{kind}"}
 
 
-def _typed(iri: str, kind: str, **more: Any) -> dict[str, Any]:
+def typed(iri: str, kind: str, **more: Any) -> dict[str, Any]:
     return {"@id": iri, "@type": kind, **more}
 
 
-def _agent() -> dict[str, Any]:
+def agent() -> dict[str, Any]:
     return {"@type": "foaf:Agent", "foaf:name": PUBLISHER}
+
+
+def contact_point(url: str) -> dict[str, Any]:
+    return {"@type": "vcard:Kind", "vcard:fn": PUBLISHER, "vcard:hasURL": {"@id": url}}
 
 
 def _distribution(
@@ -112,11 +116,11 @@ def _distribution(
         "dct:title": title,
         "dcat:accessURL": {"@id": page},
         "dcat:downloadURL": {"@id": iri},
-        "dct:format": _typed(FILE_TYPES + file_type, "dct:MediaTypeOrExtent"),
-        "dcat:mediaType": _typed(IANA + media, "dct:MediaType"),
-        "dct:license": _typed(OGL["path"], "dct:LicenseDocument"),
-        "dcatap:availability": _typed(AVAILABLE, "skos:Concept", **{"skos:prefLabel": "stable"}),
-        "dct:issued": _dated(view.last_updated.isoformat()),
+        "dct:format": typed(FILE_TYPES + file_type, "dct:MediaTypeOrExtent"),
+        "dcat:mediaType": typed(IANA + media, "dct:MediaType"),
+        "dct:license": typed(OGL["path"], "dct:LicenseDocument"),
+        "dcatap:availability": typed(AVAILABLE, "skos:Concept", **{"skos:prefLabel": "stable"}),
+        "dct:issued": dated(view.last_updated.isoformat()),
     }
 
 
@@ -127,7 +131,7 @@ def dataset(view: ReleaseView, base_url: str, covered: Coverage) -> dict[str, An
     csv["dcat:byteSize"] = {"@value": str(view.csv_bytes), "@type": "xsd:nonNegativeInteger"}
     csv["spdx:checksum"] = {
         "@type": "spdx:Checksum",
-        "spdx:algorithm": _typed("spdx:checksumAlgorithm_sha256", "spdx:ChecksumAlgorithm"),
+        "spdx:algorithm": typed("spdx:checksumAlgorithm_sha256", "spdx:ChecksumAlgorithm"),
         "spdx:checksumValue": {"@value": view.csv_sha256, "@type": "xsd:hexBinary"},
     }
     package = _distribution(
@@ -138,7 +142,7 @@ def dataset(view: ReleaseView, base_url: str, covered: Coverage) -> dict[str, An
         view,
         page,
     )
-    package["dct:conformsTo"] = _typed(
+    package["dct:conformsTo"] = typed(
         "https://specs.frictionlessdata.io/data-package/", "dct:Standard"
     )
     out: dict[str, Any] = {
@@ -149,29 +153,25 @@ def dataset(view: ReleaseView, base_url: str, covered: Coverage) -> dict[str, An
         "dct:description": view.description,
         "dcat:keyword": view.keywords,
         "dcat:theme": [
-            _typed(THEME_BASE + code, "skos:Concept", **{"skos:prefLabel": THEMES[code]})
+            typed(THEME_BASE + code, "skos:Concept", **{"skos:prefLabel": THEMES[code]})
             for code in view.themes
         ],
-        "dct:accrualPeriodicity": _typed(view.frequency_uri, "dct:Frequency"),
-        "dct:issued": _dated(view.created_at.isoformat()),
-        "dct:modified": _dated(view.last_updated.isoformat()),
+        "dct:accrualPeriodicity": typed(view.frequency_uri, "dct:Frequency"),
+        "dct:issued": dated(view.created_at.isoformat()),
+        "dct:modified": dated(view.last_updated.isoformat()),
         "owl:versionInfo": str(view.version),
-        "dcat:landingPage": _typed(page, "foaf:Document"),
-        "dct:publisher": _agent(),
-        "dcat:contactPoint": {
-            "@type": "vcard:Kind",
-            "vcard:fn": PUBLISHER,
-            "vcard:hasURL": {"@id": f"{base_url}/open-data/developers"},
-        },
+        "dcat:landingPage": typed(page, "foaf:Document"),
+        "dct:publisher": agent(),
+        "dcat:contactPoint": contact_point(f"{base_url}/open-data/developers"),
         "dcat:distribution": [csv, package],
     }
     if covered.areas:
-        out["dct:spatial"] = [_typed(GEOGRAPHY + code, "dct:Location") for code in covered.areas]
+        out["dct:spatial"] = [typed(GEOGRAPHY + code, "dct:Location") for code in covered.areas]
     if covered.start and covered.end:
         out["dct:temporal"] = {
             "@type": "dct:PeriodOfTime",
-            "dcat:startDate": _dated(covered.start.isoformat(), "date"),
-            "dcat:endDate": _dated(covered.end.isoformat(), "date"),
+            "dcat:startDate": dated(covered.start.isoformat(), "date"),
+            "dcat:endDate": dated(covered.end.isoformat(), "date"),
         }
     return out
 
@@ -185,9 +185,9 @@ def dcat_catalog(settings: Settings, views: list[ReleaseView], base_url: str) ->
         "dct:title": "joinedup open data",
         "dct:description": "Open data released by the regional hub: aggregates protected by "
         "statistical disclosure control, and councils' transparency data in open standards.",
-        "dct:publisher": _agent(),
-        "dct:license": _typed(OGL["path"], "dct:LicenseDocument"),
-        "foaf:homepage": _typed(f"{base_url}/open-data", "foaf:Document"),
+        "dct:publisher": agent(),
+        "dct:license": typed(OGL["path"], "dct:LicenseDocument"),
+        "foaf:homepage": typed(f"{base_url}/open-data", "foaf:Document"),
         "dcat:dataset": [dataset(v, base_url, coverage(settings, v)) for v in views],
     }
 

@@ -4,7 +4,7 @@ of its purposes' ethics records, and how to object. Only what the agreements and
 records say in words: no personal data, and no counts of people.
 
 Open data as CSV, JSON and DCAT (:func:`register_dcat`, a small function of its own so that
-it can follow the portal's DCAT profile, :mod:`joinedup.publish.portal`)."""
+it follows the portal's DCAT-AP 3 profile, :mod:`joinedup.publish.dcat`)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from joinedup.config import Settings
 from joinedup.governance import ethics as core
 from joinedup.governance.policy import effective_status
 from joinedup.insight.dashboard import to_csv
+from joinedup.publish.dcat import CONTEXT, FILE_TYPES, IANA, agent, contact_point, dated, typed
 from joinedup.publish.formats import OGL
-from joinedup.publish.portal import DCAT_CONTEXT, PUBLISHER
 from joinedup.toolkit.categories import (
     FIELD_CATEGORIES,
     field_categories,
@@ -220,28 +220,31 @@ def register_csv(entries: list[RegisterEntry]) -> str:
 def register_dcat(
     base_url: str, entries: list[RegisterEntry], modified: datetime
 ) -> dict[str, Any]:
-    """The register as a DCAT catalogue (JSON-LD): one dataset, its CSV and JSON
-    distributions. Kept apart from the portal's catalogue so that the two profiles can be
-    aligned in one place (:func:`joinedup.publish.portal.dcat_catalog`)."""
+    """The register as a DCAT-AP 3 catalogue (JSON-LD): one dataset, its CSV and JSON
+    distributions, built from the portal's catalogue's parts (:mod:`joinedup.publish.dcat`)."""
     page = f"{base_url}/transparency"
-    licence = {"@id": OGL["path"]}
+    licence = typed(OGL["path"], "dct:LicenseDocument")
 
-    def distribution(path: str, title: str, media: str) -> dict[str, Any]:
+    def distribution(path: str, file_type: str, media: str) -> dict[str, Any]:
         return {
             "@id": base_url + path,
             "@type": "dcat:Distribution",
-            "dct:title": title,
+            "dct:title": file_type,
+            "dcat:accessURL": {"@id": page},
             "dcat:downloadURL": {"@id": base_url + path},
-            "dcat:mediaType": {"@id": f"https://www.iana.org/assignments/media-types/{media}"},
+            "dct:format": typed(FILE_TYPES + file_type, "dct:MediaTypeOrExtent"),
+            "dcat:mediaType": typed(IANA + media, "dct:MediaType"),
             "dct:license": licence,
         }
 
     return {
-        "@context": DCAT_CONTEXT,
+        "@context": CONTEXT,
         "@id": f"{base_url}/transparency/register.jsonld",
         "@type": "dcat:Catalog",
         "dct:title": "Register of data sharing",
-        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": PUBLISHER},
+        "dct:description": "The data sharing agreements in force at the hub.",
+        "dct:publisher": agent(),
+        "dct:modified": dated(modified.isoformat()),
         "dcat:dataset": [
             {
                 "@id": page,
@@ -253,10 +256,10 @@ def register_dcat(
                 "of its ethics records and how to object. "
                 f"{len(entries)} agreements.",
                 "dcat:keyword": ["data sharing", "transparency", "data ethics"],
-                "dct:license": licence,
-                "dct:modified": {"@value": modified.isoformat(), "@type": "xsd:dateTime"},
-                "dcat:landingPage": {"@id": page},
-                "dct:publisher": {"@type": "foaf:Agent", "foaf:name": PUBLISHER},
+                "dct:modified": dated(modified.isoformat()),
+                "dcat:landingPage": typed(page, "foaf:Document"),
+                "dct:publisher": agent(),
+                "dcat:contactPoint": contact_point(page),
                 "dcat:distribution": [
                     distribution("/transparency/register.csv", "CSV", "text/csv"),
                     distribution("/transparency/register.json", "JSON", "application/json"),
