@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
@@ -81,6 +81,24 @@ def home_settings(tmp_path: Path) -> Iterator[Settings]:
     dispose_engines()
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright: one per worker, shared by every test that drives
+    it (the browser tests' ``page`` fixture, and the observability test's journey)."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing() -> None:
     """argon2 with production parameters costs ~0.2 s a hash; tests use cheap parameters."""
@@ -88,11 +106,19 @@ def _fast_password_hashing() -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests parametrised onto PostgreSQL carry the ``postgres`` marker."""
+    """Tests parametrised onto PostgreSQL carry the ``postgres`` marker; modules holding a
+    ``slow`` test run first.
+
+    The order is for ``make test`` (``-n 2 --dist loadscope --no-loadscope-reorder``): each
+    worker takes the next module in this order, so the long modules (region builds, end to
+    end runs) start early and the many short ones fill in at the end, instead of a long
+    module starting last and running alone while the other worker idles."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgres" in callspec.id.split("-"):
             item.add_marker(pytest.mark.postgres)
+    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)  # stable
 
 
 @pytest.fixture(scope="session")

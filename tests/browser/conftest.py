@@ -2,8 +2,9 @@
 
 * ``live_server``: the app from ``create_app`` served by uvicorn on a free port of 127.0.0.1,
   in a background thread, with a fresh initialised ``JOINEDUP_HOME`` (one per session).
-* ``browser``: Debian's Chromium (``/usr/bin/chromium``; ``scripts/ensure-chromium.sh``
-  installs it). We never run ``playwright install``.
+* ``browser`` (in ``tests/conftest.py``, so that tests outside this folder share it): Debian's
+  Chromium (``/usr/bin/chromium``; ``scripts/ensure-chromium.sh`` installs it), one per
+  worker. We never run ``playwright install``.
 * ``page``: a fresh page whose requests may not leave 127.0.0.1 (anything else is blocked
   and reported), and which records console errors, page errors and CSP violations. At
   teardown it fails the test if any page the test loaded was never checked with axe, or if
@@ -16,6 +17,9 @@
   :data:`BROWSER_ACCOUNTS` (created in the live server's home if need be), checking each page
   on the way. ``as_hub_admin``: the same for the hub admin, for tests that only need to be
   signed in (``@pytest.mark.usefixtures("as_hub_admin")``).
+* ``sign_in_for(page, path, username, password, purpose)``: sign in through the form at
+  ``path`` (``/sign-in?next=/worklist``) and choose the purpose the next page asks for first,
+  as a demo home's people do.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -71,6 +75,11 @@ BROWSER_ACCOUNTS: dict[str, tuple[str, str, str]] = {
     "browser-admin": ("browser-hub", "hub", "hub_admin"),
     "browser-analyst": ("browser-council", "council", "analyst"),
 }
+
+
+#: A caseworker's way in on a demo home: the worklist, under the free school meals purpose.
+WORKLIST = "/sign-in?next=/worklist"
+FSM = "Free school meals auto-enrolment"
 
 
 @dataclass
@@ -135,20 +144,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     init_home(settings)
     with serve_home(settings) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass
@@ -359,3 +354,36 @@ def sign_in_as(page: Any, live_server: LiveServer) -> Any:
 def as_hub_admin(sign_in_as: Any) -> None:
     """``page`` signed in as the hub admin (sees every job, may upload for any council)."""
     sign_in_as("browser-admin")
+
+
+def sign_in_for(
+    page: Any,
+    path: str,
+    username: str,
+    password: str,
+    purpose: str | None = None,
+    *,
+    checked: bool = True,
+) -> None:
+    """Sign ``page`` in through the form at ``path`` (``/sign-in?next=/worklist``), choose
+    ``purpose`` (its label) on the purpose page when given (pages holding personal data ask
+    for it first), and wait for the ``next`` page. With ``checked`` (a page of the ``page``
+    fixture) each page on the way is checked with axe, and the last for cleanliness."""
+    next_path = parse_qs(urlsplit(path).query)["next"][0]
+    if checked:
+        _visit(page, path)
+    else:
+        page.goto(path)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if purpose is not None:
+        page.wait_for_url("**/purpose**")
+        if checked:
+            _assert_accessible(page)
+        page.get_by_label(purpose).check()
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"**{next_path}")
+    if checked:
+        _assert_accessible(page)
+        _assert_clean(page)

@@ -27,7 +27,7 @@ from joinedup.catalog.models import Base
 from joinedup.config import Settings
 from joinedup.governance.audit import verify_chain
 from joinedup.jobs import run_inline
-from tests.browser.conftest import LiveServer, serve_home
+from tests.browser.conftest import FSM, WORKLIST, LiveServer, serve_home, sign_in_for
 from tests.conftest import pg_schema
 from tests.regions import Region
 from tests.rights.conftest import flagged_resident
@@ -154,20 +154,9 @@ def live_server(sqlite_drill: Drill) -> Iterator[LiveServer]:
         yield server
 
 
-def test_the_restored_worklist_in_chromium(
-    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, private_demo: Region
-) -> None:
-    visit(page, "/sign-in?next=/worklist")
-    page.get_by_label("Username").fill("lambeth.caseworker")
-    page.get_by_label("Password", exact=True).fill(private_demo.logins["lambeth.caseworker"])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/purpose**")
-    assert_accessible(page)
-    page.get_by_label("Free school meals auto-enrolment").check()
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/worklist")
-    assert_accessible(page)
-    assert_clean(page)
+def test_the_restored_worklist_in_chromium(page: Any, private_demo: Region) -> None:
+    caseworker = "lambeth.caseworker"
+    sign_in_for(page, WORKLIST, caseworker, private_demo.logins[caseworker], FSM)
     assert page.locator("#flags tbody tr").count() > 0
 
 

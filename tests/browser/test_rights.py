@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, serve_home
+from tests.browser.conftest import LiveServer, serve_home, sign_in_for
 from tests.regions import Region
 from tests.rights.conftest import details_of, flagged_resident
 
@@ -31,21 +31,12 @@ def live_server(demo: Region) -> Iterator[LiveServer]:
 
 
 def test_a_dpo_finds_a_resident_and_exports_their_data(
-    page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: Region, tmp_path: Path
+    page: Any, assert_accessible: Any, assert_clean: Any, demo: Region, tmp_path: Path
 ) -> None:
     resident = flagged_resident(demo, "school-outside-home-borough")
     given, family, dob, postcode = details_of(demo, resident)
-    visit(page, "/sign-in?next=/rights")
-    page.get_by_label("Username").fill("hub.dpo")
-    page.get_by_label("Password", exact=True).fill(demo.logins["hub.dpo"])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/purpose**")
-    assert_accessible(page)
-    page.get_by_label("Residents' rights requests").check()
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/rights")
-    assert_accessible(page)
-    assert_clean(page)
+    purpose = "Residents' rights requests"
+    sign_in_for(page, "/sign-in?next=/rights", "hub.dpo", demo.logins["hub.dpo"], purpose)
 
     page.get_by_label("Given name").fill(given.title())
     page.get_by_label("Family name").fill(family.title())

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, serve_home
+from tests.browser.conftest import FSM, WORKLIST, LiveServer, serve_home, sign_in_for
 from tests.regions import Region
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,18 +34,8 @@ def test_a_caseworker_works_a_flag(
     page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, demo: Region
 ) -> None:
     username = "lambeth.caseworker"
-    visit(page, "/sign-in?next=/worklist")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(demo.logins[username])
-    page.get_by_role("button", name="Sign in").click()
     # the worklist holds personal data: the purpose comes first
-    page.wait_for_url("**/purpose**")
-    assert_accessible(page)
-    page.get_by_label("Free school meals auto-enrolment").check()
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/worklist")
-    assert_accessible(page)
-    assert_clean(page)
+    sign_in_for(page, WORKLIST, username, demo.logins[username], FSM)
     assert page.get_by_role("heading", name="Worklist").is_visible()
 
     # filter to the FSM rule

@@ -13,10 +13,10 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -27,7 +27,7 @@ from joinedup.catalog.db import dispose_engines
 from joinedup.demo import DemoOptions, run_demo, source_dir
 from joinedup.logs import configure_logging
 from joinedup.web.observe import UNMATCHED
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, serve_home
+from tests.browser.conftest import FSM, WORKLIST, LiveServer, serve_home, sign_in_for
 from tests.regions import Region
 from tests.rights.conftest import details_of, flagged_resident, query
 from tests.support import make_settings, signed_in
@@ -150,31 +150,22 @@ def _person_rows(demo: Region, count: int) -> list[tuple[str, str, str, str, str
     ]
 
 
-def _browse_a_flag(sign_in_url: str, demo: Region) -> None:
+def _browse_a_flag(browser: Any, server: LiveServer, demo: Region) -> None:
     """A caseworker signs in in Chromium, chooses a purpose and opens a flag."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = chromium.new_page()
-            page.goto(sign_in_url)
-            page.get_by_label("Username").fill("lambeth.caseworker")
-            page.get_by_label("Password", exact=True).fill(demo.logins["lambeth.caseworker"])
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url("**/purpose**")
-            page.get_by_label("Free school meals auto-enrolment").check()
-            page.get_by_role("button", name="Continue").click()
-            page.wait_for_url("**/worklist")
-            page.locator('#flags tbody a[href^="/worklist/flags/"]').first.click()
-            page.wait_for_url("**/worklist/flags/**")
-            assert page.locator("h1").count() == 1
-        finally:
-            chromium.close()
+    context = browser.new_context(base_url=server.url)
+    try:
+        page = context.new_page()
+        caseworker = "lambeth.caseworker"
+        sign_in_for(page, WORKLIST, caseworker, demo.logins[caseworker], FSM, checked=False)
+        page.locator('#flags tbody a[href^="/worklist/flags/"]').first.click()
+        page.wait_for_url("**/worklist/flags/**")
+        assert page.locator("h1").count() == 1
+    finally:
+        context.close()
 
 
 def test_people_using_the_hub_leave_no_personal_data_in_the_logs_and_show_in_the_metrics(
-    private_demo: Region, tmp_path: Path
+    private_demo: Region, browser: Any, tmp_path: Path
 ) -> None:
     demo = private_demo
     settings = replace(demo.settings, metrics_token=TOKEN)
@@ -240,10 +231,8 @@ def test_people_using_the_hub_leave_no_personal_data_in_the_logs_and_show_in_the
             export_id = released.json()["id"]
             assert dpo.get(f"/api/v1/rights/exports/{export_id}/json").status_code == 200
             assert dpo.get(f"/rights/exports/{export_id}").status_code == 200
-        # the caseworker again, in Chromium: pages with their assets, forms and redirects (in
-        # a thread of its own: a session's browser fixture may hold Playwright's loop here)
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(_browse_a_flag, server("/sign-in?next=/worklist"), demo).result()
+        # the caseworker again, in Chromium: pages with their assets, forms and redirects
+        _browse_a_flag(browser, server, demo)
         # somebody probes with personal data in a path and a query string
         httpx.get(server(f"/residents/{given}-{family}?dob={dob}"), timeout=30)
         httpx.get(server(f"/no-such-page/{given}/{dob}"), timeout=30)

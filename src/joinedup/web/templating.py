@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2 import (
+    BytecodeCache,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+)
+from jinja2.bccache import Bucket
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -61,6 +69,27 @@ def format_number(value: float | int | None, places: int = 1) -> str:
     return f"{value:,.{places}f}"
 
 
+class _ProcessBytecode(BytecodeCache):
+    """Compiled templates kept for the process, shared by every app it builds (each app has
+    its own environment; compiling the layout and the GOV.UK macros again for each costs
+    more than the request). Jinja reuses an entry only while its template's source is
+    unchanged."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        found = self._compiled.get(bucket.key)
+        if found is not None:
+            bucket.bytecode_from_string(found)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _ProcessBytecode()
+
+
 def create_templates(brand: Brand) -> Jinja2Templates:
     env = Environment(
         loader=ChoiceLoader(
@@ -71,6 +100,7 @@ def create_templates(brand: Brand) -> Jinja2Templates:
         ),
         autoescape=True,
         auto_reload=False,
+        bytecode_cache=_COMPILED,
     )
     env.filters["govuk_datetime"] = format_datetime
     env.filters["govuk_date"] = lambda d: f"{d.day} {d:%B %Y}" if d else ""
