@@ -37,6 +37,9 @@ $(VENV_STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 install: $(VENV_STAMP) assets ## Create the venv and install Python and front-end dependencies
+# joinedup's own modules too: the editable install leaves them to be compiled on import, and
+# where PYTHONDONTWRITEBYTECODE is set every process (each `joinedup match`) compiles them again
+	@$(BIN)/python -m compileall -q src > /dev/null
 
 assets: ## Build GOV.UK Frontend / MOJ Frontend assets from the pinned npm packages
 	@scripts/build-assets.sh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import duckdb
@@ -91,3 +92,47 @@ def test_a_cannot_link_stops_a_chain_through_a_third_record() -> None:
     result = cluster_records(3, links, cannot)
     assert result.labels[0] == result.labels[2] != result.labels[1]
     assert result.links_refused == 1 and result.conflicted_components == 1
+
+
+def _weights(con: duckdb.DuckDBPyConnection, weights: list[float]) -> str:
+    con.execute("CREATE OR REPLACE TABLE scored (match_weight DOUBLE)")
+    con.executemany("INSERT INTO scored VALUES (?)", [(w,) for w in weights])
+    return "scored"
+
+
+def test_calibrated_prior_recovers_the_share_of_matches() -> None:
+    con = duckdb.connect()
+    prior = 1e-4
+    # 50 pairs certain at any prior, 1,000 certain non-matches, among 100,000 pairs: the
+    # calibrated prior is 50 in 100,000 whatever the first guess
+    pairs = _weights(con, [40.0] * 50 + [-40.0] * 1000)
+    calibrated = m.calibrated_prior(con, pairs, 100_000, prior)
+    assert abs(calibrated - 50 / 100_000) < 1e-6
+
+
+def test_calibrated_prior_does_not_collapse_to_zero() -> None:
+    con = duckdb.connect()
+    prior = 1e-3
+    # weak evidence everywhere: each step lowers the prior, which lowers the next step's
+    # sum, down to nothing; the deterministic rules' share (and one match) hold it up
+    pairs = _weights(con, [math.log2(prior / (1 - prior)) + 6.0] * 200)
+    unguarded = m.calibrated_prior(con, pairs, 1e7, prior)
+    assert unguarded == 1e-7  # one match among all pairs, not 0
+    found = 20 / 1e7
+    assert m.calibrated_prior(con, pairs, 1e7, prior, floor=found) == found
+
+
+def test_em_floors_an_m_that_would_underflow_and_keeps_the_share_of_matches_inside() -> None:
+    from joinedup.linkage.splink_em import LAMBDA_CLOSED, floor_record
+
+    level = {"output_column_name": "ni_number", "comparison_vector_value": 0}
+    # Splink refuses an m below 1e-300 (the session failed with a ValueError)
+    assert floor_record({**level, "m_probability": 1.5e-302}, m.M_FLOOR)["m_probability"] == (
+        m.M_FLOOR
+    )
+    assert floor_record({**level, "m_probability": 0.3}, m.M_FLOOR)["m_probability"] == 0.3
+    share = {"output_column_name": "_probability_two_random_records_match"}
+    assert floor_record({**share, "m_probability": 1.0}, m.M_FLOOR)["m_probability"] == (
+        1.0 - LAMBDA_CLOSED
+    )
+    assert floor_record({**share, "m_probability": 1e-7}, m.M_FLOOR)["m_probability"] == 1e-7

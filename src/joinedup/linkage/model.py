@@ -27,6 +27,7 @@ from splink.internals.exceptions import SplinkException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from joinedup import __version__
+from joinedup.linkage import namesakes
 from joinedup.linkage.comparisons import (
     COMPARISON_FIELDS,
     GIVEN_COMPATIBLE,
@@ -36,6 +37,7 @@ from joinedup.linkage.comparisons import (
     without_absent,
 )
 from joinedup.linkage.names import dataset_version
+from joinedup.linkage.splink_em import floor_em
 from joinedup.linkage.splink_speed import FastDuckDBAPI, speed_up
 
 MODEL_FORMAT = "joinedup-linkage-model/1"
@@ -530,15 +532,19 @@ def train(
     settings_obj = linker._settings_obj
     start = time.perf_counter()
     report(0.0, "Estimating the prior")
+    # the share of all pairs the deterministic rules found: a lower bound for the prior
+    found = 0.0
     try:
         linker.training.estimate_probability_two_random_records_match(
             list(PRIOR_RULES), recall=options.prior_recall
         )
+        found = settings_obj._probability_two_random_records_match * options.prior_recall
     except (SplinkException, ValueError) as exc:
         notes.append(f"prior: {type(exc).__name__}")
     if not 0 < settings_obj._probability_two_random_records_match < 1:
         settings_obj._probability_two_random_records_match = DEFAULT_PRIOR
         notes.append(f"prior: no deterministic matches, default {DEFAULT_PRIOR}")
+        found = 0.0
     timings["prior"] = time.perf_counter() - start
     start = time.perf_counter()
     report(0.2, "Estimating u by random sampling")
@@ -550,6 +556,7 @@ def train(
     )
     timings["u"] = time.perf_counter() - start
     used: list[str] = []
+    floor_em(M_FLOOR)  # m that underflows fails a session: held at the scoring model's floor
     for index, first in enumerate(EM_RULES):
         start = time.perf_counter()
         report(0.4 + 0.2 * index, f"Estimating m by EM ({index + 1} of {len(EM_RULES)})")
@@ -574,6 +581,7 @@ def train(
         "probability_two_random_records_match": (
             settings_obj._probability_two_random_records_match
         ),
+        "prior_found_by_rules": found,
         "notes": notes,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
@@ -594,7 +602,11 @@ def trained_settings(
 
 
 def calibrated_prior(
-    con: duckdb.DuckDBPyConnection, pairs: str, total_pairs: float, prior: float
+    con: duckdb.DuckDBPyConnection,
+    pairs: str,
+    total_pairs: float,
+    prior: float,
+    floor: float = 0.0,
 ) -> float:
     """The prior that agrees with the scored pairs: the expected number of matches among them
     (the sum of their match probabilities) over all pairs of records, found by fixed-point
@@ -604,7 +616,13 @@ def calibrated_prior(
     The first estimate (deterministic rules and an assumed recall,
     :data:`TrainingOptions.prior_recall`) can be several times off on data unlike the
     region it was set on: FEBRL3 has 2.7 times more matches than it assumes, fake_1000 many
-    times more. A prior too low lowers every probability, and recall with it."""
+    times more. A prior too low lowers every probability, and recall with it.
+
+    Zero is a fixed point of the iteration: where the scored pairs hold few strong ones (a
+    small link, weak evidence everywhere) each step lowers the prior, which lowers every
+    probability, which lowers the next step's, down to nothing. The result is therefore
+    never below ``floor`` (the share of pairs the deterministic rules found, which are
+    matches whatever the weights say) nor below one match among all pairs."""
     import numpy as np
 
     # fetchnumpy, not pyarrow: pyarrow's conversions import pandas (a second of a start)
@@ -614,11 +632,12 @@ def calibrated_prior(
     )
     if total_pairs <= 0 or len(weights) == 0:
         return prior
+    lowest = min(max(floor, 1.0 / total_pairs), 0.5)
     bayes = weights - np.log2(prior / (1 - prior))
-    lam = prior
+    lam = max(prior, lowest)
     for _ in range(100):
         expected = float(np.sum(1.0 / (1.0 + np.exp2(-(bayes + np.log2(lam / (1 - lam)))))))
-        new = min(max(expected / total_pairs, 1e-12), 0.5)
+        new = min(max(expected / total_pairs, lowest), 0.5)
         if abs(new - lam) <= 1e-4 * lam:
             return new
         lam = new
@@ -740,10 +759,13 @@ def train_and_score(
         rules, pairs = blocking_rules_for(con, inputs, link_type)
         scoring["blocking_rules_to_generate_predictions"] = [{"blocking_rule": r} for r in rules]
         record["blocking"] = {"rules": rules, "pairs": pairs, "budget": LOOSE_PAIR_BUDGET}
+    # after training: the level has no parameters of its own, only its lookup
+    scoring["comparisons"].append(namesakes.comparison())
     timings["train"] = time.perf_counter() - start
     start = time.perf_counter()
     progress(0.2, "Scoring candidate pairs")
     scorer = make_linker(con, inputs, scoring)
+    record["namesakes"] = namesakes.register(con, scorer, inputs)
     predictions = scorer.inference.predict(warning_mode="never")
     # renamed, not copied: a copy of every scored pair (5 million at a million records) cost
     # seconds and a second table's memory
@@ -758,7 +780,9 @@ def train_and_score(
         if link_type == "dedupe_only"
         else sum(a * b for i, a in enumerate(sizes) for b in sizes[i + 1 :])
     )
-    calibrated = calibrated_prior(con, "linkage_pairs", total, prior)
+    calibrated = calibrated_prior(
+        con, "linkage_pairs", total, prior, floor=float(record.get("prior_found_by_rules", 0.0))
+    )
     with_prior(con, "linkage_pairs", prior, calibrated)
     scoring["probability_two_random_records_match"] = calibrated
     record["prior_estimated"] = prior

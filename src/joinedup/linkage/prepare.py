@@ -28,6 +28,7 @@ from __future__ import annotations
 from joinedup.ingest.compile import FIELD_CHECK_SQL
 from joinedup.linkage.names import SOUND_KEY
 from joinedup.linkage.names import TABLE as VARIANTS
+from joinedup.linkage.namesakes import FULL_NAME_SQL
 from joinedup.standards import linkage_fields, primary_key
 from joinedup.standards.patterns import NI_NUMBER
 from joinedup.store.sql import ident
@@ -160,6 +161,7 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
         coalesce(v.variants, CAST([] AS VARCHAR[])) AS given_variants,
         snd.k AS given_sound,
         s_family AS family_name,
+        {FULL_NAME_SQL} AS full_name,
         {family_compact} AS family_compact,
         CASE WHEN s_family IS NOT NULL
              THEN list_filter(string_split_regex(s_family, '[- ]+'), lambda p: length(p) > 1)

@@ -46,6 +46,7 @@ from joinedup.config import Settings
 from joinedup.governance.objections import exclusions_for
 from joinedup.governance.processing import DatasetRef, ServiceActor, authorise_reuse
 from joinedup.linkage import model as m
+from joinedup.linkage import namesakes
 from joinedup.linkage.chain import (
     MAX_DELTA_SHARE,
     MAX_DELTAS,
@@ -428,6 +429,8 @@ def _linker_with_tf(con: duckdb.DuckDBPyConnection, table: str, settings: dict[s
     """A linker over ``table`` with its term-frequency tables computed (prediction on
     subsets of it reads them)."""
     linker = m.make_linker(con, [table], settings)
+    if any(c["output_column_name"] == namesakes.COLUMN for c in settings["comparisons"]):
+        namesakes.register(con, linker, [table])  # the whole index's namesakes
     for column in linker._settings_obj._term_frequency_columns:
         linker.table_management.compute_tf_table(column.unquote().name)
     return linker

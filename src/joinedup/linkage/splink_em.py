@@ -1,0 +1,61 @@
+"""Expectation maximisation that stays within the numbers Splink accepts.
+
+A level that only non-matches reach in a session's blocks (a national identifier that
+differs, among pairs at one postcode and family name: couples, parents and children) has an
+m that each EM iteration multiplies by a small factor: the pairs in it are all but certain
+non-matches, so the share of match weight they carry shrinks with m itself. Given enough
+iterations (more of them on larger data, where EM converges more slowly) it falls below
+1e-300, and Splink refuses to store it: the session fails with ``ValueError: m_probability
+value ... is below the minimum allowed``, and training fell back to another rule (on a
+million records, the second session every time). In the same way the share of matches
+among a session's pairs can reach 1 where nearly every blocked pair is a match, and its
+log-odds become infinite.
+
+:func:`floor_em` holds each iteration's m at or above :data:`joinedup.linkage.model.M_FLOOR`,
+the floor the scoring model applies to every trained m anyway (so EM trains the model it
+will score with), and the session's share of matches strictly between 0 and 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from splink.internals import expectation_maximisation as em
+
+LAMBDA_CLOSED = 1e-9
+_LAMBDA = "_probability_two_random_records_match"
+
+
+@functools.cache
+def floor_em(m_floor: float) -> None:
+    """Install the floors on Splink's maximisation step (once per process)."""
+    original = getattr(em, "maximisation_step", None)
+    if not callable(original):  # Splink changed: leave it
+        return
+
+    def floored(
+        training_fixed_probabilities: set[str],
+        core_model_settings: Any,
+        param_records: list[dict[str, Any]],
+    ) -> Any:
+        return original(
+            training_fixed_probabilities=training_fixed_probabilities,
+            core_model_settings=core_model_settings,
+            param_records=[floor_record(r, m_floor) for r in param_records],
+        )
+
+    em.maximisation_step = floored
+
+
+def floor_record(record: dict[str, Any], m_floor: float) -> dict[str, Any]:
+    """One row of the maximisation step's parameters, with m floored (a level) or the
+    share of matches kept inside (0, 1)."""
+    m = record.get("m_probability")
+    if not isinstance(m, float) or m != m:  # None or NaN: Splink handles it
+        return record
+    if record.get("output_column_name") == _LAMBDA:
+        bounded = min(max(m, LAMBDA_CLOSED), 1.0 - LAMBDA_CLOSED)
+    else:
+        bounded = max(m, m_floor)
+    return record if bounded == m else {**record, "m_probability": bounded}
