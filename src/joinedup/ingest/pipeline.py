@@ -28,7 +28,7 @@ from joinedup.ingest.mapping import Mapping, identity_mapping, load_mapping
 from joinedup.ingest.readers import ReadOptions, read_source
 from joinedup.ingest.report import build_report
 from joinedup.jobs.registry import ProgressListener
-from joinedup.standards import required_fields
+from joinedup.standards import redactable_fields, required_fields
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.hashing import file_sha256
 from joinedup.store.sql import ident
@@ -314,7 +314,7 @@ def ingest(
         report_progress(0.3, "Validating rows")
         today = (req.today or date.today()).isoformat()
         con.execute(f"CREATE TEMP TABLE checked AS {compile_ingest_sql(mapping, 'src', today)}")
-        report = build_report(con, "checked")
+        report = build_report(con, "checked", redactable_fields(mapping.standard))
         warnings = [*info.warnings, *_drift(existing.latest, info.columns)]
         report |= {
             "source": {

@@ -204,6 +204,10 @@ class ValidationReport(BaseModel):
     rows: int
     accepted: int
     rejected: int
+    redacted: dict[str, int] = Field(
+        default={},
+        description="Rows per redactable field lawfully redacted (accepted, published as Redacted)",
+    )
     rules: list[RuleCount]
     source: SourceDescription | None = None
     mapping: str | None = None
