@@ -16,6 +16,7 @@ from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from joinedup.config import Settings
@@ -199,10 +200,15 @@ def read_sample(
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     with duckdb_session(settings) as con:
         info = read_source(con, path, "src", tmp_dir=settings.tmp_dir, name=name)
-        table = con.sql(
-            f"SELECT * EXCLUDE (_row) FROM src LIMIT {int(sample_rows)}"
-        ).to_arrow_table()
-    return info.columns, {c: [v for v in table.column(c).to_pylist() if v] for c in info.columns}
+        return info.columns, sample_of(con, "src", info.columns, sample_rows)
+
+
+def sample_of(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: int = 500
+) -> dict[str, list[str]]:
+    """Up to ``rows`` non-empty values of each column of a read source table."""
+    arrow = con.sql(f"SELECT * EXCLUDE (_row) FROM {table} LIMIT {int(rows)}").to_arrow_table()
+    return {c: [v for v in arrow.column(c).to_pylist() if v] for c in columns}
 
 
 def suggest_for_file(
