@@ -26,6 +26,7 @@ from joinedup.errors import Missing, Refused
 from joinedup.governance.access import Caller
 from joinedup.ingest import mapping as mappings
 from joinedup.ingest.jobs import request_from_params
+from joinedup.ingest.layouts import remembered_standard
 from joinedup.ingest.pipeline import IngestResult, ingest
 from joinedup.standards import extends, list_standards, load_schema, primary_key
 
@@ -522,7 +523,7 @@ def check_submission(
                 select(Dataset.standard).where(
                     Dataset.organisation_id == org_row.id, Dataset.name == dataset
                 )
-            )
+            ) or remembered_standard(session, org_row.id, dataset)
     if not dataset:
         errors["dataset"] = "Enter a dataset name"
     elif len(dataset) > MAX_DATASET_NAME:
