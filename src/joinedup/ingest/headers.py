@@ -11,6 +11,7 @@ similarity is rapidfuzz's.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -116,7 +117,10 @@ def _run_together(compact: str, name: list[str]) -> bool:
 
 
 def _typo(a: str, b: str) -> float:
-    """Whole-string similarity, counted only when the strings differ by a typo or two."""
+    """Whole-string similarity, counted only when the strings differ by a typo or two (and
+    not in their numbers: ``address line 2`` is no typo of ``address line 1``)."""
+    if re.findall(r"\d+", a) != re.findall(r"\d+", b):
+        return 0.0
     ratio = fuzz.ratio(a, b) / 100
     return ratio * 0.97 if ratio >= 0.9 else 0.0
 
