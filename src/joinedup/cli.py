@@ -271,8 +271,18 @@ def ingest(
     reject_threshold: Annotated[
         float, typer.Option(help="Reject the whole file above this share of invalid rows.")
     ] = 0.2,
+    confirm_layout: Annotated[
+        bool,
+        typer.Option(
+            help="Accept the mapping carried over to a drifted layout (see `mapping layout`)."
+        ),
+    ] = False,
 ) -> None:
-    """Map, validate and store a file as a new version of a dataset."""
+    """Map, validate and store a file as a new version of a dataset.
+
+    With no --mapping, a layout the data owner accepted before (`mapping accept`) is used: the
+    same layout needs nothing, a drifted one is refused with its column diff until confirmed
+    once with --confirm-layout."""
     if not file.is_file():
         raise fail(f"{file}: no such file")
     params = {
@@ -285,6 +295,7 @@ def ingest(
         "period": period,
         "reject_threshold": reject_threshold,
         "actor": "cli",
+        "confirm_layout": confirm_layout,
     }
     result = run_job(
         settings(), "ingest", params, "the ingest failed", bar=f"Ingesting {file.name}"
@@ -319,6 +330,62 @@ def mapping_suggest(
     else:
         out.write_text(text, encoding="utf-8")
         console.print(f"Wrote a draft mapping with {len(draft['fields'])} fields to {out}")
+
+
+@mapping_app.command("accept")
+def mapping_accept(
+    file: Annotated[Path, typer.Argument(help="A file in the layout the mapping is for.")],
+    org: Annotated[str, typer.Option("--org", help="Code of the organisation the file is from.")],
+    dataset: Annotated[str, typer.Option(help="Dataset name, e.g. spend.")],
+    mapping: Annotated[Path, typer.Option(help="The mapping YAML (e.g. a checked draft).")],
+) -> None:
+    """Remember a mapping for this file's layout: later files in the same layout need none."""
+    import yaml
+
+    from joinedup.ingest.layouts import remember_layout
+    from joinedup.ingest.mapping import load_mapping
+    from joinedup.ingest.suggest import read_sample
+
+    load_mapping(mapping)  # errors name the mapping file
+    s = settings()
+    columns, _ = read_sample(s, file, 1)
+    data = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    print_ = remember_layout(s, org, dataset, columns, data, actor="cli")
+    console.print(
+        f"Remembered the mapping for {org}/{dataset} files with these {len(columns)} columns "
+        f"(layout {print_[:12]})"
+    )
+
+
+@mapping_app.command("layout")
+def mapping_layout(
+    file: Annotated[Path, typer.Argument(help="The file to check.")],
+    org: Annotated[str, typer.Option("--org", help="Code of the organisation the file is from.")],
+    dataset: Annotated[str, typer.Option(help="Dataset name, e.g. spend.")],
+    out: Annotated[Path | None, typer.Option(help="Write the mapping carried over here.")] = None,
+) -> None:
+    """Say whether the hub knows this file's layout, and show a drifted layout's column diff."""
+    import yaml
+
+    from joinedup.ingest.layouts import match_layout
+    from joinedup.ingest.suggest import read_sample
+
+    s = settings()
+    columns, sample = read_sample(s, file)
+    match = match_layout(s, org, dataset, columns, sample)
+    if match.status == "new":
+        console.print(f"No layout remembered for {org}/{dataset}: map it first (`mapping accept`)")
+        return
+    if match.status == "known":
+        console.print(f"Known layout {match.fingerprint[:12]}: ingest it with no mapping")
+    else:
+        console.print("The layout drifted since the last accepted one:")
+        for line in match.diff.lines() if match.diff else []:
+            console.print(f"  {line}")
+        console.print("Check the mapping carried over, then ingest with --confirm-layout")
+    if out is not None and match.mapping is not None:
+        out.write_text(yaml.safe_dump(match.mapping, sort_keys=False), encoding="utf-8")
+        console.print(f"Wrote the mapping to {out}")
 
 
 def _summary(stage: dict[str, object]) -> str:

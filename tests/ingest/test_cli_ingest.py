@@ -1,14 +1,9 @@
 from pathlib import Path
 
-import pytest
 import yaml
 from typer.testing import CliRunner
 
-from joinedup.catalog.db import dispose_engines, session_scope
-from joinedup.catalog.models import Organisation
 from joinedup.cli import app
-from joinedup.config import load_settings
-from joinedup.home import init_home
 from joinedup.ingest.mapping import parse_mapping
 
 runner = CliRunner()
@@ -17,17 +12,6 @@ CSV = (
     'C1,"SMITH, John",01/02/1980,M,sw1a 1aa,9434765919\n'
     'C2,"JONES, Amy",03/04/1990,F,SE1 7PB,4010232137\n'
 )
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    env = {"JOINEDUP_HOME": str(tmp_path / "home")}
-    settings = load_settings(env)
-    init_home(settings)
-    with session_scope(settings) as session:
-        session.add(Organisation(code="southwark", name="Southwark", gss_code="E09000028"))
-    yield env
-    dispose_engines()
 
 
 def test_suggest_then_ingest_then_reingest(env: dict[str, str], tmp_path: Path) -> None:

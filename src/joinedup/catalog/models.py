@@ -166,6 +166,28 @@ class DatasetVersion(Base):
     quarantine: Mapped[Snapshot | None] = relationship(foreign_keys=[quarantine_sha256])
 
 
+class IngestLayout(Base):
+    """A mapping a data owner accepted for one layout of an organisation's dataset.
+
+    ``fingerprint`` is the sha256 of the layout's normalised header list, so the next file with
+    the same layout needs no mapping; the latest row is where a drifted layout starts from.
+    """
+
+    __tablename__ = "ingest_layout"
+    __table_args__ = (UniqueConstraint("organisation_id", "dataset", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    dataset: Mapped[str] = mapped_column(String(120))
+    standard: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    columns: Mapped[list[Any]] = mapped_column(JSON)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON)
+    accepted_by: Mapped[str] = mapped_column(String(120))
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Job(Base):
     """A unit of long work (ingest, linkage, insight...) with status and progress."""
 

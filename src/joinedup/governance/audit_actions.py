@@ -81,6 +81,7 @@ class AuditAction(StrEnum):
 
     # --- the stages ---------------------------------------------------------------------------
     DATASET_VERSION_CREATE = ("dataset.version.create", "Ingested a new dataset version")
+    INGEST_LAYOUT_ACCEPT = ("ingest.layout.accept", "Accepted a mapping for a file layout")
     DATASET_READ = ("dataset.read", "Read a dataset that holds no personal data")
     LINKAGE_REVIEW_DECISION = ("linkage.review_decision", "Decided a possible match")
     LINKAGE_WRONG_MATCH = ("linkage.wrong_match_reported", "Reported a wrong match")

@@ -15,7 +15,7 @@ from typing import Any
 
 from joinedup.ingest.mapping import FieldMapping, Mapping, has_capture_group
 from joinedup.ingest.normalise import TITLE_PATTERN, normalise_sql
-from joinedup.standards import load_schema
+from joinedup.standards import REDACTED, REDACTION_PATTERN, load_schema
 from joinedup.store.sql import ident, lit
 
 SHAPE_CHARS = 40  # value excerpts are kept to this many characters
@@ -120,6 +120,12 @@ def text_expression(fm: FieldMapping, missing_values: list[str]) -> str:
     if fm.default is not None:
         expr = f"coalesce({expr}, {lit(fm.default)})"
     return normalise_sql(fm.target, expr)
+
+
+def redacted_expression(expr: str) -> str:
+    """A redactable field: blank or a redaction marker becomes ``Redacted`` (not missing)."""
+    marker = f"regexp_full_match({expr}, {lit(REDACTION_PATTERN)})"
+    return f"CASE WHEN {expr} IS NULL OR {marker} THEN {lit(REDACTED)} ELSE {expr} END"
 
 
 def _date(expr: str, formats: tuple[str, ...]) -> str:
@@ -308,6 +314,8 @@ def compile_ingest_sql(mapping: Mapping, source: str, today: str) -> str:
         text_col, typed_col = ident(f"t:{name}"), ident(name)
         text_cols[name], typed_cols[name] = text_col, typed_col
         expr = text_expression(fm, missing_values) if fm else "CAST(NULL AS VARCHAR)"
+        if fm and spec.get("x-joinedup-redactable"):
+            expr = redacted_expression(expr)
         mapped_select.append(f"{expr} AS {text_col}")
         typed_select.append(f"{text_col}, {typed_expression(fm, spec, text_col)} AS {typed_col}")
     reasons: list[str] = []

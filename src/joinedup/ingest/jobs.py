@@ -2,7 +2,8 @@
 
 Parameters: ``organisation``, ``dataset``, ``path``, and optionally ``filename`` (the name to
 show and record; defaults to the path's name), ``mapping``, ``standard``, ``period``,
-``reject_threshold``, ``actor``, ``user_id``, and ``delete_after``: when true, the file at
+``reject_threshold``, ``actor``, ``user_id``, ``confirm_layout`` (accept a drifted layout's
+carried-over mapping and remember it), and ``delete_after``: when true, the file at
 ``path`` is removed when the job ends, whether it succeeded or failed (the web uploads use
 this, since the uploaded copy is only needed for the ingest).
 """
@@ -34,6 +35,7 @@ def request_from_params(params: dict[str, Any]) -> IngestRequest:
         user_id=params.get("user_id"),
         actor=str(params.get("actor", "job")),
         reject_threshold=float(params.get("reject_threshold", DEFAULT_REJECT_THRESHOLD)),
+        confirm_layout=bool(params.get("confirm_layout", False)),
     )
 
 

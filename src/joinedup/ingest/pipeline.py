@@ -8,7 +8,7 @@ by the source file's sha256 and create nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,11 +24,13 @@ from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.ingest.compile import compile_ingest_sql, output_columns
 from joinedup.ingest.errors import IngestError
+from joinedup.ingest.layouts import LayoutMatch, match_layout, remember_layout
 from joinedup.ingest.mapping import Mapping, identity_mapping, load_mapping
 from joinedup.ingest.readers import ReadOptions, read_source
 from joinedup.ingest.report import build_report
+from joinedup.ingest.suggest import sample_of
 from joinedup.jobs.registry import ProgressListener
-from joinedup.standards import required_fields
+from joinedup.standards import redactable_fields, required_fields
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.hashing import file_sha256
 from joinedup.store.sql import ident
@@ -52,6 +54,7 @@ class IngestRequest:
     reject_threshold: float = DEFAULT_REJECT_THRESHOLD
     read_options: ReadOptions | None = None
     today: date | None = None
+    confirm_layout: bool = False
 
     @property
     def display_name(self) -> str:
@@ -109,6 +112,30 @@ def _resolve_mapping(req: IngestRequest, existing: Dataset | None, columns: list
             )
         mapping = mapping.with_period(req.period)
     return mapping
+
+
+def _remembered(
+    settings: Settings, req: IngestRequest, con: duckdb.DuckDBPyConnection, columns: list[str]
+) -> LayoutMatch | None:
+    """The remembered layout's mapping for a file given no mapping (layout memory)."""
+    if req.mapping is not None:
+        return None
+    match = match_layout(
+        settings, req.organisation, req.dataset, columns, sample_of(con, "src", columns)
+    )
+    if match.status == "new":
+        return None
+    if match.status == "drifted" and not req.confirm_layout:
+        changes = "; ".join(match.diff.lines() if match.diff else [])
+        raise IngestError(
+            req.display_name,
+            1,
+            "layout_drift",
+            f"the columns changed since the last accepted layout ({changes}); check the mapping "
+            "carried over and confirm it once (joinedup ingest --confirm-layout, or the "
+            "mapping page)",
+        )
+    return match
 
 
 def _drift(previous: DatasetVersion | None, columns: list[str]) -> list[str]:
@@ -309,12 +336,16 @@ def ingest(
         info = read_source(
             con, req.path, "src", options, tmp_dir=settings.tmp_dir, name=req.display_name
         )
+        layout = _remembered(settings, req, con, info.columns)
+        if layout is not None:
+            name_ = f"remembered layout {layout.fingerprint[:12]}"
+            req = replace(req, mapping=layout.as_mapping(name_))
         mapping = _resolve_mapping(req, existing.dataset, info.columns)
         _check_mapping(name, mapping, existing.dataset, info.columns)
         report_progress(0.3, "Validating rows")
         today = (req.today or date.today()).isoformat()
         con.execute(f"CREATE TEMP TABLE checked AS {compile_ingest_sql(mapping, 'src', today)}")
-        report = build_report(con, "checked")
+        report = build_report(con, "checked", redactable_fields(mapping.standard))
         warnings = [*info.warnings, *_drift(existing.latest, info.columns)]
         report |= {
             "source": {
@@ -333,6 +364,16 @@ def ingest(
         _enforce_threshold(name, report, req.reject_threshold)
         report_progress(0.6, "Writing snapshots")
         number = _store(settings, con, req, mapping, report, source_sha)
+    if layout is not None and layout.status == "drifted" and layout.mapping is not None:
+        remember_layout(
+            settings,
+            req.organisation,
+            req.dataset,
+            info.columns,
+            layout.mapping,
+            actor=req.actor,
+            user_id=req.user_id,
+        )
     report_progress(1.0, "Stored")
     return IngestResult(
         status="created",

@@ -12,6 +12,9 @@ from typing import Any
 
 import duckdb
 
+from joinedup.standards import REDACTED
+from joinedup.store.sql import ident
+
 EXAMPLES_PER_RULE = 5
 
 
@@ -22,8 +25,11 @@ def value_shape(value: str) -> str:
     return re.sub(r"[0-9]", "9", shape)
 
 
-def build_report(con: duckdb.DuckDBPyConnection, checked: str) -> dict[str, Any]:
-    """Counts per (field, rule) and a few example rows each, from the checked table."""
+def build_report(
+    con: duckdb.DuckDBPyConnection, checked: str, redactable: list[str] | tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Counts per (field, rule) and a few example rows each, from the checked table, and the
+    rows whose redactable fields were lawfully redacted."""
     total, rejected = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE len(_reasons) > 0) FROM {checked}"
     ).fetchone() or (0, 0)
@@ -46,9 +52,15 @@ def build_report(con: duckdb.DuckDBPyConnection, checked: str) -> dict[str, Any]
         }
         for field, rule, n, examples in rows
     ]
+    redacted = {}
+    for name in redactable:
+        text = ident(f"t:{name}")
+        count = con.execute(f"SELECT count(*) FROM {checked} WHERE {text} = $r", {"r": REDACTED})
+        redacted[name] = int((count.fetchone() or (0,))[0])
     return {
         "rows": int(total),
         "accepted": int(total) - int(rejected),
         "rejected": int(rejected),
+        "redacted": redacted,
         "rules": rules,
     }

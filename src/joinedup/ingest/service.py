@@ -26,6 +26,7 @@ from joinedup.errors import Missing, Refused
 from joinedup.governance.access import Caller
 from joinedup.ingest import mapping as mappings
 from joinedup.ingest.jobs import request_from_params
+from joinedup.ingest.layouts import remembered_standard
 from joinedup.ingest.pipeline import IngestResult, ingest
 from joinedup.standards import extends, list_standards, load_schema, primary_key
 
@@ -214,6 +215,10 @@ class ValidationReport(BaseModel):
     rows: int
     accepted: int
     rejected: int
+    redacted: dict[str, int] = Field(
+        default={},
+        description="Rows per redactable field lawfully redacted (accepted, published as Redacted)",
+    )
     rules: list[RuleCount]
     source: SourceDescription | None = None
     mapping: str | None = None
@@ -563,7 +568,7 @@ def check_submission(
                 select(Dataset.standard).where(
                     Dataset.organisation_id == org_row.id, Dataset.name == dataset
                 )
-            )
+            ) or remembered_standard(session, org_row.id, dataset)
     if not dataset:
         errors["dataset"] = "Enter a dataset name"
     elif len(dataset) > MAX_DATASET_NAME:

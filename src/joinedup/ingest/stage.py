@@ -11,11 +11,13 @@ STAGE = Stage(
         "joinedup.web.api.datasets",
         "joinedup.web.api.standards",
         "joinedup.web.api.mapping_suggest",
+        "joinedup.web.api.layouts",
     ),
     pages=(
         "joinedup.web.pages.datasets",
         "joinedup.web.pages.upload",
         "joinedup.web.pages.mappings",
+        "joinedup.web.pages.onboard",
     ),
     demo=(
         DemoStep(

@@ -9,6 +9,8 @@ See docs/standards.md for every standard, its fields, code lists and custom chec
 
 from joinedup.standards.checks import FIELD_CHECKS, ROW_CHECKS, FieldCheck, RowCheck
 from joinedup.standards.registry import (
+    REDACTED,
+    REDACTION_PATTERN,
     StandardDefinitionError,
     UnknownStandardError,
     extends,
@@ -22,6 +24,7 @@ from joinedup.standards.registry import (
     load_schema,
     personal_fields,
     primary_key,
+    redactable_fields,
     required_fields,
     row_checks,
     special_category_fields,
@@ -29,6 +32,8 @@ from joinedup.standards.registry import (
 
 __all__ = [
     "FIELD_CHECKS",
+    "REDACTED",
+    "REDACTION_PATTERN",
     "ROW_CHECKS",
     "FieldCheck",
     "RowCheck",
@@ -45,6 +50,7 @@ __all__ = [
     "load_schema",
     "personal_fields",
     "primary_key",
+    "redactable_fields",
     "required_fields",
     "row_checks",
     "special_category_fields",

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     import frictionless
 
 __all__ = [
+    "REDACTED",
+    "REDACTION_PATTERN",
     "SCHEMA_FOLDER",
     "SCHEMA_PACKAGE",
     "StandardDefinitionError",
@@ -42,6 +44,7 @@ __all__ = [
     "load_schema",
     "personal_fields",
     "primary_key",
+    "redactable_fields",
     "required_fields",
     "row_checks",
     "special_category_fields",
@@ -57,6 +60,15 @@ LINKAGE_KEY = "x-joinedup-linkage"
 CHECK_KEY = "x-joinedup-check"
 CODES_KEY = "x-joinedup-codes"
 ROW_CHECKS_KEY = "x-joinedup-row-checks"
+REDACTABLE_KEY = "x-joinedup-redactable"
+#: What a redactable field holds when its value was lawfully withheld.
+REDACTED = "Redacted"
+#: Values meaning "withheld" (RE2 and Python alike, matched on the whole trimmed value).
+REDACTION_PATTERN = (
+    r"(?i)(redacted|withheld|name withheld|personal data|personal information|"
+    r"private individual|individual|data protection|gdpr|not disclosed|removed)"
+    r"(\s*[-:(–].*)?"
+)
 
 
 class UnknownStandardError(JoinedupError, LookupError):
@@ -149,6 +161,11 @@ def _check_definition(name: str, descriptor: dict[str, Any]) -> None:
         for key in ("type", "title", "description"):
             if not item.get(key):
                 raise StandardDefinitionError(f"{where}: field {fname!r} has no {key!r}")
+        redactable = item.get(REDACTABLE_KEY, False)
+        if not isinstance(redactable, bool) or (redactable and item["type"] != "string"):
+            raise StandardDefinitionError(
+                f"{where}: field {fname!r}: {REDACTABLE_KEY} must be true or false, on a string"
+            )
         if not isinstance(item.get(PERSONAL_KEY), bool):
             raise StandardDefinitionError(f"{where}: field {fname!r} needs {PERSONAL_KEY}")
         check = item.get(CHECK_KEY)
@@ -241,6 +258,11 @@ def linkage_fields(name: str) -> list[str]:
 def required_fields(name: str) -> list[str]:
     """Fields with ``constraints.required: true``."""
     return [f["name"] for f in _fields(name) if f.get("constraints", {}).get("required")]
+
+
+def redactable_fields(name: str) -> list[str]:
+    """Fields marked ``x-joinedup-redactable: true``: a blank or redaction marker is lawful."""
+    return [f["name"] for f in _fields(name) if f.get(REDACTABLE_KEY) is True]
 
 
 def fields_with_check(name: str) -> dict[str, str]:

@@ -279,6 +279,7 @@ async def upload_version(
         if submission is None or upload is None:
             return _field_errors(errors)
         params = ingest_params(submission, upload, uploader)
+        params["confirm_layout"] = form.field("confirm_layout").lower() in ("true", "yes", "1")
         handed_off = True
         if not wait:
             job_id = await run_in_threadpool(start_ingest, settings, params)

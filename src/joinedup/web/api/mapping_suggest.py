@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -32,6 +33,11 @@ class FieldSuggestion(BaseModel):
     field: str
     column: str | None
     why: str
+    score: float = 0.0
+    confidence: str = "none"
+    required: bool = False
+    review: bool = False
+    problems: list[str] = []
 
 
 class SuggestionOut(BaseModel):
@@ -65,6 +71,7 @@ async def post_suggest(request: Request, principal: Suggester) -> SuggestionOut:
         standard=standard,
         yaml=draft.yaml,
         fields=[
-            FieldSuggestion(field=s.field, column=s.column, why=s.why) for s in draft.suggestions
+            FieldSuggestion.model_validate(asdict(s) | {"confidence": s.confidence})
+            for s in draft.suggestions
         ],
     )

@@ -1,8 +1,8 @@
 """the ODI toolkit: ethics records (per purpose and per agreement, versioned, signed off by a
 DPO) and business cases (per intervention)
 
-Revision ID: 0018_ethics_and_business_cases
-Revises: 0013_purpose_grants
+Revision ID: 0015_ethics_and_business_cases
+Revises: 0014_ingest_layouts
 Create Date: 2026-12-07 11:40:00.000000
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import joinedup.catalog.types
 
-revision: str = "0018_ethics_and_business_cases"
-down_revision: str | None = "0013_purpose_grants"
+revision: str = "0015_ethics_and_business_cases"
+down_revision: str | None = "0014_ingest_layouts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
