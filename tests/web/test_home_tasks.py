@@ -8,6 +8,7 @@ from typing import Any
 
 from joinedup import jobs
 from joinedup.config import Settings
+from joinedup.jobs.readable import kind_title
 from tests.support import choose_purpose
 from tests.web.test_governance_agreements import REFERENCE, agreement_form, post_form
 
@@ -92,9 +93,10 @@ def test_the_hub_admin_sees_failed_jobs(db_settings: Settings, signed_in_for: An
     # the task opens the failed jobs only
     assert 'href="/jobs?status=failed"' in admin.get("/").text
     failed = admin.get("/jobs?status=failed").text
-    assert ">backup<" in failed
-    assert ">store.verify<" not in failed and "Failed jobs (1)" in failed
-    assert ">store.verify<" in admin.get("/jobs").text
+    verify = kind_title("store.verify")
+    assert f">{kind_title('backup')}<" in failed
+    assert f">{verify}<" not in failed and "Failed jobs (1)" in failed
+    assert f">{verify}<" in admin.get("/jobs").text
     assert admin.get("/jobs?status=nonsense").status_code == 400
 
 
