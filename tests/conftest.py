@@ -6,6 +6,7 @@ against PostgreSQL; each test gets its own schema, dropped afterwards, so runs n
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -97,6 +98,17 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A command under test (``joinedup worker``, ``serve``) configures the root logger for its
+    process; put it back after each test, so no later test inherits its handler or level."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True, scope="session")

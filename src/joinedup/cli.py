@@ -342,11 +342,15 @@ def mapping_accept(
     """Remember a mapping for this file's layout: later files in the same layout need none."""
     import yaml
 
+    from joinedup.errors import InvalidInput
     from joinedup.ingest.layouts import remember_layout
-    from joinedup.ingest.mapping import load_mapping
+    from joinedup.ingest.mapping import MappingError, load_mapping
     from joinedup.ingest.suggest import read_sample
 
-    load_mapping(mapping)  # errors name the mapping file
+    try:
+        load_mapping(mapping)  # errors name the mapping file
+    except MappingError as exc:
+        raise InvalidInput(str(exc)) from None
     s = settings()
     columns, _ = read_sample(s, file, 1)
     data = yaml.safe_load(mapping.read_text(encoding="utf-8"))

@@ -75,12 +75,30 @@ class TextFormatter(logging.Formatter):
         return text.rstrip()
 
 
+class _StandardError(logging.StreamHandler[IO[str]]):
+    """A handler writing to whatever ``sys.stderr`` is when a record is emitted, never to a
+    stream bound once (a test runner or an embedding program may swap and close it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: IO[str]) -> None:
+        pass
+
+
 def configure_logging(
     fmt: str = "json", level: int = logging.INFO, stream: IO[str] | None = None
 ) -> logging.Handler:
     """Send every logger's records at ``level`` and above to ``stream`` (standard error) in
     ``fmt`` (``json`` or ``text``), replacing the root logger's handlers; returns the handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.StreamHandler[IO[str]] = (
+        logging.StreamHandler(stream) if stream is not None else _StandardError()
+    )
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):

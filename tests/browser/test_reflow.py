@@ -34,7 +34,7 @@ PEOPLE = {
 #: Addresses that are not pages for reading: files, the API, actions.
 NOT_PAGES = re.compile(
     r"^/(api|static|brand|metrics|healthz|openapi\.json|docs|redoc)/|^/sign-out"
-    r"|\.(csv|json|jsonld|pdf|geojson|parquet|zip|txt)$|/download\b"
+    r"|\.(csv|json|jsonld|ttl|svg|pdf|geojson|parquet|zip|txt)$|/download\b"
 )
 MAX_PAGES = 80
 
@@ -130,6 +130,8 @@ def test_every_page_fits_the_window_at_1280_and_320_px(
         if response is None or response.status >= 400 or redirected:
             assert_accessible(page)
             continue  # a page this person may not open: not theirs to check
+        if not response.headers.get("content-type", "").startswith("text/html"):
+            continue  # a file (Turtle, SVG…) linked from a page, not a page
         visited.append(path)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})

@@ -76,7 +76,7 @@ def test_visitors_see_only_the_public_sections(page: Any, visit: Any) -> None:
     visit(page, "/")
     nav = page.get_by_role("navigation", name="Menu")
     links = [text.strip() for text in nav.get_by_role("link").all_inner_texts()]
-    assert links == ["Home", "Open data", "Sign in"]
+    assert links == ["Home", "Open data", "Data sharing", "Sign in"]
     assert nav.get_by_role("link", name="Home").get_attribute("aria-current") == "page"
 
 

@@ -120,7 +120,13 @@ def _empty_home_like(settings: Settings, home: Path) -> Iterator[Settings]:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {"JOINEDUP_HOME": str(settings.home), "JOINEDUP_DATABASE_URL": settings.database_url}
+    """The restored hub's environment: its home, database and the source's secret key (the
+    audit checkpoints are signed under it, so a restore brings the key back too)."""
+    return {
+        "JOINEDUP_HOME": str(settings.home),
+        "JOINEDUP_DATABASE_URL": settings.database_url,
+        "JOINEDUP_SECRET_KEY": settings.secret_key,
+    }
 
 
 def test_backup_drill_on_a_governed_home(db_settings: Settings, tmp_path: Path) -> None:

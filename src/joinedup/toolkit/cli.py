@@ -71,7 +71,7 @@ def ethics_draft(
     from joinedup.toolkit.ethics import EthicsIn, draft
 
     try:
-        given = json.loads(answers.read_text())
+        given = json.loads(answers.read_text(encoding="utf-8"))
         review = date.fromisoformat(review_date)
     except (OSError, ValueError) as exc:
         raise fail(f"{answers}: {exc}") from None
@@ -200,7 +200,9 @@ def case_set(
     from joinedup.toolkit.business_case import BusinessCaseIn, save_case
 
     try:
-        body = BusinessCaseIn.model_validate_json(file.read_text())
+        body = BusinessCaseIn.model_validate_json(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise fail(f"{file}: not UTF-8 text (expected a JSON object)") from None
     except (OSError, ValidationError) as exc:
         raise fail(f"{file}: {str(exc).splitlines()[0]}") from None
     settings = load_settings()
