@@ -14,8 +14,6 @@ PYTEST_ARGS ?=
 # Two workers; --dist loadscope keeps each module on one worker (module fixtures are built
 # once, and tests in a module may build on each other). The synthetic regions the tests share
 # are built once and cached (tests/regions.py), so the workers never build one twice.
-# --no-loadscope-reorder: modules go out in the order tests/conftest.py sorts them (slow
-# modules first), not largest test count first, which left the region builds for the end.
 PYTEST_WORKERS ?= 2
 # The database tests also run against this PostgreSQL server; `make test JOINEDUP_TEST_POSTGRES_URL=`
 # runs them on SQLite only.
@@ -69,7 +67,7 @@ typecheck: $(VENV_STAMP) ## mypy over the package
 	$(BIN)/mypy
 
 pytest: $(VENV_STAMP) ## The test suite (unit, SQLite and PostgreSQL, browser, slow)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 bench: install ## Run every benchmark script (long; see docs/benchmarks.md)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -118,19 +118,11 @@ def _fast_password_hashing() -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests parametrised onto PostgreSQL carry the ``postgres`` marker; modules holding a
-    ``slow`` test run first.
-
-    The order is for ``make test`` (``-n 2 --dist loadscope --no-loadscope-reorder``): each
-    worker takes the next module in this order, so the long modules (region builds, end to
-    end runs) start early and the many short ones fill in at the end, instead of a long
-    module starting last and running alone while the other worker idles."""
+    """Tests parametrised onto PostgreSQL carry the ``postgres`` marker."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgres" in callspec.id.split("-"):
             item.add_marker(pytest.mark.postgres)
-    slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)  # stable
 
 
 @pytest.fixture(scope="session")
