@@ -150,7 +150,10 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Region:
 
 
 @pytest.fixture(scope="module")
-def private_demo(demo_home: Region, tmp_path_factory: pytest.TempPathFactory) -> Region:
-    """A copy of the session's demo home that one module may change without the others
-    seeing it (they share ``demo_home``, whatever order they run in)."""
-    return demo_home.copy_to(tmp_path_factory.mktemp("demo-copy") / "home")
+def private_demo(tmp_path_factory: pytest.TempPathFactory) -> Region:
+    """A copy of the cached demo region that one module may change without the others seeing
+    it; copied from the cache, not from the session's ``demo_home``, so what another module
+    did to that (a release, an intervention) never reaches it, whatever order they run in."""
+    from tests.regions import DEMO, copy_region
+
+    return copy_region(DEMO, tmp_path_factory.mktemp("demo-copy") / "home")

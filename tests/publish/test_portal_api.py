@@ -24,17 +24,17 @@ FSM = "fsm-not-registered-by-ward"
 
 
 @pytest.fixture(scope="module")
-def ckan(demo_home: Region) -> Iterator[RemoteCKAN]:
-    with serve(demo_home.settings) as url, RemoteCKAN(url) as client:  # POST, as by default
+def ckan(private_demo: Region) -> Iterator[RemoteCKAN]:
+    with serve(private_demo.settings) as url, RemoteCKAN(url) as client:  # POST, as by default
         yield client
 
 
 @pytest.fixture
-def api(demo_home: Region) -> Iterator[object]:
+def api(private_demo: Region) -> Iterator[object]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
-    with TestClient(create_app(demo_home.settings)) as client:
+    with TestClient(create_app(private_demo.settings)) as client:
         yield client
 
 
@@ -120,8 +120,8 @@ def test_the_ckan_api_refuses_or_survives_hostile_requests(ckan: RemoteCKAN) -> 
         ckan.action.datastore_search(resource_id="../../etc/passwd")
 
 
-def test_define_release_approve_and_only_then_public(api, demo_home: Region) -> None:
-    analyst, dpo = _token(demo_home, "hub.analyst"), _token(demo_home, "hub.dpo")
+def test_define_release_approve_and_only_then_public(api, private_demo: Region) -> None:
+    analyst, dpo = _token(private_demo, "hub.analyst"), _token(private_demo, "hub.dpo")
     name = "foodbank-by-ward-test"
     response = api.post("/api/v1/publish/publications", json=_definition(name), headers=analyst)
     assert response.status_code == 201, response.text
@@ -167,7 +167,7 @@ def test_define_release_approve_and_only_then_public(api, demo_home: Region) -> 
     assert dataset["dcat:distribution"][0]["@type"] == "dcat:Distribution"
     # Staff see the approved release in the publication's row (not a dash), and names show
     # as code, not as escaped markup.
-    signed_in(api, "hub.dpo", demo_home.logins["hub.dpo"])  # pages take a session
+    signed_in(api, "hub.dpo", private_demo.logins["hub.dpo"])  # pages take a session
     listing = api.get("/publications").text
     rows = re.findall(r"<tr[^>]*>.*?</tr>", listing, re.S)
     row = next(r for r in rows if f"<code>{name}</code>" in r)
@@ -191,12 +191,12 @@ def test_define_release_approve_and_only_then_public(api, demo_home: Region) -> 
     ],
 )
 def test_bad_definitions_are_refused_with_the_path(
-    api, demo_home: Region, changes: dict[str, object], message: str
+    api, private_demo: Region, changes: dict[str, object], message: str
 ) -> None:
     merged = {**_definition("bad-definition"), **changes}
     document = {k: v for k, v in merged.items() if v is not None}
     response = api.post(
-        "/api/v1/publish/publications", json=document, headers=_token(demo_home, "hub.analyst")
+        "/api/v1/publish/publications", json=document, headers=_token(private_demo, "hub.analyst")
     )
     assert response.status_code == 422
     assert message in response.json()["detail"]
