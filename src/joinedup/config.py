@@ -8,6 +8,11 @@
 * ``JOINEDUP_LOG_FORMAT`` — ``json`` (default: one JSON object a line) or ``text``.
 * ``JOINEDUP_TRUSTED_PROXIES`` — proxies whose ``X-Forwarded-For`` is believed (none by
   default: the peer's address is the client's).
+* ``JOINEDUP_ENGINE`` — the data-plane engine for the heavy stages: ``duckdb`` (default,
+  embedded) or ``spark`` (the optional ``joinedup[spark]`` extra and Java 17; ADR 0038).
+* ``JOINEDUP_SPARK_MASTER`` — the Spark master when the engine is ``spark``: ``local[*]``
+  (default), ``local[N]``, or a ``spark://`` / ``k8s://`` cluster URL. Further Spark settings
+  come from a ``[joinedup.spark]`` table in ``joinedup.toml`` (``spark_conf``).
 * ``JOINEDUP_CONFIG`` — path of a TOML file (default ``joinedup.toml`` in the working directory,
   then inside the home). Keys are the lower-case setting names, e.g. ``database_url = "..."``.
 * The hub's own brand (:mod:`joinedup.web.brand` checks it): ``JOINEDUP_SERVICE_NAME`` (the
@@ -25,6 +30,7 @@ from typing import Any
 
 ENV_PREFIX = "JOINEDUP_"
 LOG_FORMATS = ("json", "text")
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,12 @@ class Settings:
     #: Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IP
     #: addresses or networks); empty: none, the peer is the client.
     trusted_proxies: str = ""
+    #: The data-plane engine of the heavy stages (ADR 0038).
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    #: Extra Spark settings (``spark.*`` keys), from ``[joinedup.spark]`` in joinedup.toml.
+    #: Pairs rather than a dict, so that settings stay hashable.
+    spark_conf: tuple[tuple[str, str], ...] = ()
 
     @property
     def snapshots_dir(self) -> Path:
@@ -81,6 +93,12 @@ def _coerce(name: str, raw: Any) -> Any:
         return Path(str(raw)).expanduser()
     if name in {"max_upload_bytes", "port"}:
         return int(raw)
+    if name == "engine" and str(raw) not in ENGINES:
+        raise ValueError(f"engine {raw!r}: choose one of {', '.join(ENGINES)}")
+    if name == "spark_conf":
+        if not isinstance(raw, dict):
+            raise ValueError("spark: a table of Spark settings, e.g. [joinedup.spark]")
+        return tuple(sorted((str(key), str(value)) for key, value in raw.items()))
     if name == "log_format" and str(raw) not in LOG_FORMATS:
         raise ValueError(f"log_format {raw!r}: choose one of {', '.join(LOG_FORMATS)}")
     return str(raw)
@@ -103,10 +121,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     values: dict[str, Any] = {}
     names = {f.name for f in fields(Settings)}
     for key, raw in _toml_values(config_path).items():
+        key = "spark_conf" if key == "spark" else key
         if key not in names:
             raise ValueError(f"joinedup.toml: unknown setting {key!r}")
         values[key] = _coerce(key, raw)
-    for name in names:
+    for name in names - {"spark_conf"}:
         env_key = f"{ENV_PREFIX}{name.upper()}"
         if env.get(env_key):
             values[name] = _coerce(name, env[env_key])
