@@ -249,20 +249,27 @@ class _Visibility:
     def __init__(self, session: Session, actor: Actor, own_code: str, today: date) -> None:
         self.own = own_code
         self.cache: dict[tuple[str, str, tuple[str, ...]], Decision] = {}
+        # one query: every organisation (for its names) with each of its datasets, if any
         rows = session.execute(
-            select(Organisation.code, Organisation.id, Dataset.name, Dataset.standard).join(
-                Dataset, Dataset.organisation_id == Organisation.id
-            )
+            select(
+                Organisation.code,
+                Organisation.id,
+                Organisation.name,
+                Organisation.gss_code,
+                Dataset.name,
+                Dataset.standard,
+            ).outerjoin(Dataset, Dataset.organisation_id == Organisation.id)
         ).all()
-        self.datasets = {(code, name): (int(org), str(std)) for code, org, name, std in rows}
+        self.datasets = {
+            (code, name): (int(org), str(std))
+            for code, org, _, _, name, std in rows
+            if name is not None
+        }
+        #: organisation codes and GSS codes → names, for reading
+        self.names: dict[str, str] = {c: n for c, _, n, _, _, _ in rows}
+        self.names.update({g: n for _, _, n, g, _, _ in rows if g})
         assert actor.purpose is not None
         self.policy = Policy(session, actor.user_id, actor.organisation_id, actor.purpose, today)
-        names = session.execute(
-            select(Organisation.code, Organisation.name, Organisation.gss_code)
-        ).all()
-        #: organisation codes and GSS codes → names, for reading
-        self.names: dict[str, str] = {c: n for c, n, _ in names}
-        self.names.update({g: n for _, n, g in names if g})
 
     def decide(self, organisation: str, dataset: str, fields: tuple[str, ...]) -> Decision:
         if organisation == self.own:
