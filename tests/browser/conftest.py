@@ -18,8 +18,8 @@
   on the way. ``as_hub_admin``: the same for the hub admin, for tests that only need to be
   signed in (``@pytest.mark.usefixtures("as_hub_admin")``).
 * ``sign_in_for(page, path, username, password, purpose)``: sign in through the form at
-  ``path`` (``/sign-in?next=/worklist``) and choose the purpose the next page asks for first,
-  as a demo home's people do.
+  ``path`` (``/sign-in``, ``/sign-in?next=/worklist``) as a demo home's people do, and choose
+  the purpose the next page asks for first when given (every journey signs in through it).
 """
 
 from __future__ import annotations
@@ -365,11 +365,13 @@ def sign_in_for(
     *,
     checked: bool = True,
 ) -> None:
-    """Sign ``page`` in through the form at ``path`` (``/sign-in?next=/worklist``), choose
-    ``purpose`` (its label) on the purpose page when given (pages holding personal data ask
-    for it first), and wait for the ``next`` page. With ``checked`` (a page of the ``page``
-    fixture) each page on the way is checked with axe, and the last for cleanliness."""
-    next_path = parse_qs(urlsplit(path).query)["next"][0]
+    """Sign ``page`` in through the form at ``path`` (``/sign-in?next=/worklist``).
+
+    With ``purpose`` (its label), choose it on the purpose page (pages holding personal data
+    ask for it first) and wait for the ``next`` page; without it, wait for whichever page the
+    hub sends the person to (their home, the ``next`` page, or the purpose page, which the
+    caller then answers). With ``checked`` (a page of the ``page`` fixture) each page on the
+    way is checked with axe, and the last for cleanliness."""
     if checked:
         _visit(page, path)
     else:
@@ -377,13 +379,16 @@ def sign_in_for(
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    if purpose is not None:
+    if purpose is None:
+        page.wait_for_url(lambda url: "/sign-in" not in url)
+    else:
+        next_path = parse_qs(urlsplit(path).query)["next"][0]
         page.wait_for_url("**/purpose**")
         if checked:
             _assert_accessible(page)
         page.get_by_label(purpose).check()
         page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(f"**{next_path}")
+        page.wait_for_url(f"**{next_path}")
     if checked:
         _assert_accessible(page)
         _assert_clean(page)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, serve_home
+from tests.browser.conftest import LiveServer, serve_home, sign_in_for
 from tests.browser.readable import assert_fits, assert_readable, snap
 from tests.regions import Region
 
@@ -47,19 +47,11 @@ def step(page: Any, assert_accessible: Any, assert_clean: Any) -> Any:
     return check
 
 
-def _sign_in(page: Any, visit: Any, demo: Region, username: str) -> None:
-    visit(page, "/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(demo.logins[username])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/sign-in" not in url)
-
-
 def test_an_analyst_reads_the_dashboard_checks_fairness_and_estimates_an_impact(
     page: Any, visit: Any, step: Any, private_demo: Region
 ) -> None:
     role = "analyst"
-    _sign_in(page, visit, private_demo, "hub.analyst")
+    sign_in_for(page, "/sign-in", "hub.analyst", private_demo.logins["hub.analyst"])
     step(role, "home")
 
     page.get_by_role("link", name="Dashboard").first.click()
@@ -137,7 +129,7 @@ def test_a_hub_admin_looks_into_failed_jobs_and_adds_a_user(
     page: Any, visit: Any, step: Any, private_demo: Region
 ) -> None:
     role = "hub-admin"
-    _sign_in(page, visit, private_demo, "hub.hub-admin")
+    sign_in_for(page, "/sign-in", "hub.hub-admin", private_demo.logins["hub.hub-admin"])
     step(role, "home")
     page.get_by_role("link", name="Look into failed jobs").click()
     page.wait_for_url("**/jobs?status=failed")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LiveServer, serve_home
+from tests.browser.conftest import LiveServer, serve_home, sign_in_for
 from tests.browser.readable import assert_readable, snap
 from tests.regions import Region
 from tests.rights.conftest import details_of, flagged_resident
@@ -44,18 +44,13 @@ def _step(page: Any, assert_accessible: Any, role: str, step: str) -> None:
     snap(page, role, step)
 
 
-def _sign_in(page: Any, visit: Any, demo: Region, username: str, next_path: str) -> None:
-    visit(page, f"/sign-in?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password", exact=True).fill(demo.logins[username])
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_a_caseworker_reads_why_a_flag_was_raised_and_records_an_action(
     page: Any, visit: Any, assert_accessible: Any, demo: Region
 ) -> None:
     role = "caseworker"
-    _sign_in(page, visit, demo, "lewisham.caseworker", "/worklist")
+    sign_in_for(
+        page, "/sign-in?next=/worklist", "lewisham.caseworker", demo.logins["lewisham.caseworker"]
+    )
     page.wait_for_url("**/purpose**")
     _step(page, assert_accessible, role, "purpose")
     page.get_by_label("Early help").check()
@@ -128,7 +123,9 @@ def test_a_data_owner_uploads_a_file_and_reads_its_report(
         demo.settings.home / "demo-region" / "lambeth" / "tenancies.csv",
         tmp_path / "tenancies-december.csv",
     )
-    _sign_in(page, visit, demo, "lambeth.data-owner", "/upload")
+    sign_in_for(
+        page, "/sign-in?next=/upload", "lambeth.data-owner", demo.logins["lambeth.data-owner"]
+    )
     page.wait_for_url("**/upload")
     _step(page, assert_accessible, role, "upload-form")
     mapping = page.get_by_label("Mapping")
@@ -194,12 +191,8 @@ def test_a_dpo_finds_a_resident_reviews_and_releases_their_data(
     role = "dpo"
     resident = flagged_resident(demo, "asc-alone-council-tax-arrears")
     given, family, dob, postcode = details_of(demo, resident)
-    _sign_in(page, visit, demo, "hub.dpo", "/rights")
-    page.wait_for_url("**/purpose**")
-    assert_accessible(page)
-    page.get_by_label("Residents' rights requests").check()
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/rights")
+    purpose = "Residents' rights requests"
+    sign_in_for(page, "/sign-in?next=/rights", "hub.dpo", demo.logins["hub.dpo"], purpose)
     _step(page, assert_accessible, role, "find")
 
     year, month, day = dob.split("-")

@@ -25,7 +25,7 @@ from joinedup.governance.ethics import QUESTIONS
 from joinedup.governance.purposes import PurposeSpec, register_purpose
 from joinedup.insight.impact import list_interventions
 from tests.browser import test_governance as governance
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, sign_in_for
 from tests.publish.server import serve
 from tests.regions import Region
 
@@ -69,10 +69,6 @@ def shot(page: Any, name: str, element: str | None = None) -> None:
             page.screenshot(path=path, full_page=False)
 
 
-def sign_in(page: Any, visit: Any, assert_accessible: Any, region: Region, user: str) -> None:
-    governance.sign_in(page, visit, assert_accessible, user, region.logins[user])
-
-
 def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
     page: Any, visit: Any, assert_accessible: Any, assert_clean: Any, private_demo: Region
 ) -> None:
@@ -80,7 +76,7 @@ def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
 
     (north, north_name), (_south, south_name) = _councils(private_demo.settings)[:2]
     owner = f"{north}.data-owner"
-    sign_in(page, visit, assert_accessible, private_demo, owner)
+    sign_in_for(page, "/sign-in", owner, private_demo.logins[owner])
     visit(page, "/agreements/new")
     page.get_by_label("Reference", exact=True).fill(REFERENCE)
     page.get_by_label("Title", exact=True).fill("Council tax records for housing allocation")
@@ -136,7 +132,7 @@ def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
     governance.sign_out(page, assert_accessible)
 
     # the hub's DPO sees it waiting, and signs it off
-    sign_in(page, visit, assert_accessible, private_demo, "hub.dpo")
+    sign_in_for(page, "/sign-in", "hub.dpo", private_demo.logins["hub.dpo"])
     expect(page.get_by_text("Sign off and review ethics records")).to_be_visible()
     visit(page, "/ethics")
     page.get_by_role("link", name=PURPOSE[1], exact=True).click()
@@ -152,7 +148,7 @@ def test_no_sharing_before_the_dpo_signs_off_an_ethics_record(
     governance.sign_out(page, assert_accessible)
 
     # now the approval activates the agreement
-    sign_in(page, visit, assert_accessible, private_demo, owner)
+    sign_in_for(page, "/sign-in", owner, private_demo.logins[owner])
     visit(page, f"/agreements/{REFERENCE}")
     page.get_by_role("button", name="Approve agreement").click()
     page.wait_for_url("**?done=activated")
@@ -205,7 +201,7 @@ def test_an_analyst_exports_a_business_case(
     from playwright.sync_api import expect
 
     (intervention,) = list_interventions(private_demo.settings)
-    sign_in(page, visit, assert_accessible, private_demo, "hub.analyst")
+    sign_in_for(page, "/sign-in", "hub.analyst", private_demo.logins["hub.analyst"])
     visit(page, f"/insight/impact/{intervention['id']}")
     page.get_by_role("link", name="The business case for this intervention").click()
     page.wait_for_url("**/business-case")
