@@ -241,20 +241,25 @@ def collect_csp_violations(page: Any) -> None:
             record.csp_violations.append(violation)
 
 
-def _assert_accessible(page: Any) -> None:
-    """Run axe-core on the page as it is now and fail on any WCAG A/AA violation."""
+def _assert_accessible(page: Any, also: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Run axe-core on the page as it is now and fail on any WCAG A/AA violation.
+
+    ``also`` names further axe rules outside those tags (best practices, such as ``region``)
+    to run in the same pass; their violations are returned, for the caller to judge."""
     page.wait_for_load_state("load")
     if not page.evaluate("typeof window.axe === 'object'"):
         page.add_script_tag(url=AXE_PATH)
     results = page.evaluate(
-        """async (tags) => await window.axe.run(document, {
+        """async ([tags, also]) => await window.axe.run(document, {
              runOnly: {type: 'tag', values: tags},
+             rules: Object.fromEntries(also.map((rule) => [rule, {enabled: true}])),
              resultTypes: ['violations']
            })""",
-        AXE_TAGS,
+        [AXE_TAGS, list(also)],
     )
     record_of(page).checked.add(_document_url(page.url))
-    violations = results["violations"]
+    extra = [v for v in results["violations"] if v["id"] in also]
+    violations = [v for v in results["violations"] if v["id"] not in also]
     if violations:
         lines = [f"{len(violations)} accessibility violation(s) on {page.url}:"]
         for violation in violations:
@@ -264,6 +269,7 @@ def _assert_accessible(page: Any) -> None:
                 lines.append(f"    at {', '.join(map(str, node['target']))}")
                 lines.append(f"       {node['failureSummary']}".replace("\n", " "))
         pytest.fail("\n".join(lines))
+    return extra
 
 
 def _assert_clean(page: Any) -> None:
