@@ -49,6 +49,7 @@ from homes import fresh_schema, home_settings
 from joinedup.backup import backup, restore
 from joinedup.catalog.db import dispose_engines, normalise_url
 from joinedup.demo import demo_logins
+from joinedup.web.server import KEEP_ALIVE_SECONDS
 
 HOST = "127.0.0.1"  # loopback only: the benchmark never loads another machine
 MAX_SECONDS = 600
@@ -170,7 +171,11 @@ async def _worklist(worker: Caseworker) -> None:
 
 
 async def _sign_in(base: str, username: str, password: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=1))
+    # One connection a session, kept while idle for less than the server keeps it (like a
+    # browser or a reverse proxy): httpx's own 5 s equalled uvicorn's old 5 s, and a request
+    # sent on a connection just as the server closed it got no response.
+    limits = httpx.Limits(max_connections=1, keepalive_expiry=KEEP_ALIVE_SECONDS - 15)
+    client = httpx.AsyncClient(base_url=base, timeout=60, limits=limits)
     token = _csrf((await client.get("/sign-in")).text)
     signed = await client.post(
         "/sign-in",
