@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 #: server closes it gets no response: at 5 s that hit clients that paused about 5 s between
 #: requests (docs/benchmarks.md, "Load: 50 caseworkers").
 KEEP_ALIVE_SECONDS = 75
+#: With ``--workers``, seconds a worker may take to answer the supervisor's health check
+#: before it is killed and replaced (uvicorn's default is 5). The answer comes from a thread of
+#: the worker, which needs the interpreter: a worker importing the app or busy with requests on
+#: a loaded machine missed 5 s, and was killed with its requests in flight (seen at load
+#: average 40 on 2 cores). A worker that is truly hung is still replaced, a minute later.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 class ServeError(JoinedupError):
@@ -68,6 +74,7 @@ def serve_app(
         "proxy_headers": False,
     }
     if workers > 1:
+        options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_SECONDS
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
     else:
         uvicorn.run(create_app(settings), **options)
