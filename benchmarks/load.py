@@ -299,6 +299,10 @@ async def _timed(
     server_cpu = _cpu_seconds(args.server_pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
     figures = _report(f"{args.label} run {run + 1}", samples, elapsed)
+    if any(s.status >= 500 for s in samples):  # the server's own account (logs carry no
+        # personal data), before the scratch folder with its log is removed
+        errors = [x for x in args.server_log.read_text().splitlines() if '"error"' in x]
+        print("  server errors logged:", *(e[:1000] for e in errors[-10:]), sep="\n    ")
     print(f"  load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     if samples:
         print(
@@ -335,7 +339,8 @@ def _run(home: Path, url: str, label: str, args: argparse.Namespace, scratch: Pa
     if not logins:
         raise LoadError(f"{args.home} has no demo caseworker logins (run `joinedup demo` into it)")
     args.label = label
-    with _serving(home, url, scratch / f"serve-{label}.log", args.workers) as (base, pid):
+    args.server_log = scratch / f"serve-{label}.log"
+    with _serving(home, url, args.server_log, args.workers) as (base, pid):
         args.server_pid = pid
         asyncio.run(_load(base, logins, args))
 
