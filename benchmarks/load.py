@@ -49,6 +49,7 @@ from homes import fresh_schema, home_settings
 from joinedup.backup import backup, restore
 from joinedup.catalog.db import dispose_engines, normalise_url
 from joinedup.demo import demo_logins
+from joinedup.web.server import KEEP_ALIVE_SECONDS
 
 HOST = "127.0.0.1"  # loopback only: the benchmark never loads another machine
 MAX_SECONDS = 600
@@ -170,7 +171,11 @@ async def _worklist(worker: Caseworker) -> None:
 
 
 async def _sign_in(base: str, username: str, password: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=1))
+    # One connection a session, kept while idle for less than the server keeps it (like a
+    # browser or a reverse proxy): httpx's own 5 s equalled uvicorn's old 5 s, and a request
+    # sent on a connection just as the server closed it got no response.
+    limits = httpx.Limits(max_connections=1, keepalive_expiry=KEEP_ALIVE_SECONDS - 15)
+    client = httpx.AsyncClient(base_url=base, timeout=60, limits=limits)
     token = _csrf((await client.get("/sign-in")).text)
     signed = await client.post(
         "/sign-in",
@@ -294,6 +299,10 @@ async def _timed(
     server_cpu = _cpu_seconds(args.server_pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
     figures = _report(f"{args.label} run {run + 1}", samples, elapsed)
+    if any(s.status >= 500 for s in samples):  # the server's own account (logs carry no
+        # personal data), before the scratch folder with its log is removed
+        errors = [x for x in args.server_log.read_text().splitlines() if '"error"' in x]
+        print("  server errors logged:", *(e[:1000] for e in errors[-10:]), sep="\n    ")
     print(f"  load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after")
     if samples:
         print(
@@ -330,7 +339,8 @@ def _run(home: Path, url: str, label: str, args: argparse.Namespace, scratch: Pa
     if not logins:
         raise LoadError(f"{args.home} has no demo caseworker logins (run `joinedup demo` into it)")
     args.label = label
-    with _serving(home, url, scratch / f"serve-{label}.log", args.workers) as (base, pid):
+    args.server_log = scratch / f"serve-{label}.log"
+    with _serving(home, url, args.server_log, args.workers) as (base, pid):
         args.server_pid = pid
         asyncio.run(_load(base, logins, args))
 

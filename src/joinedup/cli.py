@@ -115,12 +115,21 @@ def serve(
             "come from the environment and joinedup.toml).",
         ),
     ] = 1,
+    keep_alive: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=3600,
+            help="Seconds an idle connection is kept open (default 75): longer than the "
+            "reverse proxy keeps its idle connections to the server.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web app and API (http://127.0.0.1:8000 by default)."""
-    from joinedup.web.server import serve_app
+    from joinedup.web.server import KEEP_ALIVE_SECONDS, serve_app
 
     s = settings()
-    serve_app(s, host or s.host, port or s.port, workers)
+    serve_app(s, host or s.host, port or s.port, workers, keep_alive or KEEP_ALIVE_SECONDS)
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """Schemathesis against the app's own OpenAPI document, in process (ASGI, no network).
 
-Every documented operation is called with generated inputs, as a hub admin and as a data owner
-(an API token with every scope, acting for a purpose), and must never answer with a 5xx.
+Every documented operation (the whole API: staff and public) is called with generated inputs,
+anonymously and as each kind of principal (an API token with every scope, acting under a
+purpose the register grants the role: a hub admin, a data owner, an analyst and a caseworker
+under ``fsm``, a DPO under ``subject-access``), and must never answer with a 5xx.
 
 The public read API (the CKAN Action API, tag ``ckan``) is held to **every** schemathesis
 check, with valid and invalid inputs, anonymously and signed in with a purpose: statuses,
@@ -36,7 +38,9 @@ from tests.security.conftest import (
     OTHER,
     OWN,
     PURPOSE,
+    ROLE_PURPOSE,
     SHARED,
+    USERS,
     Hub,
     build_hub,
 )
@@ -82,9 +86,9 @@ def tokens(fuzz_hub: Hub) -> dict[str, dict[str, str]]:
     return {
         username: {
             "Authorization": f"Bearer {fuzz_hub.token(username)}",
-            auth.PURPOSE_HEADER: PURPOSE,
+            auth.PURPOSE_HEADER: ROLE_PURPOSE.get(USERS[username][1]) or PURPOSE,
         }
-        for username in ("admin", "lam-owner")
+        for username in ("admin", "lam-owner", "lam-analyst", "lam-case", "lam-dpo")
     }
 
 
@@ -161,11 +165,14 @@ def _with_path(case: Any, values: dict[str, Any]) -> Any:
     return case
 
 
-@pytest.mark.parametrize("username", ["admin", "lam-owner"])
+@pytest.mark.parametrize(
+    "username", ["admin", "lam-owner", "lam-analyst", "lam-case", "lam-dpo", None]
+)
 def test_no_server_errors(
-    api_schema: Any, tokens: dict[str, dict[str, str]], username: str
+    api_schema: Any, tokens: dict[str, dict[str, str]], username: str | None
 ) -> None:
-    failures = fuzz(api_schema, tokens[username])
+    """The whole API, signed in with a granted purpose as each role, and anonymous."""
+    failures = fuzz(api_schema, tokens[username] if username else {})
     assert not failures, "\n\n".join(failures)
 
 

@@ -278,6 +278,22 @@ def test_load_schema_returns_a_fresh_copy() -> None:
     assert len(load_schema("person")["fields"]) == len(field_names("person"))
 
 
+def test_field_view_is_the_descriptor_read_only_and_field_a_copy() -> None:
+    """Request paths read descriptors in place (``field_view``); ``field`` stays a copy."""
+    view = registry.field_view("school_census", "fsm_eligible")
+    assert dict(view) == field("school_census", "fsm_eligible")
+    assert registry.field_view("school_census", "given_name")["name"] == "given_name"  # base
+    with pytest.raises(TypeError):
+        view["title"] = "changed"  # type: ignore[index]
+    copied = field("school_census", "fsm_eligible")
+    copied["title"] = "changed"
+    assert registry.field_view("school_census", "fsm_eligible")["title"] != "changed"
+    with pytest.raises(KeyError, match="no field 'shoe_size'"):
+        registry.field_view("person", "shoe_size")
+    with pytest.raises(UnknownStandardError):
+        registry.field_view("parking_fines", "name")
+
+
 # --- joinedup's own definition rules -----------------------------------------------------
 
 

@@ -3,6 +3,7 @@ app from the environment; the metrics listener, which serves one process, is ref
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from joinedup.config import Settings
 from tests.support import free_port
 
 HOST = "127.0.0.1"
+#: Seconds of a pause longer than uvicorn's default keep-alive (5 s).
+KEEP_ALIVE_PAUSE = 6.5
 
 
 def test_the_metrics_listener_is_refused_with_several_workers(home_settings: Settings) -> None:
@@ -62,3 +65,49 @@ def test_two_workers_serve_the_home(home_settings: Settings, tmp_path: Path) -> 
             server.terminate()
             server.wait(timeout=60)
     assert log.read_text().count("Started server process") == 2
+
+
+def _get(connection: http.client.HTTPConnection) -> int:
+    connection.request("GET", "/healthz")
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+@pytest.mark.slow
+def test_an_idle_connection_outlives_a_pause_to_read_the_page(
+    home_settings: Settings, tmp_path: Path
+) -> None:
+    """A client that pauses between requests (a person reading a page) finds its connection
+    still open: with uvicorn's 5 s the server closed it as clients reused it (the load
+    benchmark's think-time runs had "no response" errors)."""
+    port = free_port(HOST)
+    env = {**os.environ, "JOINEDUP_HOME": str(home_settings.home)}
+    env["JOINEDUP_SECRET_KEY"] = home_settings.secret_key
+    env.pop("JOINEDUP_METRICS_BIND", None)
+    command = [str(Path(sys.executable).with_name("joinedup")), "serve", "--host", HOST]
+    with (tmp_path / "serve.log").open("wb") as out:
+        server = subprocess.Popen(
+            [*command, "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                connection = http.client.HTTPConnection(HOST, port, timeout=30)
+                try:
+                    assert _get(connection) == 200
+                    break
+                except ConnectionRefusedError:
+                    assert server.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.3)
+            try:
+                sock = connection.sock
+                time.sleep(KEEP_ALIVE_PAUSE)
+                # http.client does not reconnect: RemoteDisconnected if the server closed it
+                assert _get(connection) == 200
+                assert connection.sock is sock  # the same connection
+            finally:
+                connection.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=60)

@@ -158,8 +158,10 @@ class Policy:
         self.session, self.organisation_id, self.purpose = session, organisation_id, purpose
         self.today = today or date.today()
         self.kind = "organisation" if user_id is None else "user"
-        self.refusal = self._check_user(user_id) if user_id is not None else None
-        if self.refusal is None and self._purpose_id() is None:
+        self.refusal: Decision | None = None
+        if user_id is not None:
+            self.refusal = self._check_user(user_id)  # the purpose's registration too
+        elif self._purpose_id() is None:
             self.refusal = _deny(f"no registered purpose {purpose!r}")
         self.agreements: list[Agreement] = []
         if self.refusal is None:

@@ -9,10 +9,11 @@ by the standard's own descriptor (field ``title``, ``type``, code list ``x-joine
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from joinedup.standards.registry import CODES_KEY, field
+from joinedup.standards.registry import CODES_KEY, field_view
 
 NOT_RECORDED = "not recorded"
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -21,11 +22,11 @@ _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 
 
-def _descriptor(standard: str | None, name: str) -> dict[str, Any]:
+def _descriptor(standard: str | None, name: str) -> Mapping[str, Any]:
     if not standard:
         return {}
     try:
-        return field(standard, name)
+        return field_view(standard, name)
     except (KeyError, LookupError):
         return {}
 

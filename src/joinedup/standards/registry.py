@@ -16,8 +16,10 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from joinedup.errors import JoinedupError
@@ -234,10 +236,23 @@ def field_names(name: str) -> list[str]:
 
 def field(name: str, field_name: str) -> dict[str, Any]:
     """One field's descriptor (a copy); ``KeyError`` when the standard has no such field."""
-    for item in _fields(name):
-        if item["name"] == field_name:
-            return copy.deepcopy(item)
-    raise KeyError(f"standard {name!r} has no field {field_name!r}")
+    return copy.deepcopy(dict(field_view(name, field_name)))
+
+
+@functools.cache
+def _field_index(name: str) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in _fields(name)}
+
+
+def field_view(name: str, field_name: str) -> Mapping[str, Any]:
+    """One field's descriptor, shared and not copied (for reading values on request paths,
+    many times a page: read it, never change it; :func:`field` gives a copy); ``KeyError``
+    when the standard has no such field."""
+    _check_name(name)
+    found = _field_index(name).get(field_name)
+    if found is None:
+        raise KeyError(f"standard {name!r} has no field {field_name!r}")
+    return MappingProxyType(found)
 
 
 def personal_fields(name: str) -> list[str]:
