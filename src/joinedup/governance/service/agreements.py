@@ -45,6 +45,7 @@ API_ROOT = "/api/v1"
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 REFERENCE_RULE = "The reference must be up to 64 letters, digits, dots, dashes and underscores"
 FIELD_NAME = re.compile(r"^(\*|[a-z][a-z0-9_]{0,63})$")
+FIELD_RULE = "A field name is lower-case letters, digits and _ (a letter first), or * for all"
 DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
 
 
@@ -61,7 +62,9 @@ class DataShareIn(BaseModel):
     provider: str = Field(description="The providing organisation's code", max_length=64)
     dataset: str | None = Field(None, description="One dataset, or none for every dataset")
     standard: str | None = Field(None, description="Every dataset of this standard")
-    fields: list[str] = Field(["*"], description='Fields shared; ["*"] for all', min_length=1)
+    fields: list[Annotated[str, Matching(FIELD_NAME.pattern, FIELD_RULE)]] = Field(
+        ["*"], description='Fields shared; ["*"] for all', min_length=1
+    )
 
 
 class DataShareOut(BaseModel):
