@@ -110,3 +110,14 @@ def test_the_catalogue_is_served_as_json_ld_and_turtle(client) -> None:
     graph = Graph().parse(data=ttl.text, format="turtle")
     assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 3
     assert client.head("/open-data/catalog.ttl").status_code == 200
+
+
+def test_the_shapes_are_vendored_with_their_licence() -> None:
+    """CC BY 4.0 (the DCAT-AP 3.0.0 release's licence): its full text beside the shapes, and
+    the attribution in the README."""
+    licence = (SHAPES.parent / "LICENSE-CC-BY-4.0.txt").read_text(encoding="utf-8")
+    assert licence.startswith("Attribution 4.0 International")
+    assert "Section 3 -- License Conditions." in licence
+    readme = (SHAPES.parent / "README.md").read_text(encoding="utf-8")
+    assert "LICENSE-CC-BY-4.0.txt" in readme
+    assert "© 2023 European Union" in readme

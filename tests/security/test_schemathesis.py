@@ -1,15 +1,18 @@
 """Schemathesis against the app's own OpenAPI document, in process (ASGI, no network).
 
-Every documented operation (the whole API: staff and public) is called with generated inputs,
-anonymously and as each kind of principal (an API token with every scope, acting under a
-purpose the register grants the role: a hub admin, a data owner, an analyst and a caseworker
-under ``fsm``, a DPO under ``subject-access``), and must never answer with a 5xx.
+Every documented operation is called with generated inputs, valid and invalid, and held to
+**every** schemathesis check (statuses, content types, headers and bodies as documented, valid
+data accepted, invalid data rejected, unsupported methods 405 with ``Allow``, a token that is
+removed or wrong refused): the whole API as a hub admin and as a data owner (an API token with
+every scope, acting for a purpose), and the public read API (the CKAN Action API, tag
+``ckan``) also anonymously. One check is configured where it cannot apply as it stands
+(``FILE_CONTENT_RULES``, below). The stateful checks (use_after_free,
+ensure_resource_availability) are enabled too, but act only in a stateful run with links: each
+case here is one request, and the API deletes nothing.
+The other roles (a caseworker under ``fsm``, a DPO under ``subject-access``, each under a
+purpose the register grants it) and an anonymous caller run the whole API with valid inputs,
+held to the same checks.
 
-The public read API (the CKAN Action API, tag ``ckan``) is held to **every** schemathesis
-check, with valid and invalid inputs, anonymously and signed in with a purpose: statuses,
-content types, headers and bodies as documented, valid data accepted, invalid data rejected,
-unsupported methods 405 with ``Allow``. (The staff API is not yet: some of its refusals are
-rules the document does not state, e.g. a council's GSS code; see docs/open-data.md.)
 Operations with path parameters run twice: with generated values (mostly 404s), and with
 values that exist in the hub (its organisations, dataset, versions, agreement, jobs, users),
 so the handlers behind the lookups are fuzzed too. Generated requests may change the throwaway
@@ -28,7 +31,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 
 from joinedup.catalog.db import dispose_engines
 from joinedup.web import auth
@@ -75,9 +77,28 @@ def fuzz_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         dispose_engines()
 
 
+#: Where schemathesis's positive_data_acceptance (schema-valid requests are accepted) cannot
+#: apply as it stands: the upload routes. Their ``file`` part is ``format: binary``, and what
+#: makes a file acceptable (a table in a format ingest reads, whose columns fit the standard,
+#: the mapping or the dataset's remembered layout) is no JSON Schema rule; nor is how the
+#: form's fields fit together and the dataset (a mapping fills one standard; a dataset keeps
+#: its standard). A generated file is random bytes, so these routes may refuse schema-valid
+#: requests with 422 naming the file or field; every other check still applies to them.
+FILE_CONTENT_RULES = {
+    "include-name-regex": r"^POST /api/v1/(datasets/.*/(versions|layouts|layouts/match)"
+    r"|mappings/suggest)$",
+    "checks": {
+        "positive_data_acceptance": {
+            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
+        }
+    },
+}
+
+
 @pytest.fixture(scope="module")
 def api_schema(fuzz_hub: Hub) -> Any:
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_hub.app)
+    config = schemathesis.Config.from_dict({"operations": [FILE_CONTENT_RULES]})
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_hub.app, config=config)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +139,6 @@ def fuzz(
         operation = result.ok()
         if tag is not None and tag not in operation.tags:
             continue
-        every_check = "ckan" in (operation.tags or [])
         generated = operation.as_strategy(generation_mode=mode)
         known = [name for name in KNOWN if "{" + name + "}" in operation.path]
         if operation.path.endswith("/records"):
@@ -135,11 +155,19 @@ def fuzz(
             @given(case=strategy)
             @BOUNDED
             def run(case: Any) -> None:
-                response = case.call(headers={**(case.headers or {}), **headers})
-                if every_check:
-                    case.validate_response(response)  # every check
-                else:
-                    case.validate_response(response, checks=[not_a_server_error])
+                negated = _negated(case)
+                ours = {k: v for k, v in headers.items() if ("header", k.lower()) not in negated}
+                sent = {**(case.headers or {}), **ours}
+                response = case.call(headers=sent)
+                try:
+                    # every check enabled; ignored_auth resends without the token it was sent
+                    case.validate_response(response, headers=sent)
+                except (Exception, BaseExceptionGroup) as exc:
+                    exc.add_note(
+                        f"{case.as_curl_command()}\n-> {response.status_code} "
+                        f"{response.text[:300]}\n negated: {sorted(map(str, negated))}"
+                    )
+                    raise
 
             try:
                 run()
@@ -151,27 +179,52 @@ def fuzz(
 
 
 def _told(exc: BaseException) -> str:
+    notes = "".join(f"\n  {note}" for note in getattr(exc, "__notes__", []))
     if isinstance(exc, BaseExceptionGroup):
-        return " | ".join(_told(e) for e in exc.exceptions)
-    return f"{type(exc).__name__}: {exc}"
+        return " | ".join(_told(e) for e in exc.exceptions) + notes
+    return f"{type(exc).__name__}: {exc}{notes}"
+
+
+def _negated(case: Any) -> set[tuple[str, str | None]]:
+    """The (location, lower-case name) of each parameter a negative case made invalid, so that
+    the harness does not undo it (re-add a removed token, or put back a known path value);
+    a mutation of a whole location (no name) is ``(location, None)``."""
+    data = getattr(case.meta.phase, "data", None) if case.meta is not None else None
+    return {
+        (m.parameter_location.value, m.parameter.lower() if m.parameter else None)
+        for m in getattr(data, "mutations", ())
+    }
 
 
 def _with_path(case: Any, values: dict[str, Any]) -> Any:
-    path = {k: v for k, v in values.items() if k not in QUERY}
-    query = {k: v for k, v in values.items() if k in QUERY}
+    negated = _negated(case)
+    if ("path", None) in negated:
+        return case
+    path = {k: v for k, v in values.items() if k not in QUERY and ("path", k) not in negated}
+    query = {k: v for k, v in values.items() if k in QUERY and ("query", k) not in negated}
     case.path_parameters = {**(case.path_parameters or {}), **path}
     if query:
         case.query = {**(case.query or {}), **query}
     return case
 
 
-@pytest.mark.parametrize(
-    "username", ["admin", "lam-owner", "lam-analyst", "lam-case", "lam-dpo", None]
-)
-def test_no_server_errors(
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+@pytest.mark.parametrize("username", ["admin", "lam-owner"])
+def test_the_staff_api_passes_every_check(
+    api_schema: Any, tokens: dict[str, dict[str, str]], username: str, mode: Any
+) -> None:
+    """The whole API (``/api/v1`` and the rest), with an API token and a purpose, valid and
+    invalid inputs: 0 failures of any check."""
+    failures = fuzz(api_schema, tokens[username], mode)
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("username", ["lam-case", "lam-dpo", None])
+def test_the_whole_api_passes_every_check_as_each_role(
     api_schema: Any, tokens: dict[str, dict[str, str]], username: str | None
 ) -> None:
-    """The whole API, signed in with a granted purpose as each role, and anonymous."""
+    """The whole API with valid inputs, as a caseworker and a DPO (each under a purpose
+    granted to the role), and anonymously: 0 failures of any check, so no server error."""
     failures = fuzz(api_schema, tokens[username] if username else {})
     assert not failures, "\n\n".join(failures)
 

@@ -275,7 +275,14 @@ def test_organisations_and_users(as_user: Any, db_settings: Settings) -> None:
     assert {o["code"] for o in orgs} >= {"lambeth", "southwark", "hub"}
     bad = admin.post("/organisations", {"code": "lewisham", "name": "Lewisham", "gss_code": "X1"})
     assert bad.status_code == 422
-    assert "GSS code" in bad.json()["detail"]
+    [error] = bad.json()["detail"]  # the model's rule (stated in the OpenAPI document)
+    assert error["loc"] == ["body", "gss_code"] and "GSS code" in error["msg"]
+    nameless = admin.post("/organisations", {"code": "lewisham", "name": " ", "type": "other"})
+    assert nameless.json()["detail"][0]["msg"] == "Enter the organisation's name"
+    council = admin.post("/organisations", {"code": "lewisham", "name": "L", "gss_code": None})
+    assert council.status_code == 422 and "council's GSS code" in council.json()["detail"]
+    orphan = {"username": "lew-x", "display_name": "X", "organisation": "nowhere", "role": "dpo"}
+    assert admin.post("/users", orphan).status_code == 404  # no such organisation
     made = admin.post(
         "/organisations", {"code": "lewisham", "name": "Lewisham", "gss_code": "E09000023"}
     )

@@ -41,6 +41,7 @@ MAX_FAILURES_PER_USER = 20
 WINDOW = timedelta(minutes=15)
 KNOWN_FOR = timedelta(days=30)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+USERNAME_RULE = "Usernames are 2-64 lower-case letters, digits, dots, dashes, _"
 
 _hasher = PasswordHash.recommended()
 _DUMMY_HASH = _hasher.hash("not a real password, only for constant-time misses")
@@ -84,16 +85,14 @@ def create_user(
     """Create a local account (audited). ``password`` None creates an account that cannot
     sign in until a password is set (API-token-only service accounts)."""
     if not USERNAME_RE.match(username):
-        raise AccountError(
-            "usernames are 2-64 lower-case letters, digits, dots, dashes, _", field="username"
-        )
+        raise AccountError(USERNAME_RULE.lower(), field="username")
     if role not in {r.value for r in Role}:
         raise AccountError(
             f"unknown role {role!r}; roles: {', '.join(r.value for r in Role)}", field="role"
         )
     org = session.scalars(select(Organisation).where(Organisation.code == organisation)).first()
     if org is None:
-        raise AccountError(f"no organisation {organisation!r}", field="organisation")
+        raise AccountError(f"no organisation {organisation!r}", status=404, field="organisation")
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise AccountError(f"the username {username!r} is taken", field="username")
     user = User(

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import unquote
 
 from python_multipart.exceptions import FormParserError
@@ -38,6 +38,7 @@ from joinedup.errors import JoinedupError
 from joinedup.ingest.service import UPLOAD_ROLES, Uploader, authorise_upload_for
 from joinedup.ingest.suggest import DraftMapping, suggest_for_file
 from joinedup.processes import pid_alive
+from joinedup.standards.registry import list_standards
 from joinedup.web.auth import require_roles
 
 KIB = 1024
@@ -493,3 +494,31 @@ def suggest_upload(settings: Settings, form: UploadedForm, standard: str) -> Dra
     if upload is None:
         raise UploadError("Select a sample file", 422)
     return suggest_for_file(settings, upload.path, standard, name=upload.filename)
+
+
+#: The ``file`` part of an upload form, as the OpenAPI document describes it.
+FILE_PART: dict[str, Any] = {
+    "type": "string",
+    "format": "binary",
+    "description": "CSV, XLSX, JSON, NDJSON or Parquet. The file name's extension says which; "
+    "the size limit is the hub's max_upload_bytes.",
+}
+
+
+def standard_part(description: str, *, blank: bool = False) -> dict[str, Any]:
+    """A form part naming a shipped standard (``blank``: or empty, for none)."""
+    names = list_standards()
+    return {"type": "string", "enum": ["", *names] if blank else names, "description": description}
+
+
+def multipart_body(fields: dict[str, dict[str, Any]], required: Iterable[str]) -> dict[str, Any]:
+    """An OpenAPI ``requestBody`` for a route that reads its form with :func:`receive_upload`
+    (FastAPI cannot see it): ``multipart/form-data`` with these parts."""
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": list(required), "properties": fields}
+            }
+        },
+    }

@@ -19,8 +19,9 @@ from joinedup.catalog.models import (
 )
 from joinedup.catalog.types import utcnow
 from joinedup.config import Settings
+from joinedup.constraints import Matching
 from joinedup.errors import Refused
-from joinedup.governance.accounts import create_user, deactivate_user
+from joinedup.governance.accounts import USERNAME_RE, USERNAME_RULE, create_user, deactivate_user
 from joinedup.governance.service.common import (
     Caller,
     current_user,
@@ -44,7 +45,9 @@ EMAIL = r"^[^@ ]+@[^@ ]+$"
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64, description="See USERNAME_RE")
+    username: Annotated[str, Matching(USERNAME_RE.pattern, USERNAME_RULE)] = Field(
+        min_length=1, max_length=64
+    )
     display_name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(None, max_length=254, pattern=EMAIL)
     organisation: str = Field(min_length=1, max_length=64)

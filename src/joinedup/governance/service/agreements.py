@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field
@@ -24,6 +24,7 @@ from joinedup.catalog.models import (
     User,
 )
 from joinedup.config import Settings
+from joinedup.constraints import Matching
 from joinedup.errors import Refused
 from joinedup.governance import agreements as lifecycle
 from joinedup.governance.agreements import (
@@ -42,7 +43,9 @@ from joinedup.governance.service.common import (
 
 API_ROOT = "/api/v1"
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+REFERENCE_RULE = "The reference must be up to 64 letters, digits, dots, dashes and underscores"
 FIELD_NAME = re.compile(r"^(\*|[a-z][a-z0-9_]{0,63})$")
+FIELD_RULE = "A field name is lower-case letters, digits and _ (a letter first), or * for all"
 DATASET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,119}$")
 
 
@@ -59,7 +62,9 @@ class DataShareIn(BaseModel):
     provider: str = Field(description="The providing organisation's code", max_length=64)
     dataset: str | None = Field(None, description="One dataset, or none for every dataset")
     standard: str | None = Field(None, description="Every dataset of this standard")
-    fields: list[str] = Field(["*"], description='Fields shared; ["*"] for all', min_length=1)
+    fields: list[Annotated[str, Matching(FIELD_NAME.pattern, FIELD_RULE)]] = Field(
+        ["*"], description='Fields shared; ["*"] for all', min_length=1
+    )
 
 
 class DataShareOut(BaseModel):
@@ -71,7 +76,9 @@ class DataShareOut(BaseModel):
 
 
 class AgreementIn(BaseModel):
-    reference: str = Field(max_length=64, description="Letters, digits, dots, dashes, _")
+    reference: Annotated[str, Matching(REFERENCE.pattern, REFERENCE_RULE)] = Field(
+        max_length=64, description="Letters, digits, dots, dashes, _"
+    )
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
     providers: list[str] = Field(min_length=1, description="Codes of the providing parties")
@@ -289,7 +296,7 @@ def check_reference(reference: str) -> str | None:
     if not reference:
         return "Enter a reference"
     if not REFERENCE.match(reference):
-        return "The reference must be up to 64 letters, digits, dots, dashes and underscores"
+        return REFERENCE_RULE
     return None
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from joinedup.catalog.db import session_scope
@@ -15,6 +16,7 @@ from joinedup.catalog.models import (
     User,
 )
 from joinedup.config import Settings
+from joinedup.constraints import NOT_BLANK, Matching
 from joinedup.errors import Refused
 from joinedup.governance.organisations import ensure_organisation
 from joinedup.governance.service.common import (
@@ -22,6 +24,7 @@ from joinedup.governance.service.common import (
     current_user,
     require_hub_admin,
 )
+from joinedup.standards.identifiers import GSS_RE, is_valid_gss_code
 
 ORG_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
@@ -31,11 +34,38 @@ ORG_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 COUNCIL_GSS_PREFIXES = ("E06", "E07", "E08", "E09", "E10", "W06", "S12", "N09")
 
 
+CODE_RULE = "The code must be 2 to 64 lower-case letters, digits and dashes"
+GSS_RULE = "Enter a GSS code in the correct format, a letter and 8 digits, like E09000022"
+#: A council's GSS code, as JSON Schema states it (the model's ``if``/``then`` below).
+COUNCIL_GSS = "^(" + "|".join(COUNCIL_GSS_PREFIXES) + ")[0-9]{6}$"
+
+
 class OrganisationIn(BaseModel):
-    code: str = Field(max_length=64, description="Lower-case letters, digits and dashes")
-    name: str = Field(min_length=1, max_length=200)
+    """A new organisation. A council (the default type) needs a local authority's GSS code
+    (E06–E10, W06, S12 or N09)."""
+
+    # the council rule in JSON Schema (if/then); check_organisation enforces it
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"type": {"const": OrganisationType.COUNCIL.value}}},
+            "then": {
+                "required": ["gss_code"],
+                "properties": {"gss_code": {"type": "string", "pattern": COUNCIL_GSS}},
+            },
+        }
+    )
+
+    code: Annotated[str, Matching(ORG_CODE.pattern, CODE_RULE)] = Field(
+        max_length=64, description="Lower-case letters, digits and dashes"
+    )
+    name: Annotated[str, Matching(NOT_BLANK, "Enter the organisation's name")] = Field(
+        min_length=1, max_length=200
+    )
     type: OrganisationType = OrganisationType.COUNCIL
-    gss_code: str | None = Field(None, description="ONS GSS code (required for councils)")
+    gss_code: Annotated[str, Matching(GSS_RE.pattern, GSS_RULE)] | None = Field(
+        None, description="ONS GSS code (required for councils: E06–E10, W06, S12 or N09)"
+    )
 
 
 class OrganisationOut(BaseModel):
@@ -75,16 +105,12 @@ def check_organisation(code: str, name: str, type: str, gss_code: str | None) ->
     if not code:
         errors["code"] = "Enter a code"
     elif not ORG_CODE.match(code):
-        errors["code"] = "The code must be 2 to 64 lower-case letters, digits and dashes"
+        errors["code"] = CODE_RULE
     if not name.strip():
         errors["name"] = "Enter the organisation's name"
     if gss_code:
-        from joinedup.standards.identifiers import is_valid_gss_code
-
         if not is_valid_gss_code(gss_code):
-            errors["gss_code"] = (
-                "Enter a GSS code in the correct format, a letter and 8 digits, like E09000022"
-            )
+            errors["gss_code"] = GSS_RULE
         elif type == OrganisationType.COUNCIL and not gss_code.startswith(COUNCIL_GSS_PREFIXES):
             errors["gss_code"] = (
                 "A council's GSS code starts with "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from joinedup.catalog.models import (
     Role,
 )
 from joinedup.config import Settings
+from joinedup.constraints import Matching
 from joinedup.errors import Refused
 from joinedup.governance.purposes import PUBLIC_TASK, PurposeSpec, register_purpose
 from joinedup.governance.service.common import (
@@ -21,10 +23,13 @@ from joinedup.governance.service.common import (
 )
 
 PURPOSE_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+CODE_RULE = "The code must be 2 to 64 lower-case letters, digits and dashes"
 
 
 class PurposeIn(BaseModel):
-    code: str = Field(max_length=64, description="Lower-case letters, digits and dashes")
+    code: Annotated[str, Matching(PURPOSE_CODE.pattern, CODE_RULE)] = Field(
+        max_length=64, description="Lower-case letters, digits and dashes"
+    )
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
     lawful_basis: str = Field(PUBLIC_TASK, min_length=1, max_length=200)
@@ -60,7 +65,7 @@ def add_purpose(settings: Settings, principal: Caller, spec: PurposeSpec) -> Pur
     if principal.role != Role.HUB_ADMIN:
         raise Refused(403, "Only hub administrators register purposes")
     if not PURPOSE_CODE.match(spec.code):
-        raise Refused(422, "The code must be 2 to 64 lower-case letters, digits and dashes", "code")
+        raise Refused(422, CODE_RULE, "code")
     with session_scope(settings) as session:
         user = current_user(session, principal)
         if session.scalars(select(Purpose).where(Purpose.code == spec.code)).first():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 API_PREFIX = "/api/v1"
 
@@ -28,7 +28,9 @@ def openapi_tags() -> list[dict[str, Any]]:
 
 
 def build_api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
+    from joinedup.web.api.single_values import one_value_each
+
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(one_value_each)])
     for module in api_modules():
         api.include_router(module.router)
     return api

@@ -33,6 +33,7 @@ from joinedup.ingest.service import (
     API_ROOT,
     MAX_DATASET_NAME,
     MAX_PERIOD,
+    PERIOD,
     UPLOAD_ROLES,
     DatasetDetail,
     DatasetSummary,
@@ -61,12 +62,15 @@ from joinedup.web.auth import (
 )
 from joinedup.web.guards import PERSONAL_READER, READER, guard
 from joinedup.web.uploads import (
+    FILE_PART,
     UploadLimits,
     UploadTooLarge,
     authorise_upload,
     drain,
     form_values,
+    multipart_body,
     receive_upload,
+    standard_part,
 )
 
 tag = {
@@ -167,40 +171,35 @@ def get_version_report(
     )
 
 
-UPLOAD_BODY: dict[str, Any] = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {
-                    "file": {
-                        "type": "string",
-                        "format": "binary",
-                        "description": "CSV, XLSX, JSON, NDJSON or Parquet. The file name's "
-                        "extension says which; the size limit is the hub's max_upload_bytes.",
-                    },
-                    "mapping": {
-                        "type": "string",
-                        "description": "A shipped mapping's name (GET /api/v1/mappings); "
-                        "omit it, or give `none`, when the columns already follow the standard",
-                    },
-                    "standard": {
-                        "type": "string",
-                        "description": "The standard the columns follow (GET /api/v1/standards): "
-                        "needed without a mapping for a new dataset",
-                    },
-                    "period": {
-                        "type": "string",
-                        "maxLength": MAX_PERIOD,
-                        "description": "Reporting period, for example 2026-10",
-                    },
-                },
-            }
-        }
+UPLOAD_BODY = multipart_body(
+    {
+        "file": FILE_PART,
+        "mapping": {
+            "type": "string",
+            "description": "A shipped mapping's name (GET /api/v1/mappings); omit it, or give "
+            "`none`, when the columns already follow the standard",
+        },
+        "standard": standard_part(
+            "The standard the columns follow (GET /api/v1/standards): needed without a mapping "
+            "for a new dataset",
+            blank=True,
+        ),
+        "period": {
+            "type": "string",
+            "maxLength": MAX_PERIOD,
+            # the rule ingest checks, around the white space a form field may carry
+            "pattern": r"^\s*(" + PERIOD.pattern[1:-1] + r")?\s*$",
+            "description": "Reporting period, for example 2026-10: letters, digits, spaces and "
+            "/ _ . - (a letter or digit first)",
+        },
+        "confirm_layout": {
+            "type": "string",
+            "description": "`true` (or `yes`, `1`): ingest a drifted layout with the mapping "
+            "carried over (POST …/layouts/match says when)",
+        },
     },
-}
+    required=["file"],
+)
 
 
 def _field_errors(errors: dict[str, str]) -> JSONResponse:

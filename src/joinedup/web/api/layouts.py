@@ -19,6 +19,7 @@ from joinedup.web.api.responses import errors
 from joinedup.web.auth import SIGNED_IN, Principal
 from joinedup.web.guards import guard
 from joinedup.web.uploads import (
+    FILE_PART,
     KIB,
     UploadedForm,
     UploadError,
@@ -26,6 +27,7 @@ from joinedup.web.uploads import (
     UploadTooLarge,
     authorise_upload,
     drain,
+    multipart_body,
     receive_upload,
 )
 
@@ -40,7 +42,24 @@ Accepter = Annotated[Principal, ACCEPTERS.depends]
 OrgCode = Annotated[str, Path(description="The organisation's code", max_length=64)]
 DatasetName = Annotated[str, Path(description="The dataset's name", max_length=120)]
 MAPPING_BYTES = 32 * KIB
-REFUSALS = errors(400, 401, 403, 404, 413, described={403: "Not a data owner of this organisation"})
+REFUSALS = errors(
+    400,
+    401,
+    403,
+    404,
+    413,
+    415,
+    described={
+        400: "A malformed multipart body",
+        403: "Not a data owner of this organisation",
+        415: "The body is not multipart/form-data",
+    },
+)
+MAPPING_PART = {
+    "type": "string",
+    "maxLength": MAPPING_BYTES,
+    "description": "The mapping (docs/mapping.md) as YAML or JSON text",
+}
 
 
 class LayoutAccepted(BaseModel):
@@ -91,7 +110,14 @@ async def _receive(request: Request, organisation: str) -> tuple[Settings, Uploa
     status_code=201,
     summary="Accept a mapping for a file's layout",
     responses=REFUSALS,
-    **ACCEPTERS.route(csrf=True),
+    **ACCEPTERS.route(
+        csrf=True,
+        openapi={
+            "requestBody": multipart_body(
+                {"file": FILE_PART, "mapping": MAPPING_PART}, required=["file", "mapping"]
+            )
+        },
+    ),
 )
 async def accept_layout(
     request: Request, organisation: OrgCode, dataset: DatasetName, principal: Accepter
@@ -128,7 +154,9 @@ async def accept_layout(
     response_model=LayoutMatchOut,
     summary="What the hub remembers for a file's layout",
     responses=REFUSALS,
-    **ACCEPTERS.route(csrf=True),
+    **ACCEPTERS.route(
+        csrf=True, openapi={"requestBody": multipart_body({"file": FILE_PART}, required=["file"])}
+    ),
 )
 async def match_file_layout(
     request: Request, organisation: OrgCode, dataset: DatasetName, principal: Accepter

@@ -10,12 +10,20 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
+from joinedup.web.api.responses import errors
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
 )
 from joinedup.web.guards import guard
-from joinedup.web.uploads import UploadLimits, receive_upload, suggest_upload
+from joinedup.web.uploads import (
+    FILE_PART,
+    UploadLimits,
+    multipart_body,
+    receive_upload,
+    standard_part,
+    suggest_upload,
+)
 
 router = APIRouter(tags=["mappings"])
 tag = {
@@ -50,11 +58,30 @@ class SuggestionOut(BaseModel):
     "/mappings/suggest",
     response_model=SuggestionOut,
     summary="Draft a mapping from a sample file",
-    responses={
-        413: {"description": "The file is too large"},
-        422: {"description": "The file cannot be read or the standard is unknown"},
-    },
-    **SUGGESTERS.route(csrf=True),
+    responses=errors(
+        400,
+        413,
+        415,
+        422,
+        described={
+            400: "A malformed multipart body",
+            413: "The file is too large",
+            415: "The body is not multipart/form-data",
+            422: "The file cannot be read or the standard is unknown",
+        },
+    ),
+    **SUGGESTERS.route(
+        csrf=True,
+        openapi={
+            "requestBody": multipart_body(
+                {
+                    "file": FILE_PART,
+                    "standard": standard_part("The standard to map the file's columns to"),
+                },
+                required=["file", "standard"],
+            )
+        },
+    ),
 )
 async def post_suggest(request: Request, principal: Suggester) -> SuggestionOut:
     """Send ``file`` (any format ingest reads) and ``standard`` as multipart form data. The

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.catalog.models import Role
 from joinedup.config import Settings
+from joinedup.constraints import NOT_BLANK, Matching
 from joinedup.rights import disputes, exports, notifications
 from joinedup.rights.common import SAR_PURPOSE
 from joinedup.rights.find import MAX_NEAR_MISSES, Candidate, FindResult, PersonQuery, find_person
@@ -295,12 +296,18 @@ class DisputeIn(BaseModel):
     organisation: str = Field(max_length=64)
     dataset: str = Field(max_length=120)
     source_record_id: str = Field(max_length=120)
-    fields: list[str] = Field(min_length=1, max_length=40)
-    statement: str = Field(max_length=disputes.MAX_STATEMENT)
+    fields: list[Annotated[str, Matching(NOT_BLANK, "Name each field the resident disputes")]] = (
+        Field(min_length=1, max_length=40)
+    )
+    statement: Annotated[str, Matching(NOT_BLANK, "Enter the resident's statement")] = Field(
+        max_length=disputes.MAX_STATEMENT
+    )
 
 
 class ResolveIn(BaseModel):
-    resolution: str = Field(max_length=disputes.MAX_RESOLUTION)
+    resolution: Annotated[str, Matching(NOT_BLANK, "Say what was done about the dispute")] = Field(
+        max_length=disputes.MAX_RESOLUTION
+    )
 
 
 class DisputeOut(BaseModel):

@@ -75,7 +75,7 @@ def api_list_users(request: Request, principal: AdminReading) -> list[UserOut]:
     response_model=UserCreated,
     status_code=201,
     summary="Create a user account",
-    responses=errors(401, 403, 422),
+    responses=errors(401, 403, 404, 422, described={404: "No such organisation"}),
     **ADMIN_ACTS.route(csrf=True),
 )
 def api_add_user(request: Request, principal: AdminActing, body: UserIn) -> UserCreated:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 
 from joinedup.governance.service.agreements import (
-    FIELD_NAME,
     AgreementDetail,
     AgreementIn,
     AgreementSummary,
@@ -84,10 +83,6 @@ def api_get_agreement(
 )
 def api_create_agreement(request: Request, principal: Owners, body: AgreementIn) -> Any:
     """Data owners and DPOs record a draft; propose it when it is ready."""
-    for share in body.data:
-        bad = [f for f in share.fields if not FIELD_NAME.match(f)]
-        if bad:
-            raise HTTPException(422, f"Not field names: {', '.join(bad)}")
     detail = create_agreement(request.app.state.settings, principal, draft_from(body))
     return JSONResponse(
         detail.model_dump(mode="json"), status_code=201, headers={"Location": detail.url}
