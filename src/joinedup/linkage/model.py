@@ -119,11 +119,7 @@ class TrainingOptions:
     """Parameters of unsupervised training (all recorded in the model file)."""
 
     seed: int = 2026
-    #: Pairs sampled for u. The exact levels' and identifiers' u come from value frequencies
-    #: (:func:`exact_u`, :func:`identifier_u`), so sampling sees the commoner levels only: a
-    #: million pairs see a level of u = 1e-5 ten times. Sampling costs the same whatever
-    #: the size of the data (2,000,000 pairs were a third of a 208,684-record build).
-    u_max_pairs: float = 1e6
+    u_max_pairs: float = 2e6
     em_max_pairs: float | None = 2e6
     prior_recall: float = 0.6
     em_convergence: float = 0.0001
