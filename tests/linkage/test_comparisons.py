@@ -421,3 +421,32 @@ def test_one_edit_guard_agrees_with_the_distance() -> None:
     ).fetchall()
     assert any(r[2] for r in rows if r[0] != r[1]) and any(r[4] for r in rows)
     assert [r[:2] for r in rows if r[2] != r[3] or r[4] != r[5]] == []
+
+
+def test_a_full_name_is_a_blocking_key_only_while_few_records_carry_it(con) -> None:
+    # a mover known by name alone (no date of birth, another postcode) is blocked with their
+    # other record; a name more than FULL_NAME_BLOCK_MAX records carry makes no pairs by it
+    from joinedup.linkage.prepare import FULL_NAME_BLOCK_MAX
+
+    rare = [
+        {**BASE, "record_key": "a", "given_name": "ANDREI", "family_name": "MORRIS"},
+        {
+            **BASE,
+            "record_key": "b",
+            "given_name": "ANDREI",
+            "family_name": "MORRIS",
+            "date_of_birth": None,
+            "postcode": "SE4 1AA",
+        },
+    ]
+    common = [
+        {**BASE, "record_key": f"c{i:03d}", "given_name": "JOHN", "date_of_birth": None}
+        for i in range(FULL_NAME_BLOCK_MAX + 1)
+    ]
+    table = _prepared(con, rare + common, "names")
+    rule = next(r for r in m.BLOCKING_RULES if "full_name_block" in r)
+    pairs = con.execute(
+        f"SELECT l.record_key, r.record_key FROM {table} l JOIN {table} r "
+        f"ON l.rid < r.rid AND {rule}"
+    ).fetchall()
+    assert pairs == [("a", "b")]

@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 
 from joinedup.linkage import model as m
-from joinedup.linkage.cluster import cluster_records, connected_components
+from joinedup.linkage.cluster import cannot_link_sql, cluster_records, connected_components
+from joinedup.linkage.comparisons import date_of_birth, gamma, given_name
 from joinedup.linkage.evaluate import metrics
 
 
@@ -92,6 +93,30 @@ def test_a_cannot_link_stops_a_chain_through_a_third_record() -> None:
     result = cluster_records(3, links, cannot)
     assert result.labels[0] == result.labels[2] != result.labels[1]
     assert result.links_refused == 1 and result.conflicted_components == 1
+
+
+def test_similar_given_names_are_a_cannot_link_only_where_both_records_hold_a_date() -> None:
+    # JACK / JAKE born the same day (twins) stay apart; AISHA / AYESHA where one record has
+    # no date of birth is a spelling the variant data lacks, not evidence of two people; a
+    # given name that is plainly different is a conflict either way
+    similar, different = gamma(given_name(), "similar"), gamma(given_name(), "different")
+    exact_dob, no_dob = gamma(date_of_birth(), "exact"), -1
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE p (id INT, match_probability DOUBLE, match_weight DOUBLE, "
+        "gamma_given_name INT, gamma_date_of_birth INT, gamma_sex INT, gamma_middle_names INT)"
+    )
+    con.executemany(
+        "INSERT INTO p VALUES (?, 0.4, -1.0, ?, ?, -1, -1)",
+        [(1, similar, exact_dob), (2, similar, no_dob), (3, different, no_dob)],
+    )
+    refused = cannot_link_sql(0.9, with_source=False)
+    rows = con.execute(f"SELECT id FROM p WHERE {refused} ORDER BY id").fetchall()
+    assert rows == [(1,), (3,)]
+    # a model without dates of birth at all: "similar" is no conflict on its own
+    columns = {"match_probability", "match_weight", "gamma_given_name"}
+    refused = cannot_link_sql(0.9, with_source=False, present=columns)
+    assert con.execute(f"SELECT id FROM p WHERE {refused} ORDER BY id").fetchall() == [(3,)]
 
 
 def _weights(con: duckdb.DuckDBPyConnection, weights: list[float]) -> str:

@@ -529,14 +529,24 @@ def gamma(comparison: dict[str, Any], label: str) -> int:
 
 
 def conflict_from_gammas(present: Collection[str] | None = None) -> str:
-    """SQL over a predictions table: the pair's personal details conflict (the same test as
-    :data:`PERSON_CONFLICT`, read from the comparison levels the pair fell into). ``present``:
+    """SQL over a predictions table: the pair's personal details conflict (the test of
+    :data:`PERSON_CONFLICT`, read from the comparison levels the pair fell into, except that
+    given names that are only "similar" conflict where both records hold a date of birth).
+    ``present``:
     the table's columns, when a model left out comparisons of absent fields
     (:func:`without_absent`)."""
     given, middle, dob = given_name(), middle_names(), date_of_birth()
+    similar, different = gamma(given, "similar"), gamma(given, "different")
+    # "similar" given names (no rule relates them: JACK/JAKE, AISHA/AYESHA) conflict only
+    # where both records hold a date of birth: twins are told apart by it, and without one a
+    # spelling the variant data lacks looks exactly the same
+    similar_sql = (
+        f"(gamma_given_name = {similar} AND gamma_date_of_birth <> -1)"
+        if present is None or "gamma_date_of_birth" in present
+        else "FALSE"
+    )
     terms = {
-        "gamma_given_name": f"gamma_given_name IN ({gamma(given, 'similar')}, "
-        f"{gamma(given, 'different')})",
+        "gamma_given_name": f"(gamma_given_name = {different} OR {similar_sql})",
         "gamma_sex": f"gamma_sex = {gamma(sex(), 'different')}",
         "gamma_middle_names": f"gamma_middle_names = {gamma(middle, 'different')}",
         "gamma_date_of_birth": f"gamma_date_of_birth IN ({gamma(dob, 'different')}, "

@@ -65,6 +65,9 @@ BLOCKING_RULES: tuple[str, ...] = (
     "left(l.given_name, 1) = left(r.given_name, 1) AND l.family_compact = r.family_compact "
     "AND l.postcode = r.postcode",
     "l.given_name = r.family_name AND l.family_name = r.given_name",
+    # people known by name alone (one record without a date of birth), who may have moved:
+    # only names few records carry (``full_name_block``), so the pairs stay near-linear
+    "l.full_name_block = r.full_name_block AND (l.dob IS NULL OR r.dob IS NULL)",
 )
 
 #: Looser rules, for analysts' spreadsheets (``joinedup match`` / ``dedupe``): they find the

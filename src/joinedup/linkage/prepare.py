@@ -18,6 +18,10 @@ derived columns computed once per record rather than once per pair:
 ``adult_by``        the latest birth date the record's role allows (an adult's role), if any
 ``listing``         the source listing the record is in, where each person is listed once
                     (64 bits of the md5 of its key: compared on every scored pair, so small)
+``full_name_block`` the full name (given and family), where at most
+                    :data:`FULL_NAME_BLOCK_MAX` records of the table carry it: a blocking
+                    key for people known by name alone, whose pairs stay few however large
+                    the file (a name more records carry is left to the other rules)
 
 Identifiers that fail their check (NHS number mod 11, UPN check letter, NI number pattern)
 are treated as missing: a failed check digit is a typo, never evidence.
@@ -75,6 +79,11 @@ MODEL_COLUMNS = (
     "other_id",
     "email",
 )
+
+
+#: Most records of one table that may carry a full name for it to be a blocking key
+#: (``full_name_block``): a name makes at most 190 pairs, so at most ten pairs a record.
+FULL_NAME_BLOCK_MAX = 20
 
 
 def _text(col: str) -> str:
@@ -162,6 +171,8 @@ def prepare_sql(table: str, columns: list[str], extra: tuple[str, ...] = ()) -> 
         snd.k AS given_sound,
         s_family AS family_name,
         {FULL_NAME_SQL} AS full_name,
+        CASE WHEN count(*) OVER (PARTITION BY s_given, s_family) <= {FULL_NAME_BLOCK_MAX}
+             THEN {FULL_NAME_SQL} END AS full_name_block,
         {family_compact} AS family_compact,
         CASE WHEN s_family IS NOT NULL
              THEN list_filter(string_split_regex(s_family, '[- ]+'), lambda p: length(p) > 1)
