@@ -274,7 +274,9 @@ def ingest(
     confirm_layout: Annotated[
         bool,
         typer.Option(
-            help="Accept the mapping carried over to a drifted layout (see `mapping layout`)."
+            "--confirm-layout",
+            "--accept-drift",
+            help="Accept the mapping carried over to a drifted layout (see `mapping layout`).",
         ),
     ] = False,
 ) -> None:
@@ -285,6 +287,19 @@ def ingest(
     once with --confirm-layout."""
     if not file.is_file():
         raise fail(f"{file}: no such file")
+    if mapping is None and not confirm_layout:
+        from joinedup.ingest.layouts import drift_to_confirm
+
+        drift = drift_to_confirm(settings(), org, dataset, file, file.name)
+        if drift is not None:
+            console.print(f"The columns of {file.name} changed since the last accepted layout:")
+            for line in drift.diff.lines() if drift.diff else []:
+                console.print(f"  {line}")
+            console.print("The mapping carried over: `joinedup mapping layout` shows it.")
+            raise fail(
+                f"{file.name}: layout_drift — check the changes, then confirm them once with "
+                "--confirm-layout (or --accept-drift); the layout is then remembered"
+            )
     params = {
         "organisation": org,
         "dataset": dataset,

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.config import Settings
 from joinedup.governance.access import read_records
 from joinedup.ingest.errors import IngestError
+from joinedup.ingest.layouts import drift_to_confirm
 from joinedup.ingest.service import (
     API_ROOT,
     MAX_DATASET_NAME,
@@ -54,6 +55,7 @@ from joinedup.ingest.service import (
     version_path,
 )
 from joinedup.standards import field_names
+from joinedup.web.api.layouts import LayoutDriftRefused
 from joinedup.web.api.responses import errors
 from joinedup.web.auth import (
     SIGNED_IN,
@@ -196,6 +198,12 @@ UPLOAD_BODY: dict[str, Any] = {
                         "maxLength": MAX_PERIOD,
                         "description": "Reporting period, for example 2026-10",
                     },
+                    "confirm_layout": {
+                        "type": "string",
+                        "enum": ["true", "false"],
+                        "description": "With no mapping: confirm a layout that drifted from "
+                        "the one last accepted for this dataset (see the 409 answer)",
+                    },
                 },
             }
         }
@@ -236,6 +244,12 @@ def _field_errors(errors: dict[str, str]) -> JSONResponse:
                 415: "The body is not multipart/form-data",
             },
         ),
+        409: {
+            "model": LayoutDriftRefused,
+            "description": "No mapping was given and the file's columns drifted from the "
+            "layout last accepted for this dataset: the column diff and the mapping carried "
+            "over; send the file again with confirm_layout=true to confirm once",
+        },
         422: {
             "model": IngestRejected,
             "description": "wait=true: the file was rejected (file, row and rule); or a field "
@@ -256,6 +270,9 @@ async def upload_version(
     By default the ingest runs as a job: the answer is ``202`` with the job to poll. With
     ``wait=true`` the answer waits for the ingest: ``201`` with the new version, ``200`` when
     the file is identical to a stored version, or ``422`` naming the file, row and rule.
+    Given no mapping, a file whose columns drifted from the layout last accepted for the
+    dataset is answered ``409`` with the column diff and the mapping carried over, until sent
+    again with ``confirm_layout=true`` (then it is ingested and the new layout remembered).
     """
     settings: Settings = request.app.state.settings
     if not await run_in_threadpool(organisation_exists, settings, organisation):
@@ -280,6 +297,13 @@ async def upload_version(
             return _field_errors(errors)
         params = ingest_params(submission, upload, uploader)
         params["confirm_layout"] = form.field("confirm_layout").lower() in ("true", "yes", "1")
+        if submission.mapping is None and not params["confirm_layout"]:
+            drift = await run_in_threadpool(
+                drift_to_confirm, settings, organisation, dataset, upload.path, upload.filename
+            )
+            if drift is not None:
+                refused = LayoutDriftRefused.of(drift, upload.filename)
+                return JSONResponse(refused.model_dump(), status_code=409)
         handed_off = True
         if not wait:
             job_id = await run_in_threadpool(start_ingest, settings, params)
