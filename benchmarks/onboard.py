@@ -461,6 +461,7 @@ def run(
         for arm, held in (("seen", False), ("held out", True)):
             if arm not in arms:
                 continue
+            rng = random.Random(f"{seed}/{arm}")  # each arm its own corpus: run one alone
             context = engine_vocabulary(split) if held else _nothing()
             with context:
                 for standard in standards:
