@@ -448,7 +448,12 @@ def measure(settings: Settings, layout: Layout, folder: Path, tally: Tally, toda
 
 
 def run(
-    n_files: int, n_rows: int, seed: int, holdout: float, arms: tuple[str, ...] = ARMS
+    n_files: int,
+    n_rows: int,
+    seed: int,
+    holdout: float,
+    arms: tuple[str, ...] = ARMS,
+    only: tuple[str, ...] = (),
 ) -> dict[str, dict[str, Tally]]:
     rng = random.Random(seed)
     standards = list_standards()
@@ -461,10 +466,13 @@ def run(
         for arm, held in (("seen", False), ("held out", True)):
             if arm not in arms:
                 continue
-            rng = random.Random(f"{seed}/{arm}")  # each arm its own corpus: run one alone
             context = engine_vocabulary(split) if held else _nothing()
             with context:
                 for standard in standards:
+                    if only and standard not in only:
+                        continue
+                    # each arm and standard its own corpus, so either can be run alone
+                    rng = random.Random(f"{seed}/{arm}/{standard}")
                     tally = results[arm].setdefault(standard, Tally())
                     for _ in range(n_files):
                         layout = make_layout(rng, standard, split[standard], held, n_rows)
@@ -523,9 +531,11 @@ def main() -> None:
     parser.add_argument("--holdout", type=float, default=0.3)
     parser.add_argument("--arm", choices=ARMS, action="append", help="measure only this arm")
     parser.add_argument("--why", type=int, default=0, help="list the N largest row losses")
+    parser.add_argument("--standard", action="append", help="measure only this standard")
     args = parser.parse_args()
     wall, cpu = time.perf_counter(), time.process_time()
-    results = run(args.files, args.rows, args.seed, args.holdout, tuple(args.arm or ARMS))
+    arms, only = tuple(args.arm or ARMS), tuple(args.standard or ())
+    results = run(args.files, args.rows, args.seed, args.holdout, arms, only)
     report(results, args.why)
     print(
         f"\n{time.perf_counter() - wall:.0f} s wall, {time.process_time() - cpu:.0f} s CPU "

@@ -288,10 +288,10 @@ def ingest(
     if not file.is_file():
         raise fail(f"{file}: no such file")
     if mapping is None and not confirm_layout:
-        from joinedup.ingest.layouts import drift_to_confirm
+        from joinedup.ingest.layouts import layout_of_file
 
-        drift = drift_to_confirm(settings(), org, dataset, file, file.name)
-        if drift is not None:
+        drift = layout_of_file(settings(), org, dataset, file, file.name)
+        if drift is not None and drift.status == "drifted":
             console.print(f"The columns of {file.name} changed since the last accepted layout:")
             for line in drift.diff.lines() if drift.diff else []:
                 console.print(f"  {line}")

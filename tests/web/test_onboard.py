@@ -198,12 +198,12 @@ def _accept_month_1(client: Any) -> None:
     assert accepted.status_code == 201, accepted.text
 
 
-def _upload(client: Any, name: str, text: str) -> Any:
-    form = client.get("/upload?organisation=lambeth&dataset=spend").text
+def _upload(client: Any, name: str, text: str, dataset: str = "spend", period: str = "") -> Any:
+    form = client.get("/upload").text
     return client.post(
         "/upload",
-        data={"csrf_token": csrf_of(form), "organisation": "lambeth", "dataset": "spend",
-              "mapping": NO_MAPPING, "standard": "", "period": ""},
+        data={"csrf_token": csrf_of(form), "organisation": "lambeth", "dataset": dataset,
+              "mapping": NO_MAPPING, "standard": "", "period": period},
         files={"file": (name, text, "text/csv")},
         follow_redirects=False,
     )  # fmt: skip
@@ -267,13 +267,14 @@ def test_the_guided_preview_fills_the_period_placeholder(
     assert page.status_code == 200, page.text
     # The period field has no column: it can take each upload's reporting period.
     assert 'value="{period}"' in page.text and 'id="period"' in page.text
-    columns = re.findall(r'<select class="govuk-select[^"]*" id="column-([a-z_0-9]+)"', page.text)
     form = {"csrf_token": csrf_of(page.text), "token": _token(page.text)}
-    for name in columns:
-        chosen = re.search(
-            rf'id="column-{name}".*?<option value="([^"]*)" selected', page.text, re.S
-        )
+    selects = re.findall(
+        r'<select[^>]*id="column-([a-z_0-9]+)"[^>]*>(.*?)</select>', page.text, re.S
+    )
+    for name, options in selects:  # the suggestions, as the page shows them
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
         form[f"column-{name}"] = chosen.group(1) if chosen else ""
+    assert form["column-account_ref"] == "Account Ref" and form["column-period"] == ""
     form["column-period"] = "{period}"
     asked = client.post("/mappings/guided/map", data=form | {"action": "preview"})
     assert "Enter the reporting period of the sample" in asked.text
@@ -284,6 +285,7 @@ def test_the_guided_preview_fills_the_period_placeholder(
     totals = re.search(r'id="preview-totals".*?</dl>', shown.text, re.S)
     assert totals, shown.text
     assert "period: " not in totals.group(0)  # no row fails on the period
+    assert re.search(r"Rows accepted\s*</dt>\s*<dd[^>]*>\s*2", totals.group(0)), totals.group(0)
     wrong = client.post(
         "/mappings/guided/map", data=form | {"action": "preview", "period": "October"}
     )
@@ -293,3 +295,10 @@ def test_the_guided_preview_fills_the_period_placeholder(
     with session_scope(home_settings) as session:
         layout = session.scalars(select(IngestLayout)).one()
         assert layout.mapping["fields"]["period"] == {"constant": "{period}"}
+    # Each upload in the layout then needs its period, asked for on the form.
+    asked = _upload(client, "ct-2026-11.csv", COUNCIL_TAX, "council-tax")
+    assert asked.status_code == 422 and "Enter the period" in asked.text
+    done = _upload(client, "ct-2026-11.csv", COUNCIL_TAX, "council-tax", "2026-11")
+    assert done.status_code == 303, done.text
+    version = _rows(home_settings, DatasetVersion, 1)[0]
+    assert version.period == "2026-11" and version.accepted_rows == 2

@@ -193,18 +193,18 @@ def match_layout(
     return LayoutMatch("drifted", print_, standard, translated, diff)
 
 
-def drift_to_confirm(
+def layout_of_file(
     settings: Settings, organisation: str, dataset: str, path: Path, name: str
 ) -> LayoutMatch | None:
-    """The file's layout when it drifted from the last accepted one (for the data owner to
-    confirm once before it is ingested), else ``None``: a known or new layout, or a file that
-    cannot be read (the ingest reports why, naming file, row and rule)."""
+    """What the hub remembers for the file at ``path`` (checked before an upload is ingested:
+    a drifted layout is confirmed once first), or ``None`` for a new layout or a file that
+    cannot be read (the ingest then reports why, naming file, row and rule)."""
     try:
         columns, sample = read_sample(settings, path, 500, name)
         match = match_layout(settings, organisation, dataset, columns, sample)
     except JoinedupError:
         return None
-    return match if match.status == "drifted" else None
+    return None if match.status == "new" else match
 
 
 def drift_message(match: LayoutMatch) -> str:

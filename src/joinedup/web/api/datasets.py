@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.config import Settings
 from joinedup.governance.access import read_records
 from joinedup.ingest.errors import IngestError
-from joinedup.ingest.layouts import drift_to_confirm
+from joinedup.ingest.layouts import layout_of_file
 from joinedup.ingest.service import (
     API_ROOT,
     MAX_DATASET_NAME,
@@ -299,9 +299,9 @@ async def upload_version(
         params["confirm_layout"] = form.field("confirm_layout").lower() in ("true", "yes", "1")
         if submission.mapping is None and not params["confirm_layout"]:
             drift = await run_in_threadpool(
-                drift_to_confirm, settings, organisation, dataset, upload.path, upload.filename
+                layout_of_file, settings, organisation, dataset, upload.path, upload.filename
             )
-            if drift is not None:
+            if drift is not None and drift.status == "drifted":
                 refused = LayoutDriftRefused.of(drift, upload.filename)
                 return JSONResponse(refused.model_dump(), status_code=409)
         handed_off = True

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
-from joinedup.ingest.layouts import drift_to_confirm
+from joinedup.ingest.layouts import layout_of_file
 from joinedup.ingest.service import (
     NO_MAPPING,
     UPLOAD_ROLES,
@@ -164,28 +164,36 @@ async def upload_submit(
         # The organisation is a form field here, so the permission check follows the form.
         uploader = await run_in_threadpool(authorise_upload, request, submission.organisation)
         if submission.mapping is None:  # layout memory: a drifted layout is confirmed once
-            drift = await run_in_threadpool(
-                drift_to_confirm,
+            layout = await run_in_threadpool(
+                layout_of_file,
                 settings,
                 submission.organisation,
                 submission.dataset,
                 upload.path,
                 upload.filename,
             )
-            if drift is not None:
+            known = layout if layout is not None and layout.status == "known" else None
+            if known is not None and known.needs_period and not values["period"]:
+                errors = {"period": "Enter the period: the mapping remembered for this "
+                          "dataset fills a field from it, for example 2026-10"}  # fmt: skip
+                errors["file"] = f"Select the file again ({upload.filename})"
+                return await _render_form(
+                    request, principal, values, errors, 422, reselect_file=True
+                )
+            if layout is not None and layout.status == "drifted":
                 token, draft = keep_draft(
                     settings,
                     upload,
                     principal.username,
                     organisation=submission.organisation,
                     dataset=submission.dataset,
-                    standard=drift.standard or "",
+                    standard=layout.standard or "",
                 )
                 handed_off = True  # the draft owns the file now
                 context = {
                     "draft": draft,
                     "token": token,
-                    "match": drift,
+                    "match": layout,
                     "period": values["period"],
                 }
                 return render(request, "pages/onboard_layout.html", context)
