@@ -164,7 +164,8 @@ def _by_elimination(
     take: Callable[[_Pair], None],
 ) -> None:
     """A required field still without a column takes the one column no field has whose
-    values fit it (none contradicts it), when there is exactly one: marked for review."""
+    values fit it (none contradicts it), when there is exactly one: marked for review. A
+    column whose header reads more like another field's (``Address 3``) is that field's."""
     for spec in schema["fields"]:
         name = spec["name"]
         if not spec.get("constraints", {}).get("required") or name in chosen:
@@ -173,11 +174,20 @@ def _by_elimination(
         fits = [
             p for p in pairs
             if p.spec["name"] == name and p.column not in held and p.evidence.score >= 0
+            and not _reads_as_another(p, pairs)
         ]  # fmt: skip
         if len(fits) == 1:
             take(fits[0])
             chosen[name].review = True
             chosen[name].why += "; the only column left whose values fit"
+
+
+def _reads_as_another(pair: _Pair, pairs: list[_Pair]) -> bool:
+    other = max(
+        (p.header for p in pairs if p.column == pair.column and p.spec is not pair.spec),
+        default=0.0,
+    )
+    return other >= 0.5 and other > pair.header
 
 
 def draft_from(standard: str, suggestions: list[Suggestion]) -> dict[str, Any]:
