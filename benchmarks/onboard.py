@@ -49,7 +49,7 @@ from joinedup.config import Settings
 from joinedup.errors import JoinedupError
 from joinedup.ingest.guided import preview
 from joinedup.ingest.suggest import suggest_mapping
-from joinedup.standards import identifiers, list_standards, load_schema
+from joinedup.standards import identifiers, list_standards, load_schema, required_fields
 from joinedup.standards import vocab as vocab_module
 
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%b-%Y", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "serial")
@@ -118,6 +118,7 @@ FORENAMES = [
 DISTRACTORS = ("Notes", "Batch ID", "Extract Run", "Row Hash", "Comments", "Last Updated By",
                "Source System", "Record Status Flag", "Import Timestamp")  # fmt: skip
 PREFIXES = ("", "", "", "", "fld_", "x_", "src ", "col_")
+ARMS = ("seen", "held out")
 SHORT = {"number": ("no", "num", "nbr"), "reference": ("ref",), "identifier": ("id",)}
 
 
@@ -407,6 +408,7 @@ class Tally:
     suggested: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     correct: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     present: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lost: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # why rows were lost
 
 
 def measure(settings: Settings, layout: Layout, folder: Path, tally: Tally, today: str) -> None:
@@ -424,28 +426,53 @@ def measure(settings: Settings, layout: Layout, folder: Path, tally: Tally, toda
     write_csv(path, layout)
     try:
         report = preview(settings, path, draft, path.name, today)
-    except JoinedupError:
+    except JoinedupError as exc:
+        unmapped = sorted(s.field for s in suggestions if s.column is None)
+        missing = [f for f in unmapped if f in required_fields(layout.standard)]
+        cause = f"unmapped {', '.join(missing)}" if missing else type(exc).__name__
+        tally.lost[f"not ingested: {cause}"] += len(layout.rows)
         return
     finally:
         path.unlink(missing_ok=True)
     tally.accepted += report["accepted"]
+    lost = "rejected"
     if report["rows"] and report["rejected"] / report["rows"] <= 0.2:
         tally.ingested += 1
+    else:
+        lost = "rejected, file over 20%"
+    for rule in report["rules"]:
+        mapped = next((s for s in suggestions if s.field == rule["field"]), None)
+        wrong = mapped is not None and layout.truth.get(mapped.column or "") != rule["field"]
+        why = "wrong column" if wrong else "right column"
+        tally.lost[f"{lost}: {rule['field']} {rule['rule']} ({why})"] += rule["rows"]
 
 
-def run(n_files: int, n_rows: int, seed: int, holdout: float) -> dict[str, dict[str, Tally]]:
+def run(
+    n_files: int,
+    n_rows: int,
+    seed: int,
+    holdout: float,
+    arms: tuple[str, ...] = ARMS,
+    only: tuple[str, ...] = (),
+) -> dict[str, dict[str, Tally]]:
     rng = random.Random(seed)
     standards = list_standards()
     split = {s: split_vocabulary(s, holdout, rng) for s in standards}
-    results: dict[str, dict[str, Tally]] = {"seen": {}, "held out": {}}
+    results: dict[str, dict[str, Tally]] = {arm: {} for arm in arms}
     today = date.today().isoformat()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(home=Path(tmp) / "home")
         folder = Path(tmp)
         for arm, held in (("seen", False), ("held out", True)):
+            if arm not in arms:
+                continue
             context = engine_vocabulary(split) if held else _nothing()
             with context:
                 for standard in standards:
+                    if only and standard not in only:
+                        continue
+                    # each arm and standard its own corpus, so either can be run alone
+                    rng = random.Random(f"{seed}/{arm}/{standard}")
                     tally = results[arm].setdefault(standard, Tally())
                     for _ in range(n_files):
                         layout = make_layout(rng, standard, split[standard], held, n_rows)
@@ -458,7 +485,7 @@ def _nothing() -> Iterator[None]:
     yield
 
 
-def report(results: dict[str, dict[str, Tally]]) -> None:
+def report(results: dict[str, dict[str, Tally]], why: int = 0) -> None:
     for arm, tallies in results.items():
         print(f"\n{arm}: files ingesting unedited, rows accepted, field precision / recall")
         all_files = all_ing = all_rows = all_acc = 0
@@ -488,6 +515,12 @@ def report(results: dict[str, dict[str, Tally]]) -> None:
             ),
         )[:8]
         print("  lowest-precision fields: " + ", ".join(f"{s}.{f} {p:.0%}" for p, s, f in worst))
+        if why:
+            lost = sorted(((n, s, k) for s, t in tallies.items() for k, n in t.lost.items()),
+                          reverse=True)[:why]  # fmt: skip
+            print("  rows lost, most first:")
+            for n, s, k in lost:
+                print(f"    {n:6}  {s}: {k}")
 
 
 def main() -> None:
@@ -496,10 +529,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=60, help="rows per file")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--holdout", type=float, default=0.3)
+    parser.add_argument("--arm", choices=ARMS, action="append", help="measure only this arm")
+    parser.add_argument("--why", type=int, default=0, help="list the N largest row losses")
+    parser.add_argument("--standard", action="append", help="measure only this standard")
     args = parser.parse_args()
     wall, cpu = time.perf_counter(), time.process_time()
-    results = run(args.files, args.rows, args.seed, args.holdout)
-    report(results)
+    arms, only = tuple(args.arm or ARMS), tuple(args.standard or ())
+    results = run(args.files, args.rows, args.seed, args.holdout, arms, only)
+    report(results, args.why)
     print(
         f"\n{time.perf_counter() - wall:.0f} s wall, {time.process_time() - cpu:.0f} s CPU "
         f"(python {sys.version.split()[0]})"

@@ -283,7 +283,9 @@ def ingest(
     confirm_layout: Annotated[
         bool,
         typer.Option(
-            help="Accept the mapping carried over to a drifted layout (see `mapping layout`)."
+            "--confirm-layout",
+            "--accept-drift",
+            help="Accept the mapping carried over to a drifted layout (see `mapping layout`).",
         ),
     ] = False,
 ) -> None:
@@ -294,6 +296,19 @@ def ingest(
     once with --confirm-layout."""
     if not file.is_file():
         raise fail(f"{file}: no such file")
+    if mapping is None and not confirm_layout:
+        from joinedup.ingest.layouts import layout_of_file
+
+        drift = layout_of_file(settings(), org, dataset, file, file.name)
+        if drift is not None and drift.status == "drifted":
+            console.print(f"The columns of {file.name} changed since the last accepted layout:")
+            for line in drift.diff.lines() if drift.diff else []:
+                console.print(f"  {line}")
+            console.print("The mapping carried over: `joinedup mapping layout` shows it.")
+            raise fail(
+                f"{file.name}: layout_drift — check the changes, then confirm them once with "
+                "--confirm-layout (or --accept-drift); the layout is then remembered"
+            )
     params = {
         "organisation": org,
         "dataset": dataset,

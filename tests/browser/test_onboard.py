@@ -1,5 +1,7 @@
 """The guided mapping page in the browser: sample → fix one field → preview → save → a later
-drifted file ingests after one confirmation. Every page is checked with axe (0 violations)."""
+drifted file ingests after one confirmation, on the guided page and on the ordinary upload
+page, and a file in a remembered layout needs nothing. Every page is checked with axe (0
+violations)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,14 @@ MONTH_2 = (
     "Adults,Care Fees,01/05/2026,T4,1250.00,Acme Care Ltd,Revenue,x,CC1\n"
     "Housing,Repairs,02/05/2026,T5,600.00,REDACTED,Capital,y,CC2\n"
 )
+# June's export adds a column: the ordinary upload page asks once, July's needs nothing.
+MONTH_3 = (
+    "Service Area,Expenditure Category,Date Paid,Transaction Number,Amount,Supplier Nmae,"
+    "Type,Notes,Cost Centre,Region\n"
+    "Adults,Care Fees,01/06/2026,T6,1250.00,Acme Care Ltd,Revenue,x,CC1,North\n"
+    "Housing,Repairs,02/06/2026,T7,600.00,Builders Ltd,Capital,y,CC2,South\n"
+)
+MONTH_4 = MONTH_3.replace("/06/", "/07/").replace("T6", "T8").replace("T7", "T9")
 
 
 @pytest.fixture
@@ -49,6 +59,23 @@ def _start(page: Any, visit: Any, path: Path, standard: str | None) -> None:
         page.get_by_label("Standard").select_option(standard)
     page.get_by_label("Sample file").set_input_files(str(path))
     page.get_by_role("button", name="Upload the sample").click()
+
+
+def _upload(page: Any, visit: Any, path: Path) -> None:
+    """The ordinary upload page, with no mapping: the layout remembered does the work."""
+    visit(page, "/upload")
+    page.get_by_label("Organisation").select_option(label=ORG_NAME)
+    page.get_by_label("Dataset name").fill("spend")
+    page.get_by_label("File").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and check the file").click()
+
+
+def _succeeded(page: Any, assert_accessible: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}$"))
+    expect(page.locator('[data-job-field="status"]')).to_have_text("Succeeded", timeout=60_000)
+    assert_accessible(page)
 
 
 @pytest.mark.usefixtures("as_hub_admin")
@@ -96,7 +123,20 @@ def test_guided_mapping_journey(
     if shots:
         page.screenshot(path=str(shots / "guided-drift.png"), full_page=False)
     page.get_by_role("button", name="Confirm the changes and ingest").click()
-    page.wait_for_url(re.compile(r".*/jobs/[0-9a-f-]{36}$"))
-    expect(page.locator('[data-job-field="status"]')).to_have_text("Succeeded", timeout=60_000)
+    _succeeded(page, assert_accessible)
+    assert_clean(page)
+
+    # The next drift comes through the ordinary upload page: the same confirmation, once.
+    june = tmp_path / "spend-2026-06.csv"
+    june.write_text(MONTH_3)
+    _upload(page, visit, june)
+    expect(page.locator("h1")).to_have_text("Confirm the changed columns")
+    expect(page.locator("#layout-diff")).to_contain_text("Region")
     assert_accessible(page)
+    page.get_by_role("button", name="Confirm the changes and ingest").click()
+    _succeeded(page, assert_accessible)
+    july = tmp_path / "spend-2026-07.csv"
+    july.write_text(MONTH_4)
+    _upload(page, visit, july)  # the same layout: no mapping work, straight to the job
+    _succeeded(page, assert_accessible)
     assert_clean(page)

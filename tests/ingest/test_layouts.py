@@ -75,11 +75,12 @@ def test_accept_once_then_same_layout_needs_no_mapping_and_drift_is_confirmed_on
     assert "renamed: Supplier Name → Supplier Nmae" in message
     assert "dropped: Type" in message and "added: Cost Centre" in message
     assert "Acme" not in message and "REDACTED" not in message  # no values, ever
+    assert "--confirm-layout" in message  # how to confirm it
 
     out = _ok(["mapping", "layout", str(drifted), "--org", "southwark", "--dataset", "spend"], env)
     assert "drifted" in out and "Paid Date → Date Paid" in " ".join(out.split())
     out = _ok(
-        ["ingest", str(drifted), "--org", "southwark", "--dataset", "spend", "--confirm-layout"],
+        ["ingest", str(drifted), "--org", "southwark", "--dataset", "spend", "--accept-drift"],
         env,
     )
     assert "version 3: 3 rows accepted" in out

@@ -13,13 +13,18 @@ from sqlalchemy import select
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import DatasetVersion, Organisation
 from joinedup.config import Settings
+from joinedup.ingest.compile import redacted_expression
 from joinedup.ingest.mapping import parse_mapping
 from joinedup.ingest.pipeline import IngestRequest, ingest
 from joinedup.ingest.suggest import suggest_for_file
 from joinedup.standards import (
+    REDACTION_MARKERS_KEY,
     REDACTION_PATTERN,
     StandardDefinitionError,
+    load_schema,
+    marker_key,
     redactable_fields,
+    redaction_markers,
 )
 from joinedup.standards.registry import _check_definition
 from joinedup.store import SnapshotStore
@@ -99,3 +104,70 @@ def test_redacted_suppliers_are_accepted_counted_and_published_as_redacted(
         "Builders Ltd",
     ]
     assert {c for _, c in names} == {"revenue", "capital"}
+
+
+def test_a_field_names_its_own_markers_in_any_case_and_punctuation() -> None:
+    spec = load_schema("spend")["fields"]
+    supplier = next(f for f in spec if f["name"] == "supplier_name")
+    markers = redaction_markers(supplier)
+    assert markers is not None and "" in markers and "redacted personal data" in markers
+    assert marker_key(" REDACTED – Personal  Data ") == marker_key("Redacted (personal data)")
+    assert redaction_markers({"name": "n", "type": "string"}) is None  # not redactable
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {REDACTION_MARKERS_KEY: ["REDACTED"]},  # not redactable
+        {"x-joinedup-redactable": True, REDACTION_MARKERS_KEY: "REDACTED"},
+        {"x-joinedup-redactable": True, REDACTION_MARKERS_KEY: []},
+        {"x-joinedup-redactable": True, REDACTION_MARKERS_KEY: ["REDACTED", 1]},
+    ],
+)
+def test_markers_are_a_list_of_strings_on_a_redactable_field(item: dict[str, object]) -> None:
+    field = {"name": "n", "type": "string", "title": "N", "description": "d",
+             "x-joinedup-personal": False, **item}  # fmt: skip
+    with pytest.raises(StandardDefinitionError, match="redaction-markers"):
+        _check_definition("x", {"fields": [field]})
+
+
+def test_declared_markers_decide_what_is_redacted_in_duckdb() -> None:
+    rows = [None, "REDACTED", "redacted - Personal Data", "Removed", "Acme Ltd"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [(v,) for v in rows])
+
+    def run(markers: tuple[str, ...] | None) -> list[object]:
+        sql = f"SELECT {redacted_expression('v', markers)} FROM t ORDER BY rowid"
+        return [r[0] for r in con.execute(sql).fetchall()]
+
+    declared = ("redacted", "redacted personal data")  # blank is not declared here
+    assert run(declared) == [None, "Redacted", "Redacted", "Removed", "Acme Ltd"]
+    assert run(("", *declared))[0] == "Redacted"
+    # Without declared markers: blank and the default pattern ("Removed" matches it).
+    assert run(None) == ["Redacted", "Redacted", "Redacted", "Redacted", "Acme Ltd"]
+
+
+def test_only_the_declared_markers_of_spend_are_redacted(
+    db_settings: Settings, tmp_path: Path
+) -> None:
+    with session_scope(db_settings) as session:
+        session.add(Organisation(code="lambeth", name="Lambeth", gss_code="E09000022"))
+    source = tmp_path / "spend-2026-05.csv"
+    source.write_text(
+        SPEND.replace("Private Individual", "REDACTED (Personal Data)").replace(
+            "Builders Ltd", "Removed"
+        )
+    )
+    draft = suggest_for_file(db_settings, source, "spend").draft
+    result = ingest(
+        db_settings,
+        IngestRequest(
+            "lambeth", "spend", source, mapping=parse_mapping(draft), today=date(2026, 12, 1)
+        ),
+    )
+    # blank, REDACTED, "Redacted - personal data" and "REDACTED (Personal Data)": declared;
+    # "Removed" matches the default pattern, but spend does not declare it: a value.
+    assert result.report["redacted"] == {"supplier_name": 4}
+    assert result.accepted == 6
+    assert re.fullmatch(REDACTION_PATTERN, "Removed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import DatasetVersion, IngestLayout
 from joinedup.config import Settings
 from joinedup.ingest.guided import field_rows
+from joinedup.ingest.service import NO_MAPPING
 from joinedup.ingest.suggest import suggest_mapping
 from tests.support import csrf_of
 from tests.web.conftest import SignedInFor, add_accounts
@@ -154,8 +156,21 @@ def test_layouts_api_accepts_and_matches(
         "/api/v1/datasets/lambeth/spend/versions?wait=true",
         files={"file": ("b.csv", MONTH_2, "text/csv")},
     )
-    assert refused.status_code == 422 and refused.json()["error"]["rule"] == "layout_drift"
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["error"]["rule"] == "layout_drift" and body["error"]["file"] == "b.csv"
+    assert "Trans No → Transaction Number" in body["error"]["message"]
+    assert {"before": "Trans No", "now": "Transaction Number"} in body["diff"]["renamed"]
+    assert body["mapping"]["fields"]["transaction_number"] in (
+        "Transaction Number", {"column": "Transaction Number"}
+    )  # fmt: skip
+    assert "confirm_layout=true" in body["confirm"]
     assert "Acme" not in refused.text
+    queued = client.post(  # a job is not started for a drift to confirm either
+        "/api/v1/datasets/lambeth/spend/versions",
+        files={"file": ("b.csv", MONTH_2, "text/csv")},
+    )
+    assert queued.status_code == 409 and queued.json()["error"]["rule"] == "layout_drift"
     done = client.post(
         "/api/v1/datasets/lambeth/spend/versions?wait=true",
         data={"confirm_layout": "true"},
@@ -169,3 +184,121 @@ def test_layouts_api_accepts_and_matches(
         files={"file": ("a.csv", MONTH_1, "text/csv")},
     )
     assert other.status_code == 403
+
+
+def _accept_month_1(client: Any) -> None:
+    header, *lines = [line.split(",") for line in MONTH_1.splitlines()]
+    sample = {c: [row[i] for row in lines] for i, c in enumerate(header)}
+    draft, _ = suggest_mapping("spend", header, sample)
+    accepted = client.post(
+        "/api/v1/datasets/lambeth/spend/layouts",
+        data={"mapping": yaml.safe_dump(draft)},
+        files={"file": ("a.csv", MONTH_1, "text/csv")},
+    )
+    assert accepted.status_code == 201, accepted.text
+
+
+def _upload(client: Any, name: str, text: str, dataset: str = "spend", period: str = "") -> Any:
+    form = client.get("/upload").text
+    return client.post(
+        "/upload",
+        data={"csrf_token": csrf_of(form), "organisation": "lambeth", "dataset": dataset,
+              "mapping": NO_MAPPING, "standard": "", "period": period},
+        files={"file": (name, text, "text/csv")},
+        follow_redirects=False,
+    )  # fmt: skip
+
+
+def _rows(settings: Settings, model: Any, count: int) -> list[Any]:
+    """The rows of ``model`` once there are ``count`` (the ingest job runs on a thread)."""
+    for _ in range(150):
+        with session_scope(settings) as session:
+            rows = list(session.scalars(select(model).order_by(model.id)))
+        if len(rows) >= count:
+            return rows
+        time.sleep(0.2)
+    raise AssertionError(f"{len(rows)} {model.__name__} rows, not {count}")
+
+
+def test_the_upload_page_asks_once_to_confirm_a_drifted_layout(
+    signed_in_for: SignedInFor, home_settings: Settings
+) -> None:
+    client = signed_in_for(home_settings, "lam-owner")
+    _accept_month_1(client)
+    drift = _upload(client, "spend-2026-05.csv", MONTH_2)
+    assert drift.status_code == 200, drift.text  # not a job that fails: the diff to confirm
+    assert "Confirm the changed columns" in drift.text
+    diff = re.search(r'id="layout-diff".*?</dl>', drift.text, re.S)
+    assert diff and "Trans No → Transaction Number" in diff.group(0)
+    assert "Cost Centre" in diff.group(0) and "Acme" not in drift.text
+    job = client.post(
+        "/mappings/guided/ingest",
+        data={"csrf_token": csrf_of(drift.text), "token": _token(drift.text), "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert job.status_code == 303 and job.headers["location"].startswith("/jobs/")
+    assert _rows(home_settings, DatasetVersion, 1)[0].accepted_rows == 2
+    assert len(_rows(home_settings, IngestLayout, 2)) == 2  # the new layout is remembered
+    # Next month, same layout: no mapping work, straight to the ingest job.
+    month_3 = MONTH_2.replace("T4,", "T6,").replace("T5,", "T7,").replace("/05/", "/06/")
+    again = _upload(client, "spend-2026-06.csv", month_3)
+    assert again.status_code == 303 and again.headers["location"].startswith("/jobs/")
+    assert _rows(home_settings, DatasetVersion, 2)[1].accepted_rows == 2
+
+
+COUNCIL_TAX = (
+    "Account Ref,Property Ref,Band,Liability Start,Balance\n"
+    "A1,P1,C,01/04/2025,120.50\n"
+    "A2,P2,D,01/04/2025,0.00\n"
+)
+
+
+def test_the_guided_preview_fills_the_period_placeholder(
+    signed_in_for: SignedInFor, home_settings: Settings
+) -> None:
+    client = signed_in_for(home_settings, "lam-owner", token=False)
+    start = client.get("/mappings/guided")
+    page = client.post(
+        "/mappings/guided",
+        data={"csrf_token": csrf_of(start.text), "organisation": "lambeth",
+              "dataset": "council-tax", "standard": "council_tax"},
+        files={"file": ("ct.csv", COUNCIL_TAX, "text/csv")},
+    )  # fmt: skip
+    assert page.status_code == 200, page.text
+    # The period field has no column: it can take each upload's reporting period.
+    assert 'value="{period}"' in page.text and 'id="period"' in page.text
+    form = {"csrf_token": csrf_of(page.text), "token": _token(page.text)}
+    selects = re.findall(
+        r'<select[^>]*id="column-([a-z_0-9]+)"[^>]*>(.*?)</select>', page.text, re.S
+    )
+    for name, options in selects:  # the suggestions, as the page shows them
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        form[f"column-{name}"] = chosen.group(1) if chosen else ""
+    assert form["column-account_ref"] == "Account Ref" and form["column-period"] == ""
+    form["column-period"] = "{period}"
+    asked = client.post("/mappings/guided/map", data=form | {"action": "preview"})
+    assert "Enter the reporting period of the sample" in asked.text
+    shown = client.post(
+        "/mappings/guided/map", data=form | {"action": "preview", "period": "2026-10"}
+    )
+    assert shown.status_code == 200, shown.text
+    totals = re.search(r'id="preview-totals".*?</dl>', shown.text, re.S)
+    assert totals, shown.text
+    assert "period: " not in totals.group(0)  # no row fails on the period
+    assert re.search(r"Rows accepted\s*</dt>\s*<dd[^>]*>\s*2", totals.group(0)), totals.group(0)
+    wrong = client.post(
+        "/mappings/guided/map", data=form | {"action": "preview", "period": "October"}
+    )
+    assert re.search(r"period: pattern", wrong.text)  # the period is validated as a value
+    saved = client.post("/mappings/guided/map", data=form | {"action": "save"})
+    assert "Mapping saved" in saved.text
+    with session_scope(home_settings) as session:
+        layout = session.scalars(select(IngestLayout)).one()
+        assert layout.mapping["fields"]["period"] == {"constant": "{period}"}
+    # Each upload in the layout then needs its period, asked for on the form.
+    asked = _upload(client, "ct-2026-11.csv", COUNCIL_TAX, "council-tax")
+    assert asked.status_code == 422 and "Enter the period" in asked.text
+    done = _upload(client, "ct-2026-11.csv", COUNCIL_TAX, "council-tax", "2026-11")
+    assert done.status_code == 303, done.text
+    version = _rows(home_settings, DatasetVersion, 1)[0]
+    assert version.period == "2026-11" and version.accepted_rows == 2

@@ -15,7 +15,8 @@ from typing import Any
 
 from joinedup.ingest.mapping import FieldMapping, Mapping, has_capture_group
 from joinedup.ingest.normalise import TITLE_PATTERN, normalise_sql
-from joinedup.standards import REDACTED, REDACTION_PATTERN, load_schema
+from joinedup.standards import REDACTED, REDACTION_PATTERN, load_schema, redaction_markers
+from joinedup.standards.registry import MARKER_WORD
 from joinedup.store.sql import ident, lit
 
 SHAPE_CHARS = 40  # value excerpts are kept to this many characters
@@ -122,10 +123,19 @@ def text_expression(fm: FieldMapping, missing_values: list[str]) -> str:
     return normalise_sql(fm.target, expr)
 
 
-def redacted_expression(expr: str) -> str:
-    """A redactable field: blank or a redaction marker becomes ``Redacted`` (not missing)."""
-    marker = f"regexp_full_match({expr}, {lit(REDACTION_PATTERN)})"
-    return f"CASE WHEN {expr} IS NULL OR {marker} THEN {lit(REDACTED)} ELSE {expr} END"
+def redacted_expression(expr: str, markers: tuple[str, ...] | None = None) -> str:
+    """A redactable field: a redaction marker becomes ``Redacted`` (not missing). ``markers``
+    are the field's declared ones (as :func:`~joinedup.standards.marker_key`, ``""`` for
+    blank); without them, blank and anything ``REDACTION_PATTERN`` matches."""
+    if markers is None:
+        marker = f"regexp_full_match({expr}, {lit(REDACTION_PATTERN)})"
+        return f"CASE WHEN {expr} IS NULL OR {marker} THEN {lit(REDACTED)} ELSE {expr} END"
+    key = f"array_to_string(regexp_extract_all(lower({expr}), {lit(MARKER_WORD)}), ' ')"
+    words = [m for m in markers if m]
+    cond = f"{key} IN ({', '.join(lit(m) for m in words)})" if words else "false"
+    if "" in markers:  # blank (or a value of punctuation only) is a declared marker
+        cond = f"{expr} IS NULL OR {key} = '' OR {cond}"
+    return f"CASE WHEN {cond} THEN {lit(REDACTED)} ELSE {expr} END"
 
 
 def _date(expr: str, formats: tuple[str, ...]) -> str:
@@ -315,7 +325,7 @@ def compile_ingest_sql(mapping: Mapping, source: str, today: str) -> str:
         text_cols[name], typed_cols[name] = text_col, typed_col
         expr = text_expression(fm, missing_values) if fm else "CAST(NULL AS VARCHAR)"
         if fm and spec.get("x-joinedup-redactable"):
-            expr = redacted_expression(expr)
+            expr = redacted_expression(expr, redaction_markers(spec))
         mapped_select.append(f"{expr} AS {text_col}")
         typed_select.append(f"{text_col}, {typed_expression(fm, spec, text_col)} AS {typed_col}")
     reasons: list[str] = []

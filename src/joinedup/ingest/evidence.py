@@ -45,6 +45,9 @@ _SERIAL = re.compile(r"^[1-9]\d{4}(\.0+)?$")
 _COMMA_NAME = re.compile(r"^[A-Z'\- ]+,\s*\S")
 _MONEY = re.compile(r"^\(?-?£?-?[\d,]*\d(\.\d+)?\)?$")
 _CODE_LIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.]*$")
+_DATE_SHAPE = re.compile(r"^\d{1,4}[-/. ]([A-Za-z]{3,9}|\d{1,2})[-/. ]\d{2,4}([ T]\S+)?$")
+#: An amount of money, not a code: £, thousands separators or two decimal places.
+_AMOUNT = re.compile(r"^\(?-?£?-?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?\)?$")
 _ID_SUFFIXES = ("_ref", "_id", "_number", "_code", "_urn", "_uprn")
 TRUE_WORDS = {"Y", "YES", "TRUE", "T", "1"}
 FALSE_WORDS = {"N", "NO", "FALSE", "F", "0"}
@@ -185,12 +188,58 @@ def _code_like(value: str) -> bool:
     )
 
 
+def _is_date(value: str) -> bool:
+    """A date in any format the engine reads (Excel serials and yyyymmdd aside: numbers)."""
+    return bool(_DATE_SHAPE.match(value)) and any(
+        parses_as(value, f) for f in DATE_FORMATS if f not in ("excel_serial", "%Y%m%d")
+    )
+
+
+def _is_amount(value: str) -> bool:
+    """Money, not an identifier: £, a thousands separator or pence (``1,250``, ``91.44``)."""
+    return bool(_AMOUNT.match(value)) and ("£" in value or "," in value or "." in value)
+
+
+def _in_range(spec: dict[str, Any], values: list[str]) -> float:
+    """The share of numeric values within the field's minimum and maximum."""
+    c = spec.get("constraints", {})
+    low, high = c.get("minimum"), c.get("maximum")
+    numbers = []
+    for v in values:
+        text = v.replace("£", "").replace(",", "").strip()
+        negative = text.startswith("(") and text.endswith(")")
+        try:
+            number = float(text.strip("()"))
+        except ValueError:
+            continue
+        numbers.append(-number if negative else number)
+    if not numbers or (low is None and high is None):
+        return 1.0
+    inside = sum(1 for n in numbers if (low is None or n >= low) and (high is None or n <= high))
+    return inside / len(numbers)
+
+
+def _distinct(values: list[str]) -> Evidence | None:
+    """A key field's values are all different; a column whose values repeat is not its key."""
+    if len(values) < 5:
+        return None
+    unique = len(set(values)) / len(values)
+    if unique >= 0.95:
+        return Evidence(0.1, f"{unique:.0%} of values are distinct, as a key's are")
+    if unique < 0.8:
+        return Evidence(-0.5, f"only {unique:.0%} of values are distinct: not a key")
+    return None
+
+
 def _text(spec: dict[str, Any], values: list[str]) -> Evidence:
     """A string field without a pattern: an identifier wants codes, a label wants words."""
     name = spec["name"]
-    dates = share(values, lambda v: any(parses_as(v, f) for f in DATE_FORMATS[:5]))
+    dates = share(values, _is_date)
     if dates >= 0.8:
         return Evidence(-0.4, f"{dates:.0%} of values are dates")
+    amounts = share(values, _is_amount)
+    if amounts >= 0.8:
+        return Evidence(-0.4, f"{amounts:.0%} of values are amounts of money")
     if name.endswith(_ID_SUFFIXES):
         codes = share(values, _code_like)
         if codes >= 0.8:
@@ -202,11 +251,25 @@ def _text(spec: dict[str, Any], values: list[str]) -> Evidence:
     return Evidence(0.0, "text")
 
 
-def value_evidence(spec: dict[str, Any], values: list[str]) -> Evidence:
-    """How well ``values`` fit the field ``spec``, the options to read them, and problems."""
-    name, kind = spec["name"], spec.get("type", "string")
+def value_evidence(spec: dict[str, Any], values: list[str], key: bool = False) -> Evidence:
+    """How well ``values`` fit the field ``spec``, the options to read them, and problems.
+    ``key``: the field alone identifies a row (its values must all differ)."""
     if not values:
         return Evidence(-0.1, "no values in the sample")
+    found = _fit(spec, values)
+    distinct = _distinct(values) if key else None
+    if distinct is None:
+        return found
+    return Evidence(
+        found.score + distinct.score,
+        f"{found.why}; {distinct.why}",
+        found.options,
+        found.problems,
+    )
+
+
+def _fit(spec: dict[str, Any], values: list[str]) -> Evidence:
+    name, kind = spec["name"], spec.get("type", "string")
     personal = spec.get("x-joinedup-personal") is True
     if kind == "date":
         return _date(values)
@@ -233,9 +296,12 @@ def value_evidence(spec: dict[str, Any], values: list[str]) -> Evidence:
         opts = {}
         if kind == "number" and any(c in v for v in values for c in "£,("):
             opts = {"number": {"currency": True}}
-        if fit >= 0.8:
-            return Evidence(0.3, f"{fit:.0%} of values are numbers", opts)
-        return Evidence(-0.4, f"only {fit:.0%} of values are numbers")
+        if fit < 0.8:
+            return Evidence(-0.4, f"only {fit:.0%} of values are numbers")
+        inside = _in_range(spec, values)
+        if inside < 0.8:
+            return Evidence(-0.4, f"only {inside:.0%} of values are in the field's range", opts)
+        return Evidence(0.3, f"{fit:.0%} of values are numbers", opts)
     if kind == "boolean":
         distinct = {v.strip().upper() for v in values}
         if distinct <= TRUE_WORDS | FALSE_WORDS:

@@ -6,6 +6,7 @@ preview of the validation on the sample (nothing stored).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ from joinedup.errors import InvalidInput
 from joinedup.ingest.compile import compile_ingest_sql
 from joinedup.ingest.errors import IngestError
 from joinedup.ingest.evidence import value_evidence
-from joinedup.ingest.mapping import FORMAT, MappingError, parse_mapping
+from joinedup.ingest.mapping import FORMAT, PERIOD_PLACEHOLDER, MappingError, parse_mapping
 from joinedup.ingest.report import build_report, value_shape
 from joinedup.ingest.suggest import Suggestion
 from joinedup.standards import load_schema, redactable_fields
 
+PERIOD_EXAMPLE = "2026-10"  # a reporting period, to test which fields could take one
 SAMPLES_SHOWN = 3
 SAMPLE_CHARS = 40
 CODE_VALUES_SHOWN = 12  # distinct source values offered a code each
@@ -37,6 +39,19 @@ class FieldRow:
     samples: list[str] = field(default_factory=list)
     enum: list[str] = field(default_factory=list)
     codes: list[tuple[str, str]] = field(default_factory=list)  # (source value, code or "")
+    period: list[tuple[str, str]] = field(default_factory=list)  # (constant, label) choices
+
+
+def period_choices(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    """The ``{period}`` constants a field could take instead of a column, for exports that do
+    not carry their reporting period: a text field whose pattern accepts a period like
+    ``2026-10`` takes the period itself, a date field the period's first day."""
+    if spec.get("type") == "date":
+        return [(f"{PERIOD_PLACEHOLDER}-01", "First day of each upload's reporting period")]
+    pattern = spec.get("constraints", {}).get("pattern")
+    if spec.get("type") == "string" and pattern and re.fullmatch(pattern, PERIOD_EXAMPLE):
+        return [(PERIOD_PLACEHOLDER, "The reporting period given with each upload")]
+    return []
 
 
 def shown_values(spec: dict[str, Any], values: list[str]) -> list[str]:
@@ -74,6 +89,7 @@ def field_rows(
             s,
             shown_values(spec, values),
             [str(v) for v in spec.get("constraints", {}).get("enum", [])],
+            period=period_choices(spec),
         )
         if row.enum and s.column:
             codes = dict(s.options.get("codes", {}))
@@ -101,6 +117,9 @@ def mapping_from_choices(
         column = columns.get(name)
         if not column:
             continue
+        if column in dict(period_choices(spec)):  # filled from each upload's period
+            fields[name] = {"constant": column}
+            continue
         values = [v.strip() for v in sample.get(column, []) if v and v.strip()]
         options = dict(value_evidence(spec, values).options)
         if spec.get("constraints", {}).get("enum") and name in codes:
@@ -124,14 +143,29 @@ def check_choices(mapping: dict[str, Any]) -> dict[str, str]:
 
 
 def preview(
-    settings: Settings, path: Path, mapping: dict[str, Any], name: str, today: str
+    settings: Settings,
+    path: Path,
+    mapping: dict[str, Any],
+    name: str,
+    today: str,
+    period: str | None = None,
 ) -> dict[str, Any]:
-    """The validation report of ``mapping`` on the file at ``path``: nothing is stored."""
+    """The validation report of ``mapping`` on the file at ``path``: nothing is stored. A
+    mapping that fills a field from the reporting period (``{period}``) is previewed with
+    ``period``, as an upload of the sample for that period would be."""
     from joinedup.ingest.readers import read_source
     from joinedup.store import duckdb_session
 
     try:
         checked = parse_mapping(mapping, name)
+        if checked.needs_period:
+            if not period:
+                raise InvalidInput(
+                    "Enter the reporting period of the sample, for example 2026-10: the "
+                    "mapping fills a field from it",
+                    field="period",
+                )
+            checked = checked.with_period(period)
     except MappingError as exc:
         raise InvalidInput(str(exc), field="mapping") from None
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)

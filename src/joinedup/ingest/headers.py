@@ -125,9 +125,22 @@ def _typo(a: str, b: str) -> float:
     return ratio * 0.97 if ratio >= 0.9 else 0.0
 
 
+def words(text: str) -> list[str]:
+    """A header's words with numbers apart from letters (``addressLine1`` → address line 1)."""
+    return [w for part in header_words(text) for w in re.findall(r"[a-z]+|[0-9]+", part)]
+
+
+def numbers_disagree(spec: dict[str, Any], header: str) -> bool:
+    """True when the field's own name or title has numbers and the header others only
+    (``Address 3`` for ``address_line_1``)."""
+    own = {w for w in words(f"{spec['name']} {spec.get('title', '')}") if w.isdigit()}
+    given = {w for w in words(header) if w.isdigit()}
+    return bool(own) and bool(given) and not own & given
+
+
 def phrase_similarity(header: str, name: str) -> float:
     """How alike a header and one name of a field are, from 0 to 1."""
-    h, n = header_words(header), header_words(name)
+    h, n = words(header), words(name)
     if not h or not n:
         return 0.0
     if h == n:

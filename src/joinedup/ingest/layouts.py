@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,12 +25,12 @@ from sqlalchemy.orm import Session
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import IngestLayout, Organisation
 from joinedup.config import Settings
-from joinedup.errors import InvalidInput, Missing
+from joinedup.errors import InvalidInput, JoinedupError, Missing
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.ingest.headers import field_names_for, header_similarity, phrase_similarity
-from joinedup.ingest.mapping import Mapping, MappingError, parse_mapping
-from joinedup.ingest.suggest import suggest_mapping
+from joinedup.ingest.mapping import PERIOD_PLACEHOLDER, Mapping, MappingError, parse_mapping
+from joinedup.ingest.suggest import read_sample, suggest_mapping
 from joinedup.standards import load_schema, required_fields
 from joinedup.standards.vocab import header_key
 
@@ -73,6 +74,15 @@ class LayoutMatch:
     standard: str | None = None
     mapping: dict[str, Any] | None = None
     diff: LayoutDiff | None = None
+
+    @property
+    def needs_period(self) -> bool:
+        """True when the mapping fills a field from the upload's reporting period."""
+        fields = (self.mapping or {}).get("fields", {})
+        return any(
+            isinstance(spec, dict) and PERIOD_PLACEHOLDER in str(spec.get("constant", ""))
+            for spec in fields.values()
+        )
 
     def as_mapping(self, name: str) -> Mapping:
         assert self.mapping is not None
@@ -181,6 +191,30 @@ def match_layout(
     if same is not None:
         return LayoutMatch("known", print_, standard, translated)
     return LayoutMatch("drifted", print_, standard, translated, diff)
+
+
+def layout_of_file(
+    settings: Settings, organisation: str, dataset: str, path: Path, name: str
+) -> LayoutMatch | None:
+    """What the hub remembers for the file at ``path`` (checked before an upload is ingested:
+    a drifted layout is confirmed once first), or ``None`` for a new layout or a file that
+    cannot be read (the ingest then reports why, naming file, row and rule)."""
+    try:
+        columns, sample = read_sample(settings, path, 500, name)
+        match = match_layout(settings, organisation, dataset, columns, sample)
+    except JoinedupError:
+        return None
+    return None if match.status == "new" else match
+
+
+def drift_message(match: LayoutMatch) -> str:
+    """What changed and how to confirm it, naming columns only (never a value)."""
+    changes = "; ".join(match.diff.lines() if match.diff else [])
+    return (
+        f"the columns changed since the last accepted layout ({changes}); check the mapping "
+        "carried over and confirm it once (the upload page's confirm button, "
+        "confirm_layout=true in the API, or joinedup ingest --confirm-layout)"
+    )
 
 
 def remember_layout(

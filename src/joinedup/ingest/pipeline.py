@@ -24,7 +24,7 @@ from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.ingest.compile import compile_ingest_sql, output_columns
 from joinedup.ingest.errors import IngestError
-from joinedup.ingest.layouts import LayoutMatch, match_layout, remember_layout
+from joinedup.ingest.layouts import LayoutMatch, drift_message, match_layout, remember_layout
 from joinedup.ingest.mapping import Mapping, identity_mapping, load_mapping
 from joinedup.ingest.readers import ReadOptions, read_source
 from joinedup.ingest.report import build_report
@@ -126,15 +126,7 @@ def _remembered(
     if match.status == "new":
         return None
     if match.status == "drifted" and not req.confirm_layout:
-        changes = "; ".join(match.diff.lines() if match.diff else [])
-        raise IngestError(
-            req.display_name,
-            1,
-            "layout_drift",
-            f"the columns changed since the last accepted layout ({changes}); check the mapping "
-            "carried over and confirm it once (joinedup ingest --confirm-layout, or the "
-            "mapping page)",
-        )
+        raise IngestError(req.display_name, 1, "layout_drift", drift_message(match))
     return match
 
 

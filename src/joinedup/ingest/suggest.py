@@ -5,12 +5,14 @@ Every (field, column) pair is scored: how much the header reads like the field's
 (:mod:`joinedup.ingest.headers`, with the sector's vocabulary) plus what the values say
 (:mod:`joinedup.ingest.evidence`). Columns are then given to fields best pair first, each column
 to one field (a ``SURNAME, Forename`` column may fill several name parts). A required field
-is never left unmapped while a plausible column is free. Each field gets a confidence; a
+is never left unmapped while a plausible column is free, and takes by elimination the one
+column left unmapped whose values fit it. Each field gets a confidence; a
 low one, or a problem in the values, marks the field for a person to check.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
@@ -21,7 +23,7 @@ import yaml
 
 from joinedup.config import Settings
 from joinedup.ingest.evidence import Evidence, value_evidence
-from joinedup.ingest.headers import field_names_for, header_similarity
+from joinedup.ingest.headers import field_names_for, header_similarity, numbers_disagree
 from joinedup.ingest.mapping import FORMAT
 from joinedup.standards import load_schema
 
@@ -68,12 +70,16 @@ def _pairs(
     standard: str, schema: dict[str, Any], columns: list[str], sample: dict[str, list[str]]
 ) -> list[_Pair]:
     pairs = []
+    keys = set(schema.get("primaryKey") or [])
     for spec in schema["fields"]:
         names = field_names_for(standard, spec)
+        key = keys == {spec["name"]} or bool(spec.get("constraints", {}).get("unique"))
         for column in columns:
             header, name = header_similarity(names, column)
+            if numbers_disagree(spec, column):
+                header *= 0.5  # address line 3 is not address line 1
             values = [v.strip() for v in sample.get(column, []) if v and v.strip()]
-            pairs.append(_Pair(spec, column, header, name, value_evidence(spec, values)))
+            pairs.append(_Pair(spec, column, header, name, value_evidence(spec, values, key)))
     return pairs
 
 
@@ -136,6 +142,7 @@ def suggest_mapping(
             del chosen[holder.field]
         take(pair)
         chosen[name].review = True
+    _by_elimination(schema, pairs, chosen, take)
     suggestions = []
     for spec in schema["fields"]:
         name = spec["name"]
@@ -148,6 +155,39 @@ def suggest_mapping(
                 )
             )
     return draft_from(standard, suggestions), suggestions
+
+
+def _by_elimination(
+    schema: dict[str, Any],
+    pairs: list[_Pair],
+    chosen: dict[str, Suggestion],
+    take: Callable[[_Pair], None],
+) -> None:
+    """A required field still without a column takes the one column no field has whose
+    values fit it (none contradicts it), when there is exactly one: marked for review. A
+    column whose header reads more like another field's (``Address 3``) is that field's."""
+    for spec in schema["fields"]:
+        name = spec["name"]
+        if not spec.get("constraints", {}).get("required") or name in chosen:
+            continue
+        held = {s.column for s in chosen.values()}
+        fits = [
+            p for p in pairs
+            if p.spec["name"] == name and p.column not in held and p.evidence.score >= 0
+            and not _reads_as_another(p, pairs)
+        ]  # fmt: skip
+        if len(fits) == 1:
+            take(fits[0])
+            chosen[name].review = True
+            chosen[name].why += "; the only column left whose values fit"
+
+
+def _reads_as_another(pair: _Pair, pairs: list[_Pair]) -> bool:
+    other = max(
+        (p.header for p in pairs if p.column == pair.column and p.spec is not pair.spec),
+        default=0.0,
+    )
+    return other >= 0.5 and other > pair.header
 
 
 def draft_from(standard: str, suggestions: list[Suggestion]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Mapping
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REDACTED",
+    "REDACTION_MARKERS_KEY",
     "REDACTION_PATTERN",
     "SCHEMA_FOLDER",
     "SCHEMA_PACKAGE",
@@ -44,9 +46,11 @@ __all__ = [
     "linkage_fields",
     "list_standards",
     "load_schema",
+    "marker_key",
     "personal_fields",
     "primary_key",
     "redactable_fields",
+    "redaction_markers",
     "required_fields",
     "row_checks",
     "special_category_fields",
@@ -63,8 +67,13 @@ CHECK_KEY = "x-joinedup-check"
 CODES_KEY = "x-joinedup-codes"
 ROW_CHECKS_KEY = "x-joinedup-row-checks"
 REDACTABLE_KEY = "x-joinedup-redactable"
+#: On a redactable field, the markers it accepts (``""`` for blank); without it, blank and
+#: anything :data:`REDACTION_PATTERN` matches.
+REDACTION_MARKERS_KEY = "x-joinedup-redaction-markers"
 #: What a redactable field holds when its value was lawfully withheld.
 REDACTED = "Redacted"
+#: A word of a redaction marker (RE2 and Python alike), after lower-casing.
+MARKER_WORD = r"[0-9a-z]+"
 #: Values meaning "withheld" (RE2 and Python alike, matched on the whole trimmed value).
 REDACTION_PATTERN = (
     r"(?i)(redacted|withheld|name withheld|personal data|personal information|"
@@ -167,6 +176,17 @@ def _check_definition(name: str, descriptor: dict[str, Any]) -> None:
         if not isinstance(redactable, bool) or (redactable and item["type"] != "string"):
             raise StandardDefinitionError(
                 f"{where}: field {fname!r}: {REDACTABLE_KEY} must be true or false, on a string"
+            )
+        markers = item.get(REDACTION_MARKERS_KEY)
+        if markers is not None and (
+            not redactable
+            or not isinstance(markers, list)
+            or not markers
+            or not all(isinstance(m, str) for m in markers)
+        ):
+            raise StandardDefinitionError(
+                f"{where}: field {fname!r}: {REDACTION_MARKERS_KEY} must be a non-empty list of "
+                f"strings, on a field with {REDACTABLE_KEY}: true"
             )
         if not isinstance(item.get(PERSONAL_KEY), bool):
             raise StandardDefinitionError(f"{where}: field {fname!r} needs {PERSONAL_KEY}")
@@ -278,6 +298,21 @@ def required_fields(name: str) -> list[str]:
 def redactable_fields(name: str) -> list[str]:
     """Fields marked ``x-joinedup-redactable: true``: a blank or redaction marker is lawful."""
     return [f["name"] for f in _fields(name) if f.get(REDACTABLE_KEY) is True]
+
+
+def marker_key(value: str) -> str:
+    """A redaction marker as compared: lower case, words only (``REDACTED - Personal Data``
+    and ``redacted personal data`` are one marker); blank is ``""``."""
+    return " ".join(re.findall(MARKER_WORD, value.lower()))
+
+
+def redaction_markers(spec: dict[str, Any]) -> tuple[str, ...] | None:
+    """The markers (as :func:`marker_key`) a redactable field declares, or ``None`` when it
+    takes the default (blank, and anything :data:`REDACTION_PATTERN` matches)."""
+    markers = spec.get(REDACTION_MARKERS_KEY)
+    if not spec.get(REDACTABLE_KEY) or markers is None:
+        return None
+    return tuple(dict.fromkeys(marker_key(m) for m in markers))
 
 
 def fields_with_check(name: str) -> dict[str, str]:

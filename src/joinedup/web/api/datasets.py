@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from joinedup.config import Settings
 from joinedup.governance.access import read_records
 from joinedup.ingest.errors import IngestError
+from joinedup.ingest.layouts import layout_of_file
 from joinedup.ingest.service import (
     API_ROOT,
     MAX_DATASET_NAME,
@@ -55,6 +56,7 @@ from joinedup.ingest.service import (
     version_path,
 )
 from joinedup.standards import field_names
+from joinedup.web.api.layouts import LayoutDriftRefused
 from joinedup.web.api.responses import errors
 from joinedup.web.auth import (
     SIGNED_IN,
@@ -194,8 +196,9 @@ UPLOAD_BODY = multipart_body(
         },
         "confirm_layout": {
             "type": "string",
-            "description": "`true` (or `yes`, `1`): ingest a drifted layout with the mapping "
-            "carried over (POST …/layouts/match says when)",
+            "description": "`true` (or `yes`, `1`): with no mapping, ingest a layout that "
+            "drifted from the one last accepted for this dataset, with the mapping carried "
+            "over (the 409 answer, or POST …/layouts/match, says when)",
         },
     },
     required=["file"],
@@ -235,6 +238,12 @@ def _field_errors(errors: dict[str, str]) -> JSONResponse:
                 415: "The body is not multipart/form-data",
             },
         ),
+        409: {
+            "model": LayoutDriftRefused,
+            "description": "No mapping was given and the file's columns drifted from the "
+            "layout last accepted for this dataset: the column diff and the mapping carried "
+            "over; send the file again with confirm_layout=true to confirm once",
+        },
         422: {
             "model": IngestRejected,
             "description": "wait=true: the file was rejected (file, row and rule); or a field "
@@ -255,6 +264,9 @@ async def upload_version(
     By default the ingest runs as a job: the answer is ``202`` with the job to poll. With
     ``wait=true`` the answer waits for the ingest: ``201`` with the new version, ``200`` when
     the file is identical to a stored version, or ``422`` naming the file, row and rule.
+    Given no mapping, a file whose columns drifted from the layout last accepted for the
+    dataset is answered ``409`` with the column diff and the mapping carried over, until sent
+    again with ``confirm_layout=true`` (then it is ingested and the new layout remembered).
     """
     settings: Settings = request.app.state.settings
     if not await run_in_threadpool(organisation_exists, settings, organisation):
@@ -279,6 +291,13 @@ async def upload_version(
             return _field_errors(errors)
         params = ingest_params(submission, upload, uploader)
         params["confirm_layout"] = form.field("confirm_layout").lower() in ("true", "yes", "1")
+        if submission.mapping is None and not params["confirm_layout"]:
+            drift = await run_in_threadpool(
+                layout_of_file, settings, organisation, dataset, upload.path, upload.filename
+            )
+            if drift is not None and drift.status == "drifted":
+                refused = LayoutDriftRefused.of(drift, upload.filename)
+                return JSONResponse(refused.model_dump(), status_code=409)
         handed_off = True
         if not wait:
             job_id = await run_in_threadpool(start_ingest, settings, params)

@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
 from joinedup.errors import InvalidInput
-from joinedup.ingest.layouts import match_layout, remember_layout
-from joinedup.ingest.service import UPLOAD_ROLES, organisation_exists
+from joinedup.ingest.errors import IngestError
+from joinedup.ingest.layouts import LayoutMatch, drift_message, match_layout, remember_layout
+from joinedup.ingest.service import UPLOAD_ROLES, IngestErrorDetail, organisation_exists
 from joinedup.ingest.suggest import read_sample
 from joinedup.web.api.responses import errors
 from joinedup.web.auth import SIGNED_IN, Principal
@@ -77,6 +78,27 @@ class LayoutDiffOut(BaseModel):
     renamed: list[RenamedColumn]
     added: list[str]
     dropped: list[str]
+
+
+class LayoutDriftRefused(BaseModel):
+    """A file given no mapping whose layout drifted from the last accepted one (409)."""
+
+    error: IngestErrorDetail = Field(description="rule layout_drift, naming the changes")
+    diff: LayoutDiffOut
+    mapping: dict[str, Any] = Field(description="The last accepted mapping, carried over")
+    confirm: str = Field(description="How to confirm the changes once")
+
+    @classmethod
+    def of(cls, match: LayoutMatch, filename: str) -> LayoutDriftRefused:
+        assert match.diff is not None and match.mapping is not None
+        error = IngestError(filename, 1, "layout_drift", drift_message(match))
+        return cls(
+            error=IngestErrorDetail(**error.as_dict()),
+            diff=LayoutDiffOut.model_validate(match.diff.as_dict()),
+            mapping=match.mapping,
+            confirm="Check the mapping carried over, then send the file again with the form "
+            "field confirm_layout=true: it is ingested and the new layout remembered.",
+        )
 
 
 class LayoutMatchOut(BaseModel):

@@ -22,6 +22,7 @@ from joinedup.errors import JoinedupError
 from joinedup.ingest.guided import check_choices, field_rows, mapping_from_choices, preview
 from joinedup.ingest.layouts import match_layout, remember_layout
 from joinedup.ingest.service import (
+    MAX_PERIOD,
     UPLOAD_ROLES,
     standard_titles,
     start_ingest,
@@ -196,7 +197,9 @@ async def guided_map(
     draft = open_draft(settings, token, principal.username)
     await run_in_threadpool(authorise_upload, request, draft.organisation)
     choices, codes = _choices(form, draft.standard)
+    period = str(form.get("period", "")).strip()[:MAX_PERIOD]
     context = await run_in_threadpool(_map_context, settings, draft, token, choices, codes)
+    context["period"] = period
     _, sample = await run_in_threadpool(read_sample, settings, draft.path, 500, draft.filename)
     mapping = mapping_from_choices(draft.standard, sample, choices, codes)
     errors = check_choices(mapping)
@@ -220,11 +223,18 @@ async def guided_map(
         return render(request, "pages/onboard_layout.html", {"draft": draft, "saved": True})
     try:
         context["report"] = await run_in_threadpool(
-            preview, settings, draft.path, mapping, draft.filename, date.today().isoformat()
+            preview,
+            settings,
+            draft.path,
+            mapping,
+            draft.filename,
+            date.today().isoformat(),
+            period or None,
         )
     except JoinedupError as exc:
-        context["errors"] = {"preview": str(exc)}
-        context["error_list"] = [{"text": str(exc), "href": "#preview"}]
+        where = "period" if getattr(exc, "field", None) == "period" else "preview"
+        context["errors"] = {where: str(exc)}
+        context["error_list"] = [{"text": str(exc), "href": f"#{where}"}]
     return render(request, "pages/onboard_map.html", context)
 
 
@@ -241,12 +251,25 @@ async def guided_ingest(
         expired = {"file": "The file has expired: upload it again"}
         return await _start(request, principal, {}, expired, 400)
     uploader = await run_in_threadpool(authorise_upload, request, draft.organisation)
+    period = str(form.get("period", "")).strip()
+    if not period:  # a mapping that fills a field from the reporting period needs one
+        columns, sample = await run_in_threadpool(
+            read_sample, settings, draft.path, 500, draft.filename
+        )
+        match = await run_in_threadpool(
+            match_layout, settings, draft.organisation, draft.dataset, columns, sample
+        )
+        if match.needs_period:
+            errors = {"period": "Enter the reporting period, for example 2026-10"}
+            context = {"draft": draft, "token": str(form.get("token")), "match": match,
+                       "errors": errors}  # fmt: skip
+            return render(request, "pages/onboard_layout.html", context, status_code=422)
     params = {
         "organisation": draft.organisation,
         "dataset": draft.dataset,
         "path": str(draft.path),
         "filename": draft.filename,
-        "period": str(form.get("period", "")).strip() or None,
+        "period": period or None,
         "actor": uploader.actor,
         "user_id": uploader.user_id,
         "confirm_layout": form.get("confirm") == "yes",

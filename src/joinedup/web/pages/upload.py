@@ -3,7 +3,10 @@
 The page posts ``multipart/form-data`` to itself. The body is streamed to disk
 (:mod:`joinedup.web.uploads`), checked with the same rules as the API
 (:func:`joinedup.ingest.service.check_submission`), and the ingest starts on a background
-thread; the answer is a 303 to ``/jobs/{id}``, which shows the job's progress.
+thread; the answer is a 303 to ``/jobs/{id}``, which shows the job's progress. A file given no
+mapping whose layout drifted from the one last accepted for the organisation and dataset is kept
+as a draft instead, and the page shows the column diff and the mapping carried over, with one
+button to confirm the changes and ingest (the guided page's confirmation step).
 
 Only data owners (for their own organisation) and hub admins reach the form or may post it,
 so nobody else can stream a file to disk. The form's CSRF token travels in the multipart body,
@@ -19,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from joinedup.config import Settings
+from joinedup.ingest.layouts import layout_of_file
 from joinedup.ingest.service import (
     NO_MAPPING,
     UPLOAD_ROLES,
@@ -37,6 +41,7 @@ from joinedup.web.auth import (
     check_form_csrf,
     streams_form,
 )
+from joinedup.web.drafts import keep_draft
 from joinedup.web.guards import guard
 from joinedup.web.pages import PageSection
 from joinedup.web.templating import render
@@ -158,6 +163,40 @@ async def upload_submit(
             )
         # The organisation is a form field here, so the permission check follows the form.
         uploader = await run_in_threadpool(authorise_upload, request, submission.organisation)
+        if submission.mapping is None:  # layout memory: a drifted layout is confirmed once
+            layout = await run_in_threadpool(
+                layout_of_file,
+                settings,
+                submission.organisation,
+                submission.dataset,
+                upload.path,
+                upload.filename,
+            )
+            known = layout if layout is not None and layout.status == "known" else None
+            if known is not None and known.needs_period and not values["period"]:
+                errors = {"period": "Enter the period: the mapping remembered for this "
+                          "dataset fills a field from it, for example 2026-10"}  # fmt: skip
+                errors["file"] = f"Select the file again ({upload.filename})"
+                return await _render_form(
+                    request, principal, values, errors, 422, reselect_file=True
+                )
+            if layout is not None and layout.status == "drifted":
+                token, draft = keep_draft(
+                    settings,
+                    upload,
+                    principal.username,
+                    organisation=submission.organisation,
+                    dataset=submission.dataset,
+                    standard=layout.standard or "",
+                )
+                handed_off = True  # the draft owns the file now
+                context = {
+                    "draft": draft,
+                    "token": token,
+                    "match": layout,
+                    "period": values["period"],
+                }
+                return render(request, "pages/onboard_layout.html", context)
         params = ingest_params(submission, upload, uploader)
         handed_off = True
         job_id = await run_in_threadpool(start_ingest, settings, params)
