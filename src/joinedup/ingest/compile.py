@@ -70,7 +70,8 @@ def _address_part(expr: str, part: str) -> str:
         if part == "line_3":
             body = f"CASE WHEN array_length({rest}) >= 1 THEN {rest}[-1] END"
         else:  # line_2: whatever lies between line 1 and the last part
-            body = f"CASE WHEN array_length({rest}) >= 2 THEN array_to_string({rest}[1:-2], ', ') END"
+            middle = f"array_to_string({rest}[1:-2], ', ')"
+            body = f"CASE WHEN array_length({rest}) >= 2 THEN {middle} END"
     return f"list_transform([{parts}], lambda p: {body})[1]"
 
 

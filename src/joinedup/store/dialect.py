@@ -124,16 +124,14 @@ def _index(node: exp.Bracket) -> exp.Expression:
     end = index.args.get("expression")
     size = exp.func("size", node.this.copy())
     # the last index, as a positive one: b, or size + b + 1 when b counts from the end
-    last = size if end is None else exp.If(
-        this=exp.LT(this=end.copy(), expression=exp.Literal.number(0)),
-        true=exp.Add(this=exp.Add(this=size, expression=end.copy()), expression=exp.Literal.number(1)),
-        false=end.copy(),
-    )
-    length = exp.func(
-        "greatest",
-        exp.Literal.number(0),
-        exp.Add(this=exp.Sub(this=exp.Paren(this=last), expression=start.copy()), expression=exp.Literal.number(1)),
-    )
+    one = exp.Literal.number(1)
+    last: exp.Expression = size
+    if end is not None:
+        from_end = exp.Add(this=exp.Add(this=size, expression=end.copy()), expression=one)
+        negative = exp.LT(this=end.copy(), expression=exp.Literal.number(0))
+        last = exp.If(this=negative, true=from_end, false=end.copy())
+    count = exp.Sub(this=exp.Paren(this=last), expression=start.copy())
+    length = exp.func("greatest", exp.Literal.number(0), exp.Add(this=count, expression=one))
     return exp.func("slice", node.this, start, length)
 
 

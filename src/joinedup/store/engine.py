@@ -45,7 +45,8 @@ def engine_table(
     if settings.engine != "spark":
         con.execute(f"CREATE {kind} {ident(name)} AS {sql}")
         return
-    result = spark_query(settings, {t: con.sql(f"SELECT * FROM {ident(t)}").to_arrow_table() for t in inputs}, sql)
+    tables = {t: con.sql(f"SELECT * FROM {ident(t)}").to_arrow_table() for t in inputs}
+    result = spark_query(settings, tables, sql)
     view = f"__engine_{name}"
     con.register(view, result)
     try:
