@@ -74,13 +74,13 @@ class NotPortable(ValueError):
     """A generated query uses DuckDB SQL that has no Spark form here."""
 
 
-def _pattern(node: exp.Expression, what: str) -> str:
+def _pattern(node: exp.Expr, what: str) -> str:
     if not isinstance(node, exp.Literal) or not node.is_string:
         raise NotPortable(f"{what}: the pattern must be a literal")
     return str(node.this)
 
 
-def _regexp_replace(node: exp.RegexpReplace) -> exp.Expression:
+def _regexp_replace(node: exp.RegexpReplace) -> exp.Expr:
     modifiers = node.args.get("modifiers")
     options = _pattern(modifiers, "regexp_replace options") if modifiers else ""
     pattern = _pattern(node.expression, "regexp_replace")
@@ -99,7 +99,7 @@ def _regexp_replace(node: exp.RegexpReplace) -> exp.Expression:
     )
 
 
-def _number(node: exp.Expression) -> int | None:
+def _number(node: exp.Expr) -> int | None:
     if isinstance(node, exp.Literal) and node.is_number:
         return int(node.this)
     if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and node.this.is_number:
@@ -107,7 +107,7 @@ def _number(node: exp.Expression) -> int | None:
     return None
 
 
-def _index(node: exp.Bracket) -> exp.Expression:
+def _index(node: exp.Bracket) -> exp.Expr:
     """``p[i]`` and ``p[a:b]`` counted as DuckDB counts (from 1; negative from the end)."""
     if len(node.expressions) != 1:
         raise NotPortable("a list index must be one index or one slice")
@@ -125,7 +125,7 @@ def _index(node: exp.Bracket) -> exp.Expression:
     size = exp.func("size", node.this.copy())
     # the last index, as a positive one: b, or size + b + 1 when b counts from the end
     one = exp.Literal.number(1)
-    last: exp.Expression = size
+    last: exp.Expr = size
     if end is not None:
         from_end = exp.Add(this=exp.Add(this=size, expression=end.copy()), expression=one)
         negative = exp.LT(this=end.copy(), expression=exp.Literal.number(0))
@@ -135,7 +135,7 @@ def _index(node: exp.Bracket) -> exp.Expression:
     return exp.func("slice", node.this, start, length)
 
 
-def _portable(node: exp.Expression) -> exp.Expression:
+def _portable(node: exp.Expr) -> exp.Expr:
     """DuckDB functions without a Spark equivalent, as expressions Spark has."""
     if isinstance(node, exp.Anonymous):
         name = node.name.lower()
@@ -167,12 +167,12 @@ def spark_sql(duckdb_sql: str) -> str:
     return _rewrite(tree).sql(dialect="spark")
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
+def _rewrite(node: exp.Expr) -> exp.Expr:
     """``node`` with :func:`_portable` applied from the leaves up (so a rewritten function's
     arguments are rewritten too, which sqlglot's ``transform`` does not do)."""
     for key, value in list(node.args.items()):
-        if isinstance(value, exp.Expression):
+        if isinstance(value, exp.Expr):
             node.set(key, _rewrite(value))
         elif isinstance(value, list):
-            node.set(key, [_rewrite(v) if isinstance(v, exp.Expression) else v for v in value])
+            node.set(key, [_rewrite(v) if isinstance(v, exp.Expr) else v for v in value])
     return _portable(node)
