@@ -20,7 +20,7 @@ PYTEST_WORKERS ?= 2
 JOINEDUP_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export JOINEDUP_TEST_POSTGRES_URL
 
-.PHONY: help install assets browser demo test lint typecheck pytest bench lock clean
+.PHONY: help install assets browser java demo test lint typecheck pytest bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ $(VENV_STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
-install: $(VENV_STAMP) assets ## Create the venv and install Python and front-end dependencies
+install: $(VENV_STAMP) assets java ## Create the venv and install Python and front-end dependencies
 # joinedup's own modules too: the editable install leaves them to be compiled on import, and
 # where PYTHONDONTWRITEBYTECODE is set every process (each `joinedup match`) compiles them again
 	@$(BIN)/python -m compileall -q src > /dev/null
@@ -44,6 +44,9 @@ assets: ## Build GOV.UK Frontend / MOJ Frontend assets from the pinned npm packa
 
 browser: ## Install Debian's chromium for the browser tests when it is missing
 	@scripts/ensure-chromium.sh
+
+java: ## Install Debian's Java 17 for the Spark engine (JOINEDUP_ENGINE=spark) when it is missing
+	@scripts/ensure-java.sh
 
 demo: install ## Build the synthetic region, run the whole pipeline and serve the app
 	$(BIN)/joinedup demo
@@ -72,8 +75,10 @@ pytest: $(VENV_STAMP) ## The test suite (unit, SQLite and PostgreSQL, browser, s
 bench: install ## Run every benchmark script (long; see docs/benchmarks.md)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# The lock holds the spark extra too (pyspark and py4j), so `make install` can run the Spark
+# engine and `make test` its tests.
 lock: ## Re-resolve requirements.lock from pyproject.toml
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 -o requirements.lock -q
 
 clean: ## Remove the venv, built assets and caches (not your data)
 	rm -rf $(VENV) node_modules src/joinedup/web/static/vendor .mypy_cache .ruff_cache .pytest_cache .grimp_cache .import_linter_cache

@@ -59,8 +59,8 @@ def _address_part(expr: str, part: str) -> str:
         f"list_filter(list_transform(string_split({expr}, ','), lambda x: trim(x)), "
         "lambda x: x <> '')"
     )
-    sub = f"(len(p) >= 2 AND regexp_full_match(p[1], {lit(SUB_BUILDING)}))"
-    number = f"(len(p) >= 2 AND regexp_full_match(p[1], {lit(HOUSE_NUMBER)}))"
+    sub = f"(array_length(p) >= 2 AND regexp_full_match(p[1], {lit(SUB_BUILDING)}))"
+    number = f"(array_length(p) >= 2 AND regexp_full_match(p[1], {lit(HOUSE_NUMBER)}))"
     if part == "line_1":
         body = (
             f"CASE WHEN {sub} THEN p[1] || ', ' || p[2] "
@@ -69,9 +69,10 @@ def _address_part(expr: str, part: str) -> str:
     else:
         rest = f"(CASE WHEN {sub} OR {number} THEN p[3:] ELSE p[2:] END)"
         if part == "line_3":
-            body = f"CASE WHEN len({rest}) >= 1 THEN {rest}[-1] END"
+            body = f"CASE WHEN array_length({rest}) >= 1 THEN {rest}[-1] END"
         else:  # line_2: whatever lies between line 1 and the last part
-            body = f"CASE WHEN len({rest}) >= 2 THEN array_to_string({rest}[1:-2], ', ') END"
+            middle = f"array_to_string({rest}[1:-2], ', ')"
+            body = f"CASE WHEN array_length({rest}) >= 2 THEN {middle} END"
     return f"list_transform([{parts}], lambda p: {body})[1]"
 
 

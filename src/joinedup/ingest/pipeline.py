@@ -32,6 +32,7 @@ from joinedup.ingest.suggest import sample_of
 from joinedup.jobs.registry import ProgressListener
 from joinedup.standards import redactable_fields, required_fields
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.engine import engine_table
 from joinedup.store.hashing import file_sha256
 from joinedup.store.sql import ident
 
@@ -336,7 +337,8 @@ def ingest(
         _check_mapping(name, mapping, existing.dataset, info.columns)
         report_progress(0.3, "Validating rows")
         today = (req.today or date.today()).isoformat()
-        con.execute(f"CREATE TEMP TABLE checked AS {compile_ingest_sql(mapping, 'src', today)}")
+        sql = compile_ingest_sql(mapping, "src", today)
+        engine_table(settings, con, "checked", sql, ["src"], temp=True)
         report = build_report(con, "checked", redactable_fields(mapping.standard))
         warnings = [*info.warnings, *_drift(existing.latest, info.columns)]
         report |= {

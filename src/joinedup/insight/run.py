@@ -39,6 +39,7 @@ from joinedup.insight.compile import Context, compile_rule
 from joinedup.insight.rules import ANY_PERSON, Rule, Source, load_rules
 from joinedup.standards import field_names, is_person_standard, load_schema
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.engine import engine_table
 from joinedup.store.sql import ident, lit
 
 Progress = Callable[[float, str], None]
@@ -371,6 +372,8 @@ def _evaluate_all(
                     settings, con, batch, rule, code, inputs, "src_"
                 )
                 sql = compile_rule(rule, tables, Context(run_date, gss, code))
+                # the rule runs on the chosen engine over the sources' governed rows
+                engine_table(settings, con, "__rule_flags", sql, list(tables.values()))
                 counts[(rule.id, code)] = int(
                     con.execute(
                         f"""INSERT INTO __flags
@@ -378,9 +381,10 @@ def _evaluate_all(
                                {lit(rule.severity)}, {rule.severity_rank}, {lit(code)},
                                resident_id, household_id, as_at, rule_version, records,
                                "values"
-                        FROM ({sql})"""
+                        FROM __rule_flags"""
                     ).fetchall()[0][0]
                 )
+                con.execute("DROP TABLE __rule_flags")
                 for table in tables.values():
                     drop_source(con, table)
                 seconds[rule.id] += time.perf_counter() - rule_start

@@ -68,6 +68,7 @@ from joinedup.insight.run import (
     source_table,
 )
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.engine import engine_table
 from joinedup.store.sql import ident, lit
 
 Progress = Callable[[float, str], None]
@@ -265,10 +266,13 @@ def _evaluate_rule(
     for alias, table in sources.items():
         _month_view(con, table, tables[alias])
     sql = compile_rule(rule, tables, Context(date.today(), gss, code), per_month=True)
+    # the rule runs on the chosen engine over the sources' governed rows, month by month
+    engine_table(settings, con, "__rule_flags", sql, list(tables.values()))
     con.execute(
         f"""INSERT INTO __mflags SELECT DISTINCT {lit(rule.id)}, {lit(rule.purpose)},
-               {lit(code)}, month, resident_id, household_id FROM ({sql})"""
+               {lit(code)}, month, resident_id, household_id FROM __rule_flags"""
     )
+    con.execute("DROP TABLE __rule_flags")
     con.execute(
         f"""INSERT INTO __data_month SELECT {lit(rule.id)}, {lit(code)}, m.month,
                strftime(max(s._date), '%Y-%m')

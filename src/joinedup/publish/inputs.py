@@ -39,6 +39,7 @@ from joinedup.governance.processing import (
 )
 from joinedup.standards import field_names
 from joinedup.store import SnapshotStore, duckdb_session
+from joinedup.store.engine import engine_table
 from joinedup.store.sql import ident, lit
 
 PURPOSE = "statistics"
@@ -213,9 +214,12 @@ def flag_units(
             rows.select(list(READ_COLUMNS)),
         )
         con.register("__gazetteer", gazetteer)
-        con.execute(
-            """CREATE TABLE __located AS
-            SELECT f.flag_id, f.rule_id, f.organisation, f.resident_id, f.as_at,
+        # placing the flags' records runs on the chosen engine, over the governed read
+        engine_table(
+            settings,
+            con,
+            "__located",
+            """SELECT f.flag_id, f.rule_id, f.organisation, f.resident_id, f.as_at,
                    count(*) AS cited, count(x.source_record_id) AS read,
                    arg_min(g.ward_code, CASE WHEN g.ward_code IS NULL THEN NULL ELSE r.pos END)
                      AS ward_code,
@@ -225,7 +229,8 @@ def flag_units(
             LEFT JOIN __read x ON x._organisation = r.organisation AND x._dataset = r.dataset
                  AND x._version = r.version AND x.source_record_id = r.source_record_id
             LEFT JOIN __gazetteer g ON g.uprn = TRY_CAST(x.uprn AS BIGINT)
-            GROUP BY ALL"""
+            GROUP BY ALL""",
+            ["__flags", "__records", "__read", "__gazetteer"],
         )
         dropped_unread = con.execute(
             "SELECT count(*) FROM __located WHERE read < cited"

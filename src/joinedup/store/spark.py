@@ -10,6 +10,7 @@ directories) and with Splink's similarity UDF jar on the class path, so that Spl
 
 from __future__ import annotations
 
+import glob
 import importlib.util
 import os
 import shutil
@@ -30,12 +31,25 @@ class SparkUnavailable(RuntimeError):
     """Spark was chosen but cannot run here; the message says what to install."""
 
 
+#: Where Debian installs Java 17 (scripts/ensure-java.sh); Spark 4 runs on 17 or 21.
+JAVA_17 = "/usr/lib/jvm/java-17-openjdk-*"
+
+
+def java_home() -> str | None:
+    """The Java Spark runs on: Debian's Java 17 when installed (whatever else JAVA_HOME or
+    the PATH names: a newer JDK beside it is not one Spark 4 supports), else JAVA_HOME."""
+    found = sorted(glob.glob(JAVA_17 + "/bin/java"))
+    if found:
+        return str(Path(found[0]).parent.parent)
+    return os.environ.get("JAVA_HOME") or None
+
+
 def spark_problem() -> str | None:
     """Why Spark cannot run on this machine, or None when it can."""
     if importlib.util.find_spec("pyspark") is None:
         return "pyspark is not installed: pip install 'joinedup[spark]' (or make install)"
-    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        return "Java 17 is not installed: apt-get install openjdk-17-jre-headless"
+    if not (java_home() or shutil.which("java")):
+        return "Java 17 is not installed: apt-get install openjdk-17-jre-headless (make java)"
     return None
 
 
@@ -64,6 +78,9 @@ def spark_session(settings: Settings) -> SparkSession:
             return session
         from pyspark.sql import SparkSession
 
+        java = java_home()
+        if java:  # read by pyspark when it starts the JVM
+            os.environ["JAVA_HOME"] = java
         local_dir = settings.tmp_dir / "spark"
         local_dir.mkdir(parents=True, exist_ok=True)
         builder = (
@@ -73,7 +90,12 @@ def spark_session(settings: Settings) -> SparkSession:
             .config("spark.local.dir", str(local_dir))
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")  # never on our standard error
             .config("spark.sql.shuffle.partitions", "8")
+            # as DuckDB has them, for the queries joinedup transpiles (store/dialect.py): a
+            # failed cast is NULL where the SQL allows for it, and the size of NULL is NULL
+            .config("spark.sql.ansi.enabled", "false")
+            .config("spark.sql.legacy.sizeOfNull", "false")
             .config("spark.driver.memory", "4g")
         )
         for key, value in settings.spark_conf:
