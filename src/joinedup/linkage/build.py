@@ -184,6 +184,7 @@ def build_index(
             "links_refused_by_conflicts": clustered.links_refused,
             "review_decisions": {"match": len(forced.links), "non_match": len(forced.cannot)},
             "households": household_count,
+            "candidate_pairs": model.training.get("candidate_pairs"),
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
     )

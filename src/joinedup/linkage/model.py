@@ -806,6 +806,9 @@ def train_and_score(
         scorer._db_api.remove_splinkdataframe_from_cache(predictions)
         scorer._db_api._created_tables.discard(predictions.physical_name)
     timings["predict"] = time.perf_counter() - start
+    record["candidate_pairs"] = int(
+        con.execute("SELECT count(*) FROM linkage_pairs").fetchall()[0][0]
+    )
     prior = float(scoring["probability_two_random_records_match"])
     total = (
         sizes[0] * (sizes[0] - 1) / 2

@@ -1,0 +1,389 @@
+# ruff: noqa: E501  (the child programs are kept as plain scripts, one statement a line)
+"""Scaling of the linkage build on DuckDB and Spark (issue 19), and its extrapolation.
+
+    .venv/bin/python benchmarks/scale.py homes --sizes 2000,4000,8000 [--out DIR]
+    .venv/bin/python benchmarks/scale.py run --sizes 2000,4000,8000 [--engines duckdb:1,duckdb:2,spark:1,spark:2] [--runs 3]
+    .venv/bin/python benchmarks/scale.py fit [--out DIR]
+
+``homes`` builds one home per region size (residents): the demo's first three stages
+(synthetic region, ingest, governance), so each holds the person records a linkage build
+reads. ``run`` builds the resident index in each home with each engine (``duckdb:N``: DuckDB
+with N threads; ``spark:N``: Spark ``local[N]``), each build in its own child process, and
+records every stage's time (the build's own timings, and the Spark session's start), the
+child's CPU time (user + sys of the Python process and the JVM it starts, sampled from
+/proc every 0.2 s) and the peak resident memory of that process tree (the sum over its
+processes). Both engines are limited to N cores (CPU affinity) as well as N threads.
+``fit`` takes the medians, fits each stage's time against the records (least squares,
+``t = a + b·n``: a fixed cost and a per-record cost), fits the candidate pairs blocking
+makes against the records (a power law, ``pairs = c·n^k``, in log space), and extrapolates
+to a London hub (9 million residents) and England (57 million) on the cluster sizes
+named in docs/scale-out.md: the pair stages (training and scoring) from the measured Spark
+CPU seconds per candidate pair spread over the cluster's cores, the linear stages from
+their per-record cost. Writes ``scale.json`` and ``scale.md`` to the out dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+OUT = Path("benchmarks/out/scale")
+
+HOME = r"""
+import sys
+from dataclasses import replace
+from pathlib import Path
+from joinedup.config import load_settings
+from joinedup.demo import DemoOptions, check_demo_database, prepare_home
+from joinedup.home import init_home
+from joinedup.jobs.runner import run_inline
+from joinedup.stages import demo_steps
+
+home, residents = Path(sys.argv[1]), int(sys.argv[2])
+settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="")
+options = DemoOptions(residents=residents, months=12, seed=19)
+check_demo_database(settings)
+prepare_home(settings)
+init_home(settings)
+for stage in demo_steps():
+    if stage.kind == "linkage.build":
+        break
+    row = run_inline(settings, stage.kind, stage.params(settings, options), None)
+    assert row.status == "succeeded", (stage.name, row.error)
+print(residents)
+"""
+
+BUILD = r"""
+import json, sys, time
+from dataclasses import replace
+from pathlib import Path
+import joinedup.store.duck as duck
+from joinedup.config import load_settings
+
+home, engine, cores = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+original = duck.duckdb_config
+def limited(settings, memory_limit=None):
+    config = original(settings, memory_limit)
+    config["threads"] = str(cores)
+    return config
+duck.duckdb_config = limited
+from joinedup.linkage.build import build_index
+settings = replace(load_settings({"JOINEDUP_HOME": str(home)}), database_url="", engine=engine, spark_master=f"local[{cores}]")
+stages = {}
+if engine == "spark":
+    from joinedup.store.spark import spark_session, stop_spark
+    start = time.perf_counter()
+    spark_session(settings)
+    stages["engine_start"] = time.perf_counter() - start
+start = time.perf_counter()
+result = build_index(settings)
+stages["total_build"] = time.perf_counter() - start
+stages.update({k: v for k, v in result["timings_seconds"].items() if k != "total"})
+if engine == "spark":
+    stop_spark()
+print(json.dumps({"records": result["records"], "residents": result["residents"], "candidate_pairs": result["candidate_pairs"], "stages": stages}))
+"""
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and its descendants (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(parents.get(pid, []))
+    return out
+
+
+def _usage(pid: int) -> tuple[float, float] | None:
+    """(CPU seconds user+sys, resident MB) of one process, or None when it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/statm") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / tick
+    return cpu, pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def run_child(code: str, args: list[str], cores: int | None = None) -> dict[str, Any]:
+    """Run ``code`` in a child (on ``cores`` CPUs); its stdout's last line, wall and CPU time
+    and the peak memory of its process tree."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    preexec = (lambda: os.sched_setaffinity(0, set(range(cores)))) if cores else None
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=preexec,
+    )
+    cpu_seen: dict[int, float] = {}
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            total = 0.0
+            for pid in _tree(proc.pid):
+                got = _usage(pid)
+                if got:
+                    cpu_seen[pid] = got[0]
+                    total += got[1]
+            peak[0] = max(peak[0], total)
+            done.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if proc.returncode:
+        raise RuntimeError(f"child failed ({proc.returncode}):\n{err[-3000:]}")
+    return {
+        "wall": wall,
+        "cpu": sum(cpu_seen.values()),
+        "peak_mb": peak[0],
+        "result": json.loads(out.strip().splitlines()[-1]),
+    }
+
+
+def homes(sizes: list[int], out: Path) -> None:
+    for size in sizes:
+        home = out / "homes" / f"r{size}"
+        if (home / "joinedup.db").exists() or (home / "snapshots").exists():
+            print(f"{size}: exists")
+            continue
+        got = run_child(HOME, [str(home), str(size)])
+        print(f"{size}: built in {got['wall']:.0f} s")
+
+
+def run(sizes: list[int], engines: list[str], runs: int, out: Path) -> None:
+    results_file = out / "runs.json"
+    results: list[dict[str, Any]] = (
+        json.loads(results_file.read_text()) if results_file.exists() else []
+    )
+    load = os.getloadavg()
+    for size in sizes:
+        home = out / "homes" / f"r{size}"
+        for spec in engines:
+            engine, cores = spec.split(":")
+            for index in range(runs):
+                got = run_child(BUILD, [str(home), engine, cores], int(cores))
+                row = {
+                    "residents": size,
+                    "engine": engine,
+                    "cores": int(cores),
+                    "run": index,
+                    "load_before": load[0],
+                    "load_after": os.getloadavg()[0],
+                    **got,
+                }
+                results.append(row)
+                results_file.write_text(json.dumps(results, indent=1))
+                print(
+                    f"{size:>8} {spec:<9} wall {got['wall']:7.1f} s  cpu {got['cpu']:7.1f} s  "
+                    f"peak {got['peak_mb']:7.0f} MB  {got['result']['stages']}",
+                    flush=True,
+                )
+                load = os.getloadavg()
+
+
+# --- the fit ----------------------------------------------------------------------------------
+
+#: Records per resident in London's hub (issue 19: 9 million residents, some 40 million records).
+TARGETS = {"London hub": 9_000_000, "England": 57_000_000}
+#: The clusters docs/scale-out.md names (executors x cores each; memory per executor).
+CLUSTERS = {
+    "London hub": {"executors": 8, "cores": 4, "memory_gb": 16},
+    "England": {"executors": 32, "cores": 4, "memory_gb": 16},
+}
+#: Share of ideal speed-up a cluster keeps on Splink's shuffle-heavy pair stages (a stated
+#: assumption, not a measurement: local[2] against local[1] here is the only measured point).
+EFFICIENCY = 0.6
+PAIR_STAGES = ("train", "predict")
+
+
+def _linear(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least squares ``y = a + b x``."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
+    return my - b * mx, b
+
+
+def _median_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[tuple[int, str, int], list[dict[str, Any]]] = {}
+    for row in results:
+        groups.setdefault((row["residents"], row["engine"], row["cores"]), []).append(row)
+    rows = []
+    for (residents, engine, cores), group in sorted(groups.items()):
+        stages = sorted({k for g in group for k in g["result"]["stages"]})
+        rows.append(
+            {
+                "residents": residents,
+                "engine": engine,
+                "cores": cores,
+                "runs": len(group),
+                "records": group[0]["result"]["records"],
+                "candidate_pairs": group[0]["result"]["candidate_pairs"],
+                "wall": statistics.median(g["wall"] for g in group),
+                "cpu": statistics.median(g["cpu"] for g in group),
+                "peak_mb": statistics.median(g["peak_mb"] for g in group),
+                "stages": {
+                    s: statistics.median(g["result"]["stages"].get(s, 0.0) for g in group)
+                    for s in stages
+                },
+                "load": statistics.median(g["load_before"] for g in group),
+            }
+        )
+    return rows
+
+
+def fit(out: Path) -> dict[str, Any]:
+    results = json.loads((out / "runs.json").read_text())
+    rows = _median_rows(results)
+    sizes = sorted({r["residents"] for r in rows})
+    per_size = {r["residents"]: r for r in rows}
+    records_per_resident = statistics.median(per_size[s]["records"] / s for s in sizes)
+    # candidate pairs against records: pairs = c * n^k
+    pts = sorted({(r["records"], r["candidate_pairs"]) for r in rows})
+    k, log_c = _linear([math.log(n) for n, _ in pts], [math.log(p) for _, p in pts])[::-1]
+    out_fit: dict[str, Any] = {
+        "records_per_resident": records_per_resident,
+        "pairs_exponent": k,
+        "pairs_coefficient": math.exp(log_c),
+        "efficiency": EFFICIENCY,
+        "fits": {},
+        "targets": {},
+    }
+    for engine, cores in sorted({(r["engine"], r["cores"]) for r in rows}):
+        mine = [r for r in rows if r["engine"] == engine and r["cores"] == cores]
+        stages = sorted({s for r in mine for s in r["stages"]})
+        out_fit["fits"][f"{engine}:{cores}"] = {
+            s: dict(
+                zip(
+                    ("fixed_s", "per_record_s"),
+                    _linear([r["records"] for r in mine], [r["stages"].get(s, 0.0) for r in mine]),
+                    strict=True,
+                )
+            )
+            for s in stages
+        }
+        if engine == "spark" and cores == max(
+            c for e, c in {(r["engine"], r["cores"]) for r in rows} if e == "spark"
+        ):
+            biggest = max(mine, key=lambda r: r["records"])
+            pair_seconds = sum(biggest["stages"].get(s, 0.0) for s in PAIR_STAGES)
+            # CPU-seconds per candidate pair on the pair stages (wall x cores used)
+            out_fit["spark_pair_cpu_s"] = pair_seconds * cores / biggest["candidate_pairs"]
+            out_fit["spark_peak_mb_per_record"] = biggest["peak_mb"] / biggest["records"]
+    duck = out_fit["fits"].get(
+        f"duckdb:{max(r['cores'] for r in rows if r['engine'] == 'duckdb')}", {}
+    )
+    for name, residents in TARGETS.items():
+        records = residents * records_per_resident
+        pairs = out_fit["pairs_coefficient"] * records**k
+        cluster = CLUSTERS[name]
+        cores_total = cluster["executors"] * cluster["cores"]
+        pair_s = out_fit.get("spark_pair_cpu_s", 0.0) * pairs / (cores_total * EFFICIENCY)
+        linear = {
+            s: f["fixed_s"] + f["per_record_s"] * records
+            for s, f in duck.items()
+            if s in ("read_and_prepare", "cluster", "store")
+        }
+        out_fit["targets"][name] = {
+            "residents": residents,
+            "records": records,
+            "candidate_pairs": pairs,
+            "cluster": cluster,
+            "pair_stages_s": pair_s,
+            "driver_stages_s": linear,
+            "total_s": pair_s + sum(linear.values()),
+            "scored_pairs_gb": pairs * 200 / 1e9,
+        }
+    (out / "scale.json").write_text(json.dumps({"rows": rows, "fit": out_fit}, indent=1))
+    (out / "scale.md").write_text(markdown(rows, out_fit))
+    print(markdown(rows, out_fit))
+    return out_fit
+
+
+def markdown(rows: list[dict[str, Any]], out_fit: dict[str, Any]) -> str:
+    lines = [
+        "| residents | records | candidate pairs | engine | wall s | CPU s | peak MB | engine start | read+prepare | train | predict | cluster | store |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        s = r["stages"]
+        lines.append(
+            f"| {r['residents']:,} | {r['records']:,} | {r['candidate_pairs']:,} | {r['engine']} "
+            f"{'local[' + str(r['cores']) + ']' if r['engine'] == 'spark' else str(r['cores']) + ' thread' + ('s' if r['cores'] > 1 else '')} "
+            f"| {r['wall']:.1f} | {r['cpu']:.1f} | {r['peak_mb']:,.0f} | {s.get('engine_start', 0):.1f} "
+            f"| {s.get('read_and_prepare', 0):.1f} | {s.get('train', 0):.1f} | {s.get('predict', 0):.1f} "
+            f"| {s.get('cluster', 0):.1f} | {s.get('store', 0):.1f} |"
+        )
+    lines += [
+        "",
+        f"Records per resident: {out_fit['records_per_resident']:.2f}. Candidate pairs = "
+        f"{out_fit['pairs_coefficient']:.3g} x records^{out_fit['pairs_exponent']:.3f}. "
+        f"Spark CPU-seconds per candidate pair (train + predict): {out_fit.get('spark_pair_cpu_s', 0):.3g}.",
+        "",
+        "| target | residents | records | candidate pairs | cluster | pair stages on the cluster | driver stages (DuckDB) | total |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for name, t in out_fit["targets"].items():
+        c = t["cluster"]
+        lines.append(
+            f"| {name} | {t['residents']:,} | {t['records']:,.0f} | {t['candidate_pairs']:,.0f} "
+            f"| {c['executors']} x {c['cores']} cores, {c['memory_gb']} GB | {t['pair_stages_s'] / 60:.0f} min "
+            f"| {sum(t['driver_stages_s'].values()) / 60:.0f} min | {t['total_s'] / 60:.0f} min |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("homes", "run", "fit"))
+    parser.add_argument("--sizes", default="2000,4000,8000")
+    parser.add_argument("--engines", default="duckdb:1,duckdb:2,spark:1,spark:2")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.command == "homes":
+        homes(sizes, args.out)
+    elif args.command == "run":
+        run(sizes, args.engines.split(","), args.runs, args.out)
+    else:
+        fit(args.out)
+
+
+if __name__ == "__main__":
+    main()
