@@ -13,13 +13,21 @@ records every stage's time (the build's own timings, and the Spark session's sta
 child's CPU time (user + sys of the Python process and the JVM it starts, sampled from
 /proc every 0.2 s) and the peak resident memory of that process tree (the sum over its
 processes). Both engines are limited to N cores (CPU affinity) as well as N threads.
-``fit`` takes the medians, fits each stage's time against the records (least squares,
-``t = a + b·n``: a fixed cost and a per-record cost), fits the candidate pairs blocking
-makes against the records (a power law, ``pairs = c·n^k``, in log space), and extrapolates
-to a London hub (9 million residents) and England (57 million) on the cluster sizes
-named in docs/scale-out.md: the pair stages (training and scoring) from the measured Spark
-CPU seconds per candidate pair spread over the cluster's cores, the linear stages from
-their per-record cost. Writes ``scale.json`` and ``scale.md`` to the out dir.
+``fit`` takes the medians and extrapolates to a London hub (9 million residents) and England
+(57 million) on the clusters named in docs/scale-out.md:
+
+* records from the measured records per resident;
+* candidate pairs from a power law ``pairs = c·records^k`` fitted (least squares in log
+  space) through the sizes measured here and the million-record build of docs/benchmarks.md;
+* the pair stages (training and scoring, which grow with the pairs) from DuckDB's CPU
+  seconds per candidate pair at a million records (:data:`ANCHOR`) times Spark's CPU on
+  those stages over DuckDB's at the largest size both ran here, spread over the cluster's
+  cores at :data:`EFFICIENCY`. At the small sizes this machine allows, that ratio includes
+  Spark's fixed costs, so the per-pair cost it gives is an upper bound;
+* the driver stages (read and prepare, cluster, store: linear) from their per-record cost
+  at a million records.
+
+Writes ``scale.json`` and ``scale.md`` to the out dir.
 """
 
 from __future__ import annotations
@@ -183,8 +191,8 @@ def homes(sizes: list[int], out: Path) -> None:
         print(f"{size}: built in {got['wall']:.0f} s")
 
 
-def run(sizes: list[int], engines: list[str], runs: int, out: Path) -> None:
-    results_file = out / "runs.json"
+def run(sizes: list[int], engines: list[str], runs: int, out: Path, name: str) -> None:
+    results_file = out / f"runs-{name}.json"
     results: list[dict[str, Any]] = (
         json.loads(results_file.read_text()) if results_file.exists() else []
     )
@@ -216,17 +224,34 @@ def run(sizes: list[int], engines: list[str], runs: int, out: Path) -> None:
 
 # --- the fit ----------------------------------------------------------------------------------
 
-#: Records per resident in London's hub (issue 19: 9 million residents, some 40 million records).
+#: Residents of the targets (issue 19).
 TARGETS = {"London hub": 9_000_000, "England": 57_000_000}
 #: The clusters docs/scale-out.md names (executors x cores each; memory per executor).
 CLUSTERS = {
     "London hub": {"executors": 8, "cores": 4, "memory_gb": 16},
     "England": {"executors": 32, "cores": 4, "memory_gb": 16},
 }
-#: Share of ideal speed-up a cluster keeps on Splink's shuffle-heavy pair stages (a stated
-#: assumption, not a measurement: local[2] against local[1] here is the only measured point).
+#: Share of ideal speed-up a cluster keeps on Splink's shuffle-heavy pair stages: a stated
+#: assumption, not a measurement (this machine has two cores).
 EFFICIENCY = 0.6
 PAIR_STAGES = ("train", "predict")
+DRIVER_STAGES = ("read_and_prepare", "cluster", "store")
+#: The DuckDB build measured at a million records on a quiet machine (docs/benchmarks.md,
+#: "Linkage", Scale: 2 threads, median of 3 runs): the per-pair and per-record costs at a
+#: size where fixed costs no longer count.
+ANCHOR = {
+    "records": 1_007_900,
+    "candidate_pairs": 5_000_000,
+    "cores": 2,
+    "stages": {
+        "read_and_prepare": 11.0,
+        "train": 31.0,
+        "predict": 57.0,
+        "cluster": 5.0,
+        "store": 10.0,
+    },
+    "peak_gb": 4.63,
+}
 
 
 def _linear(xs: list[float], ys: list[float]) -> tuple[float, float]:
@@ -266,71 +291,73 @@ def _median_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _pair_cpu(row: dict[str, Any]) -> float:
+    """CPU-seconds of a build's pair stages (their wall time on its cores)."""
+    return sum(row["stages"].get(s, 0.0) for s in PAIR_STAGES) * row["cores"]
+
+
 def fit(out: Path) -> dict[str, Any]:
-    results = json.loads((out / "runs.json").read_text())
+    """The extrapolation (method in the module docstring and docs/scale-out.md)."""
+    results = [
+        row for path in sorted(out.glob("runs-*.json")) for row in json.loads(path.read_text())
+    ]
     rows = _median_rows(results)
-    sizes = sorted({r["residents"] for r in rows})
-    per_size = {r["residents"]: r for r in rows}
-    records_per_resident = statistics.median(per_size[s]["records"] / s for s in sizes)
-    # candidate pairs against records: pairs = c * n^k
-    pts = sorted({(r["records"], r["candidate_pairs"]) for r in rows})
-    k, log_c = _linear([math.log(n) for n, _ in pts], [math.log(p) for _, p in pts])[::-1]
+    records_per_resident = statistics.median(r["records"] / r["residents"] for r in rows)
+    # candidate pairs against records, pairs = c * n^k, through the measured sizes and the anchor
+    pts = sorted(
+        {(r["records"], r["candidate_pairs"]) for r in rows}
+        | {(ANCHOR["records"], ANCHOR["candidate_pairs"])}
+    )
+    log_c, k = _linear([math.log(n) for n, _ in pts], [math.log(p) for _, p in pts])
+    # Spark's pair stages against DuckDB's on the same region, same cores (the largest measured)
+    both = [
+        (d, s)
+        for d in rows
+        for s in rows
+        if d["engine"] == "duckdb"
+        and s["engine"] == "spark"
+        and d["residents"] == s["residents"]
+        and d["cores"] == s["cores"]
+    ]
+    duck_row, spark_row = max(both, key=lambda pair: pair[0]["records"])
+    ratio = _pair_cpu(spark_row) / _pair_cpu(duck_row)
+    anchor_pair_cpu = (
+        sum(ANCHOR["stages"][s] for s in PAIR_STAGES) * ANCHOR["cores"] / ANCHOR["candidate_pairs"]
+    )
+    spark_pair_cpu = ratio * anchor_pair_cpu
     out_fit: dict[str, Any] = {
         "records_per_resident": records_per_resident,
         "pairs_exponent": k,
         "pairs_coefficient": math.exp(log_c),
+        "spark_to_duckdb_pair_cpu": ratio,
+        "ratio_measured_at": {"residents": duck_row["residents"], "cores": duck_row["cores"]},
+        "duckdb_pair_cpu_s": anchor_pair_cpu,
+        "spark_pair_cpu_s": spark_pair_cpu,
         "efficiency": EFFICIENCY,
-        "fits": {},
         "targets": {},
     }
-    for engine, cores in sorted({(r["engine"], r["cores"]) for r in rows}):
-        mine = [r for r in rows if r["engine"] == engine and r["cores"] == cores]
-        stages = sorted({s for r in mine for s in r["stages"]})
-        out_fit["fits"][f"{engine}:{cores}"] = {
-            s: dict(
-                zip(
-                    ("fixed_s", "per_record_s"),
-                    _linear([r["records"] for r in mine], [r["stages"].get(s, 0.0) for r in mine]),
-                    strict=True,
-                )
-            )
-            for s in stages
-        }
-        if engine == "spark" and cores == max(
-            c for e, c in {(r["engine"], r["cores"]) for r in rows} if e == "spark"
-        ):
-            biggest = max(mine, key=lambda r: r["records"])
-            pair_seconds = sum(biggest["stages"].get(s, 0.0) for s in PAIR_STAGES)
-            # CPU-seconds per candidate pair on the pair stages (wall x cores used)
-            out_fit["spark_pair_cpu_s"] = pair_seconds * cores / biggest["candidate_pairs"]
-            out_fit["spark_peak_mb_per_record"] = biggest["peak_mb"] / biggest["records"]
-    duck = out_fit["fits"].get(
-        f"duckdb:{max(r['cores'] for r in rows if r['engine'] == 'duckdb')}", {}
-    )
     for name, residents in TARGETS.items():
         records = residents * records_per_resident
         pairs = out_fit["pairs_coefficient"] * records**k
         cluster = CLUSTERS[name]
         cores_total = cluster["executors"] * cluster["cores"]
-        pair_s = out_fit.get("spark_pair_cpu_s", 0.0) * pairs / (cores_total * EFFICIENCY)
-        linear = {
-            s: f["fixed_s"] + f["per_record_s"] * records
-            for s, f in duck.items()
-            if s in ("read_and_prepare", "cluster", "store")
-        }
+        driver = {s: ANCHOR["stages"][s] * records / ANCHOR["records"] for s in DRIVER_STAGES}
+        pair_s = spark_pair_cpu * pairs / (cores_total * EFFICIENCY)
         out_fit["targets"][name] = {
             "residents": residents,
             "records": records,
             "candidate_pairs": pairs,
             "cluster": cluster,
             "pair_stages_s": pair_s,
-            "driver_stages_s": linear,
-            "total_s": pair_s + sum(linear.values()),
-            "scored_pairs_gb": pairs * 200 / 1e9,
+            "pair_cpu_hours": spark_pair_cpu * pairs / 3600,
+            "driver_stages_s": driver,
+            "total_s": pair_s + sum(driver.values()),
+            "driver_peak_gb": ANCHOR["peak_gb"] * records / ANCHOR["records"],
         }
     (out / "scale.json").write_text(json.dumps({"rows": rows, "fit": out_fit}, indent=1))
-    (out / "scale.md").write_text(markdown(rows, out_fit))
-    print(markdown(rows, out_fit))
+    text = markdown(rows, out_fit)
+    (out / "scale.md").write_text(text)
+    print(text)
     return out_fit
 
 
@@ -341,28 +368,37 @@ def markdown(rows: list[dict[str, Any]], out_fit: dict[str, Any]) -> str:
     ]
     for r in rows:
         s = r["stages"]
+        how = (
+            f"Spark local[{r['cores']}]"
+            if r["engine"] == "spark"
+            else f"DuckDB {r['cores']} thread" + ("s" if r["cores"] > 1 else "")
+        )
         lines.append(
-            f"| {r['residents']:,} | {r['records']:,} | {r['candidate_pairs']:,} | {r['engine']} "
-            f"{'local[' + str(r['cores']) + ']' if r['engine'] == 'spark' else str(r['cores']) + ' thread' + ('s' if r['cores'] > 1 else '')} "
+            f"| {r['residents']:,} | {r['records']:,} | {r['candidate_pairs']:,} | {how} ({r['runs']} run{'s' if r['runs'] > 1 else ''}) "
             f"| {r['wall']:.1f} | {r['cpu']:.1f} | {r['peak_mb']:,.0f} | {s.get('engine_start', 0):.1f} "
             f"| {s.get('read_and_prepare', 0):.1f} | {s.get('train', 0):.1f} | {s.get('predict', 0):.1f} "
             f"| {s.get('cluster', 0):.1f} | {s.get('store', 0):.1f} |"
         )
+    f = out_fit
     lines += [
         "",
-        f"Records per resident: {out_fit['records_per_resident']:.2f}. Candidate pairs = "
-        f"{out_fit['pairs_coefficient']:.3g} x records^{out_fit['pairs_exponent']:.3f}. "
-        f"Spark CPU-seconds per candidate pair (train + predict): {out_fit.get('spark_pair_cpu_s', 0):.3g}.",
+        f"Records per resident: {f['records_per_resident']:.2f}. Candidate pairs = "
+        f"{f['pairs_coefficient']:.3g} x records^{f['pairs_exponent']:.3f}. "
+        f"Spark/DuckDB CPU on the pair stages at {f['ratio_measured_at']['residents']:,} residents, "
+        f"{f['ratio_measured_at']['cores']} cores: {f['spark_to_duckdb_pair_cpu']:.1f}x; "
+        f"DuckDB CPU per candidate pair at a million records: {f['duckdb_pair_cpu_s'] * 1e6:.1f} µs; "
+        f"Spark (upper bound): {f['spark_pair_cpu_s'] * 1e6:.0f} µs.",
         "",
-        "| target | residents | records | candidate pairs | cluster | pair stages on the cluster | driver stages (DuckDB) | total |",
-        "|---|---:|---:|---:|---|---:|---:|---:|",
+        "| target | residents | records | candidate pairs | cluster | pair stages (CPU hours; on the cluster) | driver stages (DuckDB) | total | driver memory |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
-    for name, t in out_fit["targets"].items():
+    for name, t in f["targets"].items():
         c = t["cluster"]
         lines.append(
             f"| {name} | {t['residents']:,} | {t['records']:,.0f} | {t['candidate_pairs']:,.0f} "
-            f"| {c['executors']} x {c['cores']} cores, {c['memory_gb']} GB | {t['pair_stages_s'] / 60:.0f} min "
-            f"| {sum(t['driver_stages_s'].values()) / 60:.0f} min | {t['total_s'] / 60:.0f} min |"
+            f"| {c['executors']} executors x {c['cores']} cores, {c['memory_gb']} GB each "
+            f"| {t['pair_cpu_hours']:,.0f} h; {t['pair_stages_s'] / 60:,.0f} min "
+            f"| {sum(t['driver_stages_s'].values()) / 60:,.0f} min | {t['total_s'] / 60:,.0f} min | {t['driver_peak_gb']:,.0f} GB |"
         )
     return "\n".join(lines) + "\n"
 
@@ -374,13 +410,16 @@ def main() -> None:
     parser.add_argument("--engines", default="duckdb:1,duckdb:2,spark:1,spark:2")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--name", default="main", help="results file runs-NAME.json (fit reads all)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.command == "homes":
         homes(sizes, args.out)
     elif args.command == "run":
-        run(sizes, args.engines.split(","), args.runs, args.out)
+        run(sizes, args.engines.split(","), args.runs, args.out, args.name)
     else:
         fit(args.out)
 
