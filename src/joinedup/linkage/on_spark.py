@@ -132,6 +132,9 @@ class SparkLinkage:
     spark: SparkSession
     folder: Path
     frames: dict[str, DataFrame] = field(default_factory=dict)
+    #: Linkers made so far: each registers its inputs under its own names (Spark's temporary
+    #: views outlive a linker; Splink refuses to register over one).
+    linkers: int = 0
 
     @classmethod
     def open(cls, settings: Settings) -> SparkLinkage:
@@ -170,8 +173,9 @@ class SparkLinkage:
         from splink import Linker, SparkAPI
 
         db_api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet")
+        self.linkers += 1
         frames = [
-            db_api.register(self.frame(con, t), table_name=f"__jd_input_{i}")
+            db_api.register(self.frame(con, t), table_name=f"__jd_input_{self.linkers}_{i}")
             for i, t in enumerate(tables)
         ]
         for frame, name in zip(frames, tables, strict=True):
