@@ -30,7 +30,9 @@ from joinedup.store import SnapshotStore
 from tests.regions import LINKED, copy_region
 from tests.scaleout.conftest import on_spark
 
-pytestmark = pytest.mark.usefixtures("spark")
+#: A Spark build of the region costs about six CPU-minutes (Splink runs some 800 small Spark
+#: stages: EM iterations, sampling, scoring), beyond the suite's 600 s limit on a busy machine.
+pytestmark = [pytest.mark.usefixtures("spark"), pytest.mark.timeout(1800)]
 
 AGREEMENT = 0.999
 
