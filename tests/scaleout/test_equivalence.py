@@ -22,8 +22,6 @@ from sqlalchemy import func, select
 from joinedup.catalog.db import dispose_engines, session_scope
 from joinedup.catalog.models import AuditEvent
 from joinedup.linkage.build import build_index
-from joinedup.linkage.comparisons import with_household_conflict, with_household_context
-from joinedup.linkage.model import settings_dict
 from joinedup.linkage.on_spark import spark_sql
 from joinedup.linkage.runs import latest_run
 from joinedup.store import SnapshotStore
@@ -121,16 +119,16 @@ def test_every_level_means_the_same_in_spark_sql(builds: dict[str, Any], spark: 
     records = SnapshotStore(settings).sql_source(run.records_sha256)
     con = duckdb.connect()
     columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {records}").fetchall()]
-    pick = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns if c != "rid")
+    pick = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns)
     con.execute(
         f"""CREATE TABLE pairs AS SELECT row_number() OVER () AS pair, {pick}
         FROM {records} l JOIN {records} r
-          ON (l.postcode = r.postcode OR l.family_compact = r.family_compact) AND l.rid < r.rid
+          ON (l.postcode = r.postcode OR l.family_compact = r.family_compact)
+         AND l.record_key < r.record_key
         USING SAMPLE reservoir(3000 ROWS) REPEATABLE (19)"""
     )
-    model = settings_dict()
-    with_household_context(model, {"given_name": 0.1, "middle_names": 0.1, "date_of_birth": 0.1})
-    with_household_conflict(model)
+    # the scoring model as stored: household-context, conflict and namesakes levels included
+    model = json.loads((settings.home / run.model_path).read_text())["splink_settings"]
     levels = [
         (c["output_column_name"], i, lv["sql_condition"])
         for c in model["comparisons"]
