@@ -141,6 +141,9 @@ def test_every_level_means_the_same_in_spark_sql(builds: dict[str, Any], spark: 
     select_spark = ", ".join(
         f"coalesce(({spark_sql(sql)}), FALSE) AS c{n}" for n, (_, _, sql) in enumerate(levels)
     )
+    from splink import SparkAPI
+
+    SparkAPI(spark_session=spark)  # registers Splink's similarity functions in the session
     path = settings.tmp_dir / "pairs.parquet"
     con.execute(f"COPY pairs TO '{path}' (FORMAT parquet)")
     on_duck = {
