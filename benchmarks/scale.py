@@ -230,7 +230,7 @@ def run(sizes: list[int], engines: list[str], runs: int, out: Path, name: str) -
 #: Residents of the targets (issue 19).
 TARGETS = {"London hub": 9_000_000, "England": 57_000_000}
 #: The clusters docs/scale-out.md names (executors x cores each; memory per executor).
-CLUSTERS = {
+CLUSTERS: dict[str, dict[str, int]] = {
     "London hub": {"executors": 8, "cores": 4, "memory_gb": 16},
     "England": {"executors": 32, "cores": 4, "memory_gb": 16},
 }
@@ -242,7 +242,7 @@ DRIVER_STAGES = ("read_and_prepare", "cluster", "store")
 #: The DuckDB build measured at a million records on a quiet machine (docs/benchmarks.md,
 #: "Linkage", Scale: 2 threads, median of 3 runs): the per-pair and per-record costs at a
 #: size where fixed costs no longer count.
-ANCHOR = {
+ANCHOR: dict[str, Any] = {
     "records": 1_007_900,
     "candidate_pairs": 5_000_000,
     "cores": 2,
