@@ -148,7 +148,8 @@ class SparkLinkage:
     def frame(self, con: duckdb.DuckDBPyConnection, table: str) -> DataFrame:
         """DuckDB ``table`` as a Spark DataFrame (written once as Parquet)."""
         if table not in self.frames:
-            path = self.folder / f"{table}-{len(self.frames)}.parquet"
+            # Spark skips files whose names start with "_" or "." (``__jd_tf_full_name``)
+            path = self.folder / f"t{len(self.frames)}-{table.lstrip('_.')}.parquet"
             con.execute(f"COPY (SELECT * FROM {table}) TO '{path}' (FORMAT parquet)")
             self.frames[table] = self.spark.read.parquet(str(path))
         return self.frames[table]
@@ -185,7 +186,7 @@ class SparkLinkage:
 
     def to_duckdb(self, con: duckdb.DuckDBPyConnection, frame: Any, table: str) -> None:
         """Splink's Spark result ``frame`` as DuckDB table ``table`` (through Parquet)."""
-        path = self.folder / f"{table}-{uuid.uuid4().hex[:8]}"
+        path = self.folder / f"out-{table.lstrip('_')}-{uuid.uuid4().hex[:8]}"
         frame.as_spark_dataframe().write.mode("overwrite").parquet(str(path))
         con.execute(
             f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet('{path}/*.parquet')"
