@@ -12,6 +12,10 @@ Outputs, each recorded in the catalogue as one ``linkage_run`` row:
 * the **records** snapshot: the prepared records, which the next incremental run
   (``linkage/update.py``) scores new and changed records against.
 
+With ``JOINEDUP_ENGINE=spark`` training and scoring run on Spark
+(:mod:`joinedup.linkage.on_spark`, ADR 0038); reading, preparing, clustering and storing do
+not change.
+
 When an earlier index exists, resident ids follow it (``linkage/ids.py``) and the run
 records how they moved (merges, splits, retirements) with their evidence.
 """
@@ -31,6 +35,7 @@ from joinedup.linkage.cluster import cluster_predictions, households
 from joinedup.linkage.ids import stabilise_ids
 from joinedup.linkage.inputs import assemble_records
 from joinedup.linkage.names import register_variants
+from joinedup.linkage.on_spark import SparkLinkage
 from joinedup.linkage.prepare import prepare_sql
 from joinedup.linkage.review import forced_pairs
 from joinedup.linkage.runs import (
@@ -106,9 +111,14 @@ def build_index(
         def scaled(f: float, msg: str) -> None:
             report(0.1 + 3 * f, msg)  # training reports 0-0.2: the build's 0.1-0.7
 
-        model, pairs, model_timings = m.train_and_score(
-            con, "linkage_records", options.training, scaled
-        )
+        spark = SparkLinkage.open(settings) if settings.engine == "spark" else None
+        try:
+            model, pairs, model_timings = m.train_and_score(
+                con, "linkage_records", options.training, scaled, spark=spark
+            )
+        finally:
+            if spark:
+                spark.close()
         timings.update(model_timings)
         report(0.75, "Clustering residents and households")
         start = time.perf_counter()
@@ -140,6 +150,7 @@ def build_index(
         model.version = next_model_version(settings)
         model.training.update(
             {
+                "engine": settings.engine,
                 "records": linkage_input.records,
                 "rows": linkage_input.rows,
                 "inputs": linkage_input.versions,
@@ -173,6 +184,7 @@ def build_index(
             "links_refused_by_conflicts": clustered.links_refused,
             "review_decisions": {"match": len(forced.links), "non_match": len(forced.cannot)},
             "households": household_count,
+            "candidate_pairs": model.training.get("candidate_pairs"),
             "timings_seconds": {k: round(v, 2) for k, v in timings.items()},
         }
     )

@@ -37,6 +37,7 @@ from joinedup.linkage.comparisons import (
     without_absent,
 )
 from joinedup.linkage.names import dataset_version
+from joinedup.linkage.on_spark import SparkLinkage, with_parameters
 from joinedup.linkage.splink_em import floor_em
 from joinedup.linkage.splink_speed import FastDuckDBAPI, speed_up
 
@@ -214,6 +215,21 @@ def make_linker(
     # the settings are joinedup's own (tested in tests/linkage): Splink's validation parses
     # every level's SQL with sqlglot, about a second per linker for these comparisons
     return Linker(inputs, settings, log_level=None, validate_settings=False)
+
+
+def engine_linker(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[str],
+    settings: dict[str, Any],
+    spark: SparkLinkage | None = None,
+) -> Linker:
+    """A linker over prepared DuckDB ``tables``: on DuckDB, or on Spark when ``spark`` is
+    given (the tables handed over as Parquet, the SQL emitted in Spark's dialect)."""
+    if spark is None:
+        return make_linker(con, tables, settings)
+    quiet_splink()
+    speed_up()
+    return spark.linker(con, list(tables), settings)
 
 
 def blocking_rules_for(
@@ -591,12 +607,18 @@ def train(
 
 
 def trained_settings(
-    linker: Linker, u_floor: float, household: dict[str, float]
+    linker: Linker,
+    u_floor: float,
+    household: dict[str, float],
+    canonical: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The scoring settings: the trained parameters, defaults for levels training could not
     see (listed), the household-context levels and the household-conflict level. This is
-    what the model JSON holds."""
+    what the model JSON holds. ``canonical``: the DuckDB settings a Spark linker was made
+    from, whose SQL the model keeps (:func:`joinedup.linkage.on_spark.with_parameters`)."""
     settings = linker.misc.save_model_to_json(out_path=None)
+    if canonical is not None:
+        settings = with_parameters(settings, canonical)
     filled = complete_parameters(settings, u_floor)
     with_household_context(settings, household)
     # the conflict level keeps household members apart: on data that shows no households of
@@ -724,6 +746,7 @@ def train_and_score(
     with_source: bool = True,
     loose_blocking: bool = False,
     drop_absent: bool = False,
+    spark: SparkLinkage | None = None,
 ) -> tuple[LinkageModel, str, dict[str, float]]:
     """Train on prepared ``table`` (or ``tables`` for a link) and score every blocked pair
     into table ``linkage_pairs``. Returns the model, the pairs table and timings.
@@ -732,7 +755,8 @@ def train_and_score(
     pair budget (:func:`joinedup.linkage.model.blocking_rules_for`). ``drop_absent`` (the
     standalone commands) leaves out the comparisons of fields no record holds
     (:func:`joinedup.linkage.comparisons.without_absent`); the hub keeps every comparison,
-    so that its runs, reviews and updates share one layout."""
+    so that its runs, reviews and updates share one layout. ``spark``: train and score on
+    Spark (ADR 0038); the statistics read from the prepared records stay in DuckDB."""
     inputs = tables or [table]
     present = present_fields(con, inputs) if drop_absent else None
     timings: dict[str, float] = {}
@@ -752,10 +776,12 @@ def train_and_score(
         settings = with_exact_u(
             with_identifier_u(settings, identifier_u(con, inputs)), exact_u(con, inputs)
         )
-        linker = make_linker(con, inputs, settings)
+        linker = engine_linker(con, inputs, settings, spark)
         record = train(linker, options, lambda f, msg: progress(0.2 * f, msg))
         household = household_u(con, inputs)
-        scoring, filled = trained_settings(linker, 1.0 / options.u_max_pairs, household)
+        scoring, filled = trained_settings(
+            linker, 1.0 / options.u_max_pairs, household, settings if spark else None
+        )
         record["defaults"] = filled
         record["household_u"] = household
     if loose_blocking:
@@ -767,16 +793,25 @@ def train_and_score(
     timings["train"] = time.perf_counter() - start
     start = time.perf_counter()
     progress(0.2, "Scoring candidate pairs")
-    scorer = make_linker(con, inputs, scoring)
-    record["namesakes"] = namesakes.register(con, scorer, inputs)
+    scorer = engine_linker(con, inputs, scoring, spark)
+    record["namesakes"] = namesakes.register(
+        con, scorer, inputs, spark.handover(con) if spark else None
+    )
     predictions = scorer.inference.predict(warning_mode="never")
-    # renamed, not copied: a copy of every scored pair (5 million at a million records) cost
-    # seconds and a second table's memory
     con.execute("DROP TABLE IF EXISTS linkage_pairs")
-    con.execute(f"ALTER TABLE {predictions.physical_name} RENAME TO linkage_pairs")
-    scorer._db_api.remove_splinkdataframe_from_cache(predictions)
-    scorer._db_api._created_tables.discard(predictions.physical_name)
+    if spark:
+        spark.to_duckdb(con, predictions, "linkage_pairs")
+        predictions.drop_table_from_database_and_remove_from_cache()
+    else:
+        # renamed, not copied: a copy of every scored pair (5 million at a million records)
+        # cost seconds and a second table's memory
+        con.execute(f"ALTER TABLE {predictions.physical_name} RENAME TO linkage_pairs")
+        scorer._db_api.remove_splinkdataframe_from_cache(predictions)
+        scorer._db_api._created_tables.discard(predictions.physical_name)
     timings["predict"] = time.perf_counter() - start
+    record["candidate_pairs"] = int(
+        con.execute("SELECT count(*) FROM linkage_pairs").fetchall()[0][0]
+    )
     prior = float(scoring["probability_two_random_records_match"])
     total = (
         sizes[0] * (sizes[0] - 1) / 2

@@ -22,7 +22,7 @@ address the household levels weigh a namesake), and a full name one person carri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
@@ -131,10 +131,18 @@ def _aliased(sql: str) -> str:
     return sql
 
 
-def register(con: duckdb.DuckDBPyConnection, linker: Any, tables: Sequence[str]) -> int:
+def register(
+    con: duckdb.DuckDBPyConnection,
+    linker: Any,
+    tables: Sequence[str],
+    handover: Callable[[str], Any] | None = None,
+) -> int:
     """Compute the lookup over ``tables`` and register it with ``linker`` (a Splink linker
-    whose settings hold :func:`comparison`); returns the number of full names it lowers."""
+    whose settings hold :func:`comparison`); returns the number of full names it lowers.
+    ``handover`` gives the lookup to a linker on another engine (Spark: ADR 0038); the lookup
+    itself is computed in DuckDB, from the prepared records."""
     con.execute(f"CREATE OR REPLACE TABLE __jd_tf_full_name AS {lookup_sql(tables)}")
-    frame = linker._db_api.register("__jd_tf_full_name", table_name="__jd_tf_full_name_in")
+    source = handover("__jd_tf_full_name") if handover else "__jd_tf_full_name"
+    frame = linker._db_api.register(source, table_name="__jd_tf_full_name_in")
     linker.table_management.register_term_frequency_lookup(frame, COLUMN)
     return int(con.execute("SELECT count(*) FROM __jd_tf_full_name").fetchall()[0][0])

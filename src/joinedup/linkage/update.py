@@ -25,6 +25,9 @@ prepared-records snapshot, with that run's model (no retraining):
    (``joinedup linkage build``), which re-scores every pair.
 5. **Store.** A ``linkage_run`` of kind ``incremental`` whose pairs are the parent's, less
    those of removed or changed records, plus the new ones; households are recomputed.
+
+With ``JOINEDUP_ENGINE=spark`` step 2 (and the guard pairs of step 3) run on Spark
+(:mod:`joinedup.linkage.on_spark`, ADR 0038); the rest does not change.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ from joinedup.linkage.inputs import (
     person_datasets,
 )
 from joinedup.linkage.names import register_variants
+from joinedup.linkage.on_spark import SparkLinkage
 from joinedup.linkage.prepare import prepare_sql
 from joinedup.linkage.review import forced_pairs
 from joinedup.linkage.runs import (
@@ -215,12 +219,17 @@ def update_index(
             }
         start = time.perf_counter()
         report(0.35, f"Scoring {delta.new + delta.changed_records:,} new and changed records")
-        linker = _score(con, model.settings, delta.boundary)
-        timings["predict"] = time.perf_counter() - start
-        start = time.perf_counter()
-        report(0.7, "Clustering")
-        earlier = store.sql_source(run.index_sha256)
-        _cluster(settings, con, linker, run.threshold, delta.boundary, earlier)
+        spark = SparkLinkage.open(settings) if settings.engine == "spark" else None
+        try:
+            linker = _score(con, model.settings, delta.boundary, spark)
+            timings["predict"] = time.perf_counter() - start
+            start = time.perf_counter()
+            report(0.7, "Clustering")
+            earlier = store.sql_source(run.index_sha256)
+            _cluster(settings, con, linker, run.threshold, delta.boundary, earlier, spark)
+        finally:
+            if spark:
+                spark.close()
         ids = stabilise_ids(
             con,
             "linkage_clusters",
@@ -425,18 +434,29 @@ def _combine(con: duckdb.DuckDBPyConnection, source: str, delta: Delta) -> None:
         con.execute(f"DROP TABLE {table}")
 
 
-def _linker_with_tf(con: duckdb.DuckDBPyConnection, table: str, settings: dict[str, Any]) -> Any:
+def _linker_with_tf(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    settings: dict[str, Any],
+    spark: SparkLinkage | None = None,
+) -> Any:
     """A linker over ``table`` with its term-frequency tables computed (prediction on
     subsets of it reads them)."""
-    linker = m.make_linker(con, [table], settings)
+    linker = m.engine_linker(con, [table], settings, spark)
     if any(c["output_column_name"] == namesakes.COLUMN for c in settings["comparisons"]):
-        namesakes.register(con, linker, [table])  # the whole index's namesakes
+        # the whole index's namesakes
+        namesakes.register(con, linker, [table], spark.handover(con) if spark else None)
     for column in linker._settings_obj._term_frequency_columns:
         linker.table_management.compute_tf_table(column.unquote().name)
     return linker
 
 
-def _score(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], kept: int) -> Any:
+def _score(
+    con: duckdb.DuckDBPyConnection,
+    settings: dict[str, Any],
+    kept: int,
+    spark: SparkLinkage | None = None,
+) -> Any:
     """``__new_pairs``: delta × kept and delta × delta, scored with the run's model (rids
     below ``kept`` are kept records). Returns the linker, whose term frequencies (the whole
     index's) score the guard pairs too."""
@@ -444,20 +464,29 @@ def _score(con: duckdb.DuckDBPyConnection, settings: dict[str, Any], kept: int) 
         con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM linkage_records WHERE {condition}"
         )
-    linker = _linker_with_tf(con, "linkage_records", settings)
+    linker = _linker_with_tf(con, "linkage_records", settings, spark)
     db_api = linker._db_api
-    left = db_api.register("__kept_view", table_name="__jd_kept")
-    right = db_api.register("__delta_view", table_name="__jd_delta")
+    source = spark.handover(con) if spark else (lambda name: name)
+    left = db_api.register(source("__kept_view"), table_name="__jd_kept")
+    right = db_api.register(source("__delta_view"), table_name="__jd_delta")
     parts = []
     if kept:
         between = linker.inference.predict_between(left, right, warning_mode="never")
         parts.append(between)
     within = linker.inference.predict_within(right, warning_mode="never")
     parts.append(within)
-    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {p.physical_name}" for p in parts)
+    names = [p.physical_name for p in parts]
+    if spark:  # the scored pairs come back to DuckDB
+        names = [f"__new_pairs_{i}" for i in range(len(parts))]
+        for part, name in zip(parts, names, strict=True):
+            spark.to_duckdb(con, part, name)
+    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {name}" for name in names)
     con.execute(f"CREATE OR REPLACE TABLE __new_pairs AS {union}")
     for part in parts:
         part.drop_table_from_database_and_remove_from_cache()
+    if spark:
+        for name in names:
+            con.execute(f"DROP TABLE {name}")
     return linker
 
 
@@ -468,6 +497,7 @@ def _cluster(
     threshold: float,
     kept: int,
     earlier: str,
+    spark: SparkLinkage | None = None,
 ) -> None:
     """``linkage_clusters`` over all records: kept residents held together, delta records
     joined through their links, cannot-links honoured (see the module docstring)."""
@@ -499,7 +529,7 @@ def _cluster(
     prob.insert(0, np.full(int(mask.sum()), 2.0))
     links = (np.concatenate(left), np.concatenate(right), np.concatenate(prob))
     c_left, c_right = [_ints(cannot.column(0))], [_ints(cannot.column(1))]
-    guard = _guard_pairs(con, linker, n, links, threshold)
+    guard = _guard_pairs(con, linker, n, links, threshold, spark)
     if guard is not None:
         c_left.append(guard[0])
         c_right.append(guard[1])
@@ -524,6 +554,7 @@ def _guard_pairs(
     n: int,
     links: tuple[Any, Any, Any],
     threshold: float,
+    spark: SparkLinkage | None = None,
 ) -> tuple[Any, Any] | None:
     """Cannot-links between existing residents that delta records would join: the pairs
     between their records, scored, where the model says the two are different people."""
@@ -543,14 +574,21 @@ def _guard_pairs(
     if not con.execute("SELECT count(*) FROM __guard").fetchall()[0][0]:
         con.execute("DROP TABLE __guard")
         return None
-    frame = linker._db_api.register("__guard", table_name="__jd_guard")
+    source = spark.handover(con)("__guard") if spark else "__guard"
+    frame = linker._db_api.register(source, table_name="__jd_guard")
     scored = linker.inference.predict_within(frame, warning_mode="never")
+    scored_name = scored.physical_name
+    if spark:
+        scored_name = "__guard_scored"
+        spark.to_duckdb(con, scored, scored_name)
     rows = con.sql(
-        f"""SELECT p.rid_l, p.rid_r FROM {scored.physical_name} p
+        f"""SELECT p.rid_l, p.rid_r FROM {scored_name} p
         JOIN __guard a ON a.rid = p.rid_l JOIN __guard b ON b.rid = p.rid_r
         WHERE a.__resident <> b.__resident AND {cannot_link_sql(threshold)}"""
     ).to_arrow_table()
     scored.drop_table_from_database_and_remove_from_cache()
+    if spark:
+        con.execute(f"DROP TABLE {scored_name}")
     con.execute("DROP TABLE __guard")
     return _ints(rows.column(0)), _ints(rows.column(1))
 
