@@ -62,8 +62,8 @@ test: install browser lint ## Lint, type-check and run every test
 	[ $$status -eq 0 ] && [ $$typed -eq 0 ]
 
 lint: $(VENV_STAMP) ## ruff lint and format check, and the import contracts (pyproject.toml)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/lint-imports --no-cache
 
 typecheck: $(VENV_STAMP) ## mypy over the package

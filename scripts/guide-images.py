@@ -2,9 +2,9 @@
 
 Run the journeys first (they screenshot the synthetic demo region only), then one of:
 
-    .venv/bin/python scripts/guide-images.py                  # the analyst, hub admin and public guides' pictures
-    .venv/bin/python scripts/guide-images.py caseworker dpo   # every step of these roles' journeys
-    .venv/bin/python scripts/guide-images.py --shrink FILE…   # reduce pictures in place
+    .venv/bin/python scripts/guide-images.py                 # analyst, hub admin, public guides
+    .venv/bin/python scripts/guide-images.py caseworker dpo  # every step of these journeys
+    .venv/bin/python scripts/guide-images.py --shrink FILE…  # reduce pictures in place
 
 Each picture is the top of one step's full-page screenshot (at most ``HEIGHT`` pixels, from
 ``top``), scaled to ``WIDTH`` and reduced to a small palette, so each stays under 200 KB.
