@@ -41,3 +41,12 @@ def test_regular_expressions_keep_duckdb_meaning() -> None:
     assert "'$1 $2'" in sql
     with pytest.raises(NotPortable, match="first match"):
         spark_sql("SELECT regexp_replace(x, 'a', 'b') FROM t")
+
+
+def test_shuffle_partitions_follow_the_local_cores_and_leave_clusters_to_spark() -> None:
+    from joinedup.store.spark import shuffle_partitions
+
+    assert shuffle_partitions("local[2]") == "2"
+    assert shuffle_partitions("local[4,3]") == "4"  # cores, then failures allowed
+    assert int(shuffle_partitions("local[*]")) >= 1
+    assert shuffle_partitions("spark://hub:7077") == "200"  # Spark's default on a cluster

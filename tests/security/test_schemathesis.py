@@ -11,7 +11,7 @@ ensure_resource_availability) are enabled too, but act only in a stateful run wi
 case here is one request, and the API deletes nothing.
 The other roles (a caseworker under ``fsm``, a DPO under ``subject-access``, each under a
 purpose the register grants it) and an anonymous caller run the whole API with valid inputs,
-held to the same checks.
+with fewer examples, and must never get a server error (issue 15's target).
 
 Operations with path parameters run twice: with generated values (mostly 404s), and with
 values that exist in the hub (its organisations, dataset, versions, agreement, jobs, users),
@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
 
 from joinedup.catalog.db import dispose_engines
 from joinedup.web import auth
@@ -127,6 +128,8 @@ def fuzz(
     headers: dict[str, str],
     mode: GenerationMode = GenerationMode.POSITIVE,
     tag: str | None = None,
+    checks: list[Any] | None = None,
+    examples: int = MAX_EXAMPLES,
 ) -> list[str]:
     """Run every operation with generated cases (valid ones, or invalid ones for
     ``GenerationMode.NEGATIVE``) and every check; the failures, one line each.
@@ -153,7 +156,7 @@ def fuzz(
         for strategy in strategies:
 
             @given(case=strategy)
-            @BOUNDED
+            @settings(BOUNDED, max_examples=examples)
             def run(case: Any) -> None:
                 negated = _negated(case)
                 ours = {k: v for k, v in headers.items() if ("header", k.lower()) not in negated}
@@ -161,7 +164,7 @@ def fuzz(
                 response = case.call(headers=sent)
                 try:
                     # every check enabled; ignored_auth resends without the token it was sent
-                    case.validate_response(response, headers=sent)
+                    case.validate_response(response, checks=checks, headers=sent)
                 except (Exception, BaseExceptionGroup) as exc:
                     exc.add_note(
                         f"{case.as_curl_command()}\n-> {response.status_code} "
@@ -220,12 +223,13 @@ def test_the_staff_api_passes_every_check(
 
 
 @pytest.mark.parametrize("username", ["lam-case", "lam-dpo", None])
-def test_the_whole_api_passes_every_check_as_each_role(
+def test_no_server_errors_as_each_role(
     api_schema: Any, tokens: dict[str, dict[str, str]], username: str | None
 ) -> None:
     """The whole API with valid inputs, as a caseworker and a DPO (each under a purpose
-    granted to the role), and anonymously: 0 failures of any check, so no server error."""
-    failures = fuzz(api_schema, tokens[username] if username else {})
+    granted to the role), and anonymously: never a 5xx."""
+    headers = tokens[username] if username else {}
+    failures = fuzz(api_schema, headers, checks=[not_a_server_error], examples=6)
     assert not failures, "\n\n".join(failures)
 
 

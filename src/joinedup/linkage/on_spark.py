@@ -117,9 +117,11 @@ def with_parameters(trained: dict[str, Any], canonical: dict[str, Any]) -> dict[
             got["comparison_levels"], source["comparison_levels"], strict=True
         ):
             level["sql_condition"] = original["sql_condition"]
-    out["blocking_rules_to_generate_predictions"] = copy.deepcopy(
-        canonical.get("blocking_rules_to_generate_predictions", [])
-    )
+    # as Splink saves a DuckDB linker's rules: each names its dialect
+    out["blocking_rules_to_generate_predictions"] = [
+        {**r, "sql_dialect": "duckdb"} if isinstance(r, dict) else r
+        for r in copy.deepcopy(canonical.get("blocking_rules_to_generate_predictions", []))
+    ]
     out["sql_dialect"] = "duckdb"
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -67,6 +68,17 @@ def splink_udf_jar() -> Path:
     return jars[-1]
 
 
+def shuffle_partitions(master: str) -> str:
+    """Partitions after a shuffle: on one machine (``local[N]``) one per core, since Splink
+    runs hundreds of small stages and each task has a fixed cost; on a cluster Spark's own
+    default, which ``[joinedup.spark]`` can change (``spark.sql.shuffle.partitions``)."""
+    found = re.fullmatch(r"local\[(\d+|\*)(?:,\s*\d+)?\]|local", master.strip())
+    if not found:
+        return "200"
+    cores = found.group(1)
+    return cores if cores and cores != "*" else str(os.cpu_count() or 1)
+
+
 def spark_session(settings: Settings) -> SparkSession:
     """This process's Spark session for ``settings.spark_master`` (built on first use)."""
     problem = spark_problem()
@@ -91,7 +103,7 @@ def spark_session(settings: Settings) -> SparkSession:
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")  # never on our standard error
-            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.shuffle.partitions", shuffle_partitions(settings.spark_master))
             # as DuckDB has them, for the queries joinedup transpiles (store/dialect.py): a
             # failed cast is NULL where the SQL allows for it, and the size of NULL is NULL
             .config("spark.sql.ansi.enabled", "false")
