@@ -11,6 +11,7 @@ import pytest
 
 from joinedup.linkage import comparisons as c
 from joinedup.linkage import model as m
+from joinedup.linkage import u_from_values
 from joinedup.linkage.names import are_variants, register_variants
 from joinedup.linkage.prepare import prepare_sql
 
@@ -382,9 +383,9 @@ def test_junior_and_senior_at_one_address_stay_apart(con) -> None:
 
 def test_identifier_u_counts_transpositions_from_the_values(con) -> None:
     ids = ["1234567", "1234576", "7654321", "1111111"]  # one transposed pair of four values
-    con.register("ids_raw", pa.table({c: ids for c in m.EXACT_IDS}))
+    con.register("ids_raw", pa.table({c: ids for c in u_from_values.EXACT_IDS}))
     con.execute("CREATE TABLE ids AS SELECT * FROM ids_raw")
-    u = m.identifier_u(con, ["ids"])["nhs_number"]
+    u = u_from_values.identifier_u(con, ["ids"])["nhs_number"]
     assert u[m.SAME] == pytest.approx(4 / 16)
     assert u[m.TRANSPOSED] == pytest.approx(2 / 16)  # each of the pair, in either order
 

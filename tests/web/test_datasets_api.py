@@ -426,7 +426,7 @@ def test_openapi_documents_the_upload(api: TestClient) -> None:
     assert post["tags"] == ["datasets"]
     body = post["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert body["required"] == ["file"]
-    assert set(body["properties"]) == {"file", "mapping", "standard", "period"}
+    assert set(body["properties"]) == {"file", "mapping", "standard", "period", "confirm_layout"}
     assert {"200", "201", "202", "404", "413", "422"} <= set(post["responses"])
     assert any(tag["name"] == "datasets" for tag in schema["tags"])
     assert any(tag["name"] == "standards" for tag in schema["tags"])

@@ -410,7 +410,7 @@ def with_household_context(settings: dict[str, Any], u: dict[str, float]) -> dic
     trained m of "exact" (recording a name or a date right does not depend on where one
     lives); u is the chance that two different people
     of one household share it (a junior and senior, twins), estimated from the data by
-    :func:`joinedup.linkage.model.household_u`, not from random pairs. Random pairs make a
+    :func:`joinedup.linkage.u_from_values.household_u`, not from random pairs. Random pairs make a
     shared date of birth look like overwhelming evidence; within a household it is not."""
     for comparison in settings["comparisons"]:
         name = comparison["output_column_name"]

@@ -188,7 +188,7 @@ def _load(
 
 
 #: Random pairs sampled for u in the standalone commands. The "exact" levels' u come from the
-#: values' frequencies (:func:`joinedup.linkage.model.exact_u`), so sampling only has to see
+#: values' frequencies (:func:`joinedup.linkage.u_from_values.exact_u`), so sampling only has to see
 #: the levels that are not rare (typos, similar names, postcode areas): 300,000 pairs show a
 #: level of u = 1e-4 thirty times, and take about 1.5 s to compare instead of 10.
 U_PAIRS = 1e5
