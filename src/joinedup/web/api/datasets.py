@@ -57,7 +57,7 @@ from joinedup.ingest.service import (
 )
 from joinedup.standards import field_names
 from joinedup.web.api.layouts import LayoutDriftRefused
-from joinedup.web.api.responses import errors
+from joinedup.web.api.responses import errors, upload_errors
 from joinedup.web.auth import (
     SIGNED_IN,
     Principal,
@@ -223,21 +223,7 @@ def _field_errors(errors: dict[str, str]) -> JSONResponse:
         200: {"model": IngestOutcome, "description": "wait=true: identical to a stored version"},
         201: {"model": IngestOutcome, "description": "wait=true: the new version"},
         202: {"model": UploadAccepted, "description": "The ingest job has started"},
-        **errors(
-            400,
-            401,
-            403,
-            404,
-            413,
-            415,
-            described={
-                400: "A malformed multipart body",
-                403: "Not a data owner of this organisation",
-                404: "No such organisation",
-                413: "The file is larger than the limit",
-                415: "The body is not multipart/form-data",
-            },
-        ),
+        **upload_errors(),
         409: {
             "model": LayoutDriftRefused,
             "description": "No mapping was given and the file's columns drifted from the "

@@ -16,7 +16,7 @@ from joinedup.ingest.errors import IngestError
 from joinedup.ingest.layouts import LayoutMatch, drift_message, match_layout, remember_layout
 from joinedup.ingest.service import UPLOAD_ROLES, IngestErrorDetail, organisation_exists
 from joinedup.ingest.suggest import read_sample
-from joinedup.web.api.responses import errors
+from joinedup.web.api.responses import upload_errors
 from joinedup.web.auth import SIGNED_IN, Principal
 from joinedup.web.guards import guard
 from joinedup.web.uploads import (
@@ -43,19 +43,7 @@ Accepter = Annotated[Principal, ACCEPTERS.depends]
 OrgCode = Annotated[str, Path(description="The organisation's code", max_length=64)]
 DatasetName = Annotated[str, Path(description="The dataset's name", max_length=120)]
 MAPPING_BYTES = 32 * KIB
-REFUSALS = errors(
-    400,
-    401,
-    403,
-    404,
-    413,
-    415,
-    described={
-        400: "A malformed multipart body",
-        403: "Not a data owner of this organisation",
-        415: "The body is not multipart/form-data",
-    },
-)
+REFUSALS = upload_errors({404: "No such organisation or dataset"})
 MAPPING_PART = {
     "type": "string",
     "maxLength": MAPPING_BYTES,

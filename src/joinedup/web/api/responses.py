@@ -40,3 +40,19 @@ def errors(*codes: int, described: Mapping[int, str] | None = None) -> Responses
     words some of them for the route (``{403: "Not a DPO"}``)."""
     wording = {**DESCRIBED, **(described or {})}
     return {code: {"model": Message, "description": wording[code]} for code in codes}
+
+
+#: How a multipart upload is refused, before its job: the file upload and the layout routes.
+UPLOAD_REFUSALS: Mapping[int, str] = {
+    400: "A malformed multipart body",
+    403: "Not a data owner of this organisation",
+    404: "No such organisation",
+    413: "The file is larger than the limit",
+    415: "The body is not multipart/form-data",
+}
+
+
+def upload_errors(described: Mapping[int, str] | None = None) -> Responses:
+    """OpenAPI ``responses`` for a multipart upload's refusals (401 included), reworded by
+    ``described`` where a route refuses for its own reason."""
+    return errors(401, *UPLOAD_REFUSALS, described={**UPLOAD_REFUSALS, **(described or {})})
