@@ -142,16 +142,24 @@ def _usage(pid: int) -> tuple[float, float] | None:
 def run_child(code: str, args: list[str], cores: int | None = None) -> dict[str, Any]:
     """Run ``code`` in a child (on ``cores`` CPUs); its stdout's last line, wall and CPU time
     and the peak memory of its process tree."""
+    got = run_tree([sys.executable, "-c", code, *args], cores, capture=True)
+    if got["returncode"]:
+        raise RuntimeError(f"child failed ({got['returncode']}):\n{got['stderr'][-3000:]}")
+    return {k: got[k] for k in ("wall", "cpu", "peak_mb")} | {
+        "result": json.loads(got["stdout"].strip().splitlines()[-1])
+    }
+
+
+def run_tree(command: list[str], cores: int | None = None, capture: bool = False) -> dict[str, Any]:
+    """Run ``command`` (on ``cores`` CPUs): its wall time, the CPU time (user + sys) of its
+    whole process tree (a JVM it starts included), sampled from /proc every 0.2 s, and the
+    peak resident memory of that tree (the sum over its processes)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     preexec = (lambda: os.sched_setaffinity(0, set(range(cores)))) if cores else None
+    pipe = subprocess.PIPE if capture else None
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        preexec_fn=preexec,
+        command, stdout=pipe, stderr=pipe, text=True, env=env, preexec_fn=preexec
     )
     cpu_seen: dict[int, float] = {}
     peak = [0.0]
@@ -174,14 +182,28 @@ def run_child(code: str, args: list[str], cores: int | None = None) -> dict[str,
     done.set()
     sampler.join()
     wall = time.perf_counter() - started
-    if proc.returncode:
-        raise RuntimeError(f"child failed ({proc.returncode}):\n{err[-3000:]}")
     return {
         "wall": wall,
         "cpu": sum(cpu_seen.values()),
         "peak_mb": peak[0],
-        "result": json.loads(out.strip().splitlines()[-1]),
+        "returncode": proc.returncode,
+        "stdout": out or "",
+        "stderr": err or "",
     }
+
+
+def measure(command: list[str]) -> None:
+    """Run any command (a test run, a demo) and print its wall time, its process tree's CPU
+    time and peak memory, and the load average before and after."""
+    before = os.getloadavg()
+    got = run_tree(command)
+    after = os.getloadavg()
+    print(
+        f"wall {got['wall']:.1f} s  cpu {got['cpu']:.1f} s  peak {got['peak_mb']:.0f} MB  "
+        f"load {before[0]:.1f}/{before[1]:.1f} -> {after[0]:.1f}/{after[1]:.1f}  "
+        f"exit {got['returncode']}  {' '.join(command)}",
+        flush=True,
+    )
 
 
 def homes(sizes: list[int], out: Path) -> None:
@@ -422,7 +444,7 @@ def markdown(rows: list[dict[str, Any]], out_fit: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("homes", "run", "fit"))
+    parser.add_argument("command", choices=("homes", "run", "fit", "measure"))
     parser.add_argument("--sizes", default="2000,4000,8000")
     parser.add_argument("--engines", default="duckdb:1,duckdb:2,spark:1,spark:2")
     parser.add_argument("--runs", type=int, default=3)
@@ -430,7 +452,11 @@ def main() -> None:
     parser.add_argument(
         "--name", default="main", help="results file runs-NAME.json (fit reads all)"
     )
+    parser.add_argument("argv", nargs="*", help="measure: the command to run (after --)")
     args = parser.parse_args()
+    if args.command == "measure":
+        measure(args.argv)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.command == "homes":
