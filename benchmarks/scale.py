@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/scale.py homes --sizes 2000,4000,8000 [--out DIR]
     .venv/bin/python benchmarks/scale.py run --sizes 2000,4000,8000 [--engines duckdb:1,duckdb:2,spark:1,spark:2] [--runs 3]
     .venv/bin/python benchmarks/scale.py fit [--out DIR]
+    .venv/bin/python benchmarks/scale.py measure -- COMMAND...
 
 ``homes`` builds one home per region size (residents): the demo's first three stages
 (synthetic region, ingest, governance), so each holds the person records a linkage build
@@ -29,6 +30,14 @@ processes). Both engines are limited to N cores (CPU affinity) as well as N thre
 * the driver stages (read and prepare, cluster, store: linear) from their per-record cost
   at a million records on 2 cores (no speed-up from a larger driver is assumed), and the
   driver's clustering arrays from the stored share of the pairs.
+* from the small sizes alone, per engine and cores: the exponents ``b`` of ``cost = a·size^b``
+  (least squares in log space; the build's CPU and peak memory against the records,
+  training's CPU against the records, scoring's CPU against the candidate pairs), and the
+  largest measured build's training and scoring CPU scaled by them to each target. Marked as
+  such: three orders of magnitude from sizes where fixed costs still weigh (``b`` below 1).
+
+``measure`` runs any command (a test run, a demo) and prints its wall time, its process
+tree's CPU time (a JVM included) and peak memory, and the load average.
 
 Writes ``scale.json`` and ``scale.md`` to the out dir.
 """
@@ -142,16 +151,24 @@ def _usage(pid: int) -> tuple[float, float] | None:
 def run_child(code: str, args: list[str], cores: int | None = None) -> dict[str, Any]:
     """Run ``code`` in a child (on ``cores`` CPUs); its stdout's last line, wall and CPU time
     and the peak memory of its process tree."""
+    got = run_tree([sys.executable, "-c", code, *args], cores, capture=True)
+    if got["returncode"]:
+        raise RuntimeError(f"child failed ({got['returncode']}):\n{got['stderr'][-3000:]}")
+    return {k: got[k] for k in ("wall", "cpu", "peak_mb")} | {
+        "result": json.loads(got["stdout"].strip().splitlines()[-1])
+    }
+
+
+def run_tree(command: list[str], cores: int | None = None, capture: bool = False) -> dict[str, Any]:
+    """Run ``command`` (on ``cores`` CPUs): its wall time, the CPU time (user + sys) of its
+    whole process tree (a JVM it starts included), sampled from /proc every 0.2 s, and the
+    peak resident memory of that tree (the sum over its processes)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     preexec = (lambda: os.sched_setaffinity(0, set(range(cores)))) if cores else None
+    pipe = subprocess.PIPE if capture else None
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        preexec_fn=preexec,
+        command, stdout=pipe, stderr=pipe, text=True, env=env, preexec_fn=preexec
     )
     cpu_seen: dict[int, float] = {}
     peak = [0.0]
@@ -174,14 +191,28 @@ def run_child(code: str, args: list[str], cores: int | None = None) -> dict[str,
     done.set()
     sampler.join()
     wall = time.perf_counter() - started
-    if proc.returncode:
-        raise RuntimeError(f"child failed ({proc.returncode}):\n{err[-3000:]}")
     return {
         "wall": wall,
         "cpu": sum(cpu_seen.values()),
         "peak_mb": peak[0],
-        "result": json.loads(out.strip().splitlines()[-1]),
+        "returncode": proc.returncode,
+        "stdout": out or "",
+        "stderr": err or "",
     }
+
+
+def measure(command: list[str]) -> None:
+    """Run any command (a test run, a demo) and print its wall time, its process tree's CPU
+    time and peak memory, and the load average before and after."""
+    before = os.getloadavg()
+    got = run_tree(command)
+    after = os.getloadavg()
+    print(
+        f"wall {got['wall']:.1f} s  cpu {got['cpu']:.1f} s  peak {got['peak_mb']:.0f} MB  "
+        f"load {before[0]:.1f}/{before[1]:.1f} -> {after[0]:.1f}/{after[1]:.1f}  "
+        f"exit {got['returncode']}  {' '.join(command)}",
+        flush=True,
+    )
 
 
 def homes(sizes: list[int], out: Path) -> None:
@@ -263,6 +294,10 @@ RECORDS_PER_RESIDENT = 4.57
 #: million of 5 million: docs/benchmarks.md, "Incremental"), and the bytes a stored pair takes
 #: in clustering (two int64 record numbers and a float64 probability).
 STORED_SHARE, CLUSTER_BYTES = 0.84, 24
+#: Regions below this many records are left out of the pairs law: a few months of a small
+#: region (the cached 1,500-resident test region: 2,116 records, 1.2 pairs a record) has too
+#: few records for blocking's growth with size to show, and would bend the law through them.
+PAIRS_MIN_RECORDS = 5_000
 
 
 def _linear(xs: list[float], ys: list[float]) -> tuple[float, float]:
@@ -302,11 +337,46 @@ def _median_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _stage_cpu(row: dict[str, Any], stages: tuple[str, ...]) -> float:
+    """CPU-seconds of ``stages`` of a build: the child's CPU time in the share of its wall
+    time those stages took (the machine is shared, so wall time alone says little)."""
+    return row["cpu"] * sum(row["stages"].get(s, 0.0) for s in stages) / row["wall"]
+
+
 def _pair_cpu(row: dict[str, Any]) -> float:
-    """CPU-seconds of a build's pair stages: the child's CPU time in the share of its wall
-    time the pair stages took (the machine is shared, so wall time alone says little)."""
-    share = sum(row["stages"].get(s, 0.0) for s in PAIR_STAGES) / row["wall"]
-    return row["cpu"] * share
+    return _stage_cpu(row, PAIR_STAGES)
+
+
+def exponents(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per engine and cores, through the sizes measured (at least two): the exponent ``b`` of
+    ``cost = a * size^b`` (least squares in log space) for the build's CPU and peak memory
+    against the records, training's CPU against the records and scoring's CPU against the
+    candidate pairs. ``b`` near 1 is a cost per record (or pair); below 1, fixed costs still
+    weigh at these sizes."""
+    out: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(f"{r['engine']}:{r['cores']}", []).append(r)
+    for name, group in groups.items():
+        group = sorted(group, key=lambda r: r["records"])
+        if len({r["records"] for r in group}) < 2:
+            continue
+        records = [math.log(r["records"]) for r in group]
+        pairs = [math.log(r["candidate_pairs"]) for r in group]
+
+        def slope(xs: list[float], ys: list[float]) -> float:
+            return _linear(xs, [math.log(max(y, 1e-3)) for y in ys])[1]
+
+        out[name] = {
+            "sizes": [r["residents"] for r in group],
+            "records": [r["records"] for r in group],
+            "build_cpu_per_record": slope(records, [r["cpu"] for r in group]),
+            "peak_mb_per_record": slope(records, [r["peak_mb"] for r in group]),
+            "train_cpu_per_record": slope(records, [_stage_cpu(r, ("train",)) for r in group]),
+            "predict_cpu_per_pair": slope(pairs, [_stage_cpu(r, ("predict",)) for r in group]),
+            "largest": group[-1],
+        }
+    return out
 
 
 def fit(out: Path) -> dict[str, Any]:
@@ -318,7 +388,7 @@ def fit(out: Path) -> dict[str, Any]:
     records_per_resident = RECORDS_PER_RESIDENT
     # candidate pairs against records, pairs = c * n^k, through the measured sizes and the anchor
     pts = sorted(
-        {(r["records"], r["candidate_pairs"]) for r in rows}
+        {(r["records"], r["candidate_pairs"]) for r in rows if r["records"] >= PAIRS_MIN_RECORDS}
         | {(ANCHOR["records"], ANCHOR["candidate_pairs"])}
     )
     log_c, k = _linear([math.log(n) for n, _ in pts], [math.log(p) for _, p in pts])
@@ -332,23 +402,28 @@ def fit(out: Path) -> dict[str, Any]:
         and d["residents"] == s["residents"]
         and d["cores"] == s["cores"]
     ]
-    duck_row, spark_row = max(both, key=lambda pair: pair[0]["records"])
-    ratio = _pair_cpu(spark_row) / _pair_cpu(duck_row)
+    ratio: float | None = None
+    measured_at: dict[str, int] | None = None
+    if both:
+        duck_row, spark_row = max(both, key=lambda pair: pair[0]["records"])
+        ratio = _pair_cpu(spark_row) / _pair_cpu(duck_row)
+        measured_at = {"residents": duck_row["residents"], "cores": duck_row["cores"]}
     # scoring grows with the candidate pairs; training (u and EM on at most 2 million
     # sampled pairs each, term frequencies) with the records
     anchor_pair_cpu = ANCHOR["stages"]["predict"] * ANCHOR["cores"] / ANCHOR["candidate_pairs"]
     anchor_train_cpu = ANCHOR["stages"]["train"] * ANCHOR["cores"] / ANCHOR["records"]
-    spark_pair_cpu = ratio * anchor_pair_cpu
-    spark_train_cpu = ratio * anchor_train_cpu
+    curve = exponents(rows)
     out_fit: dict[str, Any] = {
         "records_per_resident": records_per_resident,
         "pairs_exponent": k,
         "pairs_coefficient": math.exp(log_c),
+        "exponents": {
+            n: {k_: v for k_, v in e.items() if k_ != "largest"} for n, e in curve.items()
+        },
         "spark_to_duckdb_pair_cpu": ratio,
-        "ratio_measured_at": {"residents": duck_row["residents"], "cores": duck_row["cores"]},
+        "ratio_measured_at": measured_at,
         "duckdb_pair_cpu_s": anchor_pair_cpu,
-        "spark_pair_cpu_s": spark_pair_cpu,
-        "spark_train_cpu_per_record_s": spark_train_cpu,
+        "duckdb_train_cpu_per_record_s": anchor_train_cpu,
         "efficiency": EFFICIENCY,
         "targets": {},
     }
@@ -358,19 +433,34 @@ def fit(out: Path) -> dict[str, Any]:
         cluster = CLUSTERS[name]
         cores_total = cluster["executors"] * cluster["cores"]
         driver = {s: ANCHOR["stages"][s] * records / ANCHOR["records"] for s in DRIVER_STAGES}
-        spark_cpu = spark_pair_cpu * pairs + spark_train_cpu * records
-        pair_s = spark_cpu / (cores_total * EFFICIENCY)
-        out_fit["targets"][name] = {
+        duck_cpu = anchor_pair_cpu * pairs + anchor_train_cpu * records
+        target: dict[str, Any] = {
             "residents": residents,
             "records": records,
             "candidate_pairs": pairs,
             "cluster": cluster,
-            "pair_stages_s": pair_s,
-            "pair_cpu_hours": spark_cpu / 3600,
+            "duckdb_pair_cpu_hours": duck_cpu / 3600,
             "driver_stages_s": driver,
-            "total_s": pair_s + sum(driver.values()),
             "driver_cluster_gb": STORED_SHARE * pairs * CLUSTER_BYTES / 1e9,
+            # from the small sizes alone: the largest measured build's CPU scaled by the
+            # fitted exponents (training by the records, scoring by the pairs)
+            "from_curve_cpu_hours": {
+                n: (
+                    _stage_cpu(e["largest"], ("train",))
+                    * (records / e["largest"]["records"]) ** e["train_cpu_per_record"]
+                    + _stage_cpu(e["largest"], ("predict",))
+                    * (pairs / e["largest"]["candidate_pairs"]) ** e["predict_cpu_per_pair"]
+                )
+                / 3600
+                for n, e in curve.items()
+            },
         }
+        if ratio is not None:
+            spark_cpu = ratio * duck_cpu
+            target["pair_cpu_hours"] = spark_cpu / 3600
+            target["pair_stages_s"] = spark_cpu / (cores_total * EFFICIENCY)
+            target["total_s"] = target["pair_stages_s"] + sum(driver.values())
+        out_fit["targets"][name] = target
     (out / "scale.json").write_text(json.dumps({"rows": rows, "fit": out_fit}, indent=1))
     text = markdown(rows, out_fit)
     (out / "scale.md").write_text(text)
@@ -397,32 +487,56 @@ def markdown(rows: list[dict[str, Any]], out_fit: dict[str, Any]) -> str:
             f"| {s.get('cluster', 0):.1f} | {s.get('store', 0):.1f} |"
         )
     f = out_fit
+    ratio = f["spark_to_duckdb_pair_cpu"]
     lines += [
         "",
         f"Records per resident: {f['records_per_resident']:.2f}. Candidate pairs = "
         f"{f['pairs_coefficient']:.3g} x records^{f['pairs_exponent']:.3f}. "
-        f"Spark/DuckDB CPU on the pair stages at {f['ratio_measured_at']['residents']:,} residents, "
-        f"{f['ratio_measured_at']['cores']} cores: {f['spark_to_duckdb_pair_cpu']:.1f}x; "
-        f"DuckDB CPU per candidate pair at a million records: {f['duckdb_pair_cpu_s'] * 1e6:.1f} µs; "
-        f"Spark (upper bound): {f['spark_pair_cpu_s'] * 1e6:.0f} µs.",
+        f"DuckDB CPU per candidate pair at a million records: {f['duckdb_pair_cpu_s'] * 1e6:.1f} µs, "
+        f"per record in training {f['duckdb_train_cpu_per_record_s'] * 1e6:.1f} µs. "
+        + (
+            f"Spark/DuckDB CPU on the pair stages at {f['ratio_measured_at']['residents']:,} residents, "
+            f"{f['ratio_measured_at']['cores']} cores (R): {ratio:.1f}x."
+            if ratio is not None
+            else "Spark/DuckDB ratio R: no size measured on both engines."
+        ),
         "",
-        "| target | residents | records | candidate pairs | cluster | pair stages (CPU hours; on the cluster) | driver stages (DuckDB) | total | clustering arrays on the driver |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+        "Exponents b of cost = a x size^b through the sizes measured (small sizes, shared machine):",
+        "",
+        "| engine | sizes (residents) | build CPU / records | peak memory / records | training CPU / records | scoring CPU / candidate pairs |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, e in f["exponents"].items():
+        lines.append(
+            f"| {name} | {', '.join(f'{n:,}' for n in e['sizes'])} | {e['build_cpu_per_record']:.2f} "
+            f"| {e['peak_mb_per_record']:.2f} | {e['train_cpu_per_record']:.2f} | {e['predict_cpu_per_pair']:.2f} |"
+        )
+    lines += [
+        "",
+        "| target | residents | records | candidate pairs | cluster | training + scoring CPU, anchored (DuckDB; x R for Spark) | same, from the small-size curve | on the cluster (R x CPU / cores / efficiency) | driver stages (DuckDB) | clustering arrays on the driver |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for name, t in f["targets"].items():
         c = t["cluster"]
+        curve = "; ".join(f"{n} {h:,.1f} h" for n, h in t["from_curve_cpu_hours"].items())
+        on_cluster = (
+            f"{t['pair_stages_s'] / 60:,.0f} min"
+            if "pair_stages_s" in t
+            else "R x "
+            f"{t['duckdb_pair_cpu_hours'] * 3600 / (c['executors'] * c['cores'] * f['efficiency']) / 60:,.0f} min"
+        )
         lines.append(
             f"| {name} | {t['residents']:,} | {t['records']:,.0f} | {t['candidate_pairs']:,.0f} "
             f"| {c['executors']} executors x {c['cores']} cores, {c['memory_gb']} GB each "
-            f"| {t['pair_cpu_hours']:,.0f} h; {t['pair_stages_s'] / 60:,.0f} min "
-            f"| {sum(t['driver_stages_s'].values()) / 60:,.0f} min | {t['total_s'] / 60:,.0f} min | {t['driver_cluster_gb']:,.0f} GB |"
+            f"| {t['duckdb_pair_cpu_hours']:,.1f} h | {curve or 'n/a'} | {on_cluster} "
+            f"| {sum(t['driver_stages_s'].values()) / 60:,.0f} min | {t['driver_cluster_gb']:,.0f} GB |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("homes", "run", "fit"))
+    parser.add_argument("command", choices=("homes", "run", "fit", "measure"))
     parser.add_argument("--sizes", default="2000,4000,8000")
     parser.add_argument("--engines", default="duckdb:1,duckdb:2,spark:1,spark:2")
     parser.add_argument("--runs", type=int, default=3)
@@ -430,7 +544,11 @@ def main() -> None:
     parser.add_argument(
         "--name", default="main", help="results file runs-NAME.json (fit reads all)"
     )
+    parser.add_argument("argv", nargs="*", help="measure: the command to run (after --)")
     args = parser.parse_args()
+    if args.command == "measure":
+        measure(args.argv)
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.command == "homes":

@@ -147,6 +147,15 @@ class SparkLinkage:
         spark.sparkContext.setCheckpointDir(str(folder / "checkpoints"))
         return cls(spark, folder)
 
+    @property
+    def lineage(self) -> str:
+        """How Splink breaks its long lineages: on one machine (``local[N]``) by caching the
+        intermediate tables in memory (spilling to disk; about a third of the fixed cost of a
+        Parquet round trip per table, docs/benchmarks.md), on a cluster by writing them as
+        Parquet to the checkpoint folder (executors may be lost; the files survive them)."""
+        master = self.spark.sparkContext.master or ""
+        return "persist" if master.startswith("local") else "parquet"
+
     def frame(self, con: duckdb.DuckDBPyConnection, table: str) -> DataFrame:
         """DuckDB ``table`` as a Spark DataFrame (written once as Parquet)."""
         if table not in self.frames:
@@ -175,7 +184,7 @@ class SparkLinkage:
         """A Splink linker on Spark over DuckDB ``tables`` with DuckDB-dialect ``settings``."""
         from splink import Linker, SparkAPI
 
-        db_api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet")
+        db_api = SparkAPI(spark_session=self.spark, break_lineage_method=self.lineage)
         self.linkers += 1
         frames = [
             db_api.register(self.frame(con, t), table_name=f"__jd_input_{self.linkers}_{i}")
@@ -196,10 +205,11 @@ class SparkLinkage:
         shutil.rmtree(path, ignore_errors=True)
 
     def close(self) -> None:
-        """Drop the run's temporary views and Parquet files (the session stays for the
-        process)."""
+        """Drop the run's temporary views, cached tables and Parquet files (the session stays
+        for the process)."""
         for name in self.spark.catalog.listTables():
             if name.isTemporary:
                 self.spark.catalog.dropTempView(name.name)
         self.frames.clear()
+        self.spark.catalog.clearCache()  # the tables Splink cached (``lineage``)
         shutil.rmtree(self.folder, ignore_errors=True)
