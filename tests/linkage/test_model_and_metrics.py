@@ -161,3 +161,19 @@ def test_em_floors_an_m_that_would_underflow_and_keeps_the_share_of_matches_insi
         1.0 - LAMBDA_CLOSED
     )
     assert floor_record({**share, "m_probability": 1e-7}, m.M_FLOOR)["m_probability"] == 1e-7
+
+
+def test_em_floor_only_stops_the_failure_and_leaves_small_m_to_em() -> None:
+    """EM's floor is above Splink's limit and far below the scoring floor: an m that EM drove
+    towards 0 stays there (held at 1e-6, a later session could raise it again, and twins at
+    school together merged on the demo region: issue 14, sixth pass)."""
+    from splink.internals.comparison_level import M_U_CLAMP_MIN
+
+    from joinedup.linkage.splink_em import EM_M_FLOOR, floor_record
+
+    assert M_U_CLAMP_MIN <= EM_M_FLOOR < m.M_FLOOR * 1e-100
+    level = {"output_column_name": "upn", "comparison_vector_value": 0}
+    assert floor_record({**level, "m_probability": 1e-200}, EM_M_FLOOR)["m_probability"] == (1e-200)
+    assert floor_record({**level, "m_probability": 1.5e-302}, EM_M_FLOOR)["m_probability"] == (
+        EM_M_FLOOR
+    )

@@ -37,7 +37,7 @@ from joinedup.linkage.comparisons import (
 )
 from joinedup.linkage.names import dataset_version
 from joinedup.linkage.on_spark import SparkLinkage, with_parameters
-from joinedup.linkage.splink_em import floor_em
+from joinedup.linkage.splink_em import EM_M_FLOOR, floor_em
 from joinedup.linkage.splink_speed import FastDuckDBAPI, speed_up
 from joinedup.linkage.u_from_values import (
     IDENTIFIERS,
@@ -395,7 +395,8 @@ def train(
     )
     timings["u"] = time.perf_counter() - start
     used: list[str] = []
-    floor_em(M_FLOOR)  # m that underflows fails a session: held at the scoring model's floor
+    # an m that underflows fails a session: held above Splink's limit, not at the scoring floor
+    floor_em(EM_M_FLOOR)
     for index, first in enumerate(EM_RULES):
         start = time.perf_counter()
         report(0.4 + 0.2 * index, f"Estimating m by EM ({index + 1} of {len(EM_RULES)})")

@@ -11,9 +11,18 @@ million records, the second session every time). In the same way the share of ma
 among a session's pairs can reach 1 where nearly every blocked pair is a match, and its
 log-odds become infinite.
 
-:func:`floor_em` holds each iteration's m at or above :data:`joinedup.linkage.model.M_FLOOR`,
-the floor the scoring model applies to every trained m anyway (so EM trains the model it
-will score with), and the session's share of matches strictly between 0 and 1.
+:func:`floor_em` holds each iteration's m at or above :data:`EM_M_FLOOR` (1e-250: above
+Splink's limit, so no session fails) and the session's share of matches strictly between 0
+and 1. The floor only stops the failure: it is far below the scoring model's floor
+(:data:`joinedup.linkage.model.M_FLOOR`, 1e-6, applied after training), because a higher one
+changes what EM learns. Splink starts each session from the previous one's parameters and
+keeps the median of the sessions' estimates; an m held at 1e-6 instead of falling towards 0
+stays within reach of a later session, which can raise it again (the likely route: a
+session whose blocks hold look-alikes, at one date of birth and postcode, twins each with
+their own pupil number; the sessions' own estimates were not recorded). With
+the floor at 1e-6, the demo region's m of "UPN different" came out at 0.095 (weight -3.4)
+instead of the floor (-19.9), and three pairs of twins at school together merged
+(issue 14, sixth pass).
 """
 
 from __future__ import annotations
@@ -24,6 +33,9 @@ from typing import Any
 from splink.internals import expectation_maximisation as em
 
 LAMBDA_CLOSED = 1e-9
+#: The lowest m an EM iteration keeps: above Splink's limit (1e-300), far below the scoring
+#: floor, so that it only stops a session failing and changes nothing EM learns otherwise.
+EM_M_FLOOR = 1e-250
 _LAMBDA = "_probability_two_random_records_match"
 
 
