@@ -234,10 +234,28 @@ def accounts_hub(tmp_path: Path) -> Iterator[Hub]:
 
 @pytest.fixture(scope="module")
 def shared_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """One hub for a whole module of read-mostly tests."""
+    """One hub for a whole module of read-mostly tests (or of fuzzing, whose generated
+    requests may change it: revoke its agreement, upload files...)."""
     built = build_hub(tmp_path_factory.mktemp("security") / "home")
     try:
         yield built
     finally:
         built.close()
         dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def api_schema(shared_hub: Hub) -> Any:
+    """The app's OpenAPI document, read by schemathesis (``tests/security/fuzzing.py``), of
+    the module's own hub: fuzzing may change it."""
+    from tests.security.fuzzing import api_schema_of
+
+    return api_schema_of(shared_hub.app)
+
+
+@pytest.fixture(scope="module")
+def tokens(shared_hub: Hub) -> dict[str, dict[str, str]]:
+    """Headers with an API token with every scope, and a purpose, by username."""
+    from tests.security.fuzzing import token_headers
+
+    return token_headers(shared_hub)
