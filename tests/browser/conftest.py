@@ -86,6 +86,7 @@ FSM = "Free school meals auto-enrolment"
 class LiveServer:
     url: str
     settings: Settings
+    app: Any = None  # the app served (its routes, for tests that walk them)
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
@@ -106,9 +107,10 @@ def serve_home(settings: Settings, **uvicorn_options: Any) -> Iterator[LiveServe
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((LOCAL_HOST, 0))
     port = sock.getsockname()[1]
+    app = create_app(settings)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            app,
             **{"log_level": "warning", "access_log": False, "lifespan": "on", **uvicorn_options},
         )
     )
@@ -120,7 +122,7 @@ def serve_home(settings: Settings, **uvicorn_options: Any) -> Iterator[LiveServe
             pytest.fail("the app did not start under uvicorn")
         time.sleep(0.02)
     try:
-        yield LiveServer(url=f"http://{LOCAL_HOST}:{port}", settings=settings)
+        yield LiveServer(url=f"http://{LOCAL_HOST}:{port}", settings=settings, app=app)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

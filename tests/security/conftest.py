@@ -14,7 +14,9 @@ their parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -210,34 +212,73 @@ def agreement_row(settings: Settings) -> Agreement:
         return found
 
 
+@pytest.fixture(scope="session")
+def hub_copies(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Hub]:
+    """``hub_copies(home, data=True)``: a hub as :func:`build_hub` makes it, in ``home``, copied
+    from one built once per worker (a build migrates the database, creates the accounts and
+    ingests three datasets: seconds; a copy of its home takes milliseconds). Each copy has its
+    own home, database and app; the catalogue names its files relative to the home."""
+    built: dict[bool, Hub] = {}
+
+    def copy(home: Path, *, data: bool = True) -> Hub:
+        if data not in built:
+            template = build_hub(tmp_path_factory.mktemp("hub-template") / "home", data=data)
+            template.close()
+            built[data] = template
+        template = built[data]
+        dispose_engines()  # nothing holds the template's database open while it is copied
+        shutil.copytree(template.settings.home, home, symlinks=True)
+        settings = make_settings(home)
+        return Hub(settings, create_app(settings), dict(template.users), dict(template.jobs))
+
+    return copy
+
+
+@contextmanager
+def _closing(hub: Hub) -> Iterator[Hub]:
+    try:
+        yield hub
+    finally:
+        hub.close()
+        dispose_engines()
+
+
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Hub]:
+def hub(hub_copies: Callable[..., Hub], tmp_path: Path) -> Iterator[Hub]:
     """A fresh hub for one test (tests here may change it)."""
-    built = build_hub(tmp_path / "home")
-    try:
-        yield built
-    finally:
-        built.close()
-        dispose_engines()
+    with _closing(hub_copies(tmp_path / "home")) as fresh:
+        yield fresh
 
 
 @pytest.fixture
-def accounts_hub(tmp_path: Path) -> Iterator[Hub]:
+def accounts_hub(hub_copies: Callable[..., Hub], tmp_path: Path) -> Iterator[Hub]:
     """A fresh hub with organisations, users and purposes but no datasets or agreements."""
-    built = build_hub(tmp_path / "home", data=False)
-    try:
-        yield built
-    finally:
-        built.close()
-        dispose_engines()
+    with _closing(hub_copies(tmp_path / "home", data=False)) as fresh:
+        yield fresh
 
 
 @pytest.fixture(scope="module")
-def shared_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    """One hub for a whole module of read-mostly tests."""
-    built = build_hub(tmp_path_factory.mktemp("security") / "home")
-    try:
-        yield built
-    finally:
-        built.close()
-        dispose_engines()
+def shared_hub(
+    hub_copies: Callable[..., Hub], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Hub]:
+    """One hub for a whole module of read-mostly tests (or of fuzzing, whose generated
+    requests may change it: revoke its agreement, upload files...)."""
+    with _closing(hub_copies(tmp_path_factory.mktemp("security") / "home")) as fresh:
+        yield fresh
+
+
+@pytest.fixture(scope="module")
+def api_schema(shared_hub: Hub) -> Any:
+    """The app's OpenAPI document, read by schemathesis (``tests/security/fuzzing.py``), of
+    the module's own hub: fuzzing may change it."""
+    from tests.security.fuzzing import api_schema_of
+
+    return api_schema_of(shared_hub.app)
+
+
+@pytest.fixture(scope="module")
+def tokens(shared_hub: Hub) -> dict[str, dict[str, str]]:
+    """Headers with an API token with every scope, and a purpose, by username."""
+    from tests.security.fuzzing import token_headers
+
+    return token_headers(shared_hub)
