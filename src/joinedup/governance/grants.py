@@ -14,8 +14,9 @@ purpose is in the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Exists, or_, select
 from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import Organisation, Purpose, PurposeGrant, Role, User
@@ -56,27 +57,62 @@ class GrantView:
     granted_at: str
 
 
-def is_granted(session: Session, purpose: str, role: str, organisation_id: int) -> bool:
-    """May a user of ``role`` in ``organisation_id`` act under ``purpose``?"""
+def _reserved_refused(purpose: str, role: str) -> bool:
+    """Refused whatever the register says: a purpose reserved to another role, or a role
+    that never acts under a purpose."""
     reserved = RESERVED.get(purpose)
-    if reserved is not None and role != reserved.value:
-        return False
-    if role in NO_PURPOSES:
-        return False
-    found = session.scalar(
+    return (reserved is not None and role != reserved.value) or role in NO_PURPOSES
+
+
+def grant_exists(purpose_id: Any, role: Any, organisation_id: Any) -> Exists:
+    """SQL: a grant of the purpose ``purpose_id`` to ``role`` in ``organisation_id`` (or in
+    every organisation) is in the register. The arguments are values or columns, so callers
+    can ask it inside a larger statement (the web's sign-in check does)."""
+    return (
         select(PurposeGrant.id)
-        .join(Purpose, Purpose.id == PurposeGrant.purpose_id)
         .where(
-            Purpose.code == purpose,
+            PurposeGrant.purpose_id == purpose_id,
             PurposeGrant.role == role,
             or_(
                 PurposeGrant.organisation_id.is_(None),
                 PurposeGrant.organisation_id == organisation_id,
             ),
         )
-        .limit(1)
+        .exists()
     )
-    return found is not None
+
+
+def granted(purpose: str, role: str, in_register: bool) -> bool:
+    """:func:`is_granted`'s answer, given whether :func:`grant_exists` found a grant."""
+    return in_register and not _reserved_refused(purpose, role)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A purpose's registration and whether it is granted to a role in an organisation."""
+
+    registered: bool
+    granted: bool
+
+
+def standing(session: Session, purpose: str, role: str, organisation_id: int) -> Standing:
+    """Is ``purpose`` registered, and granted to ``role`` in ``organisation_id``? One
+    statement (:func:`is_granted` and the registration look-up together)."""
+    row = session.execute(
+        select(Purpose.id, grant_exists(Purpose.id, role, organisation_id)).where(
+            Purpose.code == purpose
+        )
+    ).first()
+    if row is None:
+        return Standing(False, False)
+    return Standing(True, granted(purpose, role, bool(row[1])))
+
+
+def is_granted(session: Session, purpose: str, role: str, organisation_id: int) -> bool:
+    """May a user of ``role`` in ``organisation_id`` act under ``purpose``?"""
+    if _reserved_refused(purpose, role):
+        return False
+    return standing(session, purpose, role, organisation_id).granted
 
 
 def granted_purposes(session: Session, role: str, organisation_id: int) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from joinedup.catalog.models import LinkageRun, Objection, Organisation, Purpose, User
@@ -122,17 +122,23 @@ class Exclusions:
 
 def exclusions_for(session: Session, purpose: str) -> Exclusions:
     """Live objections that apply to ``purpose`` (none if the purpose allows no objection)."""
-    purpose_row = session.scalars(select(Purpose).where(Purpose.code == purpose)).first()
-    if purpose_row is None:
-        raise ObjectionError(f"no registered purpose {purpose!r}", field="purpose")
-    if not purpose_row.objection_allowed:
-        return Exclusions(purpose, frozenset(), frozenset())
-    rows = session.execute(
-        select(Objection, Organisation.code)
+    # one statement: the purpose (a row even with no objection) with each live objection
+    # that applies to it, if it allows objection
+    applies = and_(
+        Purpose.objection_allowed.is_(True),
+        Objection.withdrawn_at.is_(None),
+        or_(Objection.purpose_id.is_(None), Objection.purpose_id == Purpose.id),
+    )
+    found = session.execute(
+        select(Purpose.id, Objection, Organisation.code)
+        .select_from(Purpose)
+        .outerjoin(Objection, applies)
         .outerjoin(Organisation, Objection.organisation_id == Organisation.id)
-        .where(Objection.withdrawn_at.is_(None))
-        .where((Objection.purpose_id.is_(None)) | (Objection.purpose_id == purpose_row.id))
+        .where(Purpose.code == purpose)
     ).all()
+    if not found:
+        raise ObjectionError(f"no registered purpose {purpose!r}", field="purpose")
+    rows = [(o, code) for _, o, code in found if o is not None]
     residents = frozenset(o.resident_id for o, _ in rows if o.resident_id)
     records = frozenset(
         (code, o.dataset, o.source_record_id)

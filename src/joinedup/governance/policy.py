@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from joinedup.catalog.models import (
     Agreement,
+    AgreementParty,
     AgreementStatus,
     Organisation,
     PartyRole,
@@ -23,7 +24,7 @@ from joinedup.catalog.models import (
     Role,
     User,
 )
-from joinedup.governance.grants import is_granted
+from joinedup.governance.grants import standing
 from joinedup.metrics import count_decision
 
 #: Roles whose work needs personal data. Hub admins run the service but never read residents.
@@ -165,15 +166,32 @@ class Policy:
             self.refusal = _deny(f"no registered purpose {purpose!r}")
         self.agreements: list[Agreement] = []
         if self.refusal is None:
-            agreements = session.scalars(
-                select(Agreement)
-                .order_by(Agreement.id)
-                .options(
-                    selectinload(Agreement.parties),
-                    selectinload(Agreement.data),
-                    selectinload(Agreement.purposes),
+            # only the agreements the organisation receives under (as the filter below),
+            # each with its parties and purposes in the same statement (few rows each)
+            receives = (
+                select(AgreementParty.id)
+                .where(
+                    AgreementParty.agreement_id == Agreement.id,
+                    AgreementParty.organisation_id == organisation_id,
+                    AgreementParty.role == PartyRole.RECIPIENT.value,
+                    AgreementParty.withdrawn_at.is_(None),
                 )
-            ).all()
+                .exists()
+            )
+            agreements = (
+                session.scalars(
+                    select(Agreement)
+                    .where(receives)
+                    .order_by(Agreement.id)
+                    .options(
+                        joinedload(Agreement.parties),
+                        joinedload(Agreement.purposes),
+                        selectinload(Agreement.data),
+                    )
+                )
+                .unique()
+                .all()
+            )
             self.agreements = [
                 a for a in agreements if _is_party(a, organisation_id, PartyRole.RECIPIENT)
             ]
@@ -190,9 +208,10 @@ class Policy:
             return _deny("the user does not act for this organisation")
         if user.role not in PERSONAL_DATA_ROLES:
             return _deny(f"the role {user.role} does not read personal data")
-        if self._purpose_id() is None:
+        found = standing(self.session, self.purpose, user.role, user.organisation_id)
+        if not found.registered:
             return _deny(f"no registered purpose {self.purpose!r}")
-        if not is_granted(self.session, self.purpose, user.role, user.organisation_id):
+        if not found.granted:
             return _deny(f"the role {user.role} is not granted the purpose {self.purpose}")
         return None
 

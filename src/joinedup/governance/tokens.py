@@ -11,10 +11,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from joinedup.catalog.models import ApiToken, User
 from joinedup.catalog.types import utcnow
@@ -24,6 +24,8 @@ from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.scopes import SCOPES
 
 TOKEN_PREFIX = "jdu"  # noqa: S105 - a public marker, not a secret
+#: A token's ``last_used_at`` is written at most this often (not on every request).
+LAST_USED_EVERY = timedelta(seconds=60)
 
 
 class TokenError(JoinedupError, ValueError):
@@ -79,11 +81,17 @@ def create_token(
 
 
 def verify_token(session: Session, plaintext: str) -> ApiToken | None:
-    """The live token for this string, or None. Updates ``last_used_at``."""
+    """The live token for this string, with its user and their organisation (one
+    statement), or None. Updates ``last_used_at`` (at most once a :data:`LAST_USED_EVERY`,
+    as a browser session's ``last_seen_at``: not a write on every request)."""
     parts = plaintext.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.prefix == parts[1])).first()
+    token = session.scalars(
+        select(ApiToken)
+        .where(ApiToken.prefix == parts[1])
+        .options(joinedload(ApiToken.user).joinedload(User.organisation))
+    ).first()
     if token is None or not hmac.compare_digest(token.token_hash, _digest(plaintext)):
         return None
     now = utcnow()
@@ -91,7 +99,8 @@ def verify_token(session: Session, plaintext: str) -> ApiToken | None:
         return None
     if not token.user.is_active:
         return None
-    token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+        token.last_used_at = now
     return token
 
 

@@ -27,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from joinedup.catalog.db import session_scope
 from joinedup.catalog.models import (
@@ -289,16 +289,14 @@ class _Visibility:
 def _check_person(session: Session, actor: Actor, roles: frozenset[str]) -> tuple[User, str]:
     if actor.purpose is None:
         raise AccessDenied(Decision(False, "choose the purpose you are acting under first"))
-    user = session.get(User, actor.user_id)
+    user = session.get(User, actor.user_id, options=[joinedload(User.organisation)])
     if user is None or not user.is_active or user.organisation_id != actor.organisation_id:
         raise AccessDenied(Decision(False, "the account does not exist or is disabled"))
     if user.role not in roles:
         raise AccessDenied(
             Decision(False, f"the role {user.role} does not work flags (caseworkers do)")
         )
-    org = session.get(Organisation, actor.organisation_id)
-    assert org is not None
-    return user, org.code
+    return user, user.organisation.code
 
 
 def _latest_run(session: Session) -> InsightRun | None:
@@ -365,6 +363,7 @@ def _actions(session: Session, org_id: int, flag_ids: list[str]) -> dict[str, li
         chunk = flag_ids[i : i + 500]
         rows = session.scalars(
             select(FlagAction)
+            .options(joinedload(FlagAction.user))  # the name shown: not one query an action
             .where(FlagAction.organisation_id == org_id, FlagAction.flag_id.in_(chunk))
             .order_by(FlagAction.created_at.desc(), FlagAction.id.desc())
         ).all()

@@ -64,7 +64,7 @@ from joinedup.config import Settings
 from joinedup.governance.access import Actor
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
-from joinedup.governance.grants import is_granted, refuse_purpose
+from joinedup.governance.grants import grant_exists, granted, is_granted, refuse_purpose, standing
 from joinedup.governance.tokens import SCOPES, verify_token
 from joinedup.home import ensure_secret_key
 
@@ -91,6 +91,7 @@ _PRINCIPAL_KEY = "joinedup_principal"
 _COOKIE_DATA_KEY = "joinedup_cookie_data"
 _PENDING_COOKIE_KEY = "joinedup_set_cookie"
 _CSRF_CHECKED_KEY = "joinedup_csrf_checked"
+_GRANTED_KEY = "joinedup_purpose_granted"
 _SESSION_SALT = "joinedup.session"
 _CSRF_SALT = b"joinedup.csrf"
 
@@ -282,6 +283,24 @@ class _BadToken(Exception):
     pass
 
 
+def _note_granted(request: Request, principal: Principal) -> None:
+    """Remember for this request that the principal's purpose is registered and granted (read
+    in the statement that found the principal), so :func:`require_purpose` need not ask
+    again. Only a grant is remembered: a refusal is decided, and audited, there."""
+    request.scope.setdefault("state", {})[_GRANTED_KEY] = _granted_key(principal)
+
+
+def _forget_principal(request: Request) -> None:
+    """The principal changed (signed in, out, or chose a purpose): resolve it afresh."""
+    state = request.scope.setdefault("state", {})
+    state.pop(_PRINCIPAL_KEY, None)
+    state.pop(_GRANTED_KEY, None)
+
+
+def _granted_key(principal: Principal) -> tuple[Any, ...]:
+    return (principal.user_id, principal.organisation_id, principal.role, principal.purpose)
+
+
 def _token_principal(request: Request, plaintext: str) -> Principal:
     purpose = request.headers.get(PURPOSE_HEADER, "").strip()[:64] or None
     with session_scope(_settings(request)) as session:
@@ -289,43 +308,64 @@ def _token_principal(request: Request, plaintext: str) -> Principal:
         if token is None:
             raise _BadToken
         user = token.user
-        return _principal_for(
+        principal = _principal_for(
             user,
             user.organisation,
             purpose=purpose,
             via="token",
             scopes=frozenset(str(s) for s in token.scopes),
         )
+        if (
+            purpose is not None
+            and standing(session, purpose, user.role, user.organisation_id).granted
+        ):
+            _note_granted(request, principal)
+        return principal
 
 
 def _session_principal(request: Request) -> Principal | None:
+    """The session's user and organisation, and its purpose's name and grant: one statement."""
     sid = _cookie_data(request).get("sid")
     if not sid:
         return None
     now = utcnow()
     with session_scope(_settings(request)) as session:
-        row = session.get(UserSession, _hash_sid(sid))
-        if row is None or row.revoked_at is not None or now >= row.expires_at:
+        found = session.execute(
+            select(
+                UserSession,
+                User,
+                Organisation,
+                Purpose.name,
+                grant_exists(Purpose.id, User.role, User.organisation_id),
+            )
+            .join(User, User.id == UserSession.user_id)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .outerjoin(Purpose, Purpose.code == UserSession.purpose)
+            .where(UserSession.id_hash == _hash_sid(sid))
+        ).first()
+        if found is None:
+            return None
+        row, user, org, purpose_name, in_register = found
+        if row.revoked_at is not None or now >= row.expires_at:
             return None
         if now - row.last_seen_at > IDLE_TIMEOUT:
             return None
-        user = row.user
         if not user.is_active:
             return None
         if now - row.last_seen_at > TOUCH_EVERY:
             row.last_seen_at = now
-        purpose_name = ""
-        if row.purpose is not None:
-            found = session.scalar(select(Purpose.name).where(Purpose.code == row.purpose))
-            purpose_name = found or ""
-        return _principal_for(
+        principal = _principal_for(
             user,
-            user.organisation,
+            org,
             purpose=row.purpose,
-            purpose_name=purpose_name,
+            purpose_name=purpose_name or "",
             via="session",
             scopes=frozenset(SCOPES),
         )
+        registered = purpose_name is not None
+        if row.purpose is not None and registered and granted(row.purpose, user.role, in_register):
+            _note_granted(request, principal)
+        return principal
 
 
 def get_principal(request: Request) -> Principal | None:
@@ -428,9 +468,10 @@ def _purpose_standing(settings: Settings, principal: Principal, code: str) -> st
     """Whether ``code`` is registered and granted to the principal; a purpose that is
     registered but not granted is refused here and the refusal audited."""
     with session_scope(settings) as session:
-        if session.scalar(select(Purpose.id).where(Purpose.code == code)) is None:
+        found = standing(session, code, principal.role, principal.organisation_id)
+        if not found.registered:
             return _UNREGISTERED
-        if is_granted(session, code, principal.role, principal.organisation_id):
+        if found.granted:
             return _GRANTED
         refuse_purpose(
             session,
@@ -452,10 +493,12 @@ def require_purpose(request: Request) -> Principal:
     Pages: 303 to ``/purpose?next=…``; API: 403 JSON naming ``X-Joinedup-Purpose``.
     """
     principal = require_principal(request)
-    standing = None
+    decided = None
     if principal.purpose is not None:
-        standing = _purpose_standing(_settings(request), principal, principal.purpose)
-        if standing == _GRANTED:
+        if request.scope.get("state", {}).get(_GRANTED_KEY) == _granted_key(principal):
+            return principal  # granted, as read with the principal in this request
+        decided = _purpose_standing(_settings(request), principal, principal.purpose)
+        if decided == _GRANTED:
             return principal
     if principal.via == "token" or is_api(request):
         if principal.purpose is None:
@@ -463,7 +506,7 @@ def require_purpose(request: Request) -> Principal:
                 f"Send the purpose you are acting under in the {PURPOSE_HEADER} header "
                 "(a purpose code from the register)"
             )
-        elif standing == _UNGRANTED:
+        elif decided == _UNGRANTED:
             detail = (
                 f"{PURPOSE_HEADER}: your role is not granted that purpose in your organisation "
                 "(see GET /api/v1/purposes/grants)"
@@ -658,7 +701,7 @@ def start_session(request: Request, user_id: int) -> None:
             )
         )
     _queue_cookie(request, {"sid": sid, "csrf": secrets.token_urlsafe(24)})
-    request.scope.setdefault("state", {}).pop(_PRINCIPAL_KEY, None)
+    _forget_principal(request)
 
 
 def end_session(request: Request) -> None:
@@ -681,6 +724,7 @@ def end_session(request: Request) -> None:
                         target_id=principal.username,
                     )
     _queue_cookie(request, None)
+    _forget_principal(request)
     request.scope.setdefault("state", {})[_PRINCIPAL_KEY] = None
 
 
@@ -716,7 +760,7 @@ def choose_purpose(request: Request, principal: Principal, code: str) -> None:
             target_id=principal.username,
             details={"from": previous, "to": code},
         )
-    request.scope.setdefault("state", {}).pop(_PRINCIPAL_KEY, None)
+    _forget_principal(request)
 
 
 def session_expiry(now: datetime | None = None) -> datetime:
