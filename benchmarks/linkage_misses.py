@@ -3,6 +3,8 @@ in one process with the scored pairs kept, then read against the labels.
 
     .venv/bin/python benchmarks/linkage_misses.py WORK [--threshold 0.9] [--classes 20]
 
+``--threshold`` is the dedupe's (it links at :func:`joinedup.linkage.cluster.link_threshold`).
+
 ``WORK`` is a dedupe folder of ``benchmarks/linkage.py suite`` (``input.csv``,
 ``labels_input.csv``, ``meta.json``: e.g. ``OUT/suite/region-names/dedupe`` or
 ``OUT/suite/febrl3``). It prints:
@@ -39,7 +41,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from joinedup.linkage import standalone
-from joinedup.linkage.cluster import cannot_link_sql, cluster_records, has_households
+from joinedup.linkage.cluster import (
+    cannot_link_sql,
+    cluster_records,
+    has_households,
+    link_threshold,
+)
 from joinedup.linkage.comparisons import HOUSEHOLD_LABEL
 from linkage import _maps  # the suite's own column mapping
 
@@ -226,8 +233,11 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=20)
     args = parser.parse_args()
     run = Run(args.work)
-    bands(run, args.threshold)
-    classes(run, args.threshold, args.classes)
+    # the probability the dedupe links at (twice or half the odds of --threshold)
+    link_at = link_threshold(args.threshold, run.households)
+    print(f"households of different people: {run.households}; links at {link_at:.3f}")
+    bands(run, link_at)
+    classes(run, link_at, args.classes)
     m_check(run)
     supervised_bound(run, (0.3, 0.5, 0.7, 0.9))
 

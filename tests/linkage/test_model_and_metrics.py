@@ -11,7 +11,12 @@ import numpy as np
 import pyarrow as pa
 
 from joinedup.linkage import model as m
-from joinedup.linkage.cluster import cannot_link_sql, cluster_records, connected_components
+from joinedup.linkage.cluster import (
+    cannot_link_sql,
+    cluster_records,
+    connected_components,
+    link_threshold,
+)
 from joinedup.linkage.comparisons import date_of_birth, gamma, given_name
 from joinedup.linkage.evaluate import metrics
 
@@ -117,6 +122,25 @@ def test_similar_given_names_are_a_cannot_link_only_where_both_records_hold_a_da
     columns = {"match_probability", "match_weight", "gamma_given_name"}
     refused = cannot_link_sql(0.9, with_source=False, present=columns)
     assert con.execute(f"SELECT id FROM p WHERE {refused} ORDER BY id").fetchall() == [(3,)]
+
+
+def test_a_dedupe_links_at_twice_the_odds_with_households_and_half_without() -> None:
+    # 0.9 is odds of 9: 18 (0.947) where the file shows households of different people,
+    # whose look-alikes the model over-rates; 4.5 (0.818) in a file of duplicates
+    assert math.isclose(link_threshold(0.9, households=True), 18 / 19)
+    assert math.isclose(link_threshold(0.9, households=False), 4.5 / 5.5)
+    assert math.isclose(link_threshold(0.5, households=True, bits=2.0), 0.8)
+    # the order of thresholds is kept, and 0 and 1 mean what they say
+    assert link_threshold(0.8, True) < link_threshold(0.9, True) < link_threshold(0.95, True)
+    assert link_threshold(1.0, True) == 1.0 and link_threshold(0.0, False) == 0.0
+    # a pair at 0.92 links in a file of duplicates, not in a file of households
+    links = (np.array([0]), np.array([1]), np.array([0.92]))
+    none: tuple[np.ndarray, np.ndarray] = (np.array([], dtype=np.int64),) * 2
+    for households, joined in ((True, False), (False, True)):
+        keep = links[2] >= link_threshold(0.9, households)
+        chosen = (links[0][keep], links[1][keep], links[2][keep])
+        labels = cluster_records(2, chosen, none).labels
+        assert bool(labels[0] == labels[1]) == joined
 
 
 def _weights(con: duckdb.DuckDBPyConnection, weights: list[float]) -> str:

@@ -508,7 +508,13 @@ def dedupe(
     map: Annotated[
         list[str] | None, typer.Option("--map", help="COL=FIELD: map a column to a person field.")
     ] = None,
-    threshold: Annotated[float, typer.Option(help="Match probability to join records.")] = 0.9,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            help="Match probability to join records: at twice its odds where the file shows "
+            "households of different people, at half where it does not (docs/linkage.md)."
+        ),
+    ] = 0.9,
 ) -> None:
     """Group the records of FILE that are the same person (cluster_id: the smallest record id
     of the group).

@@ -25,7 +25,7 @@ from joinedup.ingest.normalise import normalise_sql
 from joinedup.ingest.readers import read_source
 from joinedup.ingest.suggest import suggest_mapping
 from joinedup.linkage import model as m
-from joinedup.linkage.cluster import cluster_predictions, has_households
+from joinedup.linkage.cluster import cluster_predictions, has_households, link_threshold
 from joinedup.linkage.names import register_variants
 from joinedup.linkage.prepare import COMPARED_FIELDS, LINKAGE_FIELDS, prepare_sql
 from joinedup.store.sql import ident
@@ -235,13 +235,14 @@ def dedupe(
             drop_absent=True,
         )
         report(0.9, "Clustering")
+        households = has_households(model.settings)
         cluster_predictions(
             db,
             "records",
             pairs,
-            threshold,
+            link_threshold(threshold, households),
             out="clusters",
-            conflicts=has_households(model.settings),
+            conflicts=households,
         )
         rows = db.execute(
             """SELECT c.record_key, min(c.record_key) OVER (PARTITION BY c.resident_id)
