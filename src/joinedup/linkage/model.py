@@ -248,7 +248,45 @@ def blocking_rules_for(
     budget: int = LOOSE_PAIR_BUDGET,
 ) -> tuple[list[str], int]:
     """:data:`BLOCKING_RULES` plus each of :data:`LOOSE_RULES` that keeps the pairs within
-    ``budget``; returns the rules and the pairs they make."""
+    ``budget``; returns the rules and the pairs they make.
+
+    The pairs are counted as Splink's blocking analysis counts them (each rule's pairs that
+    no earlier rule makes), one rule at a time, stopping at the first loose rule that does
+    not fit: the same numbers without Splink parsing every rule with sqlglot (about half a
+    second of a 5,000-record dedupe)."""
+    if link_type == "dedupe_only" and len(tables) == 1:
+        left = right = tables[0]
+        pair = f"l.{UNIQUE_ID} < r.{UNIQUE_ID}"
+    elif link_type == "link_only" and len(tables) == 2:
+        left, right = tables
+        pair = "TRUE"
+    else:
+        return _blocking_rules_by_splink(con, tables, link_type, budget)
+
+    def marginal(index: int, rule: str) -> int:
+        earlier = "".join(f" AND NOT coalesce(({r}), FALSE)" for r in everything[:index])
+        sql = f"SELECT count(*) FROM {left} l JOIN {right} r ON ({rule}) AND {pair}{earlier}"
+        return int(con.execute(sql).fetchall()[0][0])
+
+    everything = [*BLOCKING_RULES, *LOOSE_RULES]
+    rules = list(BLOCKING_RULES)
+    total = sum(marginal(i, rule) for i, rule in enumerate(BLOCKING_RULES))
+    for i, rule in enumerate(LOOSE_RULES, start=len(BLOCKING_RULES)):
+        added = marginal(i, rule)
+        if total + added > budget:
+            break
+        rules.append(rule)
+        total += added
+    return rules, total
+
+
+def _blocking_rules_by_splink(
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[str],
+    link_type: str,
+    budget: int,
+) -> tuple[list[str], int]:
+    """:func:`blocking_rules_for` counted by Splink's blocking analysis (any link type)."""
     quiet_splink()
     db_api = FastDuckDBAPI(con)
     frames = [db_api.register(t, table_name=f"__jd_count_{i}") for i, t in enumerate(tables)]
