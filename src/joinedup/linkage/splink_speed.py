@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import splink
 from splink import DuckDBAPI
 from splink.internals import comparison_level_library
@@ -133,8 +134,33 @@ def _cache_validation() -> None:
     ComparisonLevel._validate_sql = cached  # type: ignore[method-assign]
 
 
+#: DuckDB's optimiser pass that computes an expression several branches share once for every
+#: row. Splink's comparison vectors are CASE chains over the levels, where one level's
+#: similarity (``jaro_winkler_similarity(given_name_l, given_name_r)``) comes again in a later
+#: one; hoisted, it is computed for every pair, where the CASE computes it only for the pairs
+#: no earlier level took (most pairs stop at "exact" or "missing"). Without it Splink's
+#: queries give the same rows, and scoring FEBRL3's 88,000 pairs takes a third less time.
+SHARED_EXPRESSIONS = "common_subexpressions"
+
+
 class FastDuckDBAPI(DuckDBAPI):
-    """Splink's DuckDB API, creating tables given as Python rows without pyarrow."""
+    """Splink's DuckDB API, creating tables given as Python rows without pyarrow, and running
+    Splink's queries without :data:`SHARED_EXPRESSIONS` (the connection's own setting is put
+    back after each)."""
+
+    def _execute_sql_against_backend(self, final_sql: str) -> Any:
+        con = self._con
+        try:
+            before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+            passes = [p for p in str(before or "").split(",") if p.strip()]
+            wanted = ",".join(dict.fromkeys([*passes, SHARED_EXPRESSIONS]))
+            con.execute(f"SET disabled_optimizers = '{wanted}'")
+        except duckdb.Error:  # a DuckDB without the setting or the pass: Splink's query as it is
+            return super()._execute_sql_against_backend(final_sql)
+        try:
+            return super()._execute_sql_against_backend(final_sql)
+        finally:
+            con.execute(f"SET disabled_optimizers = '{before or ''}'")
 
     def _table_registration(self, input: Any, table_name: str) -> None:
         rows = _as_rows(input)
