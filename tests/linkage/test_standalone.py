@@ -149,3 +149,20 @@ def test_pairs_are_counted_as_splinks_blocking_analysis_counts_them() -> None:
         cut = m.blocking_rules_for(con, tables, link_type, budget=budget)
         assert cut == m._blocking_rules_by_splink(con, tables, link_type, budget)
         assert strict <= cut[1] <= budget and len(cut[0]) < len(everything[0])
+
+
+def test_lazy_levels_run_splinks_queries_without_the_pass_and_put_the_setting_back() -> None:
+    from joinedup.linkage.splink_speed import FastDuckDBAPI
+
+    con = duckdb.connect()
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    setting = "SELECT current_setting('disabled_optimizers') AS s"
+    FastDuckDBAPI(con, lazy_levels=True)._execute_sql_against_backend(
+        f"CREATE TABLE lazy AS {setting}"
+    )
+    FastDuckDBAPI(con)._execute_sql_against_backend(f"CREATE TABLE eager AS {setting}")
+    assert con.execute("SELECT s FROM lazy").fetchall() == [
+        ("filter_pushdown,common_subexpressions",)
+    ]
+    assert con.execute("SELECT s FROM eager").fetchall() == [("filter_pushdown",)]
+    assert con.execute(setting).fetchall() == [("filter_pushdown",)]

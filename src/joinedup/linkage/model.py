@@ -212,11 +212,14 @@ def make_linker(
     con: duckdb.DuckDBPyConnection,
     tables: Sequence[str],
     settings: dict[str, Any],
+    *,
+    lazy_levels: bool = False,
 ) -> Linker:
-    """A Splink linker over prepared DuckDB tables (registered as SplinkDataFrames)."""
+    """A Splink linker over prepared DuckDB tables (registered as SplinkDataFrames).
+    ``lazy_levels``: see :class:`joinedup.linkage.splink_speed.FastDuckDBAPI`."""
     quiet_splink()
     speed_up()
-    db_api = FastDuckDBAPI(con)
+    db_api = FastDuckDBAPI(con, lazy_levels=lazy_levels)
     frames = [db_api.register(t, table_name=f"__jd_input_{i}") for i, t in enumerate(tables)]
     for frame, name in zip(frames, tables, strict=True):
         frame.dataset_display_name = name
@@ -231,11 +234,13 @@ def engine_linker(
     tables: Sequence[str],
     settings: dict[str, Any],
     spark: SparkLinkage | None = None,
+    *,
+    lazy_levels: bool = False,
 ) -> Linker:
     """A linker over prepared DuckDB ``tables``: on DuckDB, or on Spark when ``spark`` is
     given (the tables handed over as Parquet, the SQL emitted in Spark's dialect)."""
     if spark is None:
-        return make_linker(con, tables, settings)
+        return make_linker(con, tables, settings, lazy_levels=lazy_levels)
     quiet_splink()
     speed_up()
     return spark.linker(con, list(tables), settings)
@@ -605,6 +610,7 @@ def train_and_score(
     with_source: bool = True,
     loose_blocking: bool = False,
     drop_absent: bool = False,
+    lazy_levels: bool = False,
     spark: SparkLinkage | None = None,
 ) -> tuple[LinkageModel, str, dict[str, float]]:
     """Train on prepared ``table`` (or ``tables`` for a link) and score every blocked pair
@@ -614,7 +620,9 @@ def train_and_score(
     pair budget (:func:`joinedup.linkage.model.blocking_rules_for`). ``drop_absent`` (the
     standalone commands) leaves out the comparisons of fields no record holds
     (:func:`joinedup.linkage.comparisons.without_absent`); the hub keeps every comparison,
-    so that its runs, reviews and updates share one layout. ``spark``: train and score on
+    so that its runs, reviews and updates share one layout. ``lazy_levels`` (the standalone
+    commands): Splink's queries without DuckDB's common-subexpression pass
+    (:class:`joinedup.linkage.splink_speed.FastDuckDBAPI`). ``spark``: train and score on
     Spark (ADR 0038); the statistics read from the prepared records stay in DuckDB."""
     inputs = tables or [table]
     present = present_fields(con, inputs) if drop_absent else None
@@ -635,7 +643,7 @@ def train_and_score(
         settings = with_exact_u(
             with_identifier_u(settings, identifier_u(con, inputs)), exact_u(con, inputs)
         )
-        linker = engine_linker(con, inputs, settings, spark)
+        linker = engine_linker(con, inputs, settings, spark, lazy_levels=lazy_levels)
         record = train(linker, options, lambda f, msg: progress(0.2 * f, msg))
         household = household_u(con, inputs)
         scoring, filled = trained_settings(
@@ -652,7 +660,7 @@ def train_and_score(
     timings["train"] = time.perf_counter() - start
     start = time.perf_counter()
     progress(0.2, "Scoring candidate pairs")
-    scorer = engine_linker(con, inputs, scoring, spark)
+    scorer = engine_linker(con, inputs, scoring, spark, lazy_levels=lazy_levels)
     record["namesakes"] = namesakes.register(
         con, scorer, inputs, spark.handover(con) if spark else None
     )

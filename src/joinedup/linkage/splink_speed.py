@@ -144,12 +144,21 @@ SHARED_EXPRESSIONS = "common_subexpressions"
 
 
 class FastDuckDBAPI(DuckDBAPI):
-    """Splink's DuckDB API, creating tables given as Python rows without pyarrow, and running
-    Splink's queries without :data:`SHARED_EXPRESSIONS` (the connection's own setting is put
-    back after each)."""
+    """Splink's DuckDB API, creating tables given as Python rows without pyarrow; with
+    ``lazy_levels``, running Splink's queries without :data:`SHARED_EXPRESSIONS` (the
+    connection's own setting is put back after each). That is measured only for the
+    standalone commands; on the hub's build it made no difference measurable at the load it
+    was tried at, and random pairs (u sampling), which fall through every level, may compute
+    a shared similarity twice without the pass."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, lazy_levels: bool = False) -> None:
+        super().__init__(con)
+        self._lazy_levels = lazy_levels
 
     def _execute_sql_against_backend(self, final_sql: str) -> Any:
         con = self._con
+        if not self._lazy_levels:
+            return super()._execute_sql_against_backend(final_sql)
         try:
             before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
             passes = [p for p in str(before or "").split(",") if p.strip()]

@@ -241,6 +241,7 @@ def dedupe(
             with_source=False,
             loose_blocking=True,
             drop_absent=True,
+            lazy_levels=True,
         )
         report(0.9, "Clustering")
         cluster_predictions(
@@ -296,6 +297,7 @@ def match(
             with_source=False,
             loose_blocking=True,
             drop_absent=True,
+            lazy_levels=True,
         )
         report(0.9, "Writing pairs")
         rows = db.execute(
