@@ -112,3 +112,57 @@ def test_loose_blocking_rules_are_used_only_within_the_pair_budget() -> None:
     assert "l.given_name = r.given_name" in rules and pairs >= 40 * 39 // 2
     rules, pairs = m.blocking_rules_for(con, [table], "dedupe_only", budget=100)
     assert rules == list(m.BLOCKING_RULES) and pairs < 100
+
+
+def test_pairs_are_counted_as_splinks_blocking_analysis_counts_them() -> None:
+    # names, dates and postcodes from small pools, so that every kind of rule makes pairs
+    # and later rules find pairs earlier ones made; some values missing
+    import random
+
+    rng = random.Random(14)
+    given = ["Amelia", "Oliver", "Jones", "Grace", None]
+    family = ["Jones", "Smith", "Amelia", "Khan", None]
+    dates = ["1980-02-01", "1975-07-15", "2001-03-03", None]
+    postcodes = ["SE21 4LY", "SE21 4LZ", "N1 1AA", None]
+    pools = [(d, p) for d in dates for p in postcodes]
+    con = duckdb.connect()
+    register_variants(con)
+    for name in ("raw_a", "raw_b"):
+        con.execute(
+            f"CREATE TABLE {name} (record_key VARCHAR, given_name VARCHAR, "
+            "family_name VARCHAR, date_of_birth DATE, postcode VARCHAR)"
+        )
+        rows = [
+            (f"{name}{i}", rng.choice(given), rng.choice(family), *rng.choice(pools))
+            for i in range(60)
+        ]
+        con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?, ?)", rows)
+        columns = ["record_key", "given_name", "family_name", "date_of_birth", "postcode"]
+        con.execute(f"CREATE TABLE {name[4:]} AS {prepare_sql(name, columns)}")
+    for tables, link_type in ((["a"], "dedupe_only"), (["a", "b"], "link_only")):
+        everything = m.blocking_rules_for(con, tables, link_type, budget=10**9)
+        assert everything == m._blocking_rules_by_splink(con, tables, link_type, 10**9)
+        assert everything[0] == [*m.BLOCKING_RULES, *m.LOOSE_RULES] and everything[1] > 0
+        # a budget that stops within the loose rules stops both at the same rule
+        strict = m.blocking_rules_for(con, tables, link_type, budget=0)[1]
+        budget = (strict + everything[1]) // 2
+        cut = m.blocking_rules_for(con, tables, link_type, budget=budget)
+        assert cut == m._blocking_rules_by_splink(con, tables, link_type, budget)
+        assert strict <= cut[1] <= budget and len(cut[0]) < len(everything[0])
+
+
+def test_lazy_levels_run_splinks_queries_without_the_pass_and_put_the_setting_back() -> None:
+    from joinedup.linkage.splink_speed import FastDuckDBAPI
+
+    con = duckdb.connect()
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    setting = "SELECT current_setting('disabled_optimizers') AS s"
+    FastDuckDBAPI(con, lazy_levels=True)._execute_sql_against_backend(
+        f"CREATE TABLE lazy AS {setting}"
+    )
+    FastDuckDBAPI(con)._execute_sql_against_backend(f"CREATE TABLE eager AS {setting}")
+    assert con.execute("SELECT s FROM lazy").fetchall() == [
+        ("filter_pushdown,common_subexpressions",)
+    ]
+    assert con.execute("SELECT s FROM eager").fetchall() == [("filter_pushdown",)]
+    assert con.execute(setting).fetchall() == [("filter_pushdown",)]

@@ -64,3 +64,21 @@ def test_the_command_line_imports_no_catalogue() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == []
+
+
+def test_the_shipped_exact_match_answers_are_splinks() -> None:
+    # EM asks of every level whether it is an exact match; the answers for joinedup's levels
+    # are shipped so that Splink does not parse and simplify each level's SQL per process.
+    # Regenerate with `python -m joinedup.linkage.splink_speed` when a level or Splink changes.
+    import json
+
+    from joinedup.linkage import splink_speed
+
+    data = json.loads(splink_speed.EXACT_LEVELS.read_text(encoding="utf-8"))
+    sqls = splink_speed.training_level_sqls()
+    assert splink_speed.shipped_exact(), "exact_levels.json is from another Splink"
+    assert sorted(data["levels"]) == sqls
+    answers = splink_speed.exact_answers(sqls)
+    assert data["levels"] == answers
+    assert "postcode_l = postcode_r" in sqls and answers["postcode_l = postcode_r"] is True
+    assert any(not exact for exact in answers.values())

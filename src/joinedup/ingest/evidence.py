@@ -10,6 +10,7 @@ and shapes only, since a sample may hold personal data.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +41,7 @@ DATE_FORMATS = (
     "excel_serial",
 )
 _TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_DIGIT = re.compile(r"\d")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].*)?$")
 _SERIAL = re.compile(r"^[1-9]\d{4}(\.0+)?$")
 _COMMA_NAME = re.compile(r"^[A-Z'\- ]+,\s*\S")
@@ -95,16 +97,22 @@ def _date(values: list[str]) -> Evidence:
     chosen: list[str] = []
     left = list(values)
     for fmt in DATE_FORMATS:
-        fits = [v for v in left if parses_as(v, fmt)]
+        # every format reads digits (a day, a year or a serial): a value without one fits none
+        fits = [v for v in left if _has_digit(v) and parses_as(v, fmt)]
         if len(fits) >= max(1, len(values) // 20):
             chosen.append(fmt)
-            left = [v for v in left if v not in set(fits)]
+            fitting = set(fits)
+            left = [v for v in left if v not in fitting]
     covered = 1 - len(left) / len(values)
     if covered >= 0.8:
         why = f"{covered:.0%} of values are dates ({', '.join(chosen)})"
         problems = [f"{1 - covered:.0%} of values are not dates"] if covered < 0.98 else []
         return Evidence(0.4, why, {"date_formats": chosen}, problems)
     return Evidence(-0.5, f"only {covered:.0%} of values are dates")
+
+
+def _has_digit(value: str) -> bool:
+    return _DIGIT.search(value) is not None
 
 
 def _pattern(spec: dict[str, Any], values: list[str]) -> Evidence | None:
@@ -163,6 +171,12 @@ def _closest_code(value: str, enum: list[str], labels: dict[str, Any]) -> str | 
     words = header_words(value)
     if not words:
         return None
+    # a word like no word of any code or label rules every code out (most values: names,
+    # addresses), found without comparing the value with each code in turn
+    everything = _code_words(tuple(enum), tuple(str(labels.get(code, code)) for code in enum))
+    for w in words:
+        if all(token_similarity(w, t) < CODE_SIMILAR for t in everything):
+            return None
     best: list[tuple[float, str]] = []
     for code in enum:
         for name in {code, str(labels.get(code, code))}:
@@ -174,11 +188,21 @@ def _closest_code(value: str, enum: list[str], labels: dict[str, Any]) -> str | 
     best.sort(reverse=True)
     if (
         best
-        and best[0][0] >= 0.85
-        and (len(best) == 1 or best[1][1] == best[0][1] or best[1][0] < 0.85)
+        and best[0][0] >= CODE_SIMILAR
+        and (len(best) == 1 or best[1][1] == best[0][1] or best[1][0] < CODE_SIMILAR)
     ):
         return best[0][1]
     return None
+
+
+#: How like a code's or label's word each word of a value must be for the value to name it.
+CODE_SIMILAR = 0.85
+
+
+@functools.lru_cache(maxsize=256)
+def _code_words(codes: tuple[str, ...], labels: tuple[str, ...]) -> frozenset[str]:
+    """Every word of the codes and their labels."""
+    return frozenset(w for name in (*codes, *labels) for w in header_words(name))
 
 
 def _code_like(value: str) -> bool:
@@ -188,6 +212,7 @@ def _code_like(value: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=65536)  # asked of one column's values once per text field
 def _is_date(value: str) -> bool:
     """A date in any format the engine reads (Excel serials and yyyymmdd aside: numbers)."""
     return bool(_DATE_SHAPE.match(value)) and any(
@@ -245,7 +270,7 @@ def _text(spec: dict[str, Any], values: list[str]) -> Evidence:
         if codes >= 0.8:
             return Evidence(0.1, f"{codes:.0%} of values are codes")
         return Evidence(-0.3, f"only {codes:.0%} of values are codes (most are words)")
-    words = share(values, lambda v: sum(c.isalpha() for c in v) >= 2)
+    words = share(values, lambda v: sum(map(str.isalpha, v)) >= 2)
     if words < 0.2:
         return Evidence(-0.3, f"only {words:.0%} of values are words")
     return Evidence(0.0, "text")

@@ -23,7 +23,7 @@ import duckdb
 from joinedup.errors import JoinedupError
 from joinedup.ingest.normalise import normalise_sql
 from joinedup.ingest.readers import read_source
-from joinedup.ingest.suggest import suggest_mapping
+from joinedup.ingest.suggest import Suggestion, suggest_mapping
 from joinedup.linkage import model as m
 from joinedup.linkage.cluster import cluster_predictions, has_households, link_threshold
 from joinedup.linkage.names import register_variants
@@ -87,14 +87,18 @@ def map_columns(
     for column in [*overrides.values(), *([id_column] if id_column else [])]:
         if column not in columns:
             raise StandaloneError(f"{path.name}: no column {column!r}; columns: {columns}")
-    _, suggestions = suggest_mapping("person", columns, sample)
+    # with the id named and every other column mapped, nothing the suggestion finds is kept
+    # (it reads every column's values against every field: about a second)
+    mapped = set(overrides.values()) | {id_column}
+    suggest = suggest_mapping if id_column is None or set(columns) - mapped else _nothing
+    _, suggestions = suggest("person", columns, sample)
     fields: dict[str, str] = {}
     for s in suggestions:
         if s.column is not None and s.field in FIELDS:
             fields[s.field] = s.column
     # a header that names a field is enough when the values alone are not convincing (dates
     # in several formats in one column, say)
-    _, by_header = suggest_mapping("person", columns, {})
+    _, by_header = suggest("person", columns, {})
     for s in by_header:
         taken = s.field in fields or s.column in fields.values()
         if s.column and s.field in FIELDS and not taken:
@@ -114,6 +118,10 @@ def map_columns(
             "name them with --map COL=FIELD"
         )
     return FileMapping(path, id_column, fields)
+
+
+def _nothing(*args: Any) -> tuple[dict[str, Any], list[Suggestion]]:
+    return {}, []
 
 
 def _date_sql(expr: str) -> str:
@@ -233,6 +241,7 @@ def dedupe(
             with_source=False,
             loose_blocking=True,
             drop_absent=True,
+            lazy_levels=True,
         )
         report(0.9, "Clustering")
         households = has_households(model.settings)
@@ -289,6 +298,7 @@ def match(
             with_source=False,
             loose_blocking=True,
             drop_absent=True,
+            lazy_levels=True,
         )
         report(0.9, "Writing pairs")
         rows = db.execute(
