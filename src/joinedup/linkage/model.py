@@ -37,7 +37,7 @@ from joinedup.linkage.comparisons import (
 )
 from joinedup.linkage.names import dataset_version
 from joinedup.linkage.on_spark import SparkLinkage, with_parameters
-from joinedup.linkage.splink_em import EM_M_FLOOR, floor_em
+from joinedup.linkage.splink_em import EM_M_FLOOR, em_on_driver, floor_em
 from joinedup.linkage.splink_speed import FastDuckDBAPI, speed_up
 from joinedup.linkage.u_from_values import (
     IDENTIFIERS,
@@ -238,6 +238,7 @@ def engine_linker(
         return make_linker(con, tables, settings)
     quiet_splink()
     speed_up()
+    em_on_driver()
     return spark.linker(con, list(tables), settings)
 
 
