@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from joinedup.linkage import model as m
 from joinedup.linkage.cluster import (
@@ -201,3 +203,61 @@ def test_em_floor_only_stops_the_failure_and_leaves_small_m_to_em() -> None:
     assert floor_record({**level, "m_probability": 1.5e-302}, EM_M_FLOOR)["m_probability"] == (
         EM_M_FLOOR
     )
+
+
+def test_em_on_counted_agreement_patterns_is_splinks_em(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The EM loop that a Spark build runs in DuckDB (ADR 0046) learns what Splink's own
+    loop learns, on the same pairs: here both on DuckDB, 400 people with typo'd copies."""
+    import random
+
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink.internals import em_training_session as sessions
+
+    from joinedup.linkage.splink_em import em_from_patterns
+
+    rng = random.Random(19)
+    letters = "ABCDEFGHIJKLMNOPRSTW"
+    rows = []
+    for i in range(400):
+        person = {
+            "first": "".join(rng.choices(letters, k=5)),
+            "surname": "".join(rng.choices(letters, k=6)),
+            "city": rng.choice(["LEEDS", "YORK", "HULL", "BATH"]),
+            "dob": f"19{rng.randint(40, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+        }
+        rows.append({"unique_id": 2 * i, **person})
+        if rng.random() < 0.5:  # a copy with one field changed
+            field = rng.choice(["first", "surname", "city"])
+            rows.append({"unique_id": 2 * i + 1, **person, field: person[field][::-1]})
+    table = pa.Table.from_pylist(rows)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[cl.ExactMatch(c) for c in ("first", "surname", "city", "dob")],
+    )
+
+    def learnt() -> list[tuple[str, float | None]]:
+        linker = Linker(DuckDBAPI().register(table), settings)
+        linker.training.estimate_u_using_random_sampling(max_pairs=1e5, seed=1)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("dob"), estimate_without_term_frequencies=True
+        )
+        return [
+            (f"{c.output_column_name} {lv.label_for_charts}", lv.m_probability)
+            for c in linker._settings_obj.comparisons
+            for lv in c._comparison_levels_excluding_null
+        ]
+
+    splinks = learnt()
+    calls: list[int] = []
+
+    def counted(**kwargs: Any) -> list[Any]:
+        calls.append(1)
+        return em_from_patterns(**kwargs)
+
+    monkeypatch.setattr(sessions, "expectation_maximisation", counted)
+    ours = learnt()
+    assert calls == [1]  # the session ran through the DuckDB loop
+    assert [name for name, _ in ours] == [name for name, _ in splinks]
+    assert all(m is not None for _, m in ours)
+    assert [m for _, m in ours] == pytest.approx([m for _, m in splinks], rel=1e-9)

@@ -11,11 +11,11 @@ share it).
 * Insight: the indicator rules' flags, byte for byte.
 * Publication: the published aggregates after disclosure control.
 * Linkage: the resident index built on each engine from a copy of the region; the clusters
-  agree on at least 99.9% of records (u sampling is random on each engine, so weights may
-  differ in the last digits; clusters must not), the governed read is the same (the same
-  audit events, made before Spark saw a row), and the model Spark trained is a DuckDB model
-  file. Each comparison level's SQL, emitted in Spark's dialect, gives the same answer as
-  DuckDB's on real pairs of prepared records.
+  agree on at least 99.9% of records (u and EM's iterations run in DuckDB for both, ADR 0046;
+  Spark blocks and compares the pairs, so weights may differ in the last digits; clusters
+  must not), the governed read is the same (the same audit events, made before Spark saw a
+  row), and the model Spark trained is a DuckDB model file. Each comparison level's SQL, emitted in
+  Spark's dialect, gives the same answer as DuckDB's on real pairs of prepared records.
 """
 
 from __future__ import annotations

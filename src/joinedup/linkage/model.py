@@ -37,7 +37,7 @@ from joinedup.linkage.comparisons import (
 )
 from joinedup.linkage.names import dataset_version
 from joinedup.linkage.on_spark import SparkLinkage, with_parameters
-from joinedup.linkage.splink_em import EM_M_FLOOR, floor_em
+from joinedup.linkage.splink_em import EM_M_FLOOR, em_on_driver, floor_em
 from joinedup.linkage.splink_speed import FastDuckDBAPI, speed_up
 from joinedup.linkage.u_from_values import (
     IDENTIFIERS,
@@ -243,6 +243,7 @@ def engine_linker(
         return make_linker(con, tables, settings, lazy_levels=lazy_levels)
     quiet_splink()
     speed_up()
+    em_on_driver()
     return spark.linker(con, list(tables), settings)
 
 
@@ -400,13 +401,19 @@ def reference_m() -> dict[tuple[str, str], float]:
 #: household u is estimated; with fewer, the data shows no households to learn from and the
 #: household-context level is not added (an exact match counts as it does anywhere).
 def train(
-    linker: Linker, options: TrainingOptions, progress: Progress | None = None
+    linker: Linker,
+    options: TrainingOptions,
+    progress: Progress | None = None,
+    u_linker: Linker | None = None,
 ) -> dict[str, Any]:
     """Estimate the prior, u and m; return the training record (parameters and timings).
 
     On small or sparse data a step can find nothing to learn from (no deterministic matches,
     no pairs in an EM block): the step is skipped and noted, and the levels it would have
     trained get documented defaults (:func:`complete_parameters`).
+
+    ``u_linker``: a linker with the same comparisons, on DuckDB, that estimates u in place of
+    ``linker`` (a Spark linker; :func:`copy_u`).
     """
     report = progress or (lambda f, m: None)
     timings: dict[str, float] = {}
@@ -433,9 +440,11 @@ def train(
     # one pass: Splink's default (ten chunks, stopping once every level is seen 100 times)
     # never stops early here, since levels of absent columns are never seen, and ten passes
     # cost about three times one
-    linker.training.estimate_u_using_random_sampling(
+    (u_linker or linker).training.estimate_u_using_random_sampling(
         max_pairs=options.u_max_pairs, seed=options.seed, num_chunks=1
     )
+    if u_linker is not None:
+        copy_u(u_linker, linker)
     timings["u"] = time.perf_counter() - start
     used: list[str] = []
     # an m that underflows fails a session: held above Splink's limit, not at the scoring floor
@@ -468,6 +477,21 @@ def train(
         "notes": notes,
         "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
+
+
+def copy_u(source: Linker, target: Linker) -> None:
+    """The u that ``source`` estimated, onto ``target``: the same comparisons and levels in
+    the same order (a Spark linker made from the DuckDB settings of ``source``)."""
+    pairs = zip(source._settings_obj.comparisons, target._settings_obj.comparisons, strict=True)
+    for got, into in pairs:
+        levels = zip(
+            got._comparison_levels_excluding_null,
+            into._comparison_levels_excluding_null,
+            strict=True,
+        )
+        for level, other in levels:
+            other._trained_u_probabilities = copy.deepcopy(level._trained_u_probabilities)
+    target._populate_m_u_from_trained_values()
 
 
 def trained_settings(
@@ -644,7 +668,10 @@ def train_and_score(
             with_identifier_u(settings, identifier_u(con, inputs)), exact_u(con, inputs)
         )
         linker = engine_linker(con, inputs, settings, spark, lazy_levels=lazy_levels)
-        record = train(linker, options, lambda f, msg: progress(0.2 * f, msg))
+        # u on Spark too is estimated in DuckDB, where the prepared records are: its sample
+        # is bounded (``u_max_pairs``) whatever the data's size (ADR 0046)
+        u_linker = make_linker(con, inputs, settings) if spark else None
+        record = train(linker, options, lambda f, msg: progress(0.2 * f, msg), u_linker)
         household = household_u(con, inputs)
         scoring, filled = trained_settings(
             linker, 1.0 / options.u_max_pairs, household, settings if spark else None

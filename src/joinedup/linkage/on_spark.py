@@ -4,8 +4,10 @@ The engine boundary: the governed read and the preparation of records stay where
 (``linkage/inputs.py`` through ``governance/access.py``, then ``linkage/prepare.py`` in
 DuckDB), so the policy decision, the objection filter and the audit event happen before
 Spark sees a row, and Spark receives only the prepared projection of the allowed records.
-Spark then does what grows faster than the records: blocking, the u sampling and EM of
-training, and scoring every candidate pair, through Splink's ``SparkAPI``. The scored pairs
+Spark then does what grows faster than the records: blocking, comparing the pairs of EM's
+sessions (counted into agreement patterns), and scoring every candidate pair, through
+Splink's ``SparkAPI``. u's sample (a fixed 2 million pairs) and EM's iterations (over the
+pattern counts) are bounded whatever the size: DuckDB runs them (ADR 0046). The scored pairs
 come back as Parquet and everything after (calibration, clustering, stable ids, storage)
 runs as on DuckDB.
 
