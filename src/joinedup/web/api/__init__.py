@@ -7,7 +7,6 @@ name it in its stage's record (:mod:`joinedup.stages`); that is the only place t
 
 from __future__ import annotations
 
-import functools
 from types import ModuleType
 from typing import Any
 
@@ -28,11 +27,9 @@ def openapi_tags() -> list[dict[str, Any]]:
     return [module.tag for module in api_modules()]
 
 
-@functools.cache
 def build_api_router() -> APIRouter:
-    """The ``/api/v1`` router: every API module's routes. Built once a process and included
-    by every app (the modules' routers are module-level too): including the modules costs
-    about 0.3 s of CPU, which each app of a test run would otherwise pay again."""
+    """The ``/api/v1`` router: every API module's routes (built once a process, with the
+    app's other routes, by :func:`joinedup.web.app.site_routes`)."""
     from joinedup.web.api.single_values import one_value_each
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(one_value_each)])
