@@ -90,15 +90,17 @@ def map_columns(
     # with the id named and every other column mapped, nothing the suggestion finds is kept
     # (it reads every column's values against every field: about a second)
     mapped = set(overrides.values()) | {id_column}
-    suggest = suggest_mapping if id_column is None or set(columns) - mapped else _nothing
-    _, suggestions = suggest("person", columns, sample)
+    suggestions: list[Suggestion] = []
+    by_header: list[Suggestion] = []
+    if id_column is None or set(columns) - mapped:
+        _, suggestions = suggest_mapping("person", columns, sample)
+        _, by_header = suggest_mapping("person", columns, {})
     fields: dict[str, str] = {}
     for s in suggestions:
         if s.column is not None and s.field in FIELDS:
             fields[s.field] = s.column
     # a header that names a field is enough when the values alone are not convincing (dates
     # in several formats in one column, say)
-    _, by_header = suggest("person", columns, {})
     for s in by_header:
         taken = s.field in fields or s.column in fields.values()
         if s.column and s.field in FIELDS and not taken:
@@ -118,10 +120,6 @@ def map_columns(
             "name them with --map COL=FIELD"
         )
     return FileMapping(path, id_column, fields)
-
-
-def _nothing(*args: Any) -> tuple[dict[str, Any], list[Suggestion]]:
-    return {}, []
 
 
 def _date_sql(expr: str) -> str:

@@ -109,5 +109,8 @@ def site_routes() -> tuple[Any, ...]:
     ckan.install(site)  # CKAN-compatible /api/3/action/… and /api/action/… (open data)
     for section in all_sections():
         site.include_router(section.router)
-    assert not site.on_startup and not site.on_shutdown, "a router's handlers would be lost"
+    if site.on_startup or site.on_shutdown:
+        raise RuntimeError(
+            "a router's startup or shutdown handlers would be lost: give them to the app"
+        )
     return tuple(site.routes)
