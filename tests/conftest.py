@@ -24,7 +24,7 @@ from joinedup.catalog.db import dispose_engines, normalise_url
 from joinedup.config import Settings
 from joinedup.governance.accounts import use_fast_hashing_for_tests
 from joinedup.home import init_home
-from tests.support import make_settings
+from tests.support import SQLITE_TEMPLATE, make_settings
 
 if TYPE_CHECKING:
     from tests.regions import Region
@@ -122,6 +122,7 @@ def sqlite_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     template = make_settings(tmp_path_factory.mktemp("home-template") / "home")
     init_home(template)
     dispose_engines()
+    SQLITE_TEMPLATE.append(template.home)
     return template.home
 
 
