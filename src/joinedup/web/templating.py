@@ -8,7 +8,6 @@ the asset paths, the service navigation and the version.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -71,8 +70,9 @@ def format_number(value: float | int | None, places: int = 1) -> str:
 
 
 class _ProcessBytecode(BytecodeCache):
-    """Compiled templates kept for the process (compiling the layout and the GOV.UK macros
-    costs more than a request). Jinja reuses an entry only while its template's source is
+    """Compiled templates kept for the process, shared by every app it builds (each app has
+    its own environment; compiling the layout and the GOV.UK macros again for each costs
+    more than the request). Jinja reuses an entry only while its template's source is
     unchanged."""
 
     def __init__(self) -> None:
@@ -90,12 +90,7 @@ class _ProcessBytecode(BytecodeCache):
 _COMPILED = _ProcessBytecode()
 
 
-@functools.cache
 def create_templates(brand: Brand) -> Jinja2Templates:
-    """The templates of apps with this brand: one environment a process for each brand, so
-    that every app the process builds (the tests build hundreds) shares its loaded
-    templates instead of loading each again on its first render (about 13 ms a page).
-    Nothing changes an environment after it is made."""
     env = Environment(
         loader=ChoiceLoader(
             [
