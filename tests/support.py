@@ -26,11 +26,27 @@ if TYPE_CHECKING:
 
 #: The password of every test account created with a known password.
 PASSWORD = "correct horse battery staple"
+#: The worker's SQLite home template, once made (``sqlite_home_template`` in conftest.py).
+SQLITE_TEMPLATE: list[Path] = []
+#: The secret key of :func:`make_settings`.
+SECRET_KEY = "test-secret-key"
 
 
 def make_settings(home: Path, database_url: str = "") -> Settings:
     """Settings for a throwaway home with a fixed secret key."""
-    return Settings(home=home, database_url=database_url, secret_key="test-secret-key")
+    return Settings(home=home, database_url=database_url, secret_key=SECRET_KEY)
+
+
+def _files(home: Path) -> dict[str, bytes]:
+    return {str(f.relative_to(home)): f.read_bytes() for f in home.rglob("*") if f.is_file()}
+
+
+def still_the_template(settings: Settings) -> bool:
+    """Is ``settings``'s home an untouched copy of the worker's SQLite home template (the same
+    files, byte for byte, and the test secret key)?"""
+    if not SQLITE_TEMPLATE or settings.database_url or settings.secret_key != SECRET_KEY:
+        return False
+    return settings.home.is_dir() and _files(settings.home) == _files(SQLITE_TEMPLATE[0])
 
 
 def make_client(app: FastAPI) -> TestClient:
