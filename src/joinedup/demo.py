@@ -131,21 +131,26 @@ def run_demo(
     options: DemoOptions,
     progress_for: Callable[[str], AbstractContextManager[ProgressListener | None]] | None = None,
     params_for: Callable[[DemoStep, Settings, DemoOptions], dict[str, Any]] | None = None,
+    last: str | None = None,
 ) -> DemoResult:
     """Rebuild the demo home and run every stage as a job; stop at the first failure.
-    ``params_for`` may change a stage's parameters (tests build variants of the region)."""
+    ``params_for`` may change a stage's parameters and ``last`` (a job kind) end the run
+    after that stage (tests build variants of the region)."""
     # imported here, not at the top: every stage's record imports this module, so the
     # command line would load the catalogue and the job runner for every command
     from joinedup.home import init_home
     from joinedup.jobs.registry import known_kinds
     from joinedup.jobs.runner import run_inline
 
+    steps = demo_steps()
+    if last is not None and last not in {stage.kind for stage in steps}:
+        raise ValueError(f"no demo stage runs job kind {last!r}")
     check_demo_database(settings)
     prepare_home(settings)
     init_home(settings)
     result = DemoResult(home=settings.home)
     kinds = set(known_kinds())
-    for stage in demo_steps():
+    for stage in steps:
         if stage.kind not in kinds:
             raise RuntimeError(f"demo stage {stage.name!r} needs unknown job kind {stage.kind!r}")
         progress = progress_for(stage.name) if progress_for else nullcontext(None)
@@ -162,7 +167,7 @@ def run_demo(
                 "error": row.error,
             }
         )
-        if row.status != "succeeded":
+        if row.status != "succeeded" or stage.kind == last:
             break
     return result
 

@@ -60,6 +60,7 @@ from joinedup.catalog.models import (
 )
 from joinedup.cli import app
 from joinedup.config import Settings
+from joinedup.demo import DemoOptions
 from joinedup.governance.objections import ObjectionSubject, record_objection
 from joinedup.home import init_home
 from joinedup.jobs.runner import run_inline
@@ -68,16 +69,22 @@ from tests.regions import LINKED
 from tests.support import make_settings
 
 runner = CliRunner()
-SMALL = LINKED.options  # the linkage tests' small region (DemoOptions)
+#: The drill's region, a small region's first month: every table the drill checks holds rows
+#: (the governance stage's agreements, users and purposes do not depend on the size), at a
+#: fraction of the cost of the linkage tests' region.
+SMALL = DemoOptions(residents=200, months=1, seed=11)
+#: The damaged archives' region, the linkage tests' (1,500 residents, three months): cut in
+#: half, its archive ends inside a member ("truncated"); the small region's ends between two.
+DAMAGED = LINKED.options
 GOVERNED = ("synth", "ingest.region", "governance.demo")
 
 
-def _build_governed_home(settings: Settings) -> None:
+def _build_governed_home(settings: Settings, options: DemoOptions = SMALL) -> None:
     """The demo's first stages on a small region, plus an objection and a job whose
     result is SQL NULL (a JSON column holding NULL, not JSON ``null``)."""
     for stage in demo_steps():
         if stage.kind in GOVERNED:
-            row = run_inline(settings, stage.kind, stage.params(settings, SMALL))
+            row = run_inline(settings, stage.kind, stage.params(settings, options))
             assert row.status == "succeeded", f"{stage.name}: {row.error}"
     with session_scope(settings) as session:
         dpo = session.scalars(select(User).where(User.role == "dpo")).first()
@@ -210,7 +217,7 @@ def _retamper_manifest(archive: Path, table: str, data: bytes) -> bytes:
 def test_damaged_archives_are_refused_with_nothing_left(
     home_settings: Settings, tmp_path: Path
 ) -> None:
-    _build_governed_home(home_settings)
+    _build_governed_home(home_settings, DAMAGED)
     archive = tmp_path / "good.tar"
     backup(home_settings, archive)
     audit = _member(archive, "catalogue/audit_event.jsonl")

@@ -42,10 +42,10 @@ from joinedup.governance.processing import (
     _audit,
     _resolve,
     actor_exclusions,
-    decide_for_service,
     read_details,
     requested_columns,
     select_list,
+    service_decider,
 )
 from joinedup.store import SnapshotStore
 from joinedup.store.sql import ident, lit
@@ -159,6 +159,7 @@ def read_batch(
         requests = list(requests)
         resolved = _resolve_all(session, [r for q in requests for r in q.datasets])
         decisions: dict[tuple[str, str, tuple[str, ...]], Decision] = {}
+        decide = service_decider(session, actor, today)
         for request in requests:
             reads = out.reads.setdefault(request.name, [])
             for ref in request.datasets:
@@ -166,9 +167,7 @@ def read_batch(
                 columns = requested_columns(request.fields, ds.standard)
                 dkey = (org.code, ds.name, tuple(columns))
                 if dkey not in decisions:  # one decision per dataset and fields, any version
-                    decisions[dkey] = decide_for_service(
-                        session, actor, provider=org, dataset=ds, fields=columns, today=today
-                    )
+                    decisions[dkey] = decide(org, ds, columns)
                 decision = decisions[dkey]
                 key: VersionKey = (org.code, ds.name, int(version.version))
                 read = DatasetRead(

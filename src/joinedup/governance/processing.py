@@ -28,7 +28,7 @@ from joinedup.governance.access import AccessDenied, NotFound
 from joinedup.governance.audit import append_event
 from joinedup.governance.audit_actions import AuditAction
 from joinedup.governance.objections import objectors
-from joinedup.governance.policy import AccessRequest, Decision, decide_for_organisation
+from joinedup.governance.policy import Decision, Policy
 from joinedup.standards import registry
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.sql import ident, lit
@@ -91,6 +91,30 @@ class ProcessingRead:
         return [d for d in self.datasets if not d.allowed]
 
 
+#: Decides reads of ``fields`` of a dataset held by a provider (see :func:`service_decider`).
+ServiceDecider = Callable[[Organisation, Dataset, Iterable[str]], Decision]
+
+
+def service_decider(
+    session: Session, actor: ServiceActor, today: date | None = None
+) -> ServiceDecider:
+    """:func:`decide_for_service` for any number of datasets: the actor's organisation and
+    policy (its purpose and the agreements it receives under) are read once, then each read
+    is decided in memory, as :class:`~joinedup.governance.policy.Policy` does."""
+    org = session.scalars(
+        select(Organisation).where(Organisation.code == actor.organisation)
+    ).first()
+    if org is None:
+        refusal = Decision(False, f"no organisation {actor.organisation!r}")
+        return lambda provider, dataset, fields: refusal
+    policy = Policy(session, None, org.id, actor.purpose, today or date.today())
+
+    def decide(provider: Organisation, dataset: Dataset, fields: Iterable[str]) -> Decision:
+        return policy.decide(provider.id, dataset.name, dataset.standard, tuple(fields))
+
+    return decide
+
+
 def decide_for_service(
     session: Session,
     actor: ServiceActor,
@@ -101,22 +125,7 @@ def decide_for_service(
     today: date | None = None,
 ) -> Decision:
     """The policy decision for a service actor reading ``fields`` of ``dataset``."""
-    org = session.scalars(
-        select(Organisation).where(Organisation.code == actor.organisation)
-    ).first()
-    if org is None:
-        return Decision(False, f"no organisation {actor.organisation!r}")
-    request = AccessRequest(
-        user_id=0,  # not read by decide_for_organisation
-        organisation_id=org.id,
-        purpose=actor.purpose,
-        provider_id=provider.id,
-        dataset=dataset.name,
-        standard=dataset.standard,
-        fields=tuple(fields),
-        today=today or date.today(),
-    )
-    return decide_for_organisation(session, request)
+    return service_decider(session, actor, today)(provider, dataset, fields)
 
 
 def _resolve(session: Session, ref: DatasetRef) -> tuple[Organisation, Dataset, DatasetVersion]:
@@ -252,12 +261,11 @@ def read_for_processing(
     with session_scope(settings) as session:
         actor_org, excluded_records = actor_exclusions(settings, session, actor, resolve_residents)
         plans = []
+        decide = service_decider(session, actor, today)
         for ref in datasets:
             org, ds, version = _resolve(session, ref)
             columns = requested_columns(fields, ds.standard)
-            decision = decide_for_service(
-                session, actor, provider=org, dataset=ds, fields=columns, today=today
-            )
+            decision = decide(org, ds, columns)
             target = f"{org.code}/{ds.name}/{version.version}"
             read = DatasetRead(
                 org.code,
@@ -332,12 +340,11 @@ def authorise_reuse(
         ).first()
         if actor_org is None:
             raise NotFound(f"no organisation {actor.organisation!r}")
+        decide = service_decider(session, actor, today)
         for ref in datasets:
             org, ds, version = _resolve(session, ref)
             columns = requested_columns(fields, ds.standard)
-            decision = decide_for_service(
-                session, actor, provider=org, dataset=ds, fields=columns, today=today
-            )
+            decision = decide(org, ds, columns)
             reads.append(
                 DatasetRead(
                     org.code,
