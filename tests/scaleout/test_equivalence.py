@@ -28,10 +28,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from joinedup.catalog.db import dispose_engines, session_scope
-from joinedup.catalog.models import AuditEvent, Publication
+from joinedup.catalog.db import session_scope
+from joinedup.catalog.models import Publication
 from joinedup.config import Settings
 from joinedup.demo import source_dir
 from joinedup.governance.processing import ServiceActor
@@ -39,7 +39,6 @@ from joinedup.ingest.compile import compile_ingest_sql
 from joinedup.ingest.mapping import load_mapping
 from joinedup.ingest.readers import ReadOptions, read_source
 from joinedup.insight.run import RunOptions, latest_insight_run, run_insight
-from joinedup.linkage.build import build_index
 from joinedup.linkage.on_spark import spark_sql
 from joinedup.linkage.runs import latest_run
 from joinedup.publish.build import build_aggregate
@@ -48,6 +47,7 @@ from joinedup.publish.inputs import PURPOSE, hub_code
 from joinedup.store import SnapshotStore, duckdb_session
 from joinedup.store.engine import engine_table, spark_query
 from tests.regions import LINKED, Region, copy_region
+from tests.scaleout.builds import duckdb_build, spark_build
 from tests.scaleout.conftest import on_spark
 
 #: A Spark build of the region runs some 800 small Spark stages (EM iterations, sampling,
@@ -195,46 +195,14 @@ def test_the_published_aggregates_are_the_same_after_disclosure_control(region: 
 # --- linkage ------------------------------------------------------------------------------------
 
 
-def _audit_actions(settings: Any) -> Counter[str]:
-    with session_scope(settings) as session:
-        rows = session.execute(
-            select(AuditEvent.action, func.count()).group_by(AuditEvent.action)
-        ).all()
-    return Counter({action: n for action, n in rows})
-
-
-def _clusters(settings: Any) -> dict[str, frozenset[str]]:
-    """Each record's cluster, as the set of records in it (ids differ between homes)."""
-    run = latest_run(settings)
-    assert run is not None
-    source = SnapshotStore(settings).sql_source(run.index_sha256)
-    rows = duckdb.sql(f"SELECT record_key, resident_id FROM {source}").fetchall()
-    members: dict[str, set[str]] = {}
-    for record, resident in rows:
-        members.setdefault(resident, set()).add(record)
-    return {r: frozenset(members[resident]) for r, resident in rows}
-
-
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One copy of the linked region built on each engine."""
-    out: dict[str, Any] = {}
-    for engine in ("duckdb", "spark"):
-        region = copy_region(LINKED, tmp_path_factory.mktemp(f"eq-{engine}") / "home")
-        settings = on_spark(region.settings) if engine == "spark" else region.settings
-        before = _audit_actions(settings)
-        summary = build_index(settings)
-        run = latest_run(settings)
-        assert run is not None
-        out[engine] = {
-            "settings": settings,
-            "summary": summary,
-            "audit": _audit_actions(settings) - before,
-            "model": json.loads(Path(settings.home / run.model_path).read_text()),
-            "clusters": _clusters(settings),
-        }
-        dispose_engines()
-    return out
+    """One copy of the linked region built on each engine (the DuckDB build cached with the
+    region: :mod:`tests.scaleout.builds`)."""
+    return {
+        "duckdb": duckdb_build(tmp_path_factory.mktemp("eq-duckdb") / "home"),
+        "spark": spark_build(tmp_path_factory.mktemp("eq-spark") / "home", on_spark),
+    }
 
 
 def test_linkage_clusters_agree_on_duckdb_and_spark(builds: dict[str, Any]) -> None:
