@@ -49,6 +49,7 @@ from joinedup.linkage.u_from_values import (
     with_exact_u,
     with_identifier_u,
 )
+from joinedup.store.duck import with_memory_to_spare
 
 MODEL_FORMAT = "joinedup-linkage-model/1"
 UNIQUE_ID = "rid"
@@ -691,7 +692,7 @@ def train_and_score(
     record["namesakes"] = namesakes.register(
         con, scorer, inputs, spark.handover(con) if spark else None
     )
-    predictions = scorer.inference.predict(warning_mode="never")
+    predictions = with_memory_to_spare(con, lambda: scorer.inference.predict(warning_mode="never"))
     con.execute("DROP TABLE IF EXISTS linkage_pairs")
     if spark:
         spark.to_duckdb(con, predictions, "linkage_pairs")

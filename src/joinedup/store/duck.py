@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import duckdb
 
 from joinedup.config import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def duckdb_config(
@@ -37,6 +42,35 @@ def duckdb_session(
         yield con
     finally:
         con.close()
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether DuckDB ran out of memory under ``exc`` (raised directly, or as the cause of
+    a library's own exception, as Splink wraps every failed query)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, duckdb.OutOfMemoryException):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def with_memory_to_spare(con: duckdb.DuckDBPyConnection, step: Callable[[], T]) -> T:
+    """Run ``step``; if DuckDB runs out of memory under the session's own limit (a build's
+    limit keeps a region's peak low: ``linkage.build.BUILD_MEMORY_LIMIT``), lift the limit to
+    DuckDB's default (80% of the machine's memory) and run it once more. What a query
+    holds at once grows with the data, so a fixed limit that suits one region fails a
+    larger one; the second attempt costs only the failed step, not the whole run."""
+    try:
+        return step()
+    except Exception as exc:
+        if not out_of_memory(exc):
+            raise
+    limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute("RESET memory_limit")
+    raised = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    log.warning("DuckDB ran out of memory at %s; running the step again at %s", limit, raised)
+    return step()
 
 
 _readers: dict[tuple[int, str, str], duckdb.DuckDBPyConnection] = {}
