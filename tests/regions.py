@@ -150,7 +150,7 @@ def _build(spec: RegionSpec, home: Path) -> tuple[DemoResult, dict[str, str]]:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -164,7 +164,7 @@ def built(spec: RegionSpec) -> Path:
     """The cached build of ``spec`` (built now if need be); never change it."""
     cache = cache_dir()
     entry = cache / key(spec)
-    with _locked(cache / f"{spec.name}.lock"):
+    with locked(cache / f"{spec.name}.lock"):
         if not (entry / "region.json").is_file():
             # a build of older sources, or another day, is never used again
             own = re.compile(rf"[0-9a-f]+-[0-9-]+-{re.escape(spec.name)}-[0-9a-f]+(\.partial)?")

@@ -27,7 +27,7 @@ from joinedup.demo import DemoResult
 from joinedup.linkage.build import build_index
 from joinedup.linkage.runs import latest_run
 from joinedup.store import SnapshotStore
-from tests.regions import LINKED, Region, _locked, built, cache_dir, copy_region, key
+from tests.regions import LINKED, Region, built, cache_dir, copy_region, key, locked
 from tests.support import make_settings
 
 
@@ -77,7 +77,7 @@ def duckdb_build(home: Path) -> dict[str, Any]:
     region = built(LINKED)  # first: the build below copies it
     cache = cache_dir()
     entry = cache / f"{key(LINKED)}-duckdb-build"
-    with _locked(cache / f"{LINKED.name}-duckdb-build.lock"):
+    with locked(cache / f"{LINKED.name}-duckdb-build.lock"):
         if not (entry / "build.json").is_file():
             for stale in cache.glob(f"*-{LINKED.name}-*-duckdb-build*"):
                 if stale.is_dir():  # an older source tree's or day's
